@@ -1,0 +1,14 @@
+//! sea-orm entities of motcua. Plain rows: no GraphQL derives, no policy.
+//! Enumerations are stored as their SCREAMING_SNAKE_CASE names in string
+//! columns; `src/domain` owns their meaning.
+pub mod account;
+pub mod account_role;
+pub mod agency;
+pub mod calendar_day;
+pub mod field;
+pub mod login_throttle;
+pub mod procedure;
+pub mod procedure_agency;
+pub mod procedure_version;
+pub mod sector;
+pub mod session;

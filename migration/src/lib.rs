@@ -1,0 +1,14 @@
+//! The one migrator of motcua, used by `motcua serve` at start and by `motcua migrate`.
+//! Every migration runs on SQLite and PostgreSQL alike: only portable column types.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

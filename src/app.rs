@@ -1,0 +1,95 @@
+//! The application: shared state (database, Redis, configuration, clock) and
+//! start-up (connect, migrate, load the demo). Tests build it the same way.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::graphql::{self, MotcuaSchema};
+use crate::{services, store};
+
+/// The clock every use case reads. Tests move it forward to expire sessions
+/// without sleeping.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_secs: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset_secs
+            .fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub redis: Option<redis::Client>,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+}
+
+/// A started application: its state and its GraphQL schema.
+#[derive(Clone)]
+pub struct App {
+    pub state: AppState,
+    pub schema: MotcuaSchema,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Database(sea_orm::DbErr),
+    #[error("cannot migrate the database: {0}")]
+    Migration(sea_orm::DbErr),
+    #[error("MOTCUA_REDIS_URL: {0}")]
+    Redis(redis::RedisError),
+    #[error("cannot load the demo province: {0}")]
+    Demo(String),
+}
+
+impl App {
+    /// Connects, migrates and (when configured) loads the demo province.
+    pub async fn start(config: Config) -> Result<App, StartError> {
+        let db = store::connect(&config.database_url)
+            .await
+            .map_err(StartError::Database)?;
+        store::migrate(&db).await.map_err(StartError::Migration)?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis::Client::open(url.as_str()).map_err(StartError::Redis)?),
+            None => None,
+        };
+        let state = AppState {
+            db,
+            redis,
+            config: Arc::new(config),
+            clock: Clock::default(),
+        };
+        if state.config.demo {
+            let loaded = services::demo::load_if_empty(&state)
+                .await
+                .map_err(|e| StartError::Demo(e.to_string()))?;
+            if loaded {
+                tracing::info!("loaded the demo province");
+            }
+        }
+        let schema = graphql::build_schema(&state);
+        Ok(App { state, schema })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.clone())
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.clock.now()
+    }
+}

@@ -1,0 +1,216 @@
+//! Configuration: `MOTCUA_*` environment variables → `Config`, with one clear
+//! error naming the variable for a bad value.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Load the demo province into an empty database at start.
+    pub demo: bool,
+    pub log: String,
+    pub log_json: bool,
+    /// Allowed CORS origins; empty means any origin (tokens travel in a
+    /// header, never in cookies, so no credentials are shared).
+    pub cors_origins: Vec<String>,
+    /// Behind a load balancer: take the client address from the last entry
+    /// of X-Forwarded-For (login throttling counts per address).
+    pub trust_forwarded_for: bool,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    pub graphql: GraphqlLimits,
+    pub sessions: SessionPolicy,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_page_size: usize,
+    pub introspection: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused this long expires.
+    pub idle: chrono::Duration,
+    /// A session expires this long after login, used or not.
+    pub absolute: chrono::Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://motcua.db?mode=rwc";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads from any lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let database_url =
+            get("MOTCUA_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let is_sqlite = database_url.starts_with("sqlite:");
+        if !is_sqlite
+            && !database_url.starts_with("postgres://")
+            && !database_url.starts_with("postgresql://")
+        {
+            return Err(ConfigError {
+                var: "MOTCUA_DATABASE_URL",
+                reason: "must start with sqlite: or postgres://".into(),
+            });
+        }
+        let redis_url = get("MOTCUA_REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError {
+                    var: "MOTCUA_REDIS_URL",
+                    reason: "must start with redis:// or rediss://".into(),
+                });
+            }
+        }
+        let cors_origins = get("MOTCUA_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty() && s != "*")
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Config {
+            database_url,
+            redis_url,
+            bind: parse(&get, "MOTCUA_BIND", "127.0.0.1:8080".parse().ok())?,
+            data_dir: get("MOTCUA_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| "data".into()),
+            demo: parse_bool(&get, "MOTCUA_DEMO", is_sqlite)?,
+            log: get("MOTCUA_LOG").unwrap_or_else(|| "info".into()),
+            log_json: match get("MOTCUA_LOG_FORMAT").as_deref() {
+                None | Some("text") => false,
+                Some("json") => true,
+                Some(other) => {
+                    return Err(ConfigError {
+                        var: "MOTCUA_LOG_FORMAT",
+                        reason: format!("'{other}' is neither text nor json"),
+                    })
+                }
+            },
+            cors_origins,
+            trust_forwarded_for: parse_bool(&get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
+            request_timeout: Duration::from_secs(parse(
+                &get,
+                "MOTCUA_REQUEST_TIMEOUT_SECS",
+                Some(30u64),
+            )?),
+            body_limit_bytes: parse(&get, "MOTCUA_BODY_LIMIT_BYTES", Some(2 * 1024 * 1024))?,
+            graphql: GraphqlLimits {
+                max_depth: parse(&get, "MOTCUA_GRAPHQL_MAX_DEPTH", Some(12))?,
+                max_complexity: parse(&get, "MOTCUA_GRAPHQL_MAX_COMPLEXITY", Some(20_000))?,
+                max_page_size: parse(&get, "MOTCUA_GRAPHQL_MAX_PAGE_SIZE", Some(100))?,
+                introspection: parse_bool(&get, "MOTCUA_INTROSPECTION", true)?,
+            },
+            sessions: SessionPolicy {
+                idle: chrono::Duration::minutes(parse(
+                    &get,
+                    "MOTCUA_SESSION_IDLE_MINUTES",
+                    Some(120),
+                )?),
+                absolute: chrono::Duration::hours(parse(
+                    &get,
+                    "MOTCUA_SESSION_MAX_HOURS",
+                    Some(24),
+                )?),
+            },
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn parse<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Option<T>,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        Some(v) => v.trim().parse().map_err(|_| ConfigError {
+            var,
+            reason: format!("'{v}' is not a valid value"),
+        }),
+        None => default.ok_or(ConfigError {
+            var,
+            reason: "is required".into(),
+        }),
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError {
+            var,
+            reason: format!("'{other}' is not true or false"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_an_embedded_demo_server() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert!(c.demo);
+        assert!(c.redis_url.is_none());
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn postgres_does_not_load_the_demo_unless_asked() {
+        let c = config(&[("MOTCUA_DATABASE_URL", "postgres://localhost/x")]).unwrap();
+        assert!(!c.demo);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = config(&[("MOTCUA_BIND", "nowhere")]).unwrap_err();
+        assert_eq!(e.var, "MOTCUA_BIND");
+        let e = config(&[("MOTCUA_DEMO", "maybe")]).unwrap_err();
+        assert_eq!(e.to_string(), "MOTCUA_DEMO: 'maybe' is not true or false");
+        assert!(config(&[("MOTCUA_DATABASE_URL", "mysql://x")]).is_err());
+    }
+}

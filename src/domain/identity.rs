@@ -1,0 +1,270 @@
+//! Validated identity values: parse once at the edge, trust afterwards.
+
+use super::Problem;
+
+/// Province codes that open a 12-digit citizen ID number (mã tỉnh nơi đăng ký
+/// khai sinh, Circular 59/2021/TT-BCA Annex I; the 63 pre-2025 provinces,
+/// which remain valid on cards issued before the merger).
+const ID_PROVINCE_CODES: [u16; 63] = [
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+/// Số định danh cá nhân (citizen ID number): 12 digits = province code (3),
+/// century-and-sex digit (1), birth year (2), random (6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenId(String);
+
+impl CitizenId {
+    /// `current_year` bounds the encoded birth year.
+    pub fn parse(s: &str, current_year: i32) -> Result<Self, Problem> {
+        let s = s.trim();
+        if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Problem::CitizenIdFormat);
+        }
+        let digit = |i: usize| i32::from(s.as_bytes()[i] - b'0');
+        let province = (digit(0) * 100 + digit(1) * 10 + digit(2)) as u16;
+        if !ID_PROVINCE_CODES.contains(&province) {
+            return Err(Problem::CitizenIdProvince);
+        }
+        // 0/1: 20th century, 2/3: 21st, … (even male, odd female).
+        let century = 1900 + (digit(3) / 2) * 100;
+        let year = century + digit(4) * 10 + digit(5);
+        if year > current_year {
+            return Err(Problem::CitizenIdBirthYear);
+        }
+        Ok(CitizenId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Mã số thuế: 10 digits with a check digit, or 13 (`NNNNNNNNNN-NNN`, a
+/// dependent unit) written with or without the dash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxCode(String);
+
+impl TaxCode {
+    pub fn parse(s: &str) -> Result<Self, Problem> {
+        let s = s.trim();
+        let digits: String = s.chars().filter(|c| *c != '-').collect();
+        if !(digits.len() == 10 || digits.len() == 13)
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Problem::TaxCode);
+        }
+        let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+        const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+        let sum: u32 = WEIGHTS.iter().zip(&d).map(|(w, x)| w * x).sum();
+        let check = 10 - (sum % 11);
+        if check >= 10 || check != d[9] {
+            return Err(Problem::TaxCode);
+        }
+        let normal = if digits.len() == 13 {
+            format!("{}-{}", &digits[..10], &digits[10..])
+        } else {
+            digits
+        };
+        Ok(TaxCode(normal))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Vietnamese phone number, normalised to the national form `0…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Self, Problem> {
+        let compact: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect();
+        let national = match compact.strip_prefix("+84") {
+            Some(rest) => format!("0{rest}"),
+            None => compact,
+        };
+        let ok = national.starts_with('0')
+            && (10..=11).contains(&national.len())
+            && national.bytes().all(|b| b.is_ascii_digit());
+        if ok {
+            Ok(Phone(national))
+        } else {
+            Err(Problem::Phone)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, Problem> {
+        let s = s.trim().to_lowercase();
+        let valid = s.len() <= 254
+            && s.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !s.chars().any(char::is_whitespace)
+            });
+        if valid {
+            Ok(Email(s))
+        } else {
+            Err(Problem::Email)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password that meets the policy (length only: NIST SP 800-63B
+/// advises against composition rules).
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(s: &str) -> Result<Self, Problem> {
+        let n = s.chars().count();
+        if n < Self::MIN_CHARS {
+            Err(Problem::PasswordTooShort {
+                min: Self::MIN_CHARS,
+            })
+        } else if n > Self::MAX_CHARS {
+            Err(Problem::PasswordTooLong {
+                max: Self::MAX_CHARS,
+            })
+        } else {
+            Ok(NewPassword(s.to_owned()))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+/// A required, trimmed, bounded piece of text (a name, a title).
+pub fn required_text(s: &str, max: usize) -> Result<String, Problem> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err(Problem::Required)
+    } else if t.chars().count() > max {
+        Err(Problem::TooLong { max })
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+/// Optional text: blank becomes `None`.
+pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, Problem> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => required_text(t, max).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_well_formed_citizen_id_parses() {
+        assert!(CitizenId::parse("051095001234", 2026).is_ok());
+        assert!(CitizenId::parse(" 001203000001 ", 2026).is_ok());
+    }
+
+    #[test]
+    fn citizen_ids_with_wrong_length_province_or_year_are_refused() {
+        assert_eq!(
+            CitizenId::parse("05109500123", 2026),
+            Err(Problem::CitizenIdFormat)
+        );
+        assert_eq!(
+            CitizenId::parse("05109500123a", 2026),
+            Err(Problem::CitizenIdFormat)
+        );
+        assert_eq!(
+            CitizenId::parse("003095001234", 2026),
+            Err(Problem::CitizenIdProvince)
+        );
+        assert_eq!(
+            CitizenId::parse("097095001234", 2026),
+            Err(Problem::CitizenIdProvince)
+        );
+        // Born in 2099.
+        assert_eq!(
+            CitizenId::parse("051299001234", 2026),
+            Err(Problem::CitizenIdBirthYear)
+        );
+    }
+
+    #[test]
+    fn tax_codes_are_checked_by_their_check_digit() {
+        assert_eq!(
+            TaxCode::parse("0100109106").map(|t| t.0),
+            Ok("0100109106".into())
+        );
+        assert_eq!(
+            TaxCode::parse("0100109106001").map(|t| t.0),
+            Ok("0100109106-001".into())
+        );
+        assert_eq!(TaxCode::parse("0100109107"), Err(Problem::TaxCode));
+        assert_eq!(TaxCode::parse("01001091"), Err(Problem::TaxCode));
+    }
+
+    #[test]
+    fn phones_normalise_to_the_national_form() {
+        assert_eq!(
+            Phone::parse("+84 912 345 678").map(|p| p.0),
+            Ok("0912345678".into())
+        );
+        assert_eq!(
+            Phone::parse("0255.3822.123").map(|p| p.0),
+            Ok("02553822123".into())
+        );
+        assert_eq!(Phone::parse("12345"), Err(Problem::Phone));
+    }
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(
+            Email::parse(" An@Example.VN ").map(|e| e.0),
+            Ok("an@example.vn".into())
+        );
+        for bad in ["an", "an@", "@x.vn", "a@b", "a b@x.vn", "a@x.vn."] {
+            assert_eq!(Email::parse(bad), Err(Problem::Email), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_need_eight_characters() {
+        assert!(NewPassword::parse("1234567").is_err());
+        assert!(NewPassword::parse("mật khẩu").is_ok());
+        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure rules of the domain: no database, no GraphQL, no async runtime.
+//! Everything here is unit-tested in place.
+
+#[macro_use]
+mod labels;
+pub mod authz;
+pub mod catalogue;
+pub mod identity;
+pub mod problem;
+pub mod text;
+pub mod throttle;
+
+pub use labels::EnumLabel;
+pub use problem::Problem;

@@ -1,0 +1,208 @@
+//! `AppError`: the one error type of the services and resolvers.
+//!
+//! Use it everywhere below the GraphQL layer. Resolvers may `?` it directly:
+//! async-graphql keeps the value as the error's source, and
+//! `graphql::policy` turns it into a stable `extensions.code` and a message in
+//! the caller's language. Anything else that reaches a response (a `DbErr`, a
+//! panic message) becomes `INTERNAL` with its details logged, never sent.
+
+use crate::domain::authz::Denied;
+use crate::domain::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("chưa đăng nhập")]
+    Unauthenticated,
+    #[error("không có quyền")]
+    Forbidden,
+    #[error("không tìm thấy {0}")]
+    NotFound(&'static str),
+    #[error("dữ liệu không hợp lệ: {field}")]
+    BadInput { field: String, problem: Problem },
+    #[error("thao tác không hợp lệ ở trạng thái hiện tại")]
+    InvalidTransition { vi: String, en: String },
+    #[error("dữ liệu đã bị thay đổi")]
+    VersionConflict,
+    #[error("phải đổi mật khẩu")]
+    PasswordChangeRequired,
+    #[error("quá nhiều yêu cầu")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("truy vấn quá tốn kém")]
+    QueryTooExpensive {
+        limit: &'static str,
+        actual: usize,
+        max: usize,
+    },
+    #[error("lỗi hệ thống")]
+    Internal(String),
+}
+
+/// The stable codes of `extensions.code`.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
+    pub const VERSION_CONFLICT: &str = "VERSION_CONFLICT";
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "PASSWORD_CHANGE_REQUIRED";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// The language of messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    /// English when the first language the client names is English.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let first = header.and_then(|h| h.split(',').next()).map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+        match first {
+            Some(tag) if tag == "en" || tag.starts_with("en-") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    pub fn pick(self, vi: impl Into<String>, en: impl Into<String>) -> String {
+        match self {
+            Lang::Vi => vi.into(),
+            Lang::En => en.into(),
+        }
+    }
+}
+
+impl AppError {
+    pub fn bad_input(field: impl Into<String>, problem: Problem) -> Self {
+        AppError::BadInput {
+            field: field.into(),
+            problem,
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => code::UNAUTHENTICATED,
+            AppError::Forbidden => code::FORBIDDEN,
+            AppError::NotFound(_) => code::NOT_FOUND,
+            AppError::BadInput { .. } | AppError::QueryTooExpensive { .. } => code::BAD_USER_INPUT,
+            AppError::InvalidTransition { .. } => code::INVALID_TRANSITION,
+            AppError::VersionConflict => code::VERSION_CONFLICT,
+            AppError::PasswordChangeRequired => code::PASSWORD_CHANGE_REQUIRED,
+            AppError::RateLimited { .. } => code::RATE_LIMITED,
+            AppError::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// The message a client sees.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            AppError::Unauthenticated => lang.pick(
+                "Bạn cần đăng nhập (hoặc phiên đăng nhập đã hết hạn)",
+                "You must sign in (or your session has expired)",
+            ),
+            AppError::Forbidden => lang.pick(
+                "Bạn không có quyền thực hiện thao tác này",
+                "You are not allowed to do this",
+            ),
+            AppError::NotFound(what) => {
+                lang.pick(format!("Không tìm thấy {}", vi_noun(what)), format!("{what} not found"))
+            }
+            AppError::BadInput { field, problem } => match lang {
+                Lang::Vi => format!("Dữ liệu không hợp lệ ở trường {field}: {}", problem.vi()),
+                Lang::En => format!("Invalid value for {field}: {}", problem.en()),
+            },
+            AppError::InvalidTransition { vi, en } => lang.pick(vi.clone(), en.clone()),
+            AppError::VersionConflict => lang.pick(
+                "Dữ liệu đã được người khác thay đổi; hãy tải lại và thử lại",
+                "Someone else changed this first; reload and try again",
+            ),
+            AppError::PasswordChangeRequired => lang.pick(
+                "Bạn phải đổi mật khẩu trước khi tiếp tục",
+                "You must change your password before doing anything else",
+            ),
+            AppError::RateLimited { retry_after_secs } => lang.pick(
+                format!("Quá nhiều yêu cầu; thử lại sau {retry_after_secs} giây"),
+                format!("Too many attempts; try again in {retry_after_secs} seconds"),
+            ),
+            AppError::QueryTooExpensive { limit, actual, max } => match lang {
+                Lang::Vi => format!(
+                    "Truy vấn vượt giới hạn {}: {actual} > {max}; hãy thu hẹp truy vấn hoặc giảm kích thước trang",
+                    if *limit == "depth" { "độ sâu" } else { "độ phức tạp" }
+                ),
+                Lang::En => format!(
+                    "The query exceeds the {limit} limit: {actual} > {max}; narrow it or ask for smaller pages"
+                ),
+            },
+            AppError::Internal(_) => lang.pick(
+                "Lỗi hệ thống; vui lòng thử lại sau",
+                "Internal error; please try again later",
+            ),
+        }
+    }
+}
+
+fn vi_noun(what: &str) -> &str {
+    match what {
+        "agency" => "cơ quan",
+        "sector" => "ngành",
+        "field" => "lĩnh vực",
+        "procedure" => "thủ tục",
+        "account" => "tài khoản",
+        _ => "đối tượng",
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Unauthenticated => AppError::Unauthenticated,
+            Denied::Forbidden => AppError::Forbidden,
+            Denied::PasswordChangeRequired => AppError::PasswordChangeRequired,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_only_when_asked_first() {
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("vi,en;q=0.8")), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(None), Lang::Vi);
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_details() {
+        let e = AppError::internal("relation \"account\" does not exist at /src/x.rs");
+        for lang in [Lang::Vi, Lang::En] {
+            assert!(!e.message(lang).contains("account"));
+        }
+        assert_eq!(e.code(), "INTERNAL");
+    }
+}

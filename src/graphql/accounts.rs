@@ -1,0 +1,270 @@
+//! Accounts in GraphQL: registration, login, sessions, officials.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::catalogue::Agency;
+use super::context::{parse_id, parse_opt_id, ContextExt};
+use super::enums::{AccountKind, Role};
+use super::loaders::{AgencyId, Loaders};
+use crate::domain::authz::{self as da, Grant};
+use crate::error::AppError;
+use crate::services::accounts::{self as svc, AccountView};
+
+/// An account. Personal fields are shown to the account itself and to those
+/// who manage accounts.
+pub struct Account(pub AccountView);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        self.0.account.id.into()
+    }
+    async fn kind(&self) -> Result<AccountKind> {
+        Ok(da::AccountKind::parse(&self.0.account.kind)
+            .ok_or_else(|| AppError::internal("bad account kind"))?
+            .into())
+    }
+    /// Họ và tên, or the organisation's name.
+    async fn full_name(&self) -> &str {
+        &self.0.account.full_name
+    }
+    /// Số định danh cá nhân (citizens).
+    async fn citizen_id(&self) -> Option<&str> {
+        self.0.account.citizen_id.as_deref()
+    }
+    /// Mã số thuế (organisations).
+    async fn tax_code(&self) -> Option<&str> {
+        self.0.account.tax_code.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.account.phone.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.account.email.as_deref()
+    }
+    /// True until an official replaces the one-time password.
+    async fn must_change_password(&self) -> bool {
+        self.0.account.must_change_password
+    }
+    async fn active(&self) -> bool {
+        self.0.account.active
+    }
+    async fn roles(&self) -> Vec<RoleGrant> {
+        self.0.grants.iter().copied().map(RoleGrant).collect()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.account.created_at
+    }
+}
+
+/// A role, with the agency it is bound to.
+pub struct RoleGrant(pub Grant);
+
+#[Object]
+impl RoleGrant {
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn role_label(&self, ctx: &Context<'_>) -> &'static str {
+        ctx.label(self.0.role.label_vi(), self.0.role.label_en())
+    }
+    async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        match self.0.agency_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<Loaders>()
+                .load_one(AgencyId(id))
+                .await?
+                .map(Agency)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LoginResult {
+    /// Send as `Authorization: Bearer <token>`. Shown once.
+    pub token: String,
+    /// The absolute expiry; a session idle too long ends earlier.
+    pub expires_at: DateTime<Utc>,
+    pub account: Account,
+}
+
+#[derive(SimpleObject)]
+pub struct CreatedOfficial {
+    pub account: Account,
+    /// The one-time password to hand over; it must be changed at first login.
+    pub one_time_password: String,
+}
+
+#[derive(InputObject)]
+pub struct RegisterCitizenInput {
+    pub full_name: String,
+    /// Số định danh cá nhân: 12 digits.
+    pub citizen_id: String,
+    pub phone: String,
+    pub email: Option<String>,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RegisterOrganisationInput {
+    pub name: String,
+    /// Mã số thuế: 10 digits, or 13 for a dependent unit.
+    pub tax_code: String,
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RoleGrantInput {
+    pub role: Role,
+    /// Required for agency-bound roles, absent for province-wide ones.
+    pub agency_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct CreateOfficialInput {
+    pub full_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub roles: Vec<RoleGrantInput>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in account.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Account> {
+        Ok(Account(svc::me(ctx.state(), ctx.actor()).await?))
+    }
+
+    /// The officials of an agency: for its leaders and controllers (and
+    /// those of agencies above it), the province supervisors and admins.
+    #[graphql(complexity = "100 * child_complexity")]
+    async fn agency_staff(&self, ctx: &Context<'_>, agency_id: ID) -> Result<Vec<Account>> {
+        let id = parse_id("agencyId", &agency_id)?;
+        Ok(svc::agency_staff(ctx.state(), ctx.actor(), id)
+            .await?
+            .into_iter()
+            .map(Account)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// A citizen registers.
+    async fn register_citizen(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterCitizenInput,
+    ) -> Result<Account> {
+        let view = svc::register_citizen(
+            ctx.state(),
+            svc::CitizenRegistration {
+                full_name: input.full_name,
+                citizen_id: input.citizen_id,
+                phone: input.phone,
+                email: input.email,
+                password: input.password,
+            },
+        )
+        .await?;
+        Ok(Account(view))
+    }
+
+    /// An organisation or business registers.
+    async fn register_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterOrganisationInput,
+    ) -> Result<Account> {
+        let view = svc::register_organisation(
+            ctx.state(),
+            svc::OrganisationRegistration {
+                name: input.name,
+                tax_code: input.tax_code,
+                phone: input.phone,
+                email: input.email,
+                password: input.password,
+            },
+        )
+        .await?;
+        Ok(Account(view))
+    }
+
+    /// Signs in with an e-mail address, citizen ID number or tax code.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        identifier: String,
+        password: String,
+    ) -> Result<LoginResult> {
+        let rc = ctx.request();
+        let out = svc::login(ctx.state(), &identifier, &password, &rc.client_addr).await?;
+        Ok(LoginResult {
+            token: out.token,
+            expires_at: out.expires_at,
+            account: Account(out.account),
+        })
+    }
+
+    /// Ends the current session.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        svc::logout(ctx.state(), ctx.actor()).await?;
+        Ok(true)
+    }
+
+    /// Changes the password and ends every other session of the account.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        svc::change_password(ctx.state(), ctx.actor(), &current_password, &new_password).await?;
+        Ok(true)
+    }
+
+    /// ADMIN: create an official with roles and a one-time password.
+    async fn create_official(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOfficialInput,
+    ) -> Result<CreatedOfficial> {
+        let grants = input
+            .roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(Grant {
+                    role: r.role.into(),
+                    agency_id: parse_opt_id(&format!("roles.{i}.agencyId"), r.agency_id.as_ref())?,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let (view, one_time_password) = svc::create_official(
+            ctx.state(),
+            ctx.actor(),
+            svc::OfficialInput {
+                full_name: input.full_name,
+                email: input.email,
+                phone: input.phone,
+                grants,
+            },
+        )
+        .await?;
+        Ok(CreatedOfficial {
+            account: Account(view),
+            one_time_password,
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! What every resolver needs: the app state, the request's actor and
+//! language, and page arguments turned into a validated `PageRequest`.
+
+use async_graphql::{Context, ID};
+use base64::Engine;
+
+use crate::app::AppState;
+use crate::config::GraphqlLimits;
+use crate::domain::authz::Actor;
+use crate::domain::Problem;
+use crate::error::{AppError, AppResult, Lang};
+use crate::services::PageRequest;
+
+/// Built by the HTTP layer for each request (or WebSocket connection).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub actor: Option<Actor>,
+    pub lang: Lang,
+    pub request_id: String,
+    pub client_addr: String,
+}
+
+pub trait ContextExt {
+    fn state(&self) -> &AppState;
+    fn request(&self) -> &RequestContext;
+    fn actor(&self) -> Option<&Actor> {
+        self.request().actor.as_ref()
+    }
+    fn lang(&self) -> Lang {
+        self.request().lang
+    }
+    fn label(&self, vi: &'static str, en: &'static str) -> &'static str {
+        match self.lang() {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+
+    fn request(&self) -> &RequestContext {
+        self.data_unchecked::<RequestContext>()
+    }
+}
+
+/// Parses an `ID` argument as a database id.
+pub fn parse_id(field: &str, id: &ID) -> AppResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| AppError::bad_input(field, Problem::UnknownReference))
+}
+
+pub fn parse_opt_id(field: &str, id: Option<&ID>) -> AppResult<Option<i64>> {
+    id.map(|i| parse_id(field, i)).transpose()
+}
+
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+
+/// Validates `first`/`after`: a page holds 0 to the configured maximum.
+pub fn page_request(
+    limits: &GraphqlLimits,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> AppResult<PageRequest> {
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+    if first < 0 || first as usize > limits.max_page_size {
+        return Err(AppError::bad_input(
+            "first",
+            Problem::OutOfRange {
+                min: 0,
+                max: limits.max_page_size as i64,
+            },
+        ));
+    }
+    let after = after.map(decode_cursor).transpose()?;
+    Ok(PageRequest {
+        first: first as u64,
+        after,
+    })
+}
+
+pub fn encode_cursor(id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c:{id}"))
+}
+
+fn decode_cursor(s: &str) -> AppResult<i64> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("c:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| AppError::bad_input("after", Problem::UnknownValue))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: GraphqlLimits = GraphqlLimits {
+        max_depth: 10,
+        max_complexity: 100,
+        max_page_size: 50,
+        introspection: true,
+    };
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = encode_cursor(42);
+        assert_eq!(
+            page_request(&LIMITS, Some(5), Some(&c)).unwrap().after,
+            Some(42)
+        );
+        assert!(page_request(&LIMITS, None, Some("zzz")).is_err());
+    }
+
+    #[test]
+    fn page_size_is_bounded() {
+        assert!(page_request(&LIMITS, Some(51), None).is_err());
+        assert!(page_request(&LIMITS, Some(-1), None).is_err());
+        assert_eq!(page_request(&LIMITS, None, None).unwrap().first, 20);
+    }
+}

@@ -1,0 +1,161 @@
+//! GraphQL enums mirroring the domain's labelled enums (`remote` derives the
+//! conversions both ways), and the `EnumLabel` object.
+
+use async_graphql::{Enum, SimpleObject};
+
+use crate::domain;
+
+/// Cấp hành chính.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::catalogue::AgencyLevel")]
+pub enum AgencyLevel {
+    /// Cấp tỉnh
+    Province,
+    /// Cấp huyện (trước 01/7/2025)
+    District,
+    /// Cấp xã
+    Commune,
+}
+
+/// Loại cơ quan.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::catalogue::AgencyKind")]
+pub enum AgencyKind {
+    /// Ủy ban nhân dân
+    PeoplesCommittee,
+    /// Sở, ban, ngành
+    Department,
+    /// Phòng chuyên môn
+    SpecialistDivision,
+    /// Bộ phận Một cửa
+    OneStopUnit,
+    /// Cơ quan ngành dọc
+    VerticalAgency,
+    /// Khác
+    Other,
+}
+
+/// Trạng thái thủ tục.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::catalogue::ProcedureStatus")]
+pub enum ProcedureStatus {
+    /// Đang áp dụng
+    Active,
+    /// Tạm ngưng
+    Suspended,
+    /// Đã bãi bỏ
+    Abolished,
+}
+
+/// Mức độ dịch vụ công trực tuyến.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::catalogue::OnlineServiceLevel")]
+pub enum OnlineServiceLevel {
+    /// Toàn trình
+    Full,
+    /// Một phần
+    Partial,
+    /// Không hỗ trợ trực tuyến
+    None,
+}
+
+/// Đơn vị thời hạn giải quyết.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::catalogue::ProcessingUnit")]
+pub enum ProcessingUnit {
+    /// Ngày làm việc
+    WorkingDays,
+    /// Giờ làm việc
+    WorkingHours,
+}
+
+/// Cách thức thực hiện.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::catalogue::SubmissionMethod")]
+pub enum SubmissionMethod {
+    /// Trực tiếp
+    Direct,
+    /// Trực tuyến
+    Online,
+    /// Dịch vụ bưu chính
+    Postal,
+}
+
+/// Vai trò.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::authz::Role")]
+pub enum Role {
+    /// Công dân, tổ chức
+    Citizen,
+    /// Nhân viên bưu chính
+    PostalStaff,
+    /// Cán bộ một cửa
+    ReceptionOfficer,
+    /// Chuyên viên xử lý
+    Specialist,
+    /// Lãnh đạo cơ quan
+    AgencyLeader,
+    /// Cán bộ đầu mối kiểm soát TTHC
+    TthcController,
+    /// Văn phòng UBND tỉnh
+    ProvinceSupervisor,
+    /// Người phân tích số liệu
+    Analyst,
+    /// Quản trị hệ thống
+    Admin,
+}
+
+/// Loại tài khoản.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::authz::AccountKind")]
+pub enum AccountKind {
+    /// Công dân
+    Citizen,
+    /// Tổ chức, doanh nghiệp
+    Organisation,
+    /// Cán bộ, công chức
+    Official,
+}
+
+/// One value of an enumeration with its Vietnamese and English labels.
+#[derive(SimpleObject)]
+pub struct EnumLabel {
+    /// The enumeration, e.g. `AgencyLevel`.
+    pub enum_name: &'static str,
+    /// The value as the API sends it, e.g. `PROVINCE`.
+    pub value: &'static str,
+    /// Nhãn tiếng Việt.
+    pub vi: &'static str,
+    pub en: &'static str,
+}
+
+impl From<domain::EnumLabel> for EnumLabel {
+    fn from(l: domain::EnumLabel) -> Self {
+        EnumLabel {
+            enum_name: l.enum_name,
+            value: l.value,
+            vi: l.vi,
+            en: l.en,
+        }
+    }
+}
+
+/// Every labelled enumeration's values.
+pub fn all_labels() -> Vec<EnumLabel> {
+    use domain::authz::{AccountKind, Role};
+    use domain::catalogue::*;
+    [
+        AgencyLevel::labels(),
+        AgencyKind::labels(),
+        ProcedureStatus::labels(),
+        OnlineServiceLevel::labels(),
+        ProcessingUnit::labels(),
+        SubmissionMethod::labels(),
+        Role::labels(),
+        AccountKind::labels(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(EnumLabel::from)
+    .collect()
+}

@@ -1,0 +1,49 @@
+//! The GraphQL schema: per-area query and mutation roots merged into one,
+//! with limits and the error policy from day one.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod context;
+pub mod enums;
+pub mod loaders;
+pub mod policy;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+use crate::app::AppState;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(catalogue::CatalogueQuery, accounts::AccountQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(accounts::AccountMutation, catalogue::CatalogueMutation);
+
+pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema. Depth and complexity are checked by `policy::Policy`
+/// (so that the refusal carries a code and names the limit).
+pub fn build_schema(state: &AppState) -> MotcuaSchema {
+    let limits = state.config.graphql;
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(state.clone())
+    .extension(policy::Policy { limits });
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
+}

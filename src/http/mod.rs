@@ -1,0 +1,376 @@
+//! HTTP: `/graphql` (POST; GET for queries only), `/graphiql`, the
+//! WebSocket endpoint `/graphql/ws`, `/healthz`, `/readyz`, and the tower
+//! layers (request ids, tracing, body limit, timeout, CORS).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, ErrorExtensions};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+use crate::error::{AppError, Lang};
+use crate::graphql::context::RequestContext;
+use crate::graphql::loaders::loaders;
+use crate::graphql::policy::shape_response;
+use crate::services::accounts;
+
+const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
+const X_REQUEST_ID: &str = "x-request-id";
+
+pub fn router(app: App) -> Router {
+    let config = app.state.config.clone();
+    let cors = {
+        let base = CorsLayer::new()
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT_LANGUAGE,
+            ])
+            .max_age(Duration::from_secs(3600));
+        if config.cors_origins.is_empty() {
+            base.allow_origin(Any)
+        } else {
+            let origins: Vec<HeaderValue> = config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect();
+            base.allow_origin(AllowOrigin::list(origins))
+        }
+    };
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphiql", get(graphiql))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(app)
+        // Innermost first: each Router::layer call wraps everything above it.
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get(X_REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers, and Redis too when configured.
+async fn readyz(State(app): State<App>) -> Response {
+    let db = crate::store::ping(&app.state.db).await;
+    let redis = match &app.state.redis {
+        None => None,
+        Some(client) => Some(redis_ping(client).await),
+    };
+    let ready = db && redis.unwrap_or(true);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "ready": ready, "database": db, "redis": redis })),
+    )
+        .into_response()
+}
+
+async fn redis_ping(client: &redis::Client) -> bool {
+    let attempt = async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), attempt).await,
+        Ok(Ok(_))
+    )
+}
+
+async fn graphiql() -> Html<&'static str> {
+    Html(GRAPHIQL_HTML)
+}
+
+/// A GraphQL-shaped refusal outside the executor (bad body, batch, GET
+/// mutation, bad token).
+fn refusal(status: StatusCode, lang: Lang, err: AppError) -> Response {
+    let body = json!({
+        "errors": [{ "message": err.message(lang), "extensions": { "code": err.code() } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+fn bad_request(vi: &str, en: &str) -> AppError {
+    AppError::bad_input(
+        "request",
+        crate::domain::Problem::Invalid {
+            vi: vi.into(),
+            en: en.into(),
+        },
+    )
+}
+
+struct Incoming {
+    context: RequestContext,
+    request: async_graphql::Request,
+}
+
+/// Reads the body as one GraphQL request (a JSON array — a batch — is
+/// refused) and resolves the caller.
+async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
+    let headers = req.headers().clone();
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let request_id = headers
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let gql = match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
+        req,
+        &(),
+    )
+    .await
+    {
+        Ok(r) => r.into_inner(),
+        Err(rej) => {
+            let (status, err) = match rej.0 {
+                async_graphql::ParseRequestError::PayloadTooLarge => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    bad_request("Yêu cầu quá lớn", "The request is too large"),
+                ),
+                // A body without Content-Length is cut off by the limit layer while read.
+                async_graphql::ParseRequestError::Io(e) if is_length_limit(&e) => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    bad_request("Yêu cầu quá lớn", "The request is too large"),
+                ),
+                async_graphql::ParseRequestError::UnsupportedBatch => (
+                    StatusCode::BAD_REQUEST,
+                    bad_request(
+                        "Không hỗ trợ gửi nhiều truy vấn trong một yêu cầu",
+                        "Batched requests are not supported",
+                    ),
+                ),
+                _ => (
+                    StatusCode::BAD_REQUEST,
+                    bad_request(
+                        "Yêu cầu GraphQL không hợp lệ",
+                        "Not a valid GraphQL request",
+                    ),
+                ),
+            };
+            return Err(refusal(status, lang, err));
+        }
+    };
+    let actor = match bearer(&headers) {
+        None => None,
+        Some(token) => match accounts::authenticate(&app.state, token).await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                let status = if matches!(e, AppError::Unauthenticated) {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                if let AppError::Internal(detail) = &e {
+                    tracing::error!(request_id, error = %detail, "authentication failed");
+                }
+                return Err(refusal(status, lang, e));
+            }
+        },
+    };
+    let client_addr = client_address(&headers, peer, app.state.config.trust_forwarded_for);
+    Ok(Incoming {
+        context: RequestContext {
+            actor,
+            lang,
+            request_id,
+            client_addr,
+        },
+        request: gql,
+    })
+}
+
+/// Whether reading failed on the body limit. The limit's error arrives boxed
+/// inside axum's and io's errors, so its type is lost on the way: compare its
+/// text (`http_body_util::LengthLimitError`'s Display).
+fn is_length_limit(e: &std::io::Error) -> bool {
+    const LENGTH_LIMIT_EXCEEDED: &str = "length limit exceeded";
+    let mut source: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|r| r as _);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() || err.to_string() == LENGTH_LIMIT_EXCEEDED
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The client's address: the peer, or behind a trusted load balancer the
+/// last address it appended to X-Forwarded-For.
+fn client_address(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> String {
+    if trust_forwarded_for {
+        if let Some(addr) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return addr.to_owned();
+        }
+    }
+    peer.map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
+async fn execute(app: &App, incoming: Incoming) -> Response {
+    let Incoming { context, request } = incoming;
+    let (lang, request_id) = (context.lang, context.request_id.clone());
+    let request = request.data(loaders(app.state.db.clone())).data(context);
+    let response = shape_response(app.schema.execute(request).await, lang, &request_id);
+    GraphQLResponse::from(response).into_response()
+}
+
+async fn graphql_post(State(app): State<App>, req: Request) -> Response {
+    match incoming(&app, req).await {
+        Ok(i) => execute(&app, i).await,
+        Err(resp) => resp,
+    }
+}
+
+/// GET carries queries only (GraphQL over HTTP): a mutation must be POSTed.
+async fn graphql_get(State(app): State<App>, req: Request) -> Response {
+    let incoming = match incoming(&app, req).await {
+        Ok(i) => i,
+        Err(resp) => return resp,
+    };
+    if let Ok(doc) = async_graphql::parser::parse_query(&incoming.request.query) {
+        let not_query = doc
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty != OperationType::Query);
+        if not_query {
+            let lang = incoming.context.lang;
+            return refusal(
+                StatusCode::METHOD_NOT_ALLOWED,
+                lang,
+                bad_request(
+                    "Thao tác thay đổi dữ liệu phải gửi bằng POST",
+                    "Mutations must be sent with POST",
+                ),
+            );
+        }
+    }
+    execute(&app, incoming).await
+}
+
+/// Subscriptions over graphql-transport-ws or the legacy graphql-ws. The
+/// session token travels in `connection_init` (`{"authorization": "Bearer
+/// …"}` or `{"token": "…"}`); a bad one closes the connection.
+async fn graphql_ws(
+    State(app): State<App>,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let request_id = headers
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let schema = app.schema.clone();
+            let state = app.state.clone();
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned())
+                        .or_else(|| {
+                            payload
+                                .get("token")
+                                .and_then(|v| v.as_str())
+                                .map(str::to_owned)
+                        });
+                    let actor = match token {
+                        Some(t) => Some(accounts::authenticate(&state, &t).await.map_err(|e| {
+                            async_graphql::Error::new(e.message(lang))
+                                .extend_with(|_, ext| ext.set("code", e.code()))
+                        })?),
+                        None => None,
+                    };
+                    let mut data = Data::default();
+                    data.insert(loaders(state.db.clone()));
+                    data.insert(RequestContext {
+                        actor,
+                        lang,
+                        request_id,
+                        client_addr: "websocket".into(),
+                    });
+                    Ok(data)
+                })
+                .serve()
+        })
+}

@@ -1,0 +1,24 @@
+//! motcua: the headless GraphQL backend of a provincial administrative-
+//! procedure system (Cổng Dịch vụ công + Hệ thống một cửa điện tử).
+//!
+//! Data flows one way: `http` → `graphql` → `services` → `domain` and
+//! `store` → back.
+
+/// Start-up and shared state: database, Redis, configuration, clock.
+pub mod app;
+/// The `motcua` command line: serve, migrate, seed-demo, export-schema, create-admin.
+pub mod cli;
+/// `MOTCUA_*` environment variables → `Config`.
+pub mod config;
+/// Pure rules: identities, roles and authorization, the catalogue, throttling.
+pub mod domain;
+/// `AppError`, its stable codes and its messages in Vietnamese and English.
+pub mod error;
+/// The GraphQL schema, its limits and its error policy.
+pub mod graphql;
+/// Routes and tower layers.
+pub mod http;
+/// Use cases: one transaction each.
+pub mod services;
+/// Database connection, migrations and tree queries.
+pub mod store;

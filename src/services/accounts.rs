@@ -1,0 +1,580 @@
+//! Accounts and sessions: registration, officials, login with throttling,
+//! logout, password change, and turning a bearer token into an `Actor`.
+
+use base64::Engine;
+use chrono::{DateTime, Datelike, Utc};
+use entity::{account, account_role, agency, login_throttle, session};
+use rand::RngCore;
+use sea_orm::prelude::Expr;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use super::password;
+use crate::app::AppState;
+use crate::domain::authz::{authorize, AccountKind, Action, Actor, AgencyScope, Grant, Role};
+use crate::domain::identity::{required_text, CitizenId, Email, NewPassword, Phone, TaxCode};
+use crate::domain::{throttle, Problem};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+const NAME_MAX: usize = 200;
+
+/// Unique columns of `account` and the input fields they come from.
+const ACCOUNT_UNIQUES: &[(&str, &str)] = &[
+    ("citizen_id", "citizenId"),
+    ("tax_code", "taxCode"),
+    ("email", "email"),
+    ("external_id", "externalId"),
+];
+
+pub struct CitizenRegistration {
+    pub full_name: String,
+    pub citizen_id: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub password: String,
+}
+
+pub struct OrganisationRegistration {
+    pub name: String,
+    pub tax_code: String,
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub struct OfficialInput {
+    pub full_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+/// An account with its roles.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub account: account::Model,
+    pub grants: Vec<Grant>,
+}
+
+pub struct LoginOutcome {
+    /// The bearer token; shown once, stored only as its SHA-256.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub account: AccountView,
+}
+
+fn field(name: &'static str) -> impl FnOnce(Problem) -> AppError {
+    move |p| AppError::bad_input(name, p)
+}
+
+pub async fn register_citizen(st: &AppState, input: CitizenRegistration) -> AppResult<AccountView> {
+    let now = st.clock.now();
+    let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
+    let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).map_err(field("citizenId"))?;
+    let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
+    let email = match input.email.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(e) => Some(Email::parse(e).map_err(field("email"))?),
+    };
+    let password = NewPassword::parse(&input.password).map_err(field("password"))?;
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let row = account::ActiveModel {
+        kind: Set(AccountKind::Citizen.as_str().into()),
+        full_name: Set(full_name),
+        citizen_id: Set(Some(citizen_id.as_str().into())),
+        tax_code: Set(None),
+        phone: Set(Some(phone.as_str().into())),
+        email: Set(email.map(|e| e.as_str().to_owned())),
+        external_id: Set(None),
+        password_hash: Set(hash),
+        must_change_password: Set(false),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    insert_account(
+        st,
+        row,
+        vec![Grant {
+            role: Role::Citizen,
+            agency_id: None,
+        }],
+    )
+    .await
+}
+
+pub async fn register_organisation(
+    st: &AppState,
+    input: OrganisationRegistration,
+) -> AppResult<AccountView> {
+    let now = st.clock.now();
+    let name = required_text(&input.name, NAME_MAX).map_err(field("name"))?;
+    let tax_code = TaxCode::parse(&input.tax_code).map_err(field("taxCode"))?;
+    let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
+    let email = Email::parse(&input.email).map_err(field("email"))?;
+    let password = NewPassword::parse(&input.password).map_err(field("password"))?;
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let row = account::ActiveModel {
+        kind: Set(AccountKind::Organisation.as_str().into()),
+        full_name: Set(name),
+        citizen_id: Set(None),
+        tax_code: Set(Some(tax_code.as_str().into())),
+        phone: Set(Some(phone.as_str().into())),
+        email: Set(Some(email.as_str().into())),
+        external_id: Set(None),
+        password_hash: Set(hash),
+        must_change_password: Set(false),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    insert_account(
+        st,
+        row,
+        vec![Grant {
+            role: Role::Citizen,
+            agency_id: None,
+        }],
+    )
+    .await
+}
+
+/// ADMIN creates an official with a random one-time password, returned once.
+pub async fn create_official(
+    st: &AppState,
+    actor: Option<&Actor>,
+    input: OfficialInput,
+) -> AppResult<(AccountView, String)> {
+    authorize(actor, Action::ManageAccounts)?;
+    let one_time = one_time_password();
+    let view = insert_official(st, input, &one_time, true).await?;
+    Ok((view, one_time))
+}
+
+/// Creates an official with a known password (the demo and `create-admin`).
+pub async fn insert_official(
+    st: &AppState,
+    input: OfficialInput,
+    password: &str,
+    must_change_password: bool,
+) -> AppResult<AccountView> {
+    let now = st.clock.now();
+    let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
+    let email = Email::parse(&input.email).map_err(field("email"))?;
+    let phone = match input.phone.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => Some(Phone::parse(p).map_err(field("phone"))?),
+    };
+    let password = NewPassword::parse(password).map_err(field("password"))?;
+    check_grants(st, &input.grants).await?;
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let row = account::ActiveModel {
+        kind: Set(AccountKind::Official.as_str().into()),
+        full_name: Set(full_name),
+        citizen_id: Set(None),
+        tax_code: Set(None),
+        phone: Set(phone.map(|p| p.as_str().to_owned())),
+        email: Set(Some(email.as_str().into())),
+        external_id: Set(None),
+        password_hash: Set(hash),
+        must_change_password: Set(must_change_password),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    insert_account(st, row, input.grants).await
+}
+
+/// An official's roles: at least one; agency-bound roles name an existing
+/// agency, the others none; never CITIZEN.
+async fn check_grants(st: &AppState, grants: &[Grant]) -> AppResult<()> {
+    if grants.is_empty() {
+        return Err(AppError::bad_input("roles", Problem::Required));
+    }
+    for (i, g) in grants.iter().enumerate() {
+        let at = format!("roles.{i}");
+        if g.role == Role::Citizen {
+            return Err(AppError::bad_input(
+                format!("{at}.role"),
+                Problem::UnknownValue,
+            ));
+        }
+        match (g.role.is_agency_bound(), g.agency_id) {
+            (true, None) => {
+                return Err(AppError::bad_input(
+                    format!("{at}.agencyId"),
+                    Problem::Required,
+                ))
+            }
+            (true, Some(id)) => {
+                if agency::Entity::find_by_id(id).one(&st.db).await?.is_none() {
+                    return Err(AppError::bad_input(
+                        format!("{at}.agencyId"),
+                        Problem::UnknownReference,
+                    ));
+                }
+            }
+            (false, Some(_)) => {
+                return Err(AppError::bad_input(
+                    format!("{at}.agencyId"),
+                    Problem::Invalid {
+                        vi: "Vai trò này không gắn với cơ quan".into(),
+                        en: "This role is not bound to an agency".into(),
+                    },
+                ))
+            }
+            (false, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Inserts the account and its roles in one transaction.
+async fn insert_account(
+    st: &AppState,
+    row: account::ActiveModel,
+    grants: Vec<Grant>,
+) -> AppResult<AccountView> {
+    let txn = st.db.begin().await?;
+    let account = row
+        .insert(&txn)
+        .await
+        .map_err(|e| store::unique_violation(e, ACCOUNT_UNIQUES))?;
+    for g in &grants {
+        account_role::ActiveModel {
+            account_id: Set(account.id),
+            role: Set(g.role.as_str().into()),
+            agency_id: Set(g.agency_id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(AccountView { account, grants })
+}
+
+pub fn one_time_password() -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Finds the account an identifier names: an e-mail address, a 12-digit
+/// citizen ID number, or a tax code.
+async fn find_by_identifier(st: &AppState, identifier: &str) -> AppResult<Option<account::Model>> {
+    let id = identifier.trim();
+    let column = if id.contains('@') {
+        account::Column::Email
+    } else if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        account::Column::CitizenId
+    } else {
+        account::Column::TaxCode
+    };
+    let value = match column {
+        account::Column::Email => id.to_lowercase(),
+        account::Column::TaxCode => TaxCode::parse(id)
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        _ => id.to_owned(),
+    };
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Ok(account::Entity::find()
+        .filter(column.eq(value))
+        .one(&st.db)
+        .await?)
+}
+
+/// Signs in. Failed attempts are throttled per (account, address), per
+/// account and per address; a blocked key answers `RATE_LIMITED` without
+/// looking at the password.
+pub async fn login(
+    st: &AppState,
+    identifier: &str,
+    password: &str,
+    client_addr: &str,
+) -> AppResult<LoginOutcome> {
+    let now = st.clock.now();
+    let account = find_by_identifier(st, identifier).await?;
+    let mut keys = vec![(format!("addr:{client_addr}"), throttle::PER_ADDRESS)];
+    if let Some(a) = &account {
+        keys.push((format!("account:{}", a.id), throttle::PER_ACCOUNT));
+        keys.push((
+            format!("account:{}:{client_addr}", a.id),
+            throttle::PER_ACCOUNT_AND_ADDRESS,
+        ));
+    }
+    let mut states = Vec::with_capacity(keys.len());
+    for (key, _) in &keys {
+        let state = load_throttle(st, key).await?;
+        if let Err(retry_after_secs) = throttle::check(state.as_ref(), now) {
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
+        states.push(state);
+    }
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let ok = password::verify(password.to_owned(), stored).await?;
+    let account = match account {
+        Some(a) if ok && a.active => a,
+        _ => {
+            for ((key, rule), state) in keys.iter().zip(&states) {
+                let next = throttle::record_failure(state.as_ref(), now, rule);
+                save_throttle(st, key, next).await?;
+            }
+            return Err(AppError::Unauthenticated);
+        }
+    };
+    // Success clears the failures of this account from this address only:
+    // the other counters keep protecting against guessing elsewhere.
+    login_throttle::Entity::delete_by_id(format!("account:{}:{client_addr}", account.id))
+        .exec(&st.db)
+        .await?;
+    let token = new_token();
+    let expires_at = now + st.config.sessions.absolute;
+    session::ActiveModel {
+        account_id: Set(account.id),
+        token_hash: Set(token_hash(&token)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        client_addr: Set(Some(client_addr.to_owned())),
+        ..Default::default()
+    }
+    .insert(&st.db)
+    .await?;
+    let grants = grants_of(&st.db, account.id).await?;
+    Ok(LoginOutcome {
+        token,
+        expires_at,
+        account: AccountView { account, grants },
+    })
+}
+
+async fn load_throttle(st: &AppState, key: &str) -> AppResult<Option<throttle::State>> {
+    Ok(login_throttle::Entity::find_by_id(key.to_owned())
+        .one(&st.db)
+        .await?
+        .map(|r| throttle::State {
+            failures: r.failures,
+            window_started_at: r.window_started_at,
+            blocked_until: r.blocked_until,
+        }))
+}
+
+async fn save_throttle(st: &AppState, key: &str, s: throttle::State) -> AppResult<()> {
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        key: Set(key.to_owned()),
+        failures: Set(s.failures),
+        window_started_at: Set(s.window_started_at),
+        blocked_until: Set(s.blocked_until),
+    })
+    .on_conflict(
+        OnConflict::column(login_throttle::Column::Key)
+            .update_columns([
+                login_throttle::Column::Failures,
+                login_throttle::Column::WindowStartedAt,
+                login_throttle::Column::BlockedUntil,
+            ])
+            .to_owned(),
+    )
+    .exec(&st.db)
+    .await?;
+    Ok(())
+}
+
+pub async fn grants_of(db: &impl ConnectionTrait, account_id: i64) -> AppResult<Vec<Grant>> {
+    let rows = account_role::Entity::find()
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .order_by_asc(account_role::Column::Id)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let role = Role::parse(&r.role)
+                .ok_or_else(|| AppError::internal(format!("bad role {}", r.role)))?;
+            Ok(Grant {
+                role,
+                agency_id: r.agency_id,
+            })
+        })
+        .collect()
+}
+
+/// Resolves a bearer token to the actor, or `UNAUTHENTICATED` when it is
+/// unknown, revoked, idle too long or past its absolute expiry.
+pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
+    let now = st.clock.now();
+    let session = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let live = session.revoked_at.is_none()
+        && session.expires_at > now
+        && session.last_seen_at + st.config.sessions.idle > now;
+    if !live {
+        return Err(AppError::Unauthenticated);
+    }
+    let account = account::Entity::find_by_id(session.account_id)
+        .one(&st.db)
+        .await?
+        .filter(|a| a.active)
+        .ok_or(AppError::Unauthenticated)?;
+    // Refresh the idle clock at most once a minute: one write per minute of
+    // activity, not one per request.
+    if now - session.last_seen_at > chrono::Duration::minutes(1) {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session.id))
+            .exec(&st.db)
+            .await?;
+    }
+    let kind = AccountKind::parse(&account.kind)
+        .ok_or_else(|| AppError::internal(format!("bad account kind {}", account.kind)))?;
+    Ok(Actor {
+        account_id: account.id,
+        session_id: session.id,
+        kind,
+        grants: grants_of(&st.db, account.id).await?,
+        must_change_password: account.must_change_password,
+    })
+}
+
+/// Revokes the caller's session.
+pub async fn logout(st: &AppState, actor: Option<&Actor>) -> AppResult<()> {
+    let actor = actor.ok_or(AppError::Unauthenticated)?;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(st.clock.now()))
+        .filter(session::Column::Id.eq(actor.session_id))
+        .exec(&st.db)
+        .await?;
+    Ok(())
+}
+
+/// Changes the caller's password (allowed while a change is required) and
+/// revokes every other session of the account.
+pub async fn change_password(
+    st: &AppState,
+    actor: Option<&Actor>,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    let actor = actor.ok_or(AppError::Unauthenticated)?;
+    let account = account::Entity::find_by_id(actor.account_id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let new = NewPassword::parse(new).map_err(field("newPassword"))?;
+    if !password::verify(current.to_owned(), Some(account.password_hash.clone())).await? {
+        return Err(AppError::bad_input(
+            "currentPassword",
+            Problem::Invalid {
+                vi: "Mật khẩu hiện tại không đúng".into(),
+                en: "The current password is wrong".into(),
+            },
+        ));
+    }
+    if new.expose() == current {
+        return Err(AppError::bad_input("newPassword", Problem::PasswordReused));
+    }
+    let hash = password::hash(new.expose().to_owned()).await?;
+    let now = st.clock.now();
+    let txn = st.db.begin().await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(account::Column::MustChangePassword, Expr::value(false))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::AccountId.eq(account.id))
+        .filter(session::Column::Id.ne(actor.session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn me(st: &AppState, actor: Option<&Actor>) -> AppResult<AccountView> {
+    let actor = actor.ok_or(AppError::Unauthenticated)?;
+    let account = account::Entity::find_by_id(actor.account_id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(AccountView {
+        account,
+        grants: actor.grants.clone(),
+    })
+}
+
+/// The officials holding a role at an agency.
+pub async fn agency_staff(
+    st: &AppState,
+    actor: Option<&Actor>,
+    agency_id: i64,
+) -> AppResult<Vec<AccountView>> {
+    let lineage = store::agencies::lineage(&st.db, agency_id).await?;
+    if lineage.is_empty() {
+        return Err(AppError::NotFound("agency"));
+    }
+    authorize(
+        actor,
+        Action::ReadAgencyStaff(AgencyScope { lineage: &lineage }),
+    )?;
+    let roles = account_role::Entity::find()
+        .filter(account_role::Column::AgencyId.eq(agency_id))
+        .order_by_asc(account_role::Column::AccountId)
+        .all(&st.db)
+        .await?;
+    let ids: Vec<i64> = roles.iter().map(|r| r.account_id).collect();
+    let accounts = account::Entity::find()
+        .filter(account::Column::Id.is_in(ids))
+        .order_by_asc(account::Column::Id)
+        .all(&st.db)
+        .await?;
+    let all_roles = account_role::Entity::find()
+        .filter(account_role::Column::AccountId.is_in(accounts.iter().map(|a| a.id)))
+        .order_by_asc(account_role::Column::Id)
+        .all(&st.db)
+        .await?;
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let grants = all_roles
+                .iter()
+                .filter(|r| r.account_id == account.id)
+                .filter_map(|r| {
+                    Role::parse(&r.role).map(|role| Grant {
+                        role,
+                        agency_id: r.agency_id,
+                    })
+                })
+                .collect();
+            AccountView { account, grants }
+        })
+        .collect())
+}

@@ -1,0 +1,416 @@
+//! The demo province: agencies, catalogue, one account per role and the
+//! public holidays of this year and the next, loaded into an empty database
+//! through the same services the API uses.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use entity::calendar_day;
+use sea_orm::{EntityTrait, Set};
+use serde::Deserialize;
+
+use super::accounts::{self, CitizenRegistration, OfficialInput, OrganisationRegistration};
+use super::catalogue::{self, AgencyInput, Publication};
+use crate::app::AppState;
+use crate::domain::authz::{Grant, Role};
+use crate::domain::catalogue::{
+    AgencyKind, AgencyLevel, Component, FeeLine, MethodInfo, OnlineServiceLevel, ProcedureContent,
+    ProcessStep, ProcessingTime,
+};
+use crate::error::{AppError, AppResult};
+
+const PROVINCE_JSON: &str = include_str!("../demo/province.json");
+
+/// The password of every demo account (printed in the README).
+pub const DEMO_PASSWORD: &str = "motcua@2026";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Province {
+    agencies: Vec<DemoAgency>,
+    sectors: Vec<DemoSector>,
+    procedures: Vec<DemoProcedure>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoAgency {
+    code: String,
+    parent_code: Option<String>,
+    name: String,
+    short_name: Option<String>,
+    level: AgencyLevel,
+    kind: AgencyKind,
+    active: bool,
+    address: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    hotline: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoSector {
+    code: String,
+    name: String,
+    fields: Vec<DemoField>,
+}
+
+#[derive(Deserialize)]
+struct DemoField {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoProcedure {
+    code: String,
+    name: String,
+    sector_code: String,
+    field_code: String,
+    levels: Vec<AgencyLevel>,
+    agency_codes: Vec<String>,
+    online_service_level: OnlineServiceLevel,
+    processing_time: ProcessingTime,
+    within_day: bool,
+    steps: Vec<String>,
+    methods: Vec<MethodInfo>,
+    components: Vec<Component>,
+    subjects: Vec<String>,
+    result_document: String,
+    fees: Vec<FeeLine>,
+    conditions: Option<String>,
+    legal_basis: Vec<String>,
+    internal_process: Vec<ProcessStep>,
+}
+
+/// The demo's provincial public administration service centre and the
+/// department its officials work in.
+pub const CENTRE_CODE: &str = "000.00.12.H56";
+
+/// Loads the demo province when the database has no agency yet. Returns
+/// whether it loaded anything.
+pub async fn load_if_empty(st: &AppState) -> AppResult<bool> {
+    if !catalogue::is_empty(st).await? {
+        return Ok(false);
+    }
+    load(st).await?;
+    Ok(true)
+}
+
+fn lookup(map: &HashMap<String, i64>, code: &str) -> AppResult<i64> {
+    map.get(code)
+        .copied()
+        .ok_or_else(|| AppError::internal(format!("demo data names unknown code {code}")))
+}
+
+async fn load(st: &AppState) -> AppResult<()> {
+    let province: Province = serde_json::from_str(PROVINCE_JSON).map_err(AppError::internal)?;
+    let mut agencies = HashMap::new();
+    for a in province.agencies {
+        let parent_id = match &a.parent_code {
+            Some(c) => Some(lookup(&agencies, c)?),
+            None => None,
+        };
+        let saved = catalogue::insert_agency(
+            st,
+            AgencyInput {
+                parent_id,
+                code: a.code.clone(),
+                name: a.name,
+                short_name: a.short_name,
+                level: a.level,
+                kind: a.kind,
+                active: a.active,
+                address: a.address,
+                phone: a.phone,
+                email: a.email,
+                hotline: a.hotline,
+            },
+        )
+        .await?;
+        agencies.insert(a.code, saved.id);
+    }
+    let mut sectors = HashMap::new();
+    let mut fields = HashMap::new();
+    for s in province.sectors {
+        let sector = catalogue::insert_sector(st, &s.code, &s.name).await?;
+        sectors.insert(s.code, sector.id);
+        for f in s.fields {
+            let field = catalogue::insert_field(st, sector.id, &f.code, &f.name).await?;
+            fields.insert(f.code, field.id);
+        }
+    }
+    for p in province.procedures {
+        let agency_ids = p
+            .agency_codes
+            .iter()
+            .map(|c| lookup(&agencies, c))
+            .collect::<AppResult<Vec<_>>>()?;
+        let content = ProcedureContent {
+            name: p.name,
+            sector_id: lookup(&sectors, &p.sector_code)?,
+            field_id: lookup(&fields, &p.field_code)?,
+            levels: p.levels,
+            agency_ids,
+            online_service_level: p.online_service_level,
+            legacy_online_level: None,
+            processing_time: p.processing_time,
+            within_day: p.within_day,
+            steps: p.steps,
+            methods: p.methods,
+            components: p.components,
+            subjects: p.subjects,
+            result_document: p.result_document,
+            fees: p.fees,
+            conditions: p.conditions,
+            legal_basis: p.legal_basis,
+            internal_process: p.internal_process,
+        };
+        catalogue::insert_procedure(
+            st,
+            None,
+            &p.code,
+            content,
+            Publication {
+                decision_ref: Some("Quyết định công bố danh mục TTHC (dữ liệu minh họa)".into()),
+                note: None,
+            },
+        )
+        .await?;
+    }
+    load_accounts(st, &agencies).await?;
+    load_holidays(st, st.clock.now().year()).await?;
+    load_holidays(st, st.clock.now().year() + 1).await?;
+    Ok(())
+}
+
+/// One account per role. Officials work at the provincial centre, the
+/// Department of Justice (Sở Tư pháp) and one ward.
+async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppResult<()> {
+    let centre = lookup(agencies, CENTRE_CODE)?;
+    let justice = lookup(agencies, DEMO_DEPARTMENT_CODE)?;
+    let ward_desk = lookup(agencies, DEMO_WARD_DESK_CODE)?;
+    let officials: [(&str, &str, Role, Option<i64>); 9] = [
+        ("quantri@demo.motcua.vn", "Trần Quản Trị", Role::Admin, None),
+        (
+            "motcua@demo.motcua.vn",
+            "Lê Thị Tiếp Nhận",
+            Role::ReceptionOfficer,
+            Some(centre),
+        ),
+        (
+            "motcua.phuong@demo.motcua.vn",
+            "Phạm Văn Một Cửa",
+            Role::ReceptionOfficer,
+            Some(ward_desk),
+        ),
+        (
+            "buudien@demo.motcua.vn",
+            "Võ Văn Bưu Chính",
+            Role::PostalStaff,
+            Some(centre),
+        ),
+        (
+            "chuyenvien@demo.motcua.vn",
+            "Nguyễn Thị Chuyên Viên",
+            Role::Specialist,
+            Some(justice),
+        ),
+        (
+            "lanhdao@demo.motcua.vn",
+            "Hoàng Văn Lãnh Đạo",
+            Role::AgencyLeader,
+            Some(justice),
+        ),
+        (
+            "kiemsoat@demo.motcua.vn",
+            "Đặng Thị Kiểm Soát",
+            Role::TthcController,
+            Some(justice),
+        ),
+        (
+            "giamsat@demo.motcua.vn",
+            "Bùi Văn Giám Sát",
+            Role::ProvinceSupervisor,
+            None,
+        ),
+        (
+            "phantich@demo.motcua.vn",
+            "Đỗ Thị Phân Tích",
+            Role::Analyst,
+            None,
+        ),
+    ];
+    for (email, name, role, agency_id) in officials {
+        accounts::insert_official(
+            st,
+            OfficialInput {
+                full_name: name.into(),
+                email: email.into(),
+                phone: None,
+                grants: vec![Grant { role, agency_id }],
+            },
+            DEMO_PASSWORD,
+            false,
+        )
+        .await?;
+    }
+    accounts::register_citizen(
+        st,
+        CitizenRegistration {
+            full_name: "Nguyễn Văn An".into(),
+            citizen_id: DEMO_CITIZEN_ID.into(),
+            phone: "0905123456".into(),
+            email: Some("congdan@demo.motcua.vn".into()),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .await?;
+    accounts::register_organisation(
+        st,
+        OrganisationRegistration {
+            name: "Công ty TNHH Xây dựng Trà Khúc".into(),
+            tax_code: DEMO_TAX_CODE.into(),
+            phone: "02553822456".into(),
+            email: "doanhnghiep@demo.motcua.vn".into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub const DEMO_CITIZEN_ID: &str = "051090001234";
+pub const DEMO_TAX_CODE: &str = "4300123458";
+/// Sở Tư pháp in the demo data.
+pub const DEMO_DEPARTMENT_CODE: &str = "000.00.04.H56";
+/// A ward's one-stop unit in the demo data.
+pub const DEMO_WARD_DESK_CODE: &str = "000.01.31.H56";
+
+/// Public holidays of a year under Labour Code 2019 Art. 112 (New Year, five
+/// Tết days, Hùng Kings, 30/4, 1/5, two National Day days), each holiday on a
+/// weekend compensated on the next working day (Art. 112.3). Real years
+/// follow the Prime Minister's yearly notice: an ADMIN adjusts these rows.
+pub fn statutory_holidays(year: i32) -> Vec<(NaiveDate, String)> {
+    let mut days: Vec<(NaiveDate, String)> = Vec::new();
+    let mut add = |d: Option<NaiveDate>, name: &str| {
+        if let Some(d) = d {
+            days.push((d, name.to_owned()));
+        }
+    };
+    let ymd = NaiveDate::from_ymd_opt;
+    add(ymd(year, 1, 1), "Tết Dương lịch");
+    if let Some((tet, hung)) = lunar_dates(year) {
+        for offset in -1..=3 {
+            add(Some(tet + Duration::days(offset)), "Tết Nguyên đán");
+        }
+        add(Some(hung), "Giỗ Tổ Hùng Vương (10/3 âm lịch)");
+    }
+    add(ymd(year, 4, 30), "Ngày Chiến thắng");
+    add(ymd(year, 5, 1), "Ngày Quốc tế Lao động");
+    add(ymd(year, 9, 2), "Quốc khánh");
+    // The second National Day is the day before or after 2/9: the one that
+    // joins a weekend (Monday 1/9 or Friday 3/9), else 3/9.
+    if let Some(national) = ymd(year, 9, 2) {
+        let adjacent = if national.weekday() == Weekday::Tue {
+            national - Duration::days(1)
+        } else {
+            national + Duration::days(1)
+        };
+        add(Some(adjacent), "Quốc khánh (ngày liền kề)");
+    }
+    days.sort();
+    days.dedup_by_key(|d| d.0);
+    let taken: std::collections::HashSet<NaiveDate> = days.iter().map(|d| d.0).collect();
+    let mut extra = Vec::new();
+    let mut used = taken.clone();
+    for (d, name) in &days {
+        if matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            let mut c = *d + Duration::days(1);
+            while matches!(c.weekday(), Weekday::Sat | Weekday::Sun) || used.contains(&c) {
+                c += Duration::days(1);
+            }
+            used.insert(c);
+            extra.push((c, format!("Nghỉ bù {name}")));
+        }
+    }
+    days.retain(|d| !matches!(d.0.weekday(), Weekday::Sat | Weekday::Sun));
+    days.extend(extra);
+    days.sort();
+    days
+}
+
+/// Lunar New Year's day and the Hùng Kings' day (10/3 lunar) by year.
+fn lunar_dates(year: i32) -> Option<(NaiveDate, NaiveDate)> {
+    let (tet, hung) = match year {
+        2025 => ((1, 29), (4, 7)),
+        2026 => ((2, 17), (4, 26)),
+        2027 => ((2, 6), (4, 16)),
+        2028 => ((1, 26), (4, 4)),
+        2029 => ((2, 13), (4, 23)),
+        2030 => ((2, 3), (4, 12)),
+        _ => return None,
+    };
+    Some((
+        NaiveDate::from_ymd_opt(year, tet.0, tet.1)?,
+        NaiveDate::from_ymd_opt(year, hung.0, hung.1)?,
+    ))
+}
+
+async fn load_holidays(st: &AppState, year: i32) -> AppResult<()> {
+    let rows: Vec<calendar_day::ActiveModel> = statutory_holidays(year)
+        .into_iter()
+        .map(|(day, name)| calendar_day::ActiveModel {
+            day: Set(day),
+            kind: Set("HOLIDAY".into()),
+            name: Set(name),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    calendar_day::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([calendar_day::Column::Day])
+        .exec(&st.db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn tet_2026_is_five_weekdays() {
+        let h: Vec<NaiveDate> = statutory_holidays(2026).into_iter().map(|x| x.0).collect();
+        for day in 16..=20 {
+            assert!(h.contains(&d(2026, 2, day)), "16–20/2/2026 are Tết");
+        }
+        // Hùng Kings' day 2026 is a Sunday: Monday 27/4 is off instead.
+        assert!(h.contains(&d(2026, 4, 27)));
+        assert!(!h.contains(&d(2026, 4, 26)));
+    }
+
+    #[test]
+    fn weekend_holidays_move_to_the_next_free_weekday() {
+        let h: Vec<NaiveDate> = statutory_holidays(2027).into_iter().map(|x| x.0).collect();
+        // Tết 2027: 5/2 (Fri) to 9/2 (Tue), with 6/2 and 7/2 on the weekend.
+        assert!(h.contains(&d(2027, 2, 5)));
+        assert!(h.contains(&d(2027, 2, 10)) && h.contains(&d(2027, 2, 11)));
+        assert!(h
+            .iter()
+            .all(|x| !matches!(x.weekday(), Weekday::Sat | Weekday::Sun)));
+    }
+
+    #[test]
+    fn the_demo_data_parses() {
+        let p: Province = serde_json::from_str(PROVINCE_JSON).unwrap();
+        assert!(p.agencies.len() >= 60);
+        assert!(p.procedures.len() >= 40);
+    }
+}

@@ -1,0 +1,56 @@
+//! The database: connecting, migrating, and the queries that are more than
+//! one sea-orm call. Maps database errors that mean bad input (a unique
+//! violation) to field errors; everything else is `INTERNAL`.
+
+pub mod agencies;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+
+use crate::domain::Problem;
+use crate::error::AppError;
+
+/// Opens the pool. SQLite gets WAL, a busy timeout and foreign keys, so that
+/// concurrent requests queue for the single writer instead of failing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        opts.max_connections(20);
+    }
+    Database::connect(opts).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Whether the database answers.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// Turns a unique violation into `BAD_USER_INPUT` on the field whose column
+/// the constraint names; `columns` maps column names to API field names.
+pub fn unique_violation(e: DbErr, columns: &[(&str, &str)]) -> AppError {
+    if let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
+        for (column, field) in columns {
+            if detail.contains(column) {
+                return AppError::bad_input(*field, Problem::AlreadyTaken);
+            }
+        }
+    }
+    AppError::from(e)
+}

@@ -1,0 +1,222 @@
+//! `TestApp`: a started application on its own fresh database, driven
+//! through its router like a client would.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use motcua::app::App;
+use motcua::config::Config;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+pub const DEMO_PASSWORD: &str = motcua::services::demo::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub app: App,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+static PG_CLEANED: OnceCell<()> = OnceCell::const_new();
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("MOTCUA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("MOTCUA_TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A fresh PostgreSQL database on the test server; leftovers of earlier runs
+/// are dropped once per process.
+async fn fresh_postgres(base: &str) -> String {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let admin = Database::connect(base)
+        .await
+        .expect("connect to MOTCUA_TEST_DATABASE_URL");
+    PG_CLEANED
+        .get_or_init(|| async {
+            let rows = admin
+                .query_all_raw(Statement::from_string(
+                    admin.get_database_backend(),
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'motcua_t_%'",
+                ))
+                .await
+                .unwrap();
+            for row in rows {
+                let name: String = row.try_get("", "datname").unwrap();
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+            }
+        })
+        .await;
+    let name = format!(
+        "motcua_t_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    // Replace the database name (the path) of the URL.
+    let (prefix, rest) = base.rsplit_once('/').expect("a database URL with a path");
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{prefix}/{name}{query}")
+}
+
+pub struct Options {
+    pub demo: bool,
+    pub tune: fn(&mut Config),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            demo: true,
+            tune: |_| {},
+        }
+    }
+}
+
+impl TestApp {
+    /// A fresh database with the demo province loaded.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Options::default()).await
+    }
+
+    /// A fresh, empty (migrated) database.
+    pub async fn spawn_empty() -> TestApp {
+        TestApp::spawn_with(Options {
+            demo: false,
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let (url, dir) = match postgres_url() {
+            Some(base) => (fresh_postgres(&base).await, None),
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("motcua.db").display()
+                );
+                (url, Some(dir))
+            }
+        };
+        let data_dir = dir
+            .as_ref()
+            .map(|d| d.path().join("data"))
+            .unwrap_or_else(|| std::env::temp_dir().join("motcua-test-data"));
+        let mut config = Config::from_lookup(|k| match k {
+            "MOTCUA_DATABASE_URL" => Some(url.clone()),
+            "MOTCUA_REDIS_URL" => redis_url(),
+            "MOTCUA_DATA_DIR" => Some(data_dir.display().to_string()),
+            "MOTCUA_DEMO" => Some(options.demo.to_string()),
+            "MOTCUA_TRUST_FORWARDED_FOR" => Some("true".into()),
+            _ => None,
+        })
+        .unwrap();
+        (options.tune)(&mut config);
+        let app = App::start(config).await.unwrap();
+        TestApp { app, _dir: dir }
+    }
+
+    /// Sends a raw HTTP request through the router.
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let resp = self.app.router().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, body)
+    }
+
+    /// Runs a GraphQL operation, optionally signed in.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_with(token, query, variables, &[]).await
+    }
+
+    pub async fn gql_with(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> Value {
+        let mut req = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = json!({ "query": query, "variables": variables });
+        let (_, value) = self
+            .send(req.body(Body::from(body.to_string())).unwrap())
+            .await;
+        value
+    }
+
+    /// Runs an operation anonymously and returns `data`, failing on errors.
+    pub async fn data(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let v = self.gql(token, query, variables).await;
+        assert!(v.get("errors").is_none(), "unexpected errors: {v:#}");
+        v["data"].clone()
+    }
+
+    /// Signs in and returns the token.
+    pub async fn login(&self, identifier: &str, password: &str) -> String {
+        let d = self
+            .data(
+                None,
+                "mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }",
+                json!({ "i": identifier, "p": password }),
+            )
+            .await;
+        d["login"]["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn login_demo(&self, email: &str) -> String {
+        self.login(email, DEMO_PASSWORD).await
+    }
+
+    /// The id of an agency by its code.
+    pub async fn agency_id(&self, code: &str) -> String {
+        let d = self
+            .data(
+                None,
+                "query($c: String) { agency(code: $c) { id } }",
+                json!({ "c": code }),
+            )
+            .await;
+        d["agency"]["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn error_code(v: &Value) -> &str {
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {v:#}"))
+}
+
+pub fn error_field(v: &Value) -> &str {
+    v["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error field in {v:#}"))
+}

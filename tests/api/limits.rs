@@ -1,0 +1,58 @@
+//! Query cost limits: depth, complexity priced by page size, page size.
+
+use serde_json::json;
+
+use crate::helpers::{error_code, TestApp};
+
+#[tokio::test]
+async fn deep_queries_are_refused_naming_the_limit() {
+    let t = TestApp::spawn_empty().await;
+    // parent { parent { … } } thirteen levels down.
+    let mut q = String::from("code");
+    for _ in 0..13 {
+        q = format!("parent {{ {q} }}");
+    }
+    let v = t
+        .gql(
+            None,
+            &format!("{{ agencies {{ edges {{ node {{ {q} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT");
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "depth");
+    assert!(v["data"].is_null());
+}
+
+#[tokio::test]
+async fn expensive_queries_are_refused_by_complexity() {
+    let t = TestApp::spawn_empty().await;
+    // 100 procedures × their versions × every version's agencies × children.
+    let q = "{ procedures(first: 100) { edges { node { versions { agencies { children { code name } } } } } } }";
+    let v = t.gql(None, q, json!({})).await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v:#}");
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "complexity");
+    assert!(v["errors"][0]["extensions"]["max"].as_u64().is_some());
+    // The same shape on a small page is fine.
+    let q = "{ procedures(first: 2) { edges { node { versions { name } } } } }";
+    t.data(None, q, json!({})).await;
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let on = TestApp::spawn_empty().await;
+    on.data(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    let off = TestApp::spawn_with(crate::helpers::Options {
+        demo: false,
+        tune: |c| c.graphql.introspection = false,
+    })
+    .await;
+    let v = off
+        .gql(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(
+        v.get("errors").is_some() || v["data"]["__schema"].is_null(),
+        "{v:#}"
+    );
+}

@@ -1,0 +1,12 @@
+//! The API test suite: one binary, modules by area. Every test runs on a
+//! fresh SQLite database, or on a fresh PostgreSQL database when
+//! `MOTCUA_TEST_DATABASE_URL` is set (and with Redis when
+//! `MOTCUA_TEST_REDIS_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod catalogue;
+mod helpers;
+mod http;
+mod limits;
+mod websocket;
