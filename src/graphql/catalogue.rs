@@ -684,6 +684,15 @@ impl ProcedureContentInput {
 
 // ------------------------------------------------------------ query, mutation
 
+/// `id` or `code`, one of them required.
+fn lookup<'a>(id: Option<&ID>, code: Option<&'a str>) -> Result<svc::Lookup<'a>, AppError> {
+    match (id, code) {
+        (Some(id), _) => Ok(svc::Lookup::Id(parse_id("id", id)?)),
+        (None, Some(code)) => Ok(svc::Lookup::Code(code)),
+        (None, None) => Err(AppError::bad_input("id", crate::domain::Problem::Required)),
+    }
+}
+
 #[derive(Default)]
 pub struct CatalogueQuery;
 
@@ -721,14 +730,8 @@ impl CatalogueQuery {
         id: Option<ID>,
         code: Option<String>,
     ) -> Result<Agency> {
-        let st = ctx.state();
-        Ok(Agency(match (id, code) {
-            (Some(id), _) => svc::agency_by_id(st, parse_id("id", &id)?).await?,
-            (None, Some(code)) => svc::agency_by_code(st, &code).await?,
-            (None, None) => {
-                return Err(AppError::bad_input("id", crate::domain::Problem::Required).into())
-            }
-        }))
+        let by = lookup(id.as_ref(), code.as_deref())?;
+        Ok(Agency(svc::agency(ctx.state(), by).await?))
     }
 
     /// Ngành, each with its fields.
@@ -785,14 +788,8 @@ impl CatalogueQuery {
         id: Option<ID>,
         code: Option<String>,
     ) -> Result<Procedure> {
-        let st = ctx.state();
-        Ok(Procedure(match (id, code) {
-            (Some(id), _) => svc::procedure_by_id(st, parse_id("id", &id)?).await?,
-            (None, Some(code)) => svc::procedure_by_code(st, &code).await?,
-            (None, None) => {
-                return Err(AppError::bad_input("id", crate::domain::Problem::Required).into())
-            }
-        }))
+        let by = lookup(id.as_ref(), code.as_deref())?;
+        Ok(Procedure(svc::procedure(ctx.state(), by).await?))
     }
 
     /// Vietnamese and English labels of every enumeration's values.

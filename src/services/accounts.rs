@@ -82,66 +82,50 @@ pub async fn register_citizen(st: &AppState, input: CitizenRegistration) -> AppR
         Some(e) => Some(Email::parse(e).map_err(field("email"))?),
     };
     let password = NewPassword::parse(&input.password).map_err(field("password"))?;
-    let hash = password::hash(password.expose().to_owned()).await?;
-    let row = account::ActiveModel {
-        kind: Set(AccountKind::Citizen.as_str().into()),
-        full_name: Set(full_name),
-        citizen_id: Set(Some(citizen_id.as_str().into())),
-        tax_code: Set(None),
-        phone: Set(Some(phone.as_str().into())),
-        email: Set(email.map(|e| e.as_str().to_owned())),
-        external_id: Set(None),
-        password_hash: Set(hash),
-        must_change_password: Set(false),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
     insert_account(
         st,
-        row,
-        vec![Grant {
-            role: Role::Citizen,
-            agency_id: None,
-        }],
+        NewAccount {
+            kind: AccountKind::Citizen,
+            full_name,
+            citizen_id: Some(citizen_id.as_str().into()),
+            tax_code: None,
+            phone: Some(phone.as_str().into()),
+            email: email.map(|e| e.as_str().to_owned()),
+            password,
+            must_change_password: false,
+        },
+        vec![CITIZEN_GRANT],
     )
     .await
 }
+
+const CITIZEN_GRANT: Grant = Grant {
+    role: Role::Citizen,
+    agency_id: None,
+};
 
 pub async fn register_organisation(
     st: &AppState,
     input: OrganisationRegistration,
 ) -> AppResult<AccountView> {
-    let now = st.clock.now();
     let name = required_text(&input.name, NAME_MAX).map_err(field("name"))?;
     let tax_code = TaxCode::parse(&input.tax_code).map_err(field("taxCode"))?;
     let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
     let email = Email::parse(&input.email).map_err(field("email"))?;
     let password = NewPassword::parse(&input.password).map_err(field("password"))?;
-    let hash = password::hash(password.expose().to_owned()).await?;
-    let row = account::ActiveModel {
-        kind: Set(AccountKind::Organisation.as_str().into()),
-        full_name: Set(name),
-        citizen_id: Set(None),
-        tax_code: Set(Some(tax_code.as_str().into())),
-        phone: Set(Some(phone.as_str().into())),
-        email: Set(Some(email.as_str().into())),
-        external_id: Set(None),
-        password_hash: Set(hash),
-        must_change_password: Set(false),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
     insert_account(
         st,
-        row,
-        vec![Grant {
-            role: Role::Citizen,
-            agency_id: None,
-        }],
+        NewAccount {
+            kind: AccountKind::Organisation,
+            full_name: name,
+            citizen_id: None,
+            tax_code: Some(tax_code.as_str().into()),
+            phone: Some(phone.as_str().into()),
+            email: Some(email.as_str().into()),
+            password,
+            must_change_password: false,
+        },
+        vec![CITIZEN_GRANT],
     )
     .await
 }
@@ -165,7 +149,6 @@ pub async fn insert_official(
     password: &str,
     must_change_password: bool,
 ) -> AppResult<AccountView> {
-    let now = st.clock.now();
     let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
     let email = Email::parse(&input.email).map_err(field("email"))?;
     let phone = match input.phone.as_deref().map(str::trim) {
@@ -174,23 +157,21 @@ pub async fn insert_official(
     };
     let password = NewPassword::parse(password).map_err(field("password"))?;
     check_grants(st, &input.grants).await?;
-    let hash = password::hash(password.expose().to_owned()).await?;
-    let row = account::ActiveModel {
-        kind: Set(AccountKind::Official.as_str().into()),
-        full_name: Set(full_name),
-        citizen_id: Set(None),
-        tax_code: Set(None),
-        phone: Set(phone.map(|p| p.as_str().to_owned())),
-        email: Set(Some(email.as_str().into())),
-        external_id: Set(None),
-        password_hash: Set(hash),
-        must_change_password: Set(must_change_password),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    insert_account(st, row, input.grants).await
+    insert_account(
+        st,
+        NewAccount {
+            kind: AccountKind::Official,
+            full_name,
+            citizen_id: None,
+            tax_code: None,
+            phone: phone.map(|p| p.as_str().to_owned()),
+            email: Some(email.as_str().into()),
+            password,
+            must_change_password,
+        },
+        input.grants,
+    )
+    .await
 }
 
 /// An official's roles: at least one; agency-bound roles name an existing
@@ -238,11 +219,42 @@ async fn check_grants(st: &AppState, grants: &[Grant]) -> AppResult<()> {
 }
 
 /// Inserts the account and its roles in one transaction.
+/// A validated account about to be stored.
+struct NewAccount {
+    kind: AccountKind,
+    full_name: String,
+    citizen_id: Option<String>,
+    tax_code: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    password: NewPassword,
+    must_change_password: bool,
+}
+
+/// Hashes the password, then inserts the account and its roles in one
+/// transaction.
 async fn insert_account(
     st: &AppState,
-    row: account::ActiveModel,
+    new: NewAccount,
     grants: Vec<Grant>,
 ) -> AppResult<AccountView> {
+    let hash = password::hash(new.password.expose().to_owned()).await?;
+    let now = st.clock.now();
+    let row = account::ActiveModel {
+        kind: Set(new.kind.as_str().into()),
+        full_name: Set(new.full_name),
+        citizen_id: Set(new.citizen_id),
+        tax_code: Set(new.tax_code),
+        phone: Set(new.phone),
+        email: Set(new.email),
+        external_id: Set(None),
+        password_hash: Set(hash),
+        must_change_password: Set(new.must_change_password),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
     let txn = st.db.begin().await?;
     let account = row
         .insert(&txn)

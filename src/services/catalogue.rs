@@ -99,19 +99,19 @@ pub async fn list_agencies(
     page(&st.db, q, agency::Column::Id, req).await
 }
 
-pub async fn agency_by_id(st: &AppState, id: i64) -> AppResult<agency::Model> {
-    agency::Entity::find_by_id(id)
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::NotFound("agency"))
+/// How a single agency or procedure is named: by id or by its national code.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    Id(i64),
+    Code(&'a str),
 }
 
-pub async fn agency_by_code(st: &AppState, code: &str) -> AppResult<agency::Model> {
-    agency::Entity::find()
-        .filter(agency::Column::Code.eq(code.trim()))
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::NotFound("agency"))
+pub async fn agency(st: &AppState, by: Lookup<'_>) -> AppResult<agency::Model> {
+    let q = match by {
+        Lookup::Id(id) => agency::Entity::find_by_id(id),
+        Lookup::Code(code) => agency::Entity::find().filter(agency::Column::Code.eq(code.trim())),
+    };
+    q.one(&st.db).await?.ok_or(AppError::NotFound("agency"))
 }
 
 pub async fn agencies_by_ids(
@@ -215,7 +215,7 @@ pub async fn update_agency(
 ) -> AppResult<agency::Model> {
     authorize(actor, Action::ManageCatalogue)?;
     let c = clean_agency(&input)?;
-    let existing = agency_by_id(st, id).await?;
+    let existing = agency(st, Lookup::Id(id)).await?;
     if let Some(p) = input.parent_id {
         // A new parent inside the agency's own subtree would make a cycle.
         let below = store::agencies::subtree(&st.db, id).await?;
@@ -400,19 +400,14 @@ pub async fn search_procedures(
     page(&st.db, q, procedure::Column::Id, req).await
 }
 
-pub async fn procedure_by_id(st: &AppState, id: i64) -> AppResult<procedure::Model> {
-    procedure::Entity::find_by_id(id)
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::NotFound("procedure"))
-}
-
-pub async fn procedure_by_code(st: &AppState, code: &str) -> AppResult<procedure::Model> {
-    procedure::Entity::find()
-        .filter(procedure::Column::Code.eq(code.trim()))
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::NotFound("procedure"))
+pub async fn procedure(st: &AppState, by: Lookup<'_>) -> AppResult<procedure::Model> {
+    let q = match by {
+        Lookup::Id(id) => procedure::Entity::find_by_id(id),
+        Lookup::Code(code) => {
+            procedure::Entity::find().filter(procedure::Column::Code.eq(code.trim()))
+        }
+    };
+    q.one(&st.db).await?.ok_or(AppError::NotFound("procedure"))
 }
 
 pub async fn versions(
@@ -609,7 +604,7 @@ pub async fn update_procedure(
     publication: Publication,
 ) -> AppResult<procedure::Model> {
     authorize(actor, Action::ManageCatalogue)?;
-    let existing = procedure_by_id(st, id).await?;
+    let existing = procedure(st, Lookup::Id(id)).await?;
     if existing.status == ProcedureStatus::Abolished.as_str() {
         return Err(abolished());
     }
@@ -644,7 +639,7 @@ pub async fn update_procedure(
     )
     .await?;
     txn.commit().await?;
-    procedure_by_id(st, id).await
+    procedure(st, Lookup::Id(id)).await
 }
 
 fn abolished() -> AppError {
@@ -662,7 +657,7 @@ pub async fn set_procedure_status(
     status: ProcedureStatus,
 ) -> AppResult<procedure::Model> {
     authorize(actor, Action::ManageCatalogue)?;
-    let existing = procedure_by_id(st, id).await?;
+    let existing = procedure(st, Lookup::Id(id)).await?;
     let from = ProcedureStatus::parse(&existing.status)
         .ok_or_else(|| AppError::internal("bad procedure status"))?;
     let allowed = match (from, status) {
@@ -689,7 +684,7 @@ pub async fn set_procedure_status(
     if res.rows_affected != 1 {
         return Err(AppError::VersionConflict);
     }
-    procedure_by_id(st, id).await
+    procedure(st, Lookup::Id(id)).await
 }
 
 /// Whether the catalogue is empty (nothing loaded yet).
