@@ -136,6 +136,11 @@ impl TestApp {
         TestApp { app, _dir: dir }
     }
 
+    /// Wraps an application started elsewhere (on a database it owns).
+    pub fn from_app(app: App) -> TestApp {
+        TestApp { app, _dir: None }
+    }
+
     /// Sends a raw HTTP request through the router.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
         let resp = self.app.router().oneshot(req).await.unwrap();

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod catalogue;
+mod cli;
 mod helpers;
 mod http;
 mod limits;
