@@ -26,6 +26,17 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub graphql: GraphqlLimits,
     pub sessions: SessionPolicy,
+    pub calendar: CalendarConfig,
+}
+
+/// The working calendar's fixed settings; holidays are data.
+#[derive(Debug, Clone)]
+pub struct CalendarConfig {
+    pub tz: chrono_tz::Tz,
+    pub hours: crate::domain::calendar::WorkingHours,
+    /// "Within the day" procedures received after this are due the next
+    /// working day.
+    pub same_day_cutoff: chrono::NaiveTime,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -124,6 +135,29 @@ impl Config {
                 max_page_size: parse(&get, "MOTCUA_GRAPHQL_MAX_PAGE_SIZE", Some(100))?,
                 introspection: parse_bool(&get, "MOTCUA_INTROSPECTION", true)?,
             },
+            calendar: CalendarConfig {
+                tz: parse(&get, "MOTCUA_TIMEZONE", Some(chrono_tz::Asia::Ho_Chi_Minh))?,
+                hours: match get("MOTCUA_WORKING_HOURS") {
+                    None => Default::default(),
+                    Some(v) => crate::domain::calendar::WorkingHours::parse(&v).map_err(|p| {
+                        ConfigError {
+                            var: "MOTCUA_WORKING_HOURS",
+                            reason: p.en(),
+                        }
+                    })?,
+                },
+                same_day_cutoff: match get("MOTCUA_SAME_DAY_CUTOFF") {
+                    None => chrono::NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default(),
+                    Some(v) => {
+                        chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| {
+                            ConfigError {
+                                var: "MOTCUA_SAME_DAY_CUTOFF",
+                                reason: format!("'{v}' is not a time like 15:00"),
+                            }
+                        })?
+                    }
+                },
+            },
             sessions: SessionPolicy {
                 idle: chrono::Duration::minutes(parse(
                     &get,
@@ -209,6 +243,10 @@ mod tests {
     fn a_bad_value_names_its_variable() {
         let e = config(&[("MOTCUA_BIND", "nowhere")]).unwrap_err();
         assert_eq!(e.var, "MOTCUA_BIND");
+        let e = config(&[("MOTCUA_WORKING_HOURS", "8-17")]).unwrap_err();
+        assert_eq!(e.var, "MOTCUA_WORKING_HOURS");
+        let e = config(&[("MOTCUA_TIMEZONE", "Mars/Olympus")]).unwrap_err();
+        assert_eq!(e.var, "MOTCUA_TIMEZONE");
         let e = config(&[("MOTCUA_DEMO", "maybe")]).unwrap_err();
         assert_eq!(e.to_string(), "MOTCUA_DEMO: 'maybe' is not true or false");
         assert!(config(&[("MOTCUA_DATABASE_URL", "mysql://x")]).is_err());

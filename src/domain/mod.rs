@@ -4,6 +4,7 @@
 #[macro_use]
 mod labels;
 pub mod authz;
+pub mod calendar;
 pub mod catalogue;
 pub mod identity;
 pub mod problem;

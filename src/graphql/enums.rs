@@ -143,8 +143,11 @@ impl From<domain::EnumLabel> for EnumLabel {
 /// Every labelled enumeration's values.
 pub fn all_labels() -> Vec<EnumLabel> {
     use domain::authz::{AccountKind, Role};
+    use domain::calendar::{DayKind, Timeliness};
     use domain::catalogue::*;
     [
+        DayKind::labels(),
+        Timeliness::labels(),
         AgencyLevel::labels(),
         AgencyKind::labels(),
         ProcedureStatus::labels(),
@@ -158,4 +161,26 @@ pub fn all_labels() -> Vec<EnumLabel> {
     .flatten()
     .map(EnumLabel::from)
     .collect()
+}
+
+/// Loại ngày ngoại lệ.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::calendar::DayKind")]
+pub enum DayKind {
+    /// Ngày nghỉ lễ, tết
+    Holiday,
+    /// Ngày làm bù
+    Workday,
+}
+
+/// Trước hạn / đúng hạn / quá hạn.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::calendar::Timeliness")]
+pub enum Timeliness {
+    /// Trước hạn
+    Early,
+    /// Đúng hạn
+    OnTime,
+    /// Quá hạn
+    Late,
 }

@@ -2,6 +2,7 @@
 //! with limits and the error policy from day one.
 
 pub mod accounts;
+pub mod calendar;
 pub mod catalogue;
 pub mod context;
 pub mod enums;
@@ -13,10 +14,18 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 use crate::app::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalogue::CatalogueQuery, accounts::AccountQuery);
+pub struct QueryRoot(
+    catalogue::CatalogueQuery,
+    accounts::AccountQuery,
+    calendar::CalendarQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountMutation, catalogue::CatalogueMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    catalogue::CatalogueMutation,
+    calendar::CalendarMutation,
+);
 
 pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

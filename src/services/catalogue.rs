@@ -438,6 +438,15 @@ pub async fn versions_by_keys(
         .collect())
 }
 
+/// The content of a procedure's current version.
+pub async fn current_content(st: &AppState, p: &procedure::Model) -> AppResult<ProcedureContent> {
+    let rows = versions_by_keys(&st.db, &[(p.id, p.current_version)]).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| AppError::internal("current version missing"))?;
+    content_of(row)
+}
+
 /// Decodes a stored version's content.
 pub fn content_of(v: &procedure_version::Model) -> AppResult<ProcedureContent> {
     serde_json::from_value(v.content.clone()).map_err(AppError::internal)

@@ -2,6 +2,7 @@
 //! writes, and commits. Resolvers call exactly one of these.
 
 pub mod accounts;
+pub mod calendar;
 pub mod catalogue;
 pub mod demo;
 pub mod password;

@@ -311,7 +311,7 @@ async fn labels_come_in_vietnamese_or_english() {
     );
 }
 
-fn content(sector: &Value, field: &Value, agency: &Value, days: u32) -> Value {
+pub fn content(sector: &Value, field: &Value, agency: &Value, days: u32) -> Value {
     json!({
         "name": "Cấp giấy phép khai thác nước dưới đất",
         "sectorId": sector, "fieldId": field, "levels": ["PROVINCE"], "agencyIds": [agency],
@@ -329,10 +329,10 @@ fn content(sector: &Value, field: &Value, agency: &Value, days: u32) -> Value {
     })
 }
 
-const CREATE: &str = "mutation($i: CreateProcedureInput!) { createProcedure(input: $i) { id code status currentVersion processingHours } }";
+pub const CREATE: &str = "mutation($i: CreateProcedureInput!) { createProcedure(input: $i) { id code status currentVersion processingHours } }";
 const UPDATE: &str = "mutation($id: ID!, $v: Int!, $i: UpdateProcedureInput!) { updateProcedure(id: $id, expectedVersion: $v, input: $i) { currentVersion processingHours name versions { versionNo decisionRef processingTime { amount workingHours } } } }";
 
-async fn refs(t: &TestApp) -> (Value, Value, Value) {
+pub async fn refs(t: &TestApp) -> (Value, Value, Value) {
     let d = t
         .data(
             None,

@@ -1,0 +1,150 @@
+//! The working calendar in GraphQL: the deadline calculator frontends use to
+//! show the same dates the server stores, and the ADMIN's holiday list.
+
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::context::{parse_id, ContextExt};
+use super::enums::DayKind;
+use crate::domain::calendar as dc;
+use crate::domain::Problem;
+use crate::error::AppError;
+use crate::services::calendar as svc;
+
+/// An exception to the weekly calendar.
+#[derive(SimpleObject)]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    pub kind: DayKind,
+    pub kind_label: &'static str,
+    pub name: String,
+}
+
+impl CalendarDay {
+    fn new(ctx: &Context<'_>, m: entity::calendar_day::Model) -> Result<Self, AppError> {
+        let kind = dc::DayKind::parse(&m.kind).ok_or_else(|| AppError::internal("bad day kind"))?;
+        Ok(CalendarDay {
+            date: m.day,
+            kind: kind.into(),
+            kind_label: ctx.label(kind.label_vi(), kind.label_en()),
+            name: m.name,
+        })
+    }
+}
+
+/// An amount of working time.
+#[derive(SimpleObject)]
+pub struct WorkingTime {
+    pub seconds: i64,
+    /// In working hours (8 make a working day).
+    pub hours: f64,
+}
+
+/// The due date a dossier received at `receivedAt` would get.
+#[derive(SimpleObject)]
+pub struct DueDate {
+    pub received_at: DateTime<Utc>,
+    /// The first working instant at or after reception: the clock starts here.
+    pub starts_at: DateTime<Utc>,
+    /// Ngày hẹn trả kết quả.
+    pub due_at: DateTime<Utc>,
+    pub processing_hours: u32,
+    pub within_day: bool,
+}
+
+#[derive(Default)]
+pub struct CalendarQuery;
+
+/// Working hours as seconds; at most ten years of them.
+fn working_seconds(hours: f64) -> Result<i64, AppError> {
+    if !hours.is_finite() || !(0.0..=20_000.0).contains(&hours) {
+        return Err(AppError::bad_input(
+            "workingHours",
+            Problem::OutOfRange {
+                min: 0,
+                max: 20_000,
+            },
+        ));
+    }
+    Ok((hours * 3600.0).round() as i64)
+}
+
+#[Object]
+impl CalendarQuery {
+    /// `from` plus a number of working hours, on the working calendar.
+    async fn add_working_time(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        working_hours: f64,
+    ) -> Result<DateTime<Utc>> {
+        let seconds = working_seconds(working_hours)?;
+        Ok(svc::add_working_time(ctx.state(), from, seconds).await?)
+    }
+
+    /// The working time between two instants.
+    async fn working_time_between(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<WorkingTime> {
+        let seconds = svc::working_time_between(ctx.state(), from, to).await?;
+        Ok(WorkingTime {
+            seconds,
+            hours: seconds as f64 / 3600.0,
+        })
+    }
+
+    /// The due date of a procedure's dossier received at `receivedAt`.
+    async fn due_date(
+        &self,
+        ctx: &Context<'_>,
+        procedure_id: ID,
+        received_at: DateTime<Utc>,
+    ) -> Result<DueDate> {
+        let id = parse_id("procedureId", &procedure_id)?;
+        let d = svc::due_date(ctx.state(), id, received_at).await?;
+        Ok(DueDate {
+            received_at,
+            starts_at: d.starts_at,
+            due_at: d.due_at,
+            processing_hours: d.processing_hours,
+            within_day: d.within_day,
+        })
+    }
+
+    /// Holidays and compensatory working days of a year.
+    #[graphql(complexity = "40 * child_complexity")]
+    async fn calendar_days(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<CalendarDay>> {
+        let rows = svc::days_of_year(ctx.state(), year).await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| CalendarDay::new(ctx, m))
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+#[derive(Default)]
+pub struct CalendarMutation;
+
+#[Object]
+impl CalendarMutation {
+    /// ADMIN: declare a public holiday, or a weekend day a compensatory
+    /// working day (ngày làm bù).
+    async fn set_calendar_day(
+        &self,
+        ctx: &Context<'_>,
+        date: NaiveDate,
+        kind: DayKind,
+        name: String,
+    ) -> Result<CalendarDay> {
+        let m = svc::set_day(ctx.state(), ctx.actor(), date, kind.into(), &name).await?;
+        Ok(CalendarDay::new(ctx, m)?)
+    }
+
+    /// ADMIN: make a day ordinary again.
+    async fn clear_calendar_day(&self, ctx: &Context<'_>, date: NaiveDate) -> Result<bool> {
+        Ok(svc::clear_day(ctx.state(), ctx.actor(), date).await?)
+    }
+}
