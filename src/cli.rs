@@ -91,6 +91,7 @@ async fn execute(command: Command) -> Result<(), String> {
             let password = accounts::one_time_password();
             accounts::insert_official(
                 &app.state,
+                &crate::services::Caller::SYSTEM,
                 accounts::OfficialInput {
                     full_name: name,
                     email,

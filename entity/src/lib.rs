@@ -4,6 +4,8 @@
 pub mod account;
 pub mod account_role;
 pub mod agency;
+pub mod audit_head;
+pub mod audit_log;
 pub mod calendar_day;
 pub mod field;
 pub mod login_throttle;

@@ -169,6 +169,7 @@ impl AccountMutation {
     ) -> Result<Account> {
         let view = svc::register_citizen(
             ctx.state(),
+            &ctx.caller(),
             svc::CitizenRegistration {
                 full_name: input.full_name,
                 citizen_id: input.citizen_id,
@@ -189,6 +190,7 @@ impl AccountMutation {
     ) -> Result<Account> {
         let view = svc::register_organisation(
             ctx.state(),
+            &ctx.caller(),
             svc::OrganisationRegistration {
                 name: input.name,
                 tax_code: input.tax_code,
@@ -208,8 +210,7 @@ impl AccountMutation {
         identifier: String,
         password: String,
     ) -> Result<LoginResult> {
-        let rc = ctx.request();
-        let out = svc::login(ctx.state(), &identifier, &password, &rc.client_addr).await?;
+        let out = svc::login(ctx.state(), &ctx.caller(), &identifier, &password).await?;
         Ok(LoginResult {
             token: out.token,
             expires_at: out.expires_at,
@@ -219,7 +220,7 @@ impl AccountMutation {
 
     /// Ends the current session.
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        svc::logout(ctx.state(), ctx.actor()).await?;
+        svc::logout(ctx.state(), &ctx.caller()).await?;
         Ok(true)
     }
 
@@ -230,7 +231,7 @@ impl AccountMutation {
         current_password: String,
         new_password: String,
     ) -> Result<bool> {
-        svc::change_password(ctx.state(), ctx.actor(), &current_password, &new_password).await?;
+        svc::change_password(ctx.state(), &ctx.caller(), &current_password, &new_password).await?;
         Ok(true)
     }
 
@@ -253,7 +254,7 @@ impl AccountMutation {
             .collect::<Result<Vec<_>, AppError>>()?;
         let (view, one_time_password) = svc::create_official(
             ctx.state(),
-            ctx.actor(),
+            &ctx.caller(),
             svc::OfficialInput {
                 full_name: input.full_name,
                 email: input.email,

@@ -139,12 +139,12 @@ impl CalendarMutation {
         kind: DayKind,
         name: String,
     ) -> Result<CalendarDay> {
-        let m = svc::set_day(ctx.state(), ctx.actor(), date, kind.into(), &name).await?;
+        let m = svc::set_day(ctx.state(), &ctx.caller(), date, kind.into(), &name).await?;
         Ok(CalendarDay::new(ctx, m)?)
     }
 
     /// ADMIN: make a day ordinary again.
     async fn clear_calendar_day(&self, ctx: &Context<'_>, date: NaiveDate) -> Result<bool> {
-        Ok(svc::clear_day(ctx.state(), ctx.actor(), date).await?)
+        Ok(svc::clear_day(ctx.state(), &ctx.caller(), date).await?)
     }
 }

@@ -828,7 +828,7 @@ impl CatalogueMutation {
     async fn create_agency(&self, ctx: &Context<'_>, input: AgencyInput) -> Result<Agency> {
         let input = input.into_service()?;
         Ok(Agency(
-            svc::create_agency(ctx.state(), ctx.actor(), input).await?,
+            svc::create_agency(ctx.state(), &ctx.caller(), input).await?,
         ))
     }
 
@@ -837,14 +837,14 @@ impl CatalogueMutation {
         let id = parse_id("id", &id)?;
         let input = input.into_service()?;
         Ok(Agency(
-            svc::update_agency(ctx.state(), ctx.actor(), id, input).await?,
+            svc::update_agency(ctx.state(), &ctx.caller(), id, input).await?,
         ))
     }
 
     /// ADMIN: add a sector (ngành).
     async fn create_sector(&self, ctx: &Context<'_>, code: String, name: String) -> Result<Sector> {
         Ok(Sector(
-            svc::create_sector(ctx.state(), ctx.actor(), &code, &name).await?,
+            svc::create_sector(ctx.state(), &ctx.caller(), &code, &name).await?,
         ))
     }
 
@@ -858,7 +858,7 @@ impl CatalogueMutation {
     ) -> Result<Field> {
         let sector_id = parse_id("sectorId", &sector_id)?;
         Ok(Field(
-            svc::create_field(ctx.state(), ctx.actor(), sector_id, &code, &name).await?,
+            svc::create_field(ctx.state(), &ctx.caller(), sector_id, &code, &name).await?,
         ))
     }
 
@@ -874,8 +874,14 @@ impl CatalogueMutation {
             note: input.note,
         };
         Ok(Procedure(
-            svc::create_procedure(ctx.state(), ctx.actor(), &input.code, content, publication)
-                .await?,
+            svc::create_procedure(
+                ctx.state(),
+                &ctx.caller(),
+                &input.code,
+                content,
+                publication,
+            )
+            .await?,
         ))
     }
 
@@ -897,7 +903,7 @@ impl CatalogueMutation {
         Ok(Procedure(
             svc::update_procedure(
                 ctx.state(),
-                ctx.actor(),
+                &ctx.caller(),
                 id,
                 expected_version,
                 content,
@@ -926,6 +932,6 @@ impl CatalogueMutation {
 async fn set_status(ctx: &Context<'_>, id: ID, status: dc::ProcedureStatus) -> Result<Procedure> {
     let id = parse_id("id", &id)?;
     Ok(Procedure(
-        svc::set_procedure_status(ctx.state(), ctx.actor(), id, status).await?,
+        svc::set_procedure_status(ctx.state(), &ctx.caller(), id, status).await?,
     ))
 }

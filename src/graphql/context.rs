@@ -9,7 +9,7 @@ use crate::config::GraphqlLimits;
 use crate::domain::authz::Actor;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult, Lang};
-use crate::services::PageRequest;
+use crate::services::{Caller, PageRequest};
 
 /// Built by the HTTP layer for each request (or WebSocket connection).
 #[derive(Debug, Clone)]
@@ -25,6 +25,11 @@ pub trait ContextExt {
     fn request(&self) -> &RequestContext;
     fn actor(&self) -> Option<&Actor> {
         self.request().actor.as_ref()
+    }
+    /// The caller as the services see it.
+    fn caller(&self) -> Caller<'_> {
+        let rc = self.request();
+        Caller::new(rc.actor.as_ref(), &rc.request_id, &rc.client_addr)
     }
     fn lang(&self) -> Lang {
         self.request().lang

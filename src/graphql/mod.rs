@@ -2,6 +2,7 @@
 //! with limits and the error policy from day one.
 
 pub mod accounts;
+pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod context;
@@ -18,6 +19,7 @@ pub struct QueryRoot(
     catalogue::CatalogueQuery,
     accounts::AccountQuery,
     calendar::CalendarQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

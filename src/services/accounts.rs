@@ -9,17 +9,18 @@ use sea_orm::prelude::Expr;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
-use super::password;
+use super::audit::{self, Entry};
+use super::{password, Caller};
 use crate::app::AppState;
 use crate::domain::authz::{authorize, AccountKind, Action, Actor, AgencyScope, Grant, Role};
 use crate::domain::identity::{required_text, CitizenId, Email, NewPassword, Phone, TaxCode};
 use crate::domain::{throttle, Problem};
 use crate::error::{AppError, AppResult};
 use crate::store;
+use serde_json::json;
 
 const NAME_MAX: usize = 200;
 
@@ -72,7 +73,11 @@ fn field(name: &'static str) -> impl FnOnce(Problem) -> AppError {
     move |p| AppError::bad_input(name, p)
 }
 
-pub async fn register_citizen(st: &AppState, input: CitizenRegistration) -> AppResult<AccountView> {
+pub async fn register_citizen(
+    st: &AppState,
+    caller: &Caller<'_>,
+    input: CitizenRegistration,
+) -> AppResult<AccountView> {
     let now = st.clock.now();
     let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
     let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).map_err(field("citizenId"))?;
@@ -84,6 +89,8 @@ pub async fn register_citizen(st: &AppState, input: CitizenRegistration) -> AppR
     let password = NewPassword::parse(&input.password).map_err(field("password"))?;
     insert_account(
         st,
+        caller,
+        "registerCitizen",
         NewAccount {
             kind: AccountKind::Citizen,
             full_name,
@@ -106,6 +113,7 @@ const CITIZEN_GRANT: Grant = Grant {
 
 pub async fn register_organisation(
     st: &AppState,
+    caller: &Caller<'_>,
     input: OrganisationRegistration,
 ) -> AppResult<AccountView> {
     let name = required_text(&input.name, NAME_MAX).map_err(field("name"))?;
@@ -115,6 +123,8 @@ pub async fn register_organisation(
     let password = NewPassword::parse(&input.password).map_err(field("password"))?;
     insert_account(
         st,
+        caller,
+        "registerOrganisation",
         NewAccount {
             kind: AccountKind::Organisation,
             full_name: name,
@@ -133,22 +143,23 @@ pub async fn register_organisation(
 /// ADMIN creates an official with a random one-time password, returned once.
 pub async fn create_official(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     input: OfficialInput,
 ) -> AppResult<(AccountView, String)> {
-    authorize(actor, Action::ManageAccounts)?;
     let one_time = one_time_password();
-    let view = insert_official(st, input, &one_time, true).await?;
+    let view = insert_official(st, caller, input, &one_time, true).await?;
     Ok((view, one_time))
 }
 
 /// Creates an official with a known password (the demo and `create-admin`).
 pub async fn insert_official(
     st: &AppState,
+    caller: &Caller<'_>,
     input: OfficialInput,
     password: &str,
     must_change_password: bool,
 ) -> AppResult<AccountView> {
+    caller.authorize(Action::ManageAccounts)?;
     let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
     let email = Email::parse(&input.email).map_err(field("email"))?;
     let phone = match input.phone.as_deref().map(str::trim) {
@@ -159,6 +170,8 @@ pub async fn insert_official(
     check_grants(st, &input.grants).await?;
     insert_account(
         st,
+        caller,
+        "createOfficial",
         NewAccount {
             kind: AccountKind::Official,
             full_name,
@@ -235,6 +248,8 @@ struct NewAccount {
 /// transaction.
 async fn insert_account(
     st: &AppState,
+    caller: &Caller<'_>,
+    operation: &str,
     new: NewAccount,
     grants: Vec<Grant>,
 ) -> AppResult<AccountView> {
@@ -255,7 +270,7 @@ async fn insert_account(
         updated_at: Set(now),
         ..Default::default()
     };
-    let txn = st.db.begin().await?;
+    let txn = store::write_txn(&st.db).await?;
     let account = row
         .insert(&txn)
         .await
@@ -270,6 +285,19 @@ async fn insert_account(
         .insert(&txn)
         .await?;
     }
+    // No personal data in the log: the account id leads to it.
+    let roles: Vec<_> = grants
+        .iter()
+        .map(|g| json!({ "role": g.role.as_str(), "agencyId": g.agency_id }))
+        .collect();
+    let summary = json!({ "after": { "kind": account.kind, "roles": roles, "mustChangePassword": account.must_change_password } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new(operation, "account", account.id, summary),
+    )
+    .await?;
     txn.commit().await?;
     Ok(AccountView { account, grants })
 }
@@ -322,10 +350,11 @@ async fn find_by_identifier(st: &AppState, identifier: &str) -> AppResult<Option
 /// looking at the password.
 pub async fn login(
     st: &AppState,
+    caller: &Caller<'_>,
     identifier: &str,
     password: &str,
-    client_addr: &str,
 ) -> AppResult<LoginOutcome> {
+    let client_addr = caller.client_addr;
     let now = st.clock.now();
     let account = find_by_identifier(st, identifier).await?;
     let mut keys = vec![(format!("addr:{client_addr}"), throttle::PER_ADDRESS)];
@@ -363,7 +392,8 @@ pub async fn login(
         .await?;
     let token = new_token();
     let expires_at = now + st.config.sessions.absolute;
-    session::ActiveModel {
+    let txn = store::write_txn(&st.db).await?;
+    let session = session::ActiveModel {
         account_id: Set(account.id),
         token_hash: Set(token_hash(&token)),
         created_at: Set(now),
@@ -373,9 +403,26 @@ pub async fn login(
         client_addr: Set(Some(client_addr.to_owned())),
         ..Default::default()
     }
-    .insert(&st.db)
+    .insert(&txn)
     .await?;
-    let grants = grants_of(&st.db, account.id).await?;
+    let grants = grants_of(&txn, account.id).await?;
+    let signed_in = Actor {
+        account_id: account.id,
+        session_id: session.id,
+        kind: AccountKind::parse(&account.kind).unwrap_or(AccountKind::Citizen),
+        grants: grants.clone(),
+        must_change_password: account.must_change_password,
+    };
+    let as_caller = Caller::new(Some(&signed_in), caller.request_id, client_addr);
+    let summary = json!({ "after": { "sessionId": session.id, "clientAddr": client_addr } });
+    audit::record(
+        &txn,
+        &as_caller,
+        now,
+        Entry::new("login", "account", account.id, summary),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(LoginOutcome {
         token,
         expires_at,
@@ -474,13 +521,24 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
 }
 
 /// Revokes the caller's session.
-pub async fn logout(st: &AppState, actor: Option<&Actor>) -> AppResult<()> {
-    let actor = actor.ok_or(AppError::Unauthenticated)?;
+pub async fn logout(st: &AppState, caller: &Caller<'_>) -> AppResult<()> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(st.clock.now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(actor.session_id))
-        .exec(&st.db)
+        .exec(&txn)
         .await?;
+    let summary = json!({ "after": { "sessionId": actor.session_id, "revoked": true } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("logout", "account", actor.account_id, summary),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -488,11 +546,11 @@ pub async fn logout(st: &AppState, actor: Option<&Actor>) -> AppResult<()> {
 /// revokes every other session of the account.
 pub async fn change_password(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     current: &str,
     new: &str,
 ) -> AppResult<()> {
-    let actor = actor.ok_or(AppError::Unauthenticated)?;
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
     let account = account::Entity::find_by_id(actor.account_id)
         .one(&st.db)
         .await?
@@ -512,7 +570,7 @@ pub async fn change_password(
     }
     let hash = password::hash(new.expose().to_owned()).await?;
     let now = st.clock.now();
-    let txn = st.db.begin().await?;
+    let txn = store::write_txn(&st.db).await?;
     account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, Expr::value(hash))
         .col_expr(account::Column::MustChangePassword, Expr::value(false))
@@ -527,6 +585,14 @@ pub async fn change_password(
         .filter(session::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    let summary = json!({ "after": { "passwordChanged": true, "otherSessionsRevoked": true } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("changePassword", "account", account.id, summary),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -9,12 +9,16 @@ use entity::calendar_day;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use super::audit::{self, Entry};
 use super::catalogue::{self, Lookup};
+use super::Caller;
 use crate::app::AppState;
-use crate::domain::authz::{authorize, Action, Actor};
+use crate::domain::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::identity::required_text;
 use crate::error::{AppError, AppResult};
+use crate::store;
+use serde_json::json;
 
 /// Calendar exceptions from a week before `from` on: deadlines only look
 /// forward.
@@ -111,12 +115,12 @@ pub async fn days_of_year(st: &AppState, year: i32) -> AppResult<Vec<calendar_da
 /// what it was).
 pub async fn set_day(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     day: NaiveDate,
     kind: DayKind,
     name: &str,
 ) -> AppResult<calendar_day::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
+    caller.authorize(Action::ManageCatalogue)?;
     let name = required_text(name, 200).map_err(|p| AppError::bad_input("name", p))?;
     let is_weekend = matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
     if kind == DayKind::Workday && !is_weekend {
@@ -128,10 +132,13 @@ pub async fn set_day(
             },
         ));
     }
+    let before = calendar_day::Entity::find_by_id(day).one(&st.db).await?;
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
     let row = calendar_day::ActiveModel {
         day: Set(day),
         kind: Set(kind.as_str().into()),
-        name: Set(name),
+        name: Set(name.clone()),
     };
     calendar_day::Entity::insert(row)
         .on_conflict(
@@ -139,17 +146,45 @@ pub async fn set_day(
                 .update_columns([calendar_day::Column::Kind, calendar_day::Column::Name])
                 .to_owned(),
         )
-        .exec(&st.db)
+        .exec(&txn)
         .await?;
-    calendar_day::Entity::find_by_id(day)
-        .one(&st.db)
-        .await?
-        .ok_or_else(|| AppError::internal("calendar day vanished"))
+    let summary = json!({
+        "before": before.map(|b| json!({ "kind": b.kind, "name": b.name })),
+        "after": { "kind": kind.as_str(), "name": name },
+    });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("setCalendarDay", "calendarDay", day, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(calendar_day::Model {
+        day,
+        kind: kind.as_str().into(),
+        name,
+    })
 }
 
 /// ADMIN: makes a day ordinary again. Returns whether it was an exception.
-pub async fn clear_day(st: &AppState, actor: Option<&Actor>, day: NaiveDate) -> AppResult<bool> {
-    authorize(actor, Action::ManageCatalogue)?;
-    let res = calendar_day::Entity::delete_by_id(day).exec(&st.db).await?;
-    Ok(res.rows_affected > 0)
+pub async fn clear_day(st: &AppState, caller: &Caller<'_>, day: NaiveDate) -> AppResult<bool> {
+    caller.authorize(Action::ManageCatalogue)?;
+    let before = calendar_day::Entity::find_by_id(day).one(&st.db).await?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    calendar_day::Entity::delete_by_id(day).exec(&txn).await?;
+    let summary = json!({ "before": { "kind": before.kind, "name": before.name }, "after": null });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("clearCalendarDay", "calendarDay", day, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }

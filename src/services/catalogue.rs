@@ -7,13 +7,14 @@ use entity::{agency, field, procedure, procedure_agency, procedure_version, sect
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use serde_json::json;
 
-use super::{Page, PageRequest};
+use super::audit::{self, Entry};
+use super::{page, Caller, Page, PageRequest};
 use crate::app::AppState;
-use crate::domain::authz::{authorize, Action, Actor};
+use crate::domain::authz::Action;
 use crate::domain::catalogue::{
     AgencyKind, AgencyLevel, OnlineServiceLevel, ProcedureContent, ProcedureStatus,
 };
@@ -26,33 +27,6 @@ use crate::store;
 
 const NAME_MAX: usize = 300;
 const CODE_MAX: usize = 32;
-
-/// Runs a keyset page ordered by `id` (the entity's id column) and its
-/// total count.
-async fn page<E>(
-    db: &impl ConnectionTrait,
-    query: Select<E>,
-    id: E::Column,
-    req: PageRequest,
-) -> AppResult<Page<E::Model>>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    let total = query.clone().count(db).await?;
-    let mut q = query.order_by_asc(id);
-    if let Some(after) = req.after {
-        q = q.filter(id.gt(after));
-    }
-    let mut items = q.limit(req.first + 1).all(db).await?;
-    let has_next = items.len() as u64 > req.first;
-    items.truncate(req.first as usize);
-    Ok(Page {
-        items,
-        has_next,
-        total,
-    })
-}
 
 // ---------------------------------------------------------------- agencies
 
@@ -167,25 +141,41 @@ fn clean_agency(i: &AgencyInput) -> AppResult<CleanAgency> {
     })
 }
 
-pub async fn create_agency(
-    st: &AppState,
-    actor: Option<&Actor>,
-    input: AgencyInput,
-) -> AppResult<agency::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
-    insert_agency(st, input).await
+fn parent_problem() -> AppError {
+    AppError::bad_input(
+        "parentId",
+        Problem::Invalid {
+            vi: "Cơ quan cấp trên không thể là chính nó hoặc cơ quan trực thuộc nó".into(),
+            en: "The parent cannot be the agency itself or one below it".into(),
+        },
+    )
 }
 
-/// Inserts an agency without an authorization check (the demo loader).
-pub async fn insert_agency(st: &AppState, input: AgencyInput) -> AppResult<agency::Model> {
-    let c = clean_agency(&input)?;
-    if let Some(p) = input.parent_id {
-        if agency::Entity::find_by_id(p).one(&st.db).await?.is_none() {
-            return Err(AppError::bad_input("parentId", Problem::UnknownReference));
+async fn check_parent(st: &AppState, parent_id: Option<i64>) -> AppResult<()> {
+    match parent_id {
+        Some(p) if agency::Entity::find_by_id(p).one(&st.db).await?.is_none() => {
+            Err(AppError::bad_input("parentId", Problem::UnknownReference))
         }
+        _ => Ok(()),
     }
+}
+
+fn agency_summary(a: &agency::Model) -> serde_json::Value {
+    json!({ "code": a.code, "name": a.name, "parentId": a.parent_id, "level": a.level, "kind": a.kind, "active": a.active })
+}
+
+/// ADMIN: adds an agency to the tree.
+pub async fn create_agency(
+    st: &AppState,
+    caller: &Caller<'_>,
+    input: AgencyInput,
+) -> AppResult<agency::Model> {
+    caller.authorize(Action::ManageCatalogue)?;
+    let c = clean_agency(&input)?;
+    check_parent(st, input.parent_id).await?;
     let now = st.clock.now();
-    agency::ActiveModel {
+    let txn = store::write_txn(&st.db).await?;
+    let saved = agency::ActiveModel {
         parent_id: Set(input.parent_id),
         name_search: Set(fold(&c.name)),
         code: Set(c.code),
@@ -202,36 +192,38 @@ pub async fn insert_agency(st: &AppState, input: AgencyInput) -> AppResult<agenc
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&st.db)
+    .insert(&txn)
     .await
-    .map_err(|e| store::unique_violation(e, &[("code", "code")]))
+    .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
+    let entry = Entry::new(
+        "createAgency",
+        "agency",
+        saved.id,
+        json!({ "after": agency_summary(&saved) }),
+    );
+    audit::record(&txn, caller, now, entry).await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
+/// ADMIN: edits an agency; moving it must not make a cycle.
 pub async fn update_agency(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     id: i64,
     input: AgencyInput,
 ) -> AppResult<agency::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
+    caller.authorize(Action::ManageCatalogue)?;
     let c = clean_agency(&input)?;
     let existing = agency(st, Lookup::Id(id)).await?;
     if let Some(p) = input.parent_id {
-        // A new parent inside the agency's own subtree would make a cycle.
-        let below = store::agencies::subtree(&st.db, id).await?;
-        if below.contains(&p) {
-            return Err(AppError::bad_input(
-                "parentId",
-                Problem::Invalid {
-                    vi: "Cơ quan cấp trên không thể là chính nó hoặc cơ quan trực thuộc nó".into(),
-                    en: "The parent cannot be the agency itself or one below it".into(),
-                },
-            ));
-        }
-        if agency::Entity::find_by_id(p).one(&st.db).await?.is_none() {
-            return Err(AppError::bad_input("parentId", Problem::UnknownReference));
+        if store::agencies::subtree(&st.db, id).await?.contains(&p) {
+            return Err(parent_problem());
         }
     }
+    check_parent(st, input.parent_id).await?;
+    let before = agency_summary(&existing);
+    let now = st.clock.now();
     let mut row: agency::ActiveModel = existing.into();
     row.parent_id = Set(input.parent_id);
     row.name_search = Set(fold(&c.name));
@@ -245,10 +237,21 @@ pub async fn update_agency(
     row.phone = Set(c.phone);
     row.email = Set(c.email);
     row.hotline = Set(c.hotline);
-    row.updated_at = Set(st.clock.now());
-    row.update(&st.db)
+    row.updated_at = Set(now);
+    let txn = store::write_txn(&st.db).await?;
+    let saved = row
+        .update(&txn)
         .await
-        .map_err(|e| store::unique_violation(e, &[("code", "code")]))
+        .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
+    let entry = Entry::new(
+        "updateAgency",
+        "agency",
+        id,
+        json!({ "before": before, "after": agency_summary(&saved) }),
+    );
+    audit::record(&txn, caller, now, entry).await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 // ------------------------------------------------------- sectors and fields
@@ -285,44 +288,49 @@ pub async fn fields_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<
         .await?)
 }
 
+/// ADMIN: adds a sector (ngành).
 pub async fn create_sector(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     code: &str,
     name: &str,
 ) -> AppResult<sector::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
-    insert_sector(st, code, name).await
-}
-
-pub async fn insert_sector(st: &AppState, code: &str, name: &str) -> AppResult<sector::Model> {
-    sector::ActiveModel {
-        code: Set(required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?),
-        name: Set(required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?),
+    caller.authorize(Action::ManageCatalogue)?;
+    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
+    let name = required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?;
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let saved = sector::ActiveModel {
+        code: Set(code),
+        name: Set(name),
         ..Default::default()
     }
-    .insert(&st.db)
+    .insert(&txn)
     .await
-    .map_err(|e| store::unique_violation(e, &[("code", "code")]))
+    .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
+    let summary = json!({ "after": { "code": saved.code, "name": saved.name } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("createSector", "sector", saved.id, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
+/// ADMIN: adds a field (lĩnh vực) to a sector.
 pub async fn create_field(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     sector_id: i64,
     code: &str,
     name: &str,
 ) -> AppResult<field::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
-    insert_field(st, sector_id, code, name).await
-}
-
-pub async fn insert_field(
-    st: &AppState,
-    sector_id: i64,
-    code: &str,
-    name: &str,
-) -> AppResult<field::Model> {
+    caller.authorize(Action::ManageCatalogue)?;
+    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
+    let name = required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?;
     if sector::Entity::find_by_id(sector_id)
         .one(&st.db)
         .await?
@@ -330,15 +338,28 @@ pub async fn insert_field(
     {
         return Err(AppError::bad_input("sectorId", Problem::UnknownReference));
     }
-    field::ActiveModel {
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let saved = field::ActiveModel {
         sector_id: Set(sector_id),
-        code: Set(required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?),
-        name: Set(required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?),
+        code: Set(code),
+        name: Set(name),
         ..Default::default()
     }
-    .insert(&st.db)
+    .insert(&txn)
     .await
-    .map_err(|e| store::unique_violation(e, &[("code", "code")]))
+    .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
+    let summary =
+        json!({ "after": { "sectorId": sector_id, "code": saved.code, "name": saved.name } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("createField", "field", saved.id, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 // -------------------------------------------------------------- procedures
@@ -561,29 +582,20 @@ pub struct Publication {
     pub note: Option<String>,
 }
 
+/// ADMIN: publishes a procedure: the procedure and its first version in one
+/// transaction.
 pub async fn create_procedure(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     code: &str,
     content: ProcedureContent,
     publication: Publication,
 ) -> AppResult<procedure::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
-    insert_procedure(st, actor.map(|a| a.account_id), code, content, publication).await
-}
-
-/// Inserts a procedure and its first version in one transaction.
-pub async fn insert_procedure(
-    st: &AppState,
-    created_by: Option<i64>,
-    code: &str,
-    content: ProcedureContent,
-    publication: Publication,
-) -> AppResult<procedure::Model> {
+    caller.authorize(Action::ManageCatalogue)?;
     let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
     let content = check_content(st, content).await?;
     let now = st.clock.now();
-    let txn = st.db.begin().await?;
+    let txn = store::write_txn(&st.db).await?;
     let mut row = procedure::ActiveModel {
         code: Set(code.clone()),
         status: Set(ProcedureStatus::Active.as_str().into()),
@@ -597,7 +609,24 @@ pub async fn insert_procedure(
         .insert(&txn)
         .await
         .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
-    write_version(&txn, saved.id, 1, &content, publication, created_by, now).await?;
+    let summary = json!({ "after": { "code": saved.code, "version": 1, "decisionRef": publication.decision_ref } });
+    write_version(
+        &txn,
+        saved.id,
+        1,
+        &content,
+        publication,
+        caller.actor.map(|a| a.account_id),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("createProcedure", "procedure", saved.id, summary),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -606,13 +635,13 @@ pub async fn insert_procedure(
 /// is the version the editor saw; a stale one fails with VERSION_CONFLICT.
 pub async fn update_procedure(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     id: i64,
     expected_version: i32,
     content: ProcedureContent,
     publication: Publication,
 ) -> AppResult<procedure::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
+    caller.authorize(Action::ManageCatalogue)?;
     let existing = procedure(st, Lookup::Id(id)).await?;
     if existing.status == ProcedureStatus::Abolished.as_str() {
         return Err(abolished());
@@ -620,7 +649,7 @@ pub async fn update_procedure(
     let content = check_content(st, content).await?;
     let now = st.clock.now();
     let next = expected_version + 1;
-    let txn = st.db.begin().await?;
+    let txn = store::write_txn(&st.db).await?;
     let mut row = procedure::ActiveModel {
         current_version: Set(next),
         updated_at: Set(now),
@@ -637,14 +666,25 @@ pub async fn update_procedure(
     if res.rows_affected != 1 {
         return Err(AppError::VersionConflict);
     }
+    let summary = json!({
+        "before": { "version": expected_version, "name": existing.name, "processingHours": existing.processing_hours },
+        "after": { "version": next, "name": content.name, "processingHours": content.processing_time.working_hours(), "decisionRef": publication.decision_ref },
+    });
     write_version(
         &txn,
         id,
         next,
         &content,
         publication,
-        actor.map(|a| a.account_id),
+        caller.actor.map(|a| a.account_id),
         now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("updateProcedure", "procedure", id, summary),
     )
     .await?;
     txn.commit().await?;
@@ -661,11 +701,11 @@ fn abolished() -> AppError {
 /// Suspends, resumes or abolishes a procedure. Abolition is final.
 pub async fn set_procedure_status(
     st: &AppState,
-    actor: Option<&Actor>,
+    caller: &Caller<'_>,
     id: i64,
     status: ProcedureStatus,
 ) -> AppResult<procedure::Model> {
-    authorize(actor, Action::ManageCatalogue)?;
+    caller.authorize(Action::ManageCatalogue)?;
     let existing = procedure(st, Lookup::Id(id)).await?;
     let from = ProcedureStatus::parse(&existing.status)
         .ok_or_else(|| AppError::internal("bad procedure status"))?;
@@ -683,16 +723,33 @@ pub async fn set_procedure_status(
             }
         });
     }
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
     let res = procedure::Entity::update_many()
         .col_expr(procedure::Column::Status, Expr::value(status.as_str()))
-        .col_expr(procedure::Column::UpdatedAt, Expr::value(st.clock.now()))
+        .col_expr(procedure::Column::UpdatedAt, Expr::value(now))
         .filter(procedure::Column::Id.eq(id))
         .filter(procedure::Column::Status.eq(from.as_str()))
-        .exec(&st.db)
+        .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
         return Err(AppError::VersionConflict);
     }
+    let operation = match status {
+        ProcedureStatus::Active => "resumeProcedure",
+        ProcedureStatus::Suspended => "suspendProcedure",
+        ProcedureStatus::Abolished => "abolishProcedure",
+    };
+    let summary =
+        json!({ "before": { "status": from.as_str() }, "after": { "status": status.as_str() } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new(operation, "procedure", id, summary),
+    )
+    .await?;
+    txn.commit().await?;
     procedure(st, Lookup::Id(id)).await
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::accounts::{self, CitizenRegistration, OfficialInput, OrganisationRegistration};
 use super::catalogue::{self, AgencyInput, Publication};
+use super::Caller;
 use crate::app::AppState;
 use crate::domain::authz::{Grant, Role};
 use crate::domain::catalogue::{
@@ -112,8 +113,9 @@ async fn load(st: &AppState) -> AppResult<()> {
             Some(c) => Some(lookup(&agencies, c)?),
             None => None,
         };
-        let saved = catalogue::insert_agency(
+        let saved = catalogue::create_agency(
             st,
+            &Caller::SYSTEM,
             AgencyInput {
                 parent_id,
                 code: a.code.clone(),
@@ -134,10 +136,11 @@ async fn load(st: &AppState) -> AppResult<()> {
     let mut sectors = HashMap::new();
     let mut fields = HashMap::new();
     for s in province.sectors {
-        let sector = catalogue::insert_sector(st, &s.code, &s.name).await?;
+        let sector = catalogue::create_sector(st, &Caller::SYSTEM, &s.code, &s.name).await?;
         sectors.insert(s.code, sector.id);
         for f in s.fields {
-            let field = catalogue::insert_field(st, sector.id, &f.code, &f.name).await?;
+            let field =
+                catalogue::create_field(st, &Caller::SYSTEM, sector.id, &f.code, &f.name).await?;
             fields.insert(f.code, field.id);
         }
     }
@@ -167,9 +170,9 @@ async fn load(st: &AppState) -> AppResult<()> {
             legal_basis: p.legal_basis,
             internal_process: p.internal_process,
         };
-        catalogue::insert_procedure(
+        catalogue::create_procedure(
             st,
-            None,
+            &Caller::SYSTEM,
             &p.code,
             content,
             Publication {
@@ -245,6 +248,7 @@ async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppRes
     for (email, name, role, agency_id) in officials {
         accounts::insert_official(
             st,
+            &Caller::SYSTEM,
             OfficialInput {
                 full_name: name.into(),
                 email: email.into(),
@@ -258,6 +262,7 @@ async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppRes
     }
     accounts::register_citizen(
         st,
+        &Caller::SYSTEM,
         CitizenRegistration {
             full_name: "Nguyễn Văn An".into(),
             citizen_id: DEMO_CITIZEN_ID.into(),
@@ -269,6 +274,7 @@ async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppRes
     .await?;
     accounts::register_organisation(
         st,
+        &Caller::SYSTEM,
         OrganisationRegistration {
             name: "Công ty TNHH Xây dựng Trà Khúc".into(),
             tax_code: DEMO_TAX_CODE.into(),

@@ -2,10 +2,51 @@
 //! writes, and commits. Resolvers call exactly one of these.
 
 pub mod accounts;
+pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod demo;
 pub mod password;
+
+use crate::domain::authz::{authorize, Action, Actor};
+
+/// Who is calling and from where: what every use case needs to authorize
+/// and to audit.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub actor: Option<&'a Actor>,
+    pub request_id: &'a str,
+    pub client_addr: &'a str,
+    /// The system itself: start-up, the demo loader, the command line.
+    /// Trusted, and audited with no actor.
+    system: bool,
+}
+
+impl<'a> Caller<'a> {
+    pub const SYSTEM: Caller<'static> = Caller {
+        actor: None,
+        request_id: "system",
+        client_addr: "local",
+        system: true,
+    };
+
+    pub fn new(actor: Option<&'a Actor>, request_id: &'a str, client_addr: &'a str) -> Self {
+        Caller {
+            actor,
+            request_id,
+            client_addr,
+            system: false,
+        }
+    }
+
+    /// `domain::authz::authorize` for a request; the system may do anything.
+    pub fn authorize(&self, action: Action<'_>) -> Result<(), crate::error::AppError> {
+        if self.system {
+            return Ok(());
+        }
+        Ok(authorize(self.actor, action)?)
+    }
+}
 
 /// A page request after validation: at most `first` items after the cursor.
 #[derive(Debug, Clone, Copy)]
@@ -20,4 +61,32 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub has_next: bool,
     pub total: u64,
+}
+
+/// Runs a keyset page ordered by `id` (the entity's id column) and its
+/// total count.
+pub async fn page<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    req: PageRequest,
+) -> crate::error::AppResult<Page<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    let total = query.clone().count(db).await?;
+    let mut q = query.order_by_asc(id);
+    if let Some(after) = req.after {
+        q = q.filter(id.gt(after));
+    }
+    let mut items = q.limit(req.first + 1).all(db).await?;
+    let has_next = items.len() as u64 > req.first;
+    items.truncate(req.first as usize);
+    Ok(Page {
+        items,
+        has_next,
+        total,
+    })
 }

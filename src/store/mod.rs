@@ -7,7 +7,10 @@ pub mod agencies;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::domain::Problem;
 use crate::error::AppError;
@@ -30,6 +33,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         opts.max_connections(20);
     }
     Database::connect(opts).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at
+/// BEGIN (IMMEDIATE), so that concurrent writers queue on the busy timeout
+/// instead of failing when a read lock cannot be upgraded.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -141,6 +141,11 @@ impl TestApp {
         TestApp { app, _dir: None }
     }
 
+    /// Another handle on the same application.
+    pub fn clone_handle(&self) -> TestApp {
+        TestApp::from_app(self.app.clone())
+    }
+
     /// Sends a raw HTTP request through the router.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
         let resp = self.app.router().oneshot(req).await.unwrap();
