@@ -8,6 +8,7 @@ pub mod authz;
 pub mod calendar;
 pub mod catalogue;
 pub mod identity;
+pub mod lifecycle;
 pub mod problem;
 pub mod text;
 pub mod throttle;
