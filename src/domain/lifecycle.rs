@@ -132,7 +132,11 @@ impl Channel {
 /// not allowed there. Actions that record without moving (edit, assign,
 /// apology) lead back to `from`. NOT_ELIGIBLE is final but returns its
 /// reasoned document like a result.
-pub fn next_status(from: DossierStatus, action: DossierAction, pause: Option<PauseKind>) -> Option<DossierStatus> {
+pub fn next_status(
+    from: DossierStatus,
+    action: DossierAction,
+    pause: Option<PauseKind>,
+) -> Option<DossierStatus> {
     use DossierAction as A;
     use DossierStatus as S;
     let to = match (from, action) {
@@ -188,7 +192,9 @@ pub fn party(action: DossierAction) -> Party {
     use DossierAction as A;
     match action {
         A::Create | A::Update | A::Submit | A::Supplement | A::Withdraw => Party::Applicant,
-        A::Receive | A::RequestSupplement | A::Refuse | A::Transfer | A::ReturnResult => Party::Reception,
+        A::Receive | A::RequestSupplement | A::Refuse | A::Transfer | A::ReturnResult => {
+            Party::Reception
+        }
         A::Pause | A::Resume | A::SubmitForApproval | A::DeclareNotEligible => Party::Processing,
         A::AssignHandler | A::SendBack | A::Approve | A::Stop | A::IssueApology => Party::Leader,
     }
@@ -206,7 +212,11 @@ pub struct Parties<'a> {
 
 /// Whether the actor may take the action on this dossier, and the grant
 /// they act under (none for the applicant).
-pub fn may(actor: Option<&Actor>, action: DossierAction, parties: &Parties<'_>) -> Result<Option<Grant>, Denied> {
+pub fn may(
+    actor: Option<&Actor>,
+    action: DossierAction,
+    parties: &Parties<'_>,
+) -> Result<Option<Grant>, Denied> {
     let actor = actor.ok_or(Denied::Unauthenticated)?;
     if actor.must_change_password {
         return Err(Denied::PasswordChangeRequired);
@@ -239,7 +249,8 @@ pub fn may_read(actor: &Actor, parties: &Parties<'_>) -> bool {
     parties.applicant_account_id == Some(actor.account_id)
         || actor.grants.iter().any(|g| {
             g.role.is_province_wide()
-                || (g.role.is_agency_bound() && (covers(g, parties.receiving) || covers(g, parties.settling)))
+                || (g.role.is_agency_bound()
+                    && (covers(g, parties.receiving) || covers(g, parties.settling)))
         })
 }
 
@@ -253,7 +264,14 @@ mod tests {
     #[test]
     fn the_happy_path_reaches_returned() {
         let mut s = S::Draft;
-        for a in [A::Submit, A::Receive, A::Transfer, A::SubmitForApproval, A::Approve, A::ReturnResult] {
+        for a in [
+            A::Submit,
+            A::Receive,
+            A::Transfer,
+            A::SubmitForApproval,
+            A::Approve,
+            A::ReturnResult,
+        ] {
             s = next_status(s, a, None).unwrap();
         }
         assert_eq!(s, S::Returned);
@@ -279,17 +297,36 @@ mod tests {
 
     #[test]
     fn a_financial_pause_is_not_ended_by_a_supplement() {
-        assert_eq!(next_status(S::Paused, A::Supplement, Some(PauseKind::Supplement)), Some(S::Processing));
-        assert_eq!(next_status(S::Paused, A::Supplement, Some(PauseKind::FinancialObligation)), None);
-        assert_eq!(next_status(S::Paused, A::Resume, Some(PauseKind::FinancialObligation)), Some(S::Processing));
+        assert_eq!(
+            next_status(S::Paused, A::Supplement, Some(PauseKind::Supplement)),
+            Some(S::Processing)
+        );
+        assert_eq!(
+            next_status(
+                S::Paused,
+                A::Supplement,
+                Some(PauseKind::FinancialObligation)
+            ),
+            None
+        );
+        assert_eq!(
+            next_status(S::Paused, A::Resume, Some(PauseKind::FinancialObligation)),
+            Some(S::Processing)
+        );
     }
 
     #[test]
     fn national_codes_follow_the_portal() {
         assert_eq!(S::Submitted.national_code(None), Some(1));
         assert_eq!(S::AwaitingApproval.national_code(None), Some(4));
-        assert_eq!(S::Paused.national_code(Some(PauseKind::Supplement)), Some(5));
-        assert_eq!(S::Paused.national_code(Some(PauseKind::FinancialObligation)), Some(6));
+        assert_eq!(
+            S::Paused.national_code(Some(PauseKind::Supplement)),
+            Some(5)
+        );
+        assert_eq!(
+            S::Paused.national_code(Some(PauseKind::FinancialObligation)),
+            Some(6)
+        );
         assert_eq!(S::NotEligible.national_code(None), Some(9));
         assert_eq!(S::Returned.national_code(None), Some(10));
         assert_eq!(S::Draft.national_code(None), None);
@@ -301,7 +338,10 @@ mod tests {
             account_id: 50,
             session_id: 1,
             kind: AccountKind::Official,
-            grants: vec![Grant { role, agency_id: Some(agency) }],
+            grants: vec![Grant {
+                role,
+                agency_id: Some(agency),
+            }],
             must_change_password: false,
         }
     }
@@ -316,20 +356,35 @@ mod tests {
         };
         let reception = officer(Role::ReceptionOfficer, 10);
         assert!(may(Some(&reception), A::Receive, &parties).is_ok());
-        assert_eq!(may(Some(&reception), A::Approve, &parties), Err(Denied::Forbidden));
+        assert_eq!(
+            may(Some(&reception), A::Approve, &parties),
+            Err(Denied::Forbidden)
+        );
         let elsewhere = officer(Role::ReceptionOfficer, 11);
-        assert_eq!(may(Some(&elsewhere), A::Receive, &parties), Err(Denied::Forbidden));
+        assert_eq!(
+            may(Some(&elsewhere), A::Receive, &parties),
+            Err(Denied::Forbidden)
+        );
         let specialist = officer(Role::Specialist, 20);
         assert!(may(Some(&specialist), A::SubmitForApproval, &parties).is_ok());
-        assert_eq!(may(Some(&specialist), A::Approve, &parties), Err(Denied::Forbidden));
+        assert_eq!(
+            may(Some(&specialist), A::Approve, &parties),
+            Err(Denied::Forbidden)
+        );
         let leader = officer(Role::AgencyLeader, 20);
         assert!(may(Some(&leader), A::Approve, &parties).is_ok());
         let mut applicant = officer(Role::Citizen, 0);
-        applicant.grants = vec![Grant { role: Role::Citizen, agency_id: None }];
+        applicant.grants = vec![Grant {
+            role: Role::Citizen,
+            agency_id: None,
+        }];
         applicant.account_id = 7;
         assert_eq!(may(Some(&applicant), A::Withdraw, &parties), Ok(None));
         applicant.account_id = 8;
-        assert_eq!(may(Some(&applicant), A::Withdraw, &parties), Err(Denied::Forbidden));
+        assert_eq!(
+            may(Some(&applicant), A::Withdraw, &parties),
+            Err(Denied::Forbidden)
+        );
         assert!(may_read(&leader, &parties) && !may_read(&elsewhere, &parties));
     }
 }

@@ -38,6 +38,15 @@ pub const PER_ADDRESS: Rule = Rule {
     max_block: Duration::minutes(15),
 };
 
+/// Public dossier lookups from one client address: every lookup counts, so
+/// codes cannot be enumerated.
+pub const PUBLIC_LOOKUP: Rule = Rule {
+    max_failures: 30,
+    window: Duration::minutes(10),
+    first_block: Duration::minutes(10),
+    max_block: Duration::minutes(10),
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
     pub failures: i32,

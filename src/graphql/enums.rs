@@ -145,7 +145,13 @@ pub fn all_labels() -> Vec<EnumLabel> {
     use domain::authz::{AccountKind, Role};
     use domain::calendar::{DayKind, Timeliness};
     use domain::catalogue::*;
+    use domain::lifecycle::{Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod};
     [
+        DossierStatus::labels(),
+        Channel::labels(),
+        PauseKind::labels(),
+        ReturnMethod::labels(),
+        DossierAction::labels(),
         DayKind::labels(),
         Timeliness::labels(),
         AgencyLevel::labels(),
@@ -183,4 +189,95 @@ pub enum Timeliness {
     OnTime,
     /// Quá hạn
     Late,
+}
+
+/// Trạng thái hồ sơ.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::lifecycle::DossierStatus")]
+pub enum DossierStatus {
+    /// Chưa nộp
+    Draft,
+    /// Chờ tiếp nhận
+    Submitted,
+    /// Yêu cầu bổ sung
+    NeedsSupplement,
+    /// Đã tiếp nhận
+    Received,
+    /// Từ chối tiếp nhận
+    Refused,
+    /// Đang xử lý
+    Processing,
+    /// Tạm dừng
+    Paused,
+    /// Chờ phê duyệt
+    AwaitingApproval,
+    /// Có kết quả, chờ trả
+    ResultReady,
+    /// Không đủ điều kiện
+    NotEligible,
+    /// Dừng giải quyết
+    Stopped,
+    /// Đã trả kết quả
+    Returned,
+    /// Đã rút
+    Withdrawn,
+}
+
+/// Kênh nộp hồ sơ.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::lifecycle::Channel")]
+pub enum Channel {
+    /// Trực tuyến (mã 2)
+    Online,
+    /// Trực tiếp (mã 1)
+    Direct,
+    /// Qua bưu chính (mã 3)
+    Postal,
+}
+
+/// Lý do tạm dừng.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::lifecycle::PauseKind")]
+pub enum PauseKind {
+    /// Chờ bổ sung hồ sơ
+    Supplement,
+    /// Chờ thực hiện nghĩa vụ tài chính
+    FinancialObligation,
+}
+
+/// Hình thức trả kết quả.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::lifecycle::ReturnMethod")]
+pub enum ReturnMethod {
+    /// Tại Bộ phận Một cửa
+    Counter,
+    /// Qua bưu chính
+    Post,
+    /// Trực tuyến
+    Online,
+}
+
+/// A step of a dossier's history.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::lifecycle::DossierAction")]
+pub enum DossierAction {
+    Create,
+    Update,
+    Submit,
+    Receive,
+    RequestSupplement,
+    Supplement,
+    Refuse,
+    Transfer,
+    AssignHandler,
+    Pause,
+    Resume,
+    SubmitForApproval,
+    SendBack,
+    Approve,
+    DeclareNotEligible,
+    Stop,
+    IssueApology,
+    ReturnResult,
+    Withdraw,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{agency, field, procedure_version, sector};
+use entity::{agency, field, procedure, procedure_version, sector};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::catalogue::ProcedureContent;
@@ -29,6 +29,8 @@ pub struct AgencyId(pub i64);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SectorId(pub i64);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProcedureId(pub i64);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FieldId(pub i64);
 /// (procedure id, version number).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +48,22 @@ impl Loader<AgencyId> for Db {
             .await
             .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|r| (AgencyId(r.id), r)).collect())
+    }
+}
+
+impl Loader<ProcedureId> for Db {
+    type Value = procedure::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ProcedureId],
+    ) -> Result<HashMap<ProcedureId, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = catalogue::procedures_by_ids(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (ProcedureId(r.id), r)).collect())
     }
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod context;
+pub mod dossiers;
 pub mod enums;
 pub mod loaders;
 pub mod policy;
@@ -20,6 +21,7 @@ pub struct QueryRoot(
     accounts::AccountQuery,
     calendar::CalendarQuery,
     audit::AuditQuery,
+    dossiers::DossierQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -27,6 +29,7 @@ pub struct MutationRoot(
     accounts::AccountMutation,
     catalogue::CatalogueMutation,
     calendar::CalendarMutation,
+    dossiers::DossierMutation,
 );
 
 pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -430,6 +430,18 @@ pub async fn login(
     })
 }
 
+/// Counts a public lookup from an address; RATE_LIMITED past the limit.
+pub async fn throttle_lookup(st: &AppState, client_addr: &str) -> AppResult<()> {
+    let now = st.clock.now();
+    let key = format!("lookup:{client_addr}");
+    let state = load_throttle(st, &key).await?;
+    if let Err(retry_after_secs) = throttle::check(state.as_ref(), now) {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    let next = throttle::record_failure(state.as_ref(), now, &throttle::PUBLIC_LOOKUP);
+    save_throttle(st, &key, next).await
+}
+
 async fn load_throttle(st: &AppState, key: &str) -> AppResult<Option<throttle::State>> {
     Ok(login_throttle::Entity::find_by_id(key.to_owned())
         .one(&st.db)

@@ -431,6 +431,16 @@ pub async fn procedure(st: &AppState, by: Lookup<'_>) -> AppResult<procedure::Mo
     q.one(&st.db).await?.ok_or(AppError::NotFound("procedure"))
 }
 
+pub async fn procedures_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<Vec<procedure::Model>> {
+    Ok(procedure::Entity::find()
+        .filter(procedure::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 pub async fn versions(
     st: &AppState,
     procedure_id: i64,

@@ -188,13 +188,15 @@ async fn load(st: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// One account per role. Officials work at the provincial centre, the
-/// Department of Justice (Sở Tư pháp) and one ward.
+/// One account per role, and a complete chain of officials twice: the
+/// provincial centre with the Department of Construction (Sở Xây dựng), and
+/// phường Cẩm Thành's one-stop unit with its people's committee.
 async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppResult<()> {
     let centre = lookup(agencies, CENTRE_CODE)?;
-    let justice = lookup(agencies, DEMO_DEPARTMENT_CODE)?;
+    let department = lookup(agencies, DEMO_DEPARTMENT_CODE)?;
+    let ward = lookup(agencies, DEMO_WARD_CODE)?;
     let ward_desk = lookup(agencies, DEMO_WARD_DESK_CODE)?;
-    let officials: [(&str, &str, Role, Option<i64>); 9] = [
+    let officials: [(&str, &str, Role, Option<i64>); 11] = [
         ("quantri@demo.motcua.vn", "Trần Quản Trị", Role::Admin, None),
         (
             "motcua@demo.motcua.vn",
@@ -218,19 +220,31 @@ async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppRes
             "chuyenvien@demo.motcua.vn",
             "Nguyễn Thị Chuyên Viên",
             Role::Specialist,
-            Some(justice),
+            Some(department),
         ),
         (
             "lanhdao@demo.motcua.vn",
             "Hoàng Văn Lãnh Đạo",
             Role::AgencyLeader,
-            Some(justice),
+            Some(department),
         ),
         (
             "kiemsoat@demo.motcua.vn",
             "Đặng Thị Kiểm Soát",
             Role::TthcController,
-            Some(justice),
+            Some(department),
+        ),
+        (
+            "chuyenvien.phuong@demo.motcua.vn",
+            "Trương Thị Hộ Tịch",
+            Role::Specialist,
+            Some(ward),
+        ),
+        (
+            "lanhdao.phuong@demo.motcua.vn",
+            "Lý Văn Chủ Tịch",
+            Role::AgencyLeader,
+            Some(ward),
         ),
         (
             "giamsat@demo.motcua.vn",
@@ -289,8 +303,10 @@ async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppRes
 
 pub const DEMO_CITIZEN_ID: &str = "051090001234";
 pub const DEMO_TAX_CODE: &str = "4300123458";
-/// Sở Tư pháp in the demo data.
-pub const DEMO_DEPARTMENT_CODE: &str = "000.00.04.H56";
+/// Sở Xây dựng in the demo data (construction permits …).
+pub const DEMO_DEPARTMENT_CODE: &str = "000.00.05.H56";
+/// Ủy ban nhân dân phường Cẩm Thành: settles the ward-level procedures.
+pub const DEMO_WARD_CODE: &str = "000.00.31.H56";
 /// A ward's one-stop unit in the demo data.
 pub const DEMO_WARD_DESK_CODE: &str = "000.01.31.H56";
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod demo;
+pub mod dossiers;
 pub mod password;
 
 use crate::domain::authz::{authorize, Action, Actor};

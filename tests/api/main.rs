@@ -9,6 +9,7 @@ mod audit;
 mod calendar;
 mod catalogue;
 mod cli;
+mod dossiers;
 mod helpers;
 mod http;
 mod limits;

@@ -1,0 +1,843 @@
+//! Dossiers in GraphQL: the record, its history, the queries, public
+//! tracking, and one mutation per lifecycle transition.
+
+use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{dossier, dossier_event};
+use serde_json::Value;
+
+use super::catalogue::{connection, Agency, CountedConnection, Procedure};
+use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
+use super::enums::{
+    Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, Timeliness,
+};
+use super::loaders::{AgencyId, Loaders, ProcedureId, VersionKey};
+use crate::domain::calendar as dcal;
+use crate::domain::lifecycle as dl;
+use crate::error::AppError;
+use crate::services::dossiers::{self as svc, Command, HANDOVER_LIMIT_SECONDS};
+
+fn status(d: &dossier::Model) -> Result<dl::DossierStatus, AppError> {
+    dl::DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))
+}
+
+/// Hồ sơ.
+pub struct Dossier(pub dossier::Model);
+
+/// Người nộp hồ sơ, as written on the dossier.
+#[derive(SimpleObject)]
+pub struct Applicant {
+    pub name: String,
+    /// Số định danh cá nhân or tax code.
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Giấy tiếp nhận hồ sơ và hẹn trả kết quả (form 01).
+#[derive(SimpleObject)]
+pub struct Receipt {
+    pub code: String,
+    pub received_at: DateTime<Utc>,
+    /// Ngày hẹn trả kết quả.
+    pub due_at: DateTime<Utc>,
+    pub procedure_name: String,
+    pub applicant_name: String,
+    /// The components received.
+    pub components: Vec<String>,
+}
+
+#[Object]
+impl Dossier {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Mã hồ sơ: `<agency code>-<yymmdd>-<seq>`, from reception on.
+    async fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+    /// Pass as `expectedVersion` to any transition; it is also the
+    /// sequence number of the latest history event.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn status(&self) -> Result<DossierStatus> {
+        Ok(status(&self.0)?.into())
+    }
+    async fn status_label(&self, ctx: &Context<'_>) -> Result<&'static str> {
+        let s = status(&self.0)?;
+        Ok(ctx.label(s.label_vi(), s.label_en()))
+    }
+    /// The national public-service portal's status code (1–10).
+    async fn national_status_code(&self) -> Result<Option<i32>> {
+        let pause = self.0.pause_kind.as_deref().and_then(dl::PauseKind::parse);
+        Ok(status(&self.0)?.national_code(pause).map(i32::from))
+    }
+    async fn pause_kind(&self) -> Option<PauseKind> {
+        self.0
+            .pause_kind
+            .as_deref()
+            .and_then(dl::PauseKind::parse)
+            .map(Into::into)
+    }
+    async fn channel(&self) -> Result<Channel> {
+        Ok(dl::Channel::parse(&self.0.channel)
+            .ok_or_else(|| AppError::internal("bad channel"))?
+            .into())
+    }
+    async fn procedure(&self, ctx: &Context<'_>) -> Result<Option<Procedure>> {
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .load_one(ProcedureId(self.0.procedure_id))
+            .await?
+            .map(Procedure))
+    }
+    /// The procedure version the dossier was submitted under.
+    async fn procedure_version(&self) -> i32 {
+        self.0.procedure_version
+    }
+    async fn applicant(&self) -> Applicant {
+        Applicant {
+            name: self.0.applicant_name.clone(),
+            id_number: self.0.applicant_id_number.clone(),
+            phone: self.0.applicant_phone.clone(),
+            email: self.0.applicant_email.clone(),
+            address: self.0.applicant_address.clone(),
+        }
+    }
+    /// The one-stop unit that receives and returns.
+    async fn receiving_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .load_one(AgencyId(self.0.receiving_agency_id))
+            .await?
+            .map(Agency))
+    }
+    /// The agency that settles.
+    async fn settling_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .load_one(AgencyId(self.0.settling_agency_id))
+            .await?
+            .map(Agency))
+    }
+    async fn handler_account_id(&self) -> Option<ID> {
+        self.0.handler_account_id.map(Into::into)
+    }
+    async fn form_data(&self) -> Result<Json<Value>> {
+        Ok(Json(serde_json::from_str(&self.0.form_data)?))
+    }
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.submitted_at
+    }
+    async fn received_at(&self) -> Option<DateTime<Utc>> {
+        self.0.received_at
+    }
+    async fn transferred_at(&self) -> Option<DateTime<Utc>> {
+        self.0.transferred_at
+    }
+    /// Ngày hẹn trả: moved by pauses and by an apology's new date.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.due_at
+    }
+    /// The due instant statistics judge by: moved by pauses, not by apologies.
+    async fn legal_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.legal_due_at
+    }
+    /// Working time spent paused (the citizen's supplement or payment).
+    async fn paused_working_hours(&self) -> f64 {
+        self.0.paused_seconds as f64 / 3600.0
+    }
+    /// How many times a supplement was requested.
+    async fn supplement_requests(&self) -> i32 {
+        self.0.supplement_requests
+    }
+    /// Received within 8 working hours of submission (online and postal).
+    async fn reception_within_limit(&self) -> Option<bool> {
+        self.0
+            .reception_seconds
+            .map(|s| s <= HANDOVER_LIMIT_SECONDS)
+    }
+    /// Transferred to the settling agency within 8 working hours of reception.
+    async fn transfer_within_limit(&self) -> Option<bool> {
+        self.0.transfer_seconds.map(|s| s <= HANDOVER_LIMIT_SECONDS)
+    }
+    async fn settled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.settled_at
+    }
+    /// EARLY / ON_TIME / LATE against the legal due date, once settled.
+    async fn timeliness(&self) -> Option<Timeliness> {
+        self.0
+            .timeliness
+            .as_deref()
+            .and_then(dcal::Timeliness::parse)
+            .map(Into::into)
+    }
+    async fn returned_at(&self) -> Option<DateTime<Utc>> {
+        self.0.returned_at
+    }
+    async fn return_method(&self) -> Option<ReturnMethod> {
+        self.0
+            .return_method
+            .as_deref()
+            .and_then(dl::ReturnMethod::parse)
+            .map(Into::into)
+    }
+    async fn tracking_number(&self) -> Option<&str> {
+        self.0.tracking_number.as_deref()
+    }
+    /// The receipt (form 01), once received.
+    async fn receipt(&self, ctx: &Context<'_>) -> Result<Option<Receipt>> {
+        let (Some(code), Some(received_at), Some(due_at)) =
+            (&self.0.code, self.0.received_at, self.0.due_at)
+        else {
+            return Ok(None);
+        };
+        let v = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(VersionKey(self.0.procedure_id, self.0.procedure_version))
+            .await?
+            .ok_or_else(|| AppError::internal("procedure version missing"))?;
+        Ok(Some(Receipt {
+            code: code.clone(),
+            received_at,
+            due_at,
+            procedure_name: v.content.name.clone(),
+            applicant_name: self.0.applicant_name.clone(),
+            components: v
+                .content
+                .components
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        }))
+    }
+    /// The history, oldest first.
+    #[graphql(complexity = "30 * child_complexity")]
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DossierEvent>> {
+        let rows = svc::events_of(&ctx.state().db, self.0.id, 0).await?;
+        Ok(rows.into_iter().map(DossierEvent).collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// One step of a dossier's history.
+pub struct DossierEvent(pub dossier_event::Model);
+
+#[Object]
+impl DossierEvent {
+    /// 1, 2, 3 … without gaps; equals the dossier's version after the step.
+    async fn seq(&self) -> i32 {
+        self.0.seq
+    }
+    async fn action(&self) -> Option<DossierAction> {
+        dl::DossierAction::parse(&self.0.action).map(Into::into)
+    }
+    async fn action_label(&self, ctx: &Context<'_>) -> Option<&'static str> {
+        dl::DossierAction::parse(&self.0.action).map(|a| ctx.label(a.label_vi(), a.label_en()))
+    }
+    async fn from_status(&self) -> Option<DossierStatus> {
+        self.0
+            .from_status
+            .as_deref()
+            .and_then(dl::DossierStatus::parse)
+            .map(Into::into)
+    }
+    async fn to_status(&self) -> Option<DossierStatus> {
+        dl::DossierStatus::parse(&self.0.to_status).map(Into::into)
+    }
+    async fn actor_account_id(&self) -> Option<ID> {
+        self.0.actor_account_id.map(Into::into)
+    }
+    async fn actor_role(&self) -> Option<Role> {
+        self.0
+            .actor_role
+            .as_deref()
+            .and_then(crate::domain::authz::Role::parse)
+            .map(Into::into)
+    }
+    async fn actor_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        match self.0.actor_agency_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<Loaders>()
+                .load_one(AgencyId(id))
+                .await?
+                .map(Agency)),
+            None => Ok(None),
+        }
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// Details: supplement items, the receipt, a new due date …
+    async fn data(&self) -> Result<Json<Value>> {
+        Ok(Json(serde_json::from_str(&self.0.data)?))
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// What the public sees of a dossier: nothing more.
+#[derive(SimpleObject)]
+pub struct TrackedDossier {
+    pub code: String,
+    pub procedure_name: String,
+    /// Masked: "Nguyễn V** A*".
+    pub applicant_name: String,
+    pub status: DossierStatus,
+    pub status_label: &'static str,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject, Default)]
+pub struct DossierFilter {
+    pub statuses: Option<Vec<DossierStatus>>,
+    /// Received or settled at this agency.
+    pub agency_id: Option<ID>,
+    pub procedure_id: Option<ID>,
+    pub channel: Option<Channel>,
+    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_to: Option<DateTime<Utc>>,
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_to: Option<DateTime<Utc>>,
+    pub due_from: Option<DateTime<Utc>>,
+    pub due_to: Option<DateTime<Utc>>,
+    /// Open dossiers past (true) or not yet past (false) their due date.
+    pub overdue: Option<bool>,
+    /// The applicant's ID number (audited).
+    pub applicant_id_number: Option<String>,
+    pub handler_account_id: Option<ID>,
+}
+
+impl DossierFilter {
+    fn into_service(self, mine_only: bool) -> Result<svc::DossierFilter, AppError> {
+        Ok(svc::DossierFilter {
+            statuses: self
+                .statuses
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            agency_id: parse_opt_id("filter.agencyId", self.agency_id.as_ref())?,
+            procedure_id: parse_opt_id("filter.procedureId", self.procedure_id.as_ref())?,
+            channel: self.channel.map(Into::into),
+            submitted_from: self.submitted_from,
+            submitted_to: self.submitted_to,
+            received_from: self.received_from,
+            received_to: self.received_to,
+            due_from: self.due_from,
+            due_to: self.due_to,
+            overdue: self.overdue,
+            applicant_id_number: self.applicant_id_number,
+            mine_only,
+            handler_account_id: parse_opt_id(
+                "filter.handlerAccountId",
+                self.handler_account_id.as_ref(),
+            )?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct DossierQuery;
+
+#[Object]
+impl DossierQuery {
+    /// One dossier the caller may see.
+    async fn dossier(&self, ctx: &Context<'_>, id: ID) -> Result<Dossier> {
+        let id = parse_id("id", &id)?;
+        Ok(Dossier(svc::get(ctx.state(), &ctx.caller(), id).await?))
+    }
+
+    /// One dossier by its code, scoped like `dossier`.
+    async fn dossier_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Dossier> {
+        Ok(Dossier(
+            svc::get_by_code(ctx.state(), &ctx.caller(), &code).await?,
+        ))
+    }
+
+    /// Dossiers the caller may see: their own (citizens), their agencies'
+    /// (officials), all (province-wide roles).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn dossiers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DossierFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CountedConnection<Dossier>> {
+        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let f = filter.unwrap_or_default().into_service(false)?;
+        let page = svc::list(ctx.state(), &ctx.caller(), f, req).await?;
+        Ok(connection(page, |d| d.id, Dossier))
+    }
+
+    /// The signed-in applicant's own dossiers.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn my_dossiers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DossierFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CountedConnection<Dossier>> {
+        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let f = filter.unwrap_or_default().into_service(true)?;
+        let page = svc::list(ctx.state(), &ctx.caller(), f, req).await?;
+        Ok(connection(page, |d| d.id, Dossier))
+    }
+
+    /// What waits for the caller's roles at the caller's agencies.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn work_queue(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CountedConnection<Dossier>> {
+        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let page = svc::work_queue(ctx.state(), &ctx.caller(), req).await?;
+        Ok(connection(page, |d| d.id, Dossier))
+    }
+
+    /// The history after a sequence number: how a subscriber catches up
+    /// after a reconnect.
+    #[graphql(complexity = "30 * child_complexity")]
+    async fn dossier_events(
+        &self,
+        ctx: &Context<'_>,
+        dossier_id: ID,
+        #[graphql(default)] after_sequence: i32,
+    ) -> Result<Vec<DossierEvent>> {
+        let id = parse_id("dossierId", &dossier_id)?;
+        let rows = svc::events(ctx.state(), &ctx.caller(), id, after_sequence).await?;
+        Ok(rows.into_iter().map(DossierEvent).collect())
+    }
+
+    /// Public: look a dossier up by its code and the applicant's ID number
+    /// or phone. A wrong code and a wrong ID answer alike; rate limited.
+    async fn track_dossier(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        id_number_or_phone: String,
+    ) -> Result<TrackedDossier> {
+        let t = svc::track(ctx.state(), &ctx.caller(), &code, &id_number_or_phone).await?;
+        let d = t.dossier;
+        let s = status(&d)?;
+        Ok(TrackedDossier {
+            code: d.code.clone().unwrap_or_default(),
+            procedure_name: t.procedure_name,
+            applicant_name: svc::mask_name(&d.applicant_name),
+            status: s.into(),
+            status_label: ctx.label(s.label_vi(), s.label_en()),
+            submitted_at: d.submitted_at,
+            received_at: d.received_at,
+            due_at: d.due_at,
+            settled_at: d.settled_at,
+            returned_at: d.returned_at,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateDossierInput {
+    pub procedure_id: ID,
+    /// The settling agency: one of the procedure's implementing agencies.
+    pub agency_id: ID,
+    /// E-form data: a JSON object whose `components` list names the
+    /// components provided (`[{"name": "…"}]`).
+    pub form_data: Json<Value>,
+    pub address: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ApplicantInput {
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct IntakeInput {
+    pub procedure_id: ID,
+    pub agency_id: ID,
+    pub applicant: ApplicantInput,
+    /// The applicant's account, when they have one.
+    pub applicant_account_id: Option<ID>,
+    pub form_data: Json<Value>,
+}
+
+impl IntakeInput {
+    fn into_service(self) -> Result<svc::IntakeInput, AppError> {
+        Ok(svc::IntakeInput {
+            procedure_id: parse_id("procedureId", &self.procedure_id)?,
+            agency_id: parse_id("agencyId", &self.agency_id)?,
+            applicant: svc::ApplicantInput {
+                name: self.applicant.name,
+                id_number: self.applicant.id_number,
+                phone: self.applicant.phone,
+                email: self.applicant.email,
+                address: self.applicant.address,
+            },
+            applicant_account_id: parse_opt_id(
+                "applicantAccountId",
+                self.applicant_account_id.as_ref(),
+            )?,
+            form_data: self.form_data.0,
+        })
+    }
+}
+
+/// One missing or faulty item, with the reason.
+#[derive(InputObject)]
+pub struct SupplementItemInput {
+    pub component: String,
+    pub reason: String,
+}
+
+#[derive(Default)]
+pub struct DossierMutation;
+
+async fn act(ctx: &Context<'_>, id: ID, expected_version: i32, cmd: Command) -> Result<Dossier> {
+    let id = parse_id("id", &id)?;
+    Ok(Dossier(
+        svc::apply(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+    ))
+}
+
+#[Object]
+impl DossierMutation {
+    /// Applicant: start a dossier (DRAFT).
+    async fn create_dossier(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDossierInput,
+    ) -> Result<Dossier> {
+        let input = svc::DraftInput {
+            procedure_id: parse_id("procedureId", &input.procedure_id)?,
+            agency_id: parse_id("agencyId", &input.agency_id)?,
+            form_data: input.form_data.0,
+            address: input.address,
+        };
+        Ok(Dossier(
+            svc::create_draft(ctx.state(), &ctx.caller(), input).await?,
+        ))
+    }
+
+    /// Applicant: edit a draft.
+    async fn update_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        form_data: Json<Value>,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::Update {
+                form_data: form_data.0,
+            },
+        )
+        .await
+    }
+
+    /// Applicant: submit online. A retry with the same idempotency key
+    /// returns the same dossier.
+    async fn submit_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        idempotency_key: Option<String>,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::Submit { idempotency_key },
+        )
+        .await
+    }
+
+    /// Reception officer: a dossier handed in at the counter, received at once.
+    async fn register_counter_dossier(
+        &self,
+        ctx: &Context<'_>,
+        input: IntakeInput,
+    ) -> Result<Dossier> {
+        let input = input.into_service()?;
+        Ok(Dossier(
+            svc::register_counter(ctx.state(), &ctx.caller(), input).await?,
+        ))
+    }
+
+    /// Postal staff: a dossier sent by post, waiting for reception.
+    async fn register_postal_dossier(
+        &self,
+        ctx: &Context<'_>,
+        input: IntakeInput,
+    ) -> Result<Dossier> {
+        let input = input.into_service()?;
+        Ok(Dossier(
+            svc::register_postal(ctx.state(), &ctx.caller(), input).await?,
+        ))
+    }
+
+    /// Reception officer: receive; assigns the code and the due date.
+    async fn receive_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Receive).await
+    }
+
+    /// Reception officer: ask for every missing item at once.
+    async fn request_supplement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        items: Vec<SupplementItemInput>,
+    ) -> Result<Dossier> {
+        let items = items
+            .into_iter()
+            .map(|i| svc::SupplementItem {
+                component: i.component,
+                reason: i.reason,
+            })
+            .collect();
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::RequestSupplement { items },
+        )
+        .await
+    }
+
+    /// Applicant: supplement (after a request, or during a supplement pause).
+    async fn supplement_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        form_data: Option<Json<Value>>,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::Supplement {
+                form_data: form_data.map(|f| f.0),
+            },
+        )
+        .await
+    }
+
+    /// Reception officer: refuse, with the reason (form 03).
+    async fn refuse_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Refuse { reason }).await
+    }
+
+    /// Reception officer: hand over to the settling agency.
+    async fn transfer_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Transfer).await
+    }
+
+    /// Leader: assign a specialist.
+    async fn assign_handler(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        handler_account_id: ID,
+    ) -> Result<Dossier> {
+        let account_id = parse_id("handlerAccountId", &handler_account_id)?;
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::AssignHandler { account_id },
+        )
+        .await
+    }
+
+    /// Specialist: pause for the applicant's supplement or a financial obligation.
+    async fn pause_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        kind: PauseKind,
+        reason: String,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::Pause {
+                kind: kind.into(),
+                reason,
+            },
+        )
+        .await
+    }
+
+    /// Specialist: resume; the due date moves by the paused working time.
+    async fn resume_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        note: Option<String>,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Resume { note }).await
+    }
+
+    /// Specialist: propose the result to the leader.
+    async fn submit_for_approval(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        note: Option<String>,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::SubmitForApproval { note },
+        )
+        .await
+    }
+
+    /// Leader: send back for more processing.
+    async fn send_back_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::SendBack { reason }).await
+    }
+
+    /// Leader: approve; the dossier is settled and classified.
+    async fn approve_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        note: Option<String>,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Approve { note }).await
+    }
+
+    /// Specialist or leader: not eligible, with the reasoned document.
+    async fn declare_not_eligible(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::DeclareNotEligible { reason },
+        )
+        .await
+    }
+
+    /// Leader: stop processing, with a reasoned notice (form 05).
+    async fn stop_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Stop { reason }).await
+    }
+
+    /// Leader: apology and extension (form 04), before the due date passes.
+    async fn issue_apology(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+        new_due_at: DateTime<Utc>,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::IssueApology { reason, new_due_at },
+        )
+        .await
+    }
+
+    /// Reception officer: hand the result over (counter, post with a
+    /// tracking number, or online).
+    async fn return_result(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        method: ReturnMethod,
+        tracking_number: Option<String>,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::ReturnResult {
+                method: method.into(),
+                tracking_number,
+            },
+        )
+        .await
+    }
+
+    /// Applicant: withdraw, any time before the result.
+    async fn withdraw_dossier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: Option<String>,
+    ) -> Result<Dossier> {
+        act(ctx, id, expected_version, Command::Withdraw { reason }).await
+    }
+}

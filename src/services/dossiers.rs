@@ -1,0 +1,1330 @@
+//! Dossiers: drafts, submission on every channel, and every transition of
+//! the lifecycle. Each transition is one transaction that writes the new
+//! status (guarded by the version the client saw), its history event, an
+//! audit record and an outbox message — together or not at all.
+
+use chrono::{DateTime, Utc};
+use entity::{agency, dossier, dossier_event, outbox};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, Value as DbValue,
+};
+use serde_json::{json, Value};
+
+use super::audit::{self, Entry};
+use super::catalogue::{self, Lookup};
+use super::{accounts, calendar, page, Caller, Page, PageRequest};
+use crate::app::AppState;
+use crate::domain::authz::{covers, AccountKind, AgencyScope, Grant, Role};
+use crate::domain::calendar::Timeliness;
+use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
+use crate::domain::identity::{optional_text, required_text, CitizenId, Email, Phone};
+use crate::domain::lifecycle::{
+    may, may_read, next_status, Channel, DossierAction, DossierStatus, Parties, PauseKind,
+    ReturnMethod,
+};
+use crate::domain::Problem;
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// Reception, and transfer to the settling agency, within 8 working hours
+/// (Thanh Hóa 17/2024 Art. 11; Đắk Lắk 04/2024 Art. 8).
+pub const HANDOVER_LIMIT_SECONDS: i64 = 8 * 3600;
+
+const REASON_MAX: usize = 2_000;
+
+/// The applicant as written on the dossier.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicantInput {
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// One missing item of a supplement request, with its reason: all of them
+/// in one request ("hướng dẫn một lần").
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SupplementItem {
+    pub component: String,
+    pub reason: String,
+}
+
+/// A transition and its arguments.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Update {
+        form_data: Value,
+    },
+    Submit {
+        idempotency_key: Option<String>,
+    },
+    Receive,
+    RequestSupplement {
+        items: Vec<SupplementItem>,
+    },
+    Supplement {
+        form_data: Option<Value>,
+    },
+    Refuse {
+        reason: String,
+    },
+    Transfer,
+    AssignHandler {
+        account_id: i64,
+    },
+    Pause {
+        kind: PauseKind,
+        reason: String,
+    },
+    Resume {
+        note: Option<String>,
+    },
+    SubmitForApproval {
+        note: Option<String>,
+    },
+    SendBack {
+        reason: String,
+    },
+    Approve {
+        note: Option<String>,
+    },
+    DeclareNotEligible {
+        reason: String,
+    },
+    Stop {
+        reason: String,
+    },
+    IssueApology {
+        reason: String,
+        new_due_at: DateTime<Utc>,
+    },
+    ReturnResult {
+        method: ReturnMethod,
+        tracking_number: Option<String>,
+    },
+    Withdraw {
+        reason: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> DossierAction {
+        use DossierAction as A;
+        match self {
+            Command::Update { .. } => A::Update,
+            Command::Submit { .. } => A::Submit,
+            Command::Receive => A::Receive,
+            Command::RequestSupplement { .. } => A::RequestSupplement,
+            Command::Supplement { .. } => A::Supplement,
+            Command::Refuse { .. } => A::Refuse,
+            Command::Transfer => A::Transfer,
+            Command::AssignHandler { .. } => A::AssignHandler,
+            Command::Pause { .. } => A::Pause,
+            Command::Resume { .. } => A::Resume,
+            Command::SubmitForApproval { .. } => A::SubmitForApproval,
+            Command::SendBack { .. } => A::SendBack,
+            Command::Approve { .. } => A::Approve,
+            Command::DeclareNotEligible { .. } => A::DeclareNotEligible,
+            Command::Stop { .. } => A::Stop,
+            Command::IssueApology { .. } => A::IssueApology,
+            Command::ReturnResult { .. } => A::ReturnResult,
+            Command::Withdraw { .. } => A::Withdraw,
+        }
+    }
+
+    /// The operation's name in the API and the audit log.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Command::Update { .. } => "updateDossier",
+            Command::Submit { .. } => "submitDossier",
+            Command::Receive => "receiveDossier",
+            Command::RequestSupplement { .. } => "requestSupplement",
+            Command::Supplement { .. } => "supplementDossier",
+            Command::Refuse { .. } => "refuseDossier",
+            Command::Transfer => "transferDossier",
+            Command::AssignHandler { .. } => "assignHandler",
+            Command::Pause { .. } => "pauseDossier",
+            Command::Resume { .. } => "resumeDossier",
+            Command::SubmitForApproval { .. } => "submitForApproval",
+            Command::SendBack { .. } => "sendBackDossier",
+            Command::Approve { .. } => "approveDossier",
+            Command::DeclareNotEligible { .. } => "declareNotEligible",
+            Command::Stop { .. } => "stopDossier",
+            Command::IssueApology { .. } => "issueApology",
+            Command::ReturnResult { .. } => "returnResult",
+            Command::Withdraw { .. } => "withdrawDossier",
+        }
+    }
+}
+
+fn reason(field: &str, s: &str) -> AppResult<String> {
+    required_text(s, REASON_MAX).map_err(|p| AppError::bad_input(field, p))
+}
+
+fn note(s: Option<&str>) -> AppResult<Option<String>> {
+    optional_text(s, REASON_MAX).map_err(|p| AppError::bad_input("note", p))
+}
+
+fn status_of(d: &dossier::Model) -> AppResult<DossierStatus> {
+    DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad dossier status"))
+}
+
+fn pause_of(d: &dossier::Model) -> Option<PauseKind> {
+    d.pause_kind.as_deref().and_then(PauseKind::parse)
+}
+
+fn invalid_transition(from: DossierStatus, action: DossierAction) -> AppError {
+    AppError::InvalidTransition {
+        vi: format!(
+            "Không thể «{}» khi hồ sơ đang ở trạng thái «{}»",
+            action.label_vi(),
+            from.label_vi()
+        ),
+        en: format!(
+            "Cannot {} a dossier that is {}",
+            action.label_en().to_lowercase(),
+            from.label_en().to_lowercase()
+        ),
+    }
+}
+
+pub async fn find(st: &AppState, id: i64) -> AppResult<dossier::Model> {
+    dossier::Entity::find_by_id(id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("dossier"))
+}
+
+/// The lineages a dossier's authorization needs.
+struct Lineages {
+    receiving: Vec<i64>,
+    settling: Vec<i64>,
+}
+
+async fn lineages(st: &AppState, d: &dossier::Model) -> AppResult<Lineages> {
+    Ok(Lineages {
+        receiving: store::agencies::lineage(&st.db, d.receiving_agency_id).await?,
+        settling: store::agencies::lineage(&st.db, d.settling_agency_id).await?,
+    })
+}
+
+fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
+    Parties {
+        applicant_account_id: d.applicant_account_id,
+        receiving: AgencyScope {
+            lineage: &l.receiving,
+        },
+        settling: AgencyScope {
+            lineage: &l.settling,
+        },
+    }
+}
+
+/// The one-stop unit that receives dossiers for an agency: its own one-stop
+/// child, or the nearest ancestor's (the provincial centre for departments).
+async fn receiving_unit_for(st: &AppState, agency_id: i64) -> AppResult<i64> {
+    let lineage = store::agencies::lineage(&st.db, agency_id).await?;
+    if let Some(own) = lineage.first() {
+        let own = catalogue::agency(st, Lookup::Id(*own)).await?;
+        if own.kind == AgencyKind::OneStopUnit.as_str() {
+            return Ok(own.id);
+        }
+    }
+    for ancestor in &lineage {
+        let unit = agency::Entity::find()
+            .filter(agency::Column::ParentId.eq(*ancestor))
+            .filter(agency::Column::Kind.eq(AgencyKind::OneStopUnit.as_str()))
+            .filter(agency::Column::Active.eq(true))
+            .order_by_asc(agency::Column::Id)
+            .one(&st.db)
+            .await?;
+        if let Some(u) = unit {
+            return Ok(u.id);
+        }
+    }
+    Err(AppError::bad_input(
+        "agencyId",
+        Problem::Invalid {
+            vi: "Không có Bộ phận Một cửa tiếp nhận hồ sơ cho cơ quan này".into(),
+            en: "No one-stop unit receives dossiers for this agency".into(),
+        },
+    ))
+}
+
+/// The procedure (in force) and its current content; the settling agency
+/// must implement it.
+async fn procedure_for(
+    st: &AppState,
+    procedure_id: i64,
+    agency_id: i64,
+) -> AppResult<(entity::procedure::Model, ProcedureContent)> {
+    let p = catalogue::procedure(st, Lookup::Id(procedure_id))
+        .await
+        .map_err(|_| AppError::bad_input("procedureId", Problem::UnknownReference))?;
+    if p.status != ProcedureStatus::Active.as_str() {
+        return Err(AppError::bad_input(
+            "procedureId",
+            Problem::Invalid {
+                vi: "Thủ tục không còn được áp dụng".into(),
+                en: "The procedure is not in force".into(),
+            },
+        ));
+    }
+    let content = catalogue::current_content(st, &p).await?;
+    if !content.agency_ids.contains(&agency_id) {
+        return Err(AppError::bad_input(
+            "agencyId",
+            Problem::Invalid {
+                vi: "Cơ quan này không thực hiện thủ tục đã chọn".into(),
+                en: "This agency does not implement the procedure".into(),
+            },
+        ));
+    }
+    Ok((p, content))
+}
+
+/// E-form data is a JSON object; at submission its `components` list must
+/// name every required component of the procedure version.
+fn check_form(form: &Value, content: &ProcedureContent, complete: bool) -> AppResult<()> {
+    let obj = form.as_object().ok_or_else(|| {
+        AppError::bad_input(
+            "formData",
+            Problem::Invalid {
+                vi: "Dữ liệu biểu mẫu phải là một đối tượng JSON".into(),
+                en: "Form data must be a JSON object".into(),
+            },
+        )
+    })?;
+    if !complete {
+        return Ok(());
+    }
+    let given: Vec<&str> = obj
+        .get("components")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    let missing: Vec<&str> = content
+        .components
+        .iter()
+        .filter(|c| c.required && !given.contains(&c.name.as_str()))
+        .map(|c| c.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "formData.components",
+            Problem::Invalid {
+                vi: format!("Thiếu thành phần hồ sơ bắt buộc: {}", missing.join("; ")),
+                en: format!("Required components are missing: {}", missing.join("; ")),
+            },
+        ))
+    }
+}
+
+fn clean_applicant(a: &ApplicantInput, year: i32) -> AppResult<ApplicantInput> {
+    let at = |f: &'static str| move |p: Problem| AppError::bad_input(f, p);
+    Ok(ApplicantInput {
+        name: required_text(&a.name, 200).map_err(at("applicant.name"))?,
+        id_number: match optional_text(a.id_number.as_deref(), 16)
+            .map_err(at("applicant.idNumber"))?
+        {
+            Some(n) => Some(
+                CitizenId::parse(&n, year)
+                    .map_err(at("applicant.idNumber"))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        },
+        phone: match optional_text(a.phone.as_deref(), 20).map_err(at("applicant.phone"))? {
+            Some(p) => Some(
+                Phone::parse(&p)
+                    .map_err(at("applicant.phone"))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        },
+        email: match optional_text(a.email.as_deref(), 254).map_err(at("applicant.email"))? {
+            Some(e) => Some(
+                Email::parse(&e)
+                    .map_err(at("applicant.email"))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        },
+        address: optional_text(a.address.as_deref(), 500).map_err(at("applicant.address"))?,
+    })
+}
+
+pub struct DraftInput {
+    pub procedure_id: i64,
+    /// The settling agency: one of the procedure's implementing agencies.
+    pub agency_id: i64,
+    pub form_data: Value,
+    pub address: Option<String>,
+}
+
+/// A citizen or organisation starts a dossier; the applicant's details are
+/// copied from the account.
+pub async fn create_draft(
+    st: &AppState,
+    caller: &Caller<'_>,
+    input: DraftInput,
+) -> AppResult<dossier::Model> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    if actor.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    if actor.kind == AccountKind::Official {
+        return Err(AppError::Forbidden);
+    }
+    let (p, content) = procedure_for(st, input.procedure_id, input.agency_id).await?;
+    check_form(&input.form_data, &content, false)?;
+    let me = accounts::me(st, caller.actor).await?.account;
+    let receiving = receiving_unit_for(st, input.agency_id).await?;
+    let applicant = ApplicantInput {
+        name: me.full_name.clone(),
+        id_number: me.citizen_id.clone().or(me.tax_code.clone()),
+        phone: me.phone.clone(),
+        email: me.email.clone(),
+        address: optional_text(input.address.as_deref(), 500)
+            .map_err(|p| AppError::bad_input("address", p))?,
+    };
+    insert(
+        st,
+        caller,
+        NewDossier {
+            procedure: &p,
+            applicant_account_id: Some(me.id),
+            applicant,
+            channel: Channel::Online,
+            status: DossierStatus::Draft,
+            receiving_agency_id: receiving,
+            settling_agency_id: input.agency_id,
+            form_data: input.form_data,
+            acting_as: None,
+            operation: "createDossier",
+            action: DossierAction::Create,
+        },
+    )
+    .await
+}
+
+pub struct IntakeInput {
+    pub procedure_id: i64,
+    pub agency_id: i64,
+    pub applicant: ApplicantInput,
+    /// The applicant's account, when they have one (their dossier then shows
+    /// in myDossiers).
+    pub applicant_account_id: Option<i64>,
+    pub form_data: Value,
+}
+
+/// The officer's grant of a role, for intake at their own unit.
+fn grant_of(caller: &Caller<'_>, role: Role) -> AppResult<Grant> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    if actor.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    actor
+        .grants
+        .iter()
+        .find(|g| g.role == role && g.agency_id.is_some())
+        .copied()
+        .ok_or(AppError::Forbidden)
+}
+
+/// A reception officer registers a dossier handed in at the counter: it is
+/// received at once, at the officer's one-stop unit (Decree 118/2025: any of
+/// the province's units receives, whatever the boundary).
+pub async fn register_counter(
+    st: &AppState,
+    caller: &Caller<'_>,
+    input: IntakeInput,
+) -> AppResult<dossier::Model> {
+    let grant = grant_of(caller, Role::ReceptionOfficer)?;
+    let unit = grant.agency_id.ok_or(AppError::Forbidden)?;
+    let d = intake(
+        st,
+        caller,
+        input,
+        Channel::Direct,
+        unit,
+        grant,
+        "registerCounterDossier",
+    )
+    .await?;
+    // Reception in its own transaction, through the same path as online
+    // dossiers: code, due date, receipt.
+    apply(st, caller, d.id, d.version, Command::Receive).await
+}
+
+/// Postal staff register a dossier sent by post; it waits for reception at
+/// the unit that receives for the settling agency.
+pub async fn register_postal(
+    st: &AppState,
+    caller: &Caller<'_>,
+    input: IntakeInput,
+) -> AppResult<dossier::Model> {
+    let grant = grant_of(caller, Role::PostalStaff)?;
+    let unit = receiving_unit_for(st, input.agency_id).await?;
+    intake(
+        st,
+        caller,
+        input,
+        Channel::Postal,
+        unit,
+        grant,
+        "registerPostalDossier",
+    )
+    .await
+}
+
+async fn intake(
+    st: &AppState,
+    caller: &Caller<'_>,
+    input: IntakeInput,
+    channel: Channel,
+    receiving: i64,
+    grant: Grant,
+    operation: &'static str,
+) -> AppResult<dossier::Model> {
+    let (p, content) = procedure_for(st, input.procedure_id, input.agency_id).await?;
+    check_form(&input.form_data, &content, true)?;
+    let year = chrono::Datelike::year(&st.clock.now());
+    let applicant = clean_applicant(&input.applicant, year)?;
+    if let Some(a) = input.applicant_account_id {
+        if entity::account::Entity::find_by_id(a)
+            .one(&st.db)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::bad_input(
+                "applicantAccountId",
+                Problem::UnknownReference,
+            ));
+        }
+    }
+    insert(
+        st,
+        caller,
+        NewDossier {
+            procedure: &p,
+            applicant_account_id: input.applicant_account_id,
+            applicant,
+            channel,
+            status: DossierStatus::Submitted,
+            receiving_agency_id: receiving,
+            settling_agency_id: input.agency_id,
+            form_data: input.form_data,
+            acting_as: Some(grant),
+            operation,
+            action: DossierAction::Submit,
+        },
+    )
+    .await
+}
+
+struct NewDossier<'a> {
+    procedure: &'a entity::procedure::Model,
+    applicant_account_id: Option<i64>,
+    applicant: ApplicantInput,
+    channel: Channel,
+    status: DossierStatus,
+    receiving_agency_id: i64,
+    settling_agency_id: i64,
+    form_data: Value,
+    acting_as: Option<Grant>,
+    operation: &'static str,
+    action: DossierAction,
+}
+
+/// Inserts a dossier with its first history event, audit and outbox rows.
+async fn insert(
+    st: &AppState,
+    caller: &Caller<'_>,
+    n: NewDossier<'_>,
+) -> AppResult<dossier::Model> {
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let d = dossier::ActiveModel {
+        code: Set(None),
+        procedure_id: Set(n.procedure.id),
+        procedure_version: Set(n.procedure.current_version),
+        applicant_account_id: Set(n.applicant_account_id),
+        applicant_name: Set(n.applicant.name),
+        applicant_id_number: Set(n.applicant.id_number),
+        applicant_phone: Set(n.applicant.phone),
+        applicant_email: Set(n.applicant.email),
+        applicant_address: Set(n.applicant.address),
+        channel: Set(n.channel.as_str().into()),
+        status: Set(n.status.as_str().into()),
+        pause_kind: Set(None),
+        version: Set(1),
+        receiving_agency_id: Set(n.receiving_agency_id),
+        settling_agency_id: Set(n.settling_agency_id),
+        handler_account_id: Set(None),
+        form_data: Set(n.form_data.to_string()),
+        idempotency_key: Set(None),
+        submitted_at: Set((n.status == DossierStatus::Submitted).then_some(now)),
+        paused_seconds: Set(0),
+        supplement_requests: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let event = EventRecord {
+        action: n.action,
+        from: None,
+        to: n.status,
+        grant: n.acting_as,
+        note: None,
+        data: json!({ "channel": n.channel.as_str() }),
+    };
+    record(&txn, caller, now, &d, &event, n.operation).await?;
+    txn.commit().await?;
+    Ok(d)
+}
+
+/// A history event about to be written.
+struct EventRecord {
+    action: DossierAction,
+    from: Option<DossierStatus>,
+    to: DossierStatus,
+    grant: Option<Grant>,
+    note: Option<String>,
+    data: Value,
+}
+
+/// Writes the history event (seq = the dossier's new version), the audit
+/// record and the outbox message, inside the transaction.
+async fn record(
+    txn: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    now: DateTime<Utc>,
+    d: &dossier::Model,
+    e: &EventRecord,
+    operation: &str,
+) -> AppResult<()> {
+    let actor_account = caller.actor.map(|a| a.account_id);
+    let (role, agency) = match (e.grant, caller.actor) {
+        (Some(g), _) => (Some(g.role), g.agency_id),
+        (None, Some(a)) => (a.primary_role(), None),
+        (None, None) => (None, None),
+    };
+    dossier_event::ActiveModel {
+        dossier_id: Set(d.id),
+        seq: Set(d.version),
+        action: Set(e.action.as_str().into()),
+        from_status: Set(e.from.map(|s| s.as_str().to_owned())),
+        to_status: Set(e.to.as_str().into()),
+        actor_account_id: Set(actor_account),
+        actor_role: Set(role.map(|r| r.as_str().to_owned())),
+        actor_agency_id: Set(agency),
+        note: Set(e.note.clone()),
+        data: Set(e.data.to_string()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let summary = json!({
+        "before": e.from.map(|s| json!({ "status": s.as_str() })),
+        "after": { "status": e.to.as_str(), "version": d.version, "code": d.code },
+    });
+    let mut entry = Entry::new(operation, "dossier", d.id, summary);
+    entry.acting_as = role.map(|r| (r, agency));
+    audit::record(txn, caller, now, entry).await?;
+    // What subscribers may see: no personal data.
+    let payload = json!({
+        "dossierId": d.id,
+        "code": d.code,
+        "seq": d.version,
+        "action": e.action.as_str(),
+        "fromStatus": e.from.map(|s| s.as_str()),
+        "toStatus": e.to.as_str(),
+        "nationalStatusCode": e.to.national_code(pause_of(d)),
+        "dueAt": d.due_at,
+        "actorRole": role.map(|r| r.as_str()),
+        "actorAgencyId": agency,
+        "receivingAgencyId": d.receiving_agency_id,
+        "settlingAgencyId": d.settling_agency_id,
+        "applicantAccountId": d.applicant_account_id,
+        "at": now,
+    });
+    outbox::ActiveModel {
+        topic: Set("dossier".into()),
+        dossier_id: Set(Some(d.id)),
+        seq: Set(Some(d.version)),
+        payload: Set(payload.to_string()),
+        created_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The next code of the day at a receiving unit: an upsert that increments
+/// the counter under the transaction's lock, so concurrent receptions get
+/// distinct numbers and a number is never reused.
+async fn next_code(
+    txn: &impl ConnectionTrait,
+    st: &AppState,
+    unit: &agency::Model,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let day = now
+        .with_timezone(&st.config.calendar.tz)
+        .format("%y%m%d")
+        .to_string();
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO dossier_code_counter (agency_id, day, last) VALUES ($1, $2, 1) \
+             ON CONFLICT (agency_id, day) DO UPDATE SET last = dossier_code_counter.last + 1 RETURNING last"
+        }
+        _ => {
+            "INSERT INTO dossier_code_counter (agency_id, day, last) VALUES (?, ?, 1) \
+             ON CONFLICT (agency_id, day) DO UPDATE SET last = dossier_code_counter.last + 1 RETURNING last"
+        }
+    };
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [DbValue::from(unit.id), DbValue::from(day.clone())],
+        ))
+        .await?
+        .ok_or_else(|| AppError::internal("code counter returned nothing"))?;
+    let n: i32 = row.try_get("", "last")?;
+    Ok(format!("{}-{}-{:04}", unit.code, day, n))
+}
+
+/// Takes one transition. The order of refusals: who (FORBIDDEN), then the
+/// version the client saw (VERSION_CONFLICT), then the status
+/// (INVALID_TRANSITION), then the arguments (BAD_USER_INPUT).
+pub async fn apply(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+    expected_version: i32,
+    cmd: Command,
+) -> AppResult<dossier::Model> {
+    let d = find(st, id).await?;
+    let action = cmd.action();
+    // A retried submission with the same key returns the same dossier.
+    if let Command::Submit {
+        idempotency_key: Some(key),
+    } = &cmd
+    {
+        let mine = caller
+            .actor
+            .is_some_and(|a| d.applicant_account_id == Some(a.account_id));
+        if mine && d.idempotency_key.as_deref() == Some(key.as_str()) {
+            return Ok(d);
+        }
+    }
+    let l = lineages(st, &d).await?;
+    let grant = may(caller.actor, action, &parties(&d, &l))?;
+    if d.version != expected_version {
+        return Err(AppError::VersionConflict);
+    }
+    let from = status_of(&d)?;
+    let to =
+        next_status(from, action, pause_of(&d)).ok_or_else(|| invalid_transition(from, action))?;
+    let now = st.clock.now();
+    // The version the dossier was submitted under, not today's.
+    let content = {
+        let rows =
+            catalogue::versions_by_keys(&st.db, &[(d.procedure_id, d.procedure_version)]).await?;
+        let v = rows
+            .first()
+            .ok_or_else(|| AppError::internal("dossier's procedure version missing"))?;
+        catalogue::content_of(v)?
+    };
+
+    let mut row = dossier::ActiveModel {
+        status: Set(to.as_str().into()),
+        version: Set(expected_version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let mut event_note: Option<String> = None;
+    let mut data = json!({});
+    let mut needs_code = false;
+    match &cmd {
+        Command::Update { form_data } => {
+            check_form(form_data, &content, false)?;
+            row.form_data = Set(form_data.to_string());
+        }
+        Command::Submit { idempotency_key } => {
+            let form: Value = serde_json::from_str(&d.form_data).map_err(AppError::internal)?;
+            check_form(&form, &content, true)?;
+            let key = match idempotency_key.as_deref() {
+                Some(k) => Some(
+                    required_text(k, 128).map_err(|p| AppError::bad_input("idempotencyKey", p))?,
+                ),
+                None => None,
+            };
+            row.idempotency_key = Set(key);
+            row.submitted_at = Set(Some(now));
+        }
+        Command::Receive => {
+            needs_code = true;
+            let cutoff = st.config.calendar.same_day_cutoff;
+            let hours = content.processing_time.working_hours();
+            let submitted = d.submitted_at;
+            let (due, reception) =
+                calendar::with_calendar(st, &st.db, submitted.unwrap_or(now).min(now), |c| {
+                    (
+                        c.due(now, hours, content.within_day, cutoff),
+                        submitted.map(|s| c.seconds_between(s, now)),
+                    )
+                })
+                .await?;
+            row.received_at = Set(Some(now));
+            row.due_at = Set(Some(due));
+            row.legal_due_at = Set(Some(due));
+            row.reception_seconds = Set(reception);
+            data = json!({
+                "receipt": {
+                    "dueAt": due,
+                    "processingHours": hours,
+                    "components": content.components.iter().map(|c| json!({ "name": c.name, "originals": c.originals, "copies": c.copies })).collect::<Vec<_>>(),
+                },
+                "receptionWorkingSeconds": reception,
+                "receptionWithinLimit": reception.map(|s| s <= HANDOVER_LIMIT_SECONDS),
+            });
+        }
+        Command::RequestSupplement { items } => {
+            if items.is_empty() {
+                return Err(AppError::bad_input("items", Problem::Required));
+            }
+            let mut clean = Vec::with_capacity(items.len());
+            for (i, it) in items.iter().enumerate() {
+                clean.push(SupplementItem {
+                    component: reason(&format!("items.{i}.component"), &it.component)?,
+                    reason: reason(&format!("items.{i}.reason"), &it.reason)?,
+                });
+            }
+            row.supplement_requests = Set(d.supplement_requests + 1);
+            data = json!({ "items": clean });
+        }
+        Command::Supplement { form_data } => {
+            if let Some(f) = form_data {
+                check_form(f, &content, from == DossierStatus::NeedsSupplement)?;
+                row.form_data = Set(f.to_string());
+            }
+            if from == DossierStatus::NeedsSupplement {
+                // The 8-working-hour reception clock restarts.
+                row.submitted_at = Set(Some(now));
+            } else {
+                data = end_pause(st, &d, now, &mut row).await?;
+            }
+        }
+        Command::Refuse { reason: r } => event_note = Some(reason("reason", r)?),
+        Command::Transfer => {
+            let received = d.received_at.unwrap_or(now);
+            let secs =
+                calendar::with_calendar(st, &st.db, received, |c| c.seconds_between(received, now))
+                    .await?;
+            row.transferred_at = Set(Some(now));
+            row.transfer_seconds = Set(Some(secs));
+            data = json!({ "transferWorkingSeconds": secs, "transferWithinLimit": secs <= HANDOVER_LIMIT_SECONDS });
+        }
+        Command::AssignHandler { account_id } => {
+            let grants = accounts::grants_of(&st.db, *account_id).await?;
+            let scope = AgencyScope {
+                lineage: &l.settling,
+            };
+            let fit = grants.iter().any(|g| {
+                matches!(g.role, Role::Specialist | Role::AgencyLeader)
+                    && g.agency_id.is_some()
+                    && covers(g, scope)
+            });
+            if !fit {
+                return Err(AppError::bad_input(
+                    "handlerAccountId",
+                    Problem::Invalid {
+                        vi: "Người được phân công phải là chuyên viên của cơ quan giải quyết"
+                            .into(),
+                        en: "The handler must be a specialist of the settling agency".into(),
+                    },
+                ));
+            }
+            row.handler_account_id = Set(Some(*account_id));
+            data = json!({ "handlerAccountId": account_id });
+        }
+        Command::Pause { kind, reason: r } => {
+            event_note = Some(reason("reason", r)?);
+            row.paused_at = Set(Some(now));
+            row.pause_kind = Set(Some(kind.as_str().into()));
+            data = json!({ "pauseKind": kind.as_str() });
+        }
+        Command::Resume { note: n } => {
+            event_note = note(n.as_deref())?;
+            data = end_pause(st, &d, now, &mut row).await?;
+        }
+        Command::SubmitForApproval { note: n } | Command::Approve { note: n } => {
+            event_note = note(n.as_deref())?;
+        }
+        Command::SendBack { reason: r } | Command::Stop { reason: r } => {
+            event_note = Some(reason("reason", r)?)
+        }
+        Command::DeclareNotEligible { reason: r } => event_note = Some(reason("reason", r)?),
+        Command::IssueApology {
+            reason: r,
+            new_due_at,
+        } => {
+            event_note = Some(reason("reason", r)?);
+            let due = d.due_at.unwrap_or(now);
+            if now >= due {
+                return Err(AppError::InvalidTransition {
+                    vi: "Văn bản xin lỗi phải được ký trước khi hồ sơ quá hạn".into(),
+                    en: "The apology must be signed before the due date passes".into(),
+                });
+            }
+            if *new_due_at <= due {
+                return Err(AppError::bad_input(
+                    "newDueAt",
+                    Problem::Invalid {
+                        vi: "Ngày hẹn mới phải sau ngày hẹn hiện tại".into(),
+                        en: "The new due date must be after the current one".into(),
+                    },
+                ));
+            }
+            row.due_at = Set(Some(*new_due_at));
+            data = json!({ "previousDueAt": due, "newDueAt": new_due_at });
+        }
+        Command::ReturnResult {
+            method,
+            tracking_number,
+        } => {
+            let tracking = optional_text(tracking_number.as_deref(), 64)
+                .map_err(|p| AppError::bad_input("trackingNumber", p))?;
+            if *method == ReturnMethod::Post && tracking.is_none() {
+                return Err(AppError::bad_input("trackingNumber", Problem::Required));
+            }
+            row.returned_at = Set(Some(now));
+            row.return_method = Set(Some(method.as_str().into()));
+            row.tracking_number = Set(tracking.clone());
+            data = json!({ "method": method.as_str(), "trackingNumber": tracking });
+        }
+        Command::Withdraw { reason: r } => event_note = note(r.as_deref())?,
+    }
+    if to.is_settled() && d.settled_at.is_none() {
+        let legal_due = d.legal_due_at.unwrap_or(now);
+        let t: Timeliness = calendar::with_calendar(st, &st.db, legal_due.min(now), |c| {
+            c.classify(legal_due, now)
+        })
+        .await?;
+        row.settled_at = Set(Some(now));
+        row.timeliness = Set(Some(t.as_str().into()));
+        data["timeliness"] = json!(t.as_str());
+    }
+
+    let txn = store::write_txn(&st.db).await?;
+    if needs_code {
+        let unit = catalogue::agency(st, Lookup::Id(d.receiving_agency_id)).await?;
+        row.code = Set(Some(next_code(&txn, st, &unit, now).await?));
+    }
+    let res = dossier::Entity::update_many()
+        .set(row)
+        .filter(dossier::Column::Id.eq(id))
+        .filter(dossier::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await
+        .map_err(|e| store::unique_violation(e, &[("idempotency_key", "idempotencyKey")]))?;
+    if res.rows_affected != 1 {
+        return Err(AppError::VersionConflict);
+    }
+    let updated = dossier::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("dossier vanished"))?;
+    if let (Some(code), true) = (&updated.code, needs_code) {
+        data["receipt"]["code"] = json!(code);
+    }
+    let event = EventRecord {
+        action,
+        from: Some(from),
+        to,
+        grant,
+        note: event_note,
+        data,
+    };
+    record(&txn, caller, now, &updated, &event, cmd.operation()).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Ends a pause: the paused working time is added to the pause total and
+/// moves both due dates (the clock stops while the applicant supplements or
+/// pays).
+async fn end_pause(
+    st: &AppState,
+    d: &dossier::Model,
+    now: DateTime<Utc>,
+    row: &mut dossier::ActiveModel,
+) -> AppResult<Value> {
+    let paused_at = d.paused_at.unwrap_or(now);
+    let (due, legal) = (d.due_at, d.legal_due_at);
+    let (secs, new_due, new_legal) = calendar::with_calendar(st, &st.db, paused_at, |c| {
+        let secs = c.seconds_between(paused_at, now);
+        (
+            secs,
+            due.map(|x| c.add_seconds(x, secs)),
+            legal.map(|x| c.add_seconds(x, secs)),
+        )
+    })
+    .await?;
+    row.paused_at = Set(None);
+    row.pause_kind = Set(None);
+    row.paused_seconds = Set(d.paused_seconds + secs);
+    row.due_at = Set(new_due);
+    row.legal_due_at = Set(new_legal);
+    Ok(json!({ "pausedWorkingSeconds": secs, "dueAt": new_due }))
+}
+
+// ------------------------------------------------------------------ reads
+
+/// A dossier the caller may read. Officials' reads of personal data are
+/// audited (Decree 13/2023/NĐ-CP).
+pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<dossier::Model> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    let d = find(st, id).await?;
+    let l = lineages(st, &d).await?;
+    if !may_read(actor, &parties(&d, &l)) {
+        return Err(AppError::NotFound("dossier"));
+    }
+    audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await?;
+    Ok(d)
+}
+
+pub async fn get_by_code(
+    st: &AppState,
+    caller: &Caller<'_>,
+    code: &str,
+) -> AppResult<dossier::Model> {
+    let d = dossier::Entity::find()
+        .filter(dossier::Column::Code.eq(code.trim()))
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("dossier"))?;
+    get(st, caller, d.id).await
+}
+
+async fn audit_official_read(
+    st: &AppState,
+    caller: &Caller<'_>,
+    operation: &str,
+    target: &str,
+    summary: Value,
+) -> AppResult<()> {
+    if caller
+        .actor
+        .is_some_and(|a| a.kind == AccountKind::Official)
+    {
+        let now = st.clock.now();
+        let txn = store::write_txn(&st.db).await?;
+        audit::record(
+            &txn,
+            caller,
+            now,
+            Entry::new(operation, "dossier", target, summary),
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// The history, in order, from after `after_seq` (0 for all).
+pub async fn events(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+    after_seq: i32,
+) -> AppResult<Vec<dossier_event::Model>> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    let d = find(st, id).await?;
+    let l = lineages(st, &d).await?;
+    if !may_read(actor, &parties(&d, &l)) {
+        return Err(AppError::NotFound("dossier"));
+    }
+    events_of(&st.db, id, after_seq).await
+}
+
+pub async fn events_of(
+    db: &impl ConnectionTrait,
+    id: i64,
+    after_seq: i32,
+) -> AppResult<Vec<dossier_event::Model>> {
+    Ok(dossier_event::Entity::find()
+        .filter(dossier_event::Column::DossierId.eq(id))
+        .filter(dossier_event::Column::Seq.gt(after_seq))
+        .order_by_asc(dossier_event::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DossierFilter {
+    pub statuses: Vec<DossierStatus>,
+    pub agency_id: Option<i64>,
+    pub procedure_id: Option<i64>,
+    pub channel: Option<Channel>,
+    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_to: Option<DateTime<Utc>>,
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_to: Option<DateTime<Utc>>,
+    pub due_from: Option<DateTime<Utc>>,
+    pub due_to: Option<DateTime<Utc>>,
+    pub overdue: Option<bool>,
+    pub applicant_id_number: Option<String>,
+    pub mine_only: bool,
+    pub handler_account_id: Option<i64>,
+}
+
+/// The agencies an official's grants reach (each grant's subtree).
+async fn reach(st: &AppState, grants: &[Grant]) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    for g in grants.iter().filter(|g| g.role.is_agency_bound()) {
+        if let Some(a) = g.agency_id {
+            ids.extend(store::agencies::subtree(&st.db, a).await?);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Dossiers the caller may see, filtered, in id order.
+pub async fn list(
+    st: &AppState,
+    caller: &Caller<'_>,
+    f: DossierFilter,
+    req: PageRequest,
+) -> AppResult<Page<dossier::Model>> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    if actor.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    let mut q = dossier::Entity::find();
+    let province_wide = actor.grants.iter().any(|g| g.role.is_province_wide());
+    if f.mine_only || actor.kind != AccountKind::Official {
+        q = q.filter(dossier::Column::ApplicantAccountId.eq(actor.account_id));
+    } else if !province_wide {
+        let ids = reach(st, &actor.grants).await?;
+        q = q.filter(
+            Condition::any()
+                .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
+                .add(dossier::Column::SettlingAgencyId.is_in(ids)),
+        );
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(dossier::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(a) = f.agency_id {
+        q = q.filter(
+            Condition::any()
+                .add(dossier::Column::ReceivingAgencyId.eq(a))
+                .add(dossier::Column::SettlingAgencyId.eq(a)),
+        );
+    }
+    if let Some(p) = f.procedure_id {
+        q = q.filter(dossier::Column::ProcedureId.eq(p));
+    }
+    if let Some(c) = f.channel {
+        q = q.filter(dossier::Column::Channel.eq(c.as_str()));
+    }
+    if let Some(h) = f.handler_account_id {
+        q = q.filter(dossier::Column::HandlerAccountId.eq(h));
+    }
+    let ranges = [
+        (
+            dossier::Column::SubmittedAt,
+            f.submitted_from,
+            f.submitted_to,
+        ),
+        (dossier::Column::ReceivedAt, f.received_from, f.received_to),
+        (dossier::Column::DueAt, f.due_from, f.due_to),
+    ];
+    for (col, from, to) in ranges {
+        if let Some(x) = from {
+            q = q.filter(col.gte(x));
+        }
+        if let Some(x) = to {
+            q = q.filter(col.lt(x));
+        }
+    }
+    if let Some(overdue) = f.overdue {
+        let now = st.clock.now();
+        let open = [
+            DossierStatus::Received,
+            DossierStatus::Processing,
+            DossierStatus::Paused,
+            DossierStatus::AwaitingApproval,
+        ]
+        .map(DossierStatus::as_str);
+        q = q.filter(dossier::Column::Status.is_in(open));
+        q = if overdue {
+            q.filter(dossier::Column::DueAt.lt(now))
+        } else {
+            q.filter(dossier::Column::DueAt.gte(now))
+        };
+    }
+    if let Some(n) = f.applicant_id_number.as_deref() {
+        q = q.filter(dossier::Column::ApplicantIdNumber.eq(n.trim()));
+        audit_official_read(
+            st,
+            caller,
+            "searchDossiersByIdNumber",
+            "-",
+            json!({ "idNumber": n.trim() }),
+        )
+        .await?;
+    }
+    page(&st.db, q, dossier::Column::Id, req).await
+}
+
+/// What waits for the caller: receptions, transfers and returns at their
+/// one-stop unit; processing at their agency; approvals for leaders.
+pub async fn work_queue(
+    st: &AppState,
+    caller: &Caller<'_>,
+    req: PageRequest,
+) -> AppResult<Page<dossier::Model>> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    if actor.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    let mut any = Condition::any();
+    for g in &actor.grants {
+        let Some(agency) = g.agency_id else { continue };
+        let ids = store::agencies::subtree(&st.db, agency).await?;
+        let statuses: &[DossierStatus] = match g.role {
+            Role::ReceptionOfficer => &[
+                DossierStatus::Submitted,
+                DossierStatus::Received,
+                DossierStatus::ResultReady,
+            ],
+            Role::Specialist => &[DossierStatus::Processing],
+            Role::AgencyLeader => &[DossierStatus::AwaitingApproval, DossierStatus::Processing],
+            _ => &[],
+        };
+        if statuses.is_empty() {
+            continue;
+        }
+        let column = if g.role == Role::ReceptionOfficer {
+            dossier::Column::ReceivingAgencyId
+        } else {
+            dossier::Column::SettlingAgencyId
+        };
+        let mut c = Condition::all()
+            .add(column.is_in(ids))
+            .add(dossier::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+        if g.role == Role::Specialist {
+            c = c.add(
+                Condition::any()
+                    .add(dossier::Column::HandlerAccountId.is_null())
+                    .add(dossier::Column::HandlerAccountId.eq(actor.account_id)),
+            );
+        }
+        any = any.add(c);
+    }
+    if any.is_empty() {
+        return Ok(Page {
+            items: vec![],
+            has_next: false,
+            total: 0,
+        });
+    }
+    page(
+        &st.db,
+        dossier::Entity::find().filter(any),
+        dossier::Column::Id,
+        req,
+    )
+    .await
+}
+
+/// What anyone may learn about a dossier from its code and the applicant's
+/// ID number or phone (Hà Nam 30/2019 Art. 12, Đắk Lắk 04/2024 Art. 12).
+pub struct Tracking {
+    pub dossier: dossier::Model,
+    pub procedure_name: String,
+}
+
+/// Public lookup. A wrong code and a wrong ID answer the same NOT_FOUND;
+/// lookups are throttled per client address.
+pub async fn track(
+    st: &AppState,
+    caller: &Caller<'_>,
+    code: &str,
+    id_or_phone: &str,
+) -> AppResult<Tracking> {
+    accounts::throttle_lookup(st, caller.client_addr).await?;
+    let d = dossier::Entity::find()
+        .filter(dossier::Column::Code.eq(code.trim()))
+        .one(&st.db)
+        .await?;
+    let key = id_or_phone.trim();
+    let phone = Phone::parse(key).ok().map(|p| p.as_str().to_owned());
+    let matches = d.as_ref().is_some_and(|d| {
+        !key.is_empty()
+            && (d.applicant_id_number.as_deref() == Some(key)
+                || (phone.is_some() && d.applicant_phone == phone))
+    });
+    let d = match d {
+        Some(d) if matches => d,
+        _ => return Err(AppError::NotFound("dossier")),
+    };
+    let p = catalogue::procedure(st, Lookup::Id(d.procedure_id)).await?;
+    Ok(Tracking {
+        dossier: d,
+        procedure_name: p.name,
+    })
+}
+
+/// "Nguyễn Văn An" → "Nguyễn V** A*": the family name, then each other
+/// word's first letter.
+pub fn mask_name(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let mut out = words.next().unwrap_or_default().to_owned();
+    for w in words {
+        let mut chars = w.chars();
+        if let Some(first) = chars.next() {
+            out.push(' ');
+            out.push(first);
+            out.extend(chars.map(|_| '*'));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_name;
+
+    #[test]
+    fn names_are_masked_after_the_family_name() {
+        assert_eq!(mask_name("Nguyễn Văn An"), "Nguyễn V** A*");
+        assert_eq!(mask_name("Lê"), "Lê");
+        assert_eq!(mask_name("Trần  Thị   Bình"), "Trần T** B***");
+    }
+}

@@ -1,0 +1,903 @@
+//! The dossier lifecycle through the API: every channel, every transition's
+//! refusals, concurrency, history, deadlines and public tracking.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, error_field, TestApp};
+use motcua::services::demo::{CENTRE_CODE, DEMO_DEPARTMENT_CODE};
+
+const FIELDS: &str = "id code version status statusLabel nationalStatusCode channel dueAt legalDueAt receivedAt submittedAt
+  timeliness receptionWithinLimit transferWithinLimit supplementRequests pausedWorkingHours
+  receivingAgency { code } settlingAgency { code } applicant { name idNumber phone }";
+
+/// A demo province with its people signed in and a department procedure.
+pub struct Flow {
+    pub t: TestApp,
+    pub citizen: String,
+    pub reception: String,
+    pub specialist: String,
+    pub leader: String,
+    pub procedure: Value,
+    pub department: String,
+    pub form: Value,
+}
+
+pub async fn flow() -> Flow {
+    let t = TestApp::spawn().await;
+    let department = t.agency_id(DEMO_DEPARTMENT_CODE).await;
+    let d = t
+        .data(
+            None,
+            "query($a: ID) { procedures(filter: { agencyId: $a }, first: 1) { edges { node { id processingHours current { components { name required } } } } } }",
+            json!({ "a": department }),
+        )
+        .await;
+    let procedure = d["procedures"]["edges"][0]["node"].clone();
+    let form = form_for(&procedure);
+    Flow {
+        citizen: t.login_demo("congdan@demo.motcua.vn").await,
+        reception: t.login_demo("motcua@demo.motcua.vn").await,
+        specialist: t.login_demo("chuyenvien@demo.motcua.vn").await,
+        leader: t.login_demo("lanhdao@demo.motcua.vn").await,
+        t,
+        procedure,
+        department,
+        form,
+    }
+}
+
+/// Form data naming every required component.
+pub fn form_for(procedure: &Value) -> Value {
+    let names: Vec<Value> = procedure["current"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["required"] == true)
+        .map(|c| json!({ "name": c["name"] }))
+        .collect();
+    json!({ "components": names, "ghiChu": "Hồ sơ thử" })
+}
+
+impl Flow {
+    /// Signs everybody in again (after the clock moved past their sessions).
+    pub async fn relogin(self) -> Flow {
+        Flow {
+            citizen: self.t.login_demo("congdan@demo.motcua.vn").await,
+            reception: self.t.login_demo("motcua@demo.motcua.vn").await,
+            specialist: self.t.login_demo("chuyenvien@demo.motcua.vn").await,
+            leader: self.t.login_demo("lanhdao@demo.motcua.vn").await,
+            ..self
+        }
+    }
+
+    pub async fn draft(&self) -> Value {
+        self.draft_as(&self.citizen).await
+    }
+
+    pub async fn draft_as(&self, token: &str) -> Value {
+        let q = format!(
+            "mutation($i: CreateDossierInput!) {{ createDossier(input: $i) {{ {FIELDS} }} }}"
+        );
+        let input = json!({ "procedureId": self.procedure["id"], "agencyId": self.department, "formData": self.form });
+        self.t.data(Some(token), &q, json!({ "i": input })).await["createDossier"].clone()
+    }
+
+    /// Runs a transition mutation `name(id, expectedVersion, …args)`.
+    pub async fn act(&self, token: &str, name: &str, d: &Value, args: &str) -> Value {
+        let q = format!(
+            "mutation($id: ID!, $v: Int!) {{ {name}(id: $id, expectedVersion: $v{args}) {{ {FIELDS} }} }}"
+        );
+        self.t
+            .gql(Some(token), &q, json!({ "id": d["id"], "v": d["version"] }))
+            .await
+    }
+
+    /// Like `act`, failing on errors, returning the dossier.
+    pub async fn ok(&self, token: &str, name: &str, d: &Value, args: &str) -> Value {
+        let v = self.act(token, name, d, args).await;
+        assert!(v.get("errors").is_none(), "{name}: {v:#}");
+        v["data"][name].clone()
+    }
+
+    pub async fn submitted(&self) -> Value {
+        let d = self.draft().await;
+        self.ok(&self.citizen, "submitDossier", &d, "").await
+    }
+
+    pub async fn processing(&self) -> Value {
+        let d = self.submitted().await;
+        let d = self.ok(&self.reception, "receiveDossier", &d, "").await;
+        self.ok(&self.reception, "transferDossier", &d, "").await
+    }
+
+    pub async fn history(&self, token: &str, d: &Value, after: i64) -> Vec<Value> {
+        let q = "query($id: ID!, $a: Int) { dossierEvents(dossierId: $id, afterSequence: $a) { seq action fromStatus toStatus actorRole note data } }";
+        let v = self
+            .t
+            .data(Some(token), q, json!({ "id": d["id"], "a": after }))
+            .await;
+        v["dossierEvents"].as_array().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn an_online_dossier_goes_from_draft_to_returned() {
+    let f = flow().await;
+    let d = f.draft().await;
+    assert_eq!(
+        (d["status"].as_str(), d["version"].as_i64()),
+        (Some("DRAFT"), Some(1))
+    );
+    assert_eq!(d["nationalStatusCode"], Value::Null);
+    assert_eq!(
+        d["applicant"]["idNumber"],
+        motcua::services::demo::DEMO_CITIZEN_ID
+    );
+    assert_eq!(
+        d["receivingAgency"]["code"], CENTRE_CODE,
+        "departments receive through the provincial centre"
+    );
+
+    let d = f
+        .ok(&f.citizen, "submitDossier", &d, ", idempotencyKey: \"k-1\"")
+        .await;
+    assert_eq!(
+        (d["status"].as_str(), d["nationalStatusCode"].as_i64()),
+        (Some("SUBMITTED"), Some(1))
+    );
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    assert_eq!(
+        (d["status"].as_str(), d["nationalStatusCode"].as_i64()),
+        (Some("RECEIVED"), Some(2))
+    );
+    let code = d["code"].as_str().unwrap();
+    let parts: Vec<&str> = code.rsplitn(3, '-').collect();
+    assert_eq!(parts[2], CENTRE_CODE);
+    assert_eq!(parts[1].len(), 6);
+    assert_eq!(parts[0], "0001");
+    assert_eq!(d["receptionWithinLimit"], true);
+    // The due date is the calculator's.
+    let due =
+        f.t.data(
+            None,
+            "query($p: ID!, $r: DateTime!) { dueDate(procedureId: $p, receivedAt: $r) { dueAt } }",
+            json!({ "p": f.procedure["id"], "r": d["receivedAt"] }),
+        )
+        .await;
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(due["dueDate"]["dueAt"].as_str().unwrap()).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(d["dueAt"].as_str().unwrap()).unwrap()
+    );
+
+    let d = f.ok(&f.reception, "transferDossier", &d, "").await;
+    assert_eq!(
+        (d["status"].as_str(), d["transferWithinLimit"].as_bool()),
+        (Some("PROCESSING"), Some(true))
+    );
+    let d = f
+        .ok(
+            &f.specialist,
+            "submitForApproval",
+            &d,
+            ", note: \"Đủ điều kiện\"",
+        )
+        .await;
+    assert_eq!(d["status"], "AWAITING_APPROVAL");
+    let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    assert_eq!(
+        (d["status"].as_str(), d["timeliness"].as_str()),
+        (Some("RESULT_READY"), Some("EARLY"))
+    );
+    let d = f
+        .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
+        .await;
+    assert_eq!(
+        (d["status"].as_str(), d["nationalStatusCode"].as_i64()),
+        (Some("RETURNED"), Some(10))
+    );
+
+    // The history: every step, numbered without gaps.
+    let h = f.history(&f.citizen, &d, 0).await;
+    let actions: Vec<&str> = h.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "CREATE",
+            "SUBMIT",
+            "RECEIVE",
+            "TRANSFER",
+            "SUBMIT_FOR_APPROVAL",
+            "APPROVE",
+            "RETURN_RESULT"
+        ]
+    );
+    let seqs: Vec<i64> = h.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
+    assert_eq!(d["version"], 7);
+    assert_eq!(h[2]["actorRole"], "RECEPTION_OFFICER");
+    assert_eq!(h[2]["data"]["receipt"]["code"], code);
+    // Catching up after a reconnect: exactly the events after 3.
+    let tail = f.history(&f.citizen, &d, 3).await;
+    assert_eq!(
+        tail.iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [4, 5, 6, 7]
+    );
+}
+
+#[tokio::test]
+async fn a_retried_submission_returns_the_same_dossier() {
+    let f = flow().await;
+    let d = f.draft().await;
+    let first = f
+        .ok(&f.citizen, "submitDossier", &d, ", idempotencyKey: \"abc\"")
+        .await;
+    // The retry still carries the version the client saw before.
+    let again = f
+        .ok(&f.citizen, "submitDossier", &d, ", idempotencyKey: \"abc\"")
+        .await;
+    assert_eq!(first, again);
+    let mine =
+        f.t.data(Some(&f.citizen), "{ myDossiers { totalCount } }", json!({}))
+            .await;
+    assert_eq!(mine["myDossiers"]["totalCount"], 1);
+    // Without the key the stale version is a conflict.
+    assert_eq!(
+        error_code(&f.act(&f.citizen, "submitDossier", &d, "").await),
+        "VERSION_CONFLICT"
+    );
+}
+
+#[tokio::test]
+async fn counter_and_postal_dossiers_enter_on_their_channels() {
+    let f = flow().await;
+    let q = format!(
+        "mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i) {{ {FIELDS} }} }}"
+    );
+    let input = json!({
+        "procedureId": f.procedure["id"], "agencyId": f.department, "formData": f.form,
+        "applicant": { "name": "Phạm Thị Hoa", "idNumber": "051185000777", "phone": "0912 000 777" }
+    });
+    let d =
+        f.t.data(Some(&f.reception), &q, json!({ "i": input }))
+            .await["registerCounterDossier"]
+            .clone();
+    assert_eq!(
+        (d["status"].as_str(), d["channel"].as_str()),
+        (Some("RECEIVED"), Some("DIRECT"))
+    );
+    assert!(d["code"].as_str().unwrap().starts_with(CENTRE_CODE));
+    assert_eq!(d["applicant"]["phone"], "0912000777");
+
+    let postal = f.t.login_demo("buudien@demo.motcua.vn").await;
+    let q =
+        format!("mutation($i: IntakeInput!) {{ registerPostalDossier(input: $i) {{ {FIELDS} }} }}");
+    let p =
+        f.t.data(Some(&postal), &q, json!({ "i": input })).await["registerPostalDossier"].clone();
+    assert_eq!(
+        (p["status"].as_str(), p["channel"].as_str()),
+        (Some("SUBMITTED"), Some("POSTAL"))
+    );
+    let p = f.ok(&f.reception, "receiveDossier", &p, "").await;
+    assert_eq!(p["status"], "RECEIVED");
+
+    // Intake checks the form and the applicant.
+    let mut bad = input.clone();
+    bad["formData"] = json!({ "components": [] });
+    let v =
+        f.t.gql(
+            Some(&f.reception),
+            "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id } }",
+            json!({ "i": bad }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "formData.components")
+    );
+    let mut bad = input.clone();
+    bad["applicant"]["idNumber"] = json!("123");
+    let v =
+        f.t.gql(
+            Some(&f.reception),
+            "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id } }",
+            json!({ "i": bad }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "applicant.idNumber")
+    );
+    // A citizen cannot register at the counter.
+    let v =
+        f.t.gql(
+            Some(&f.citizen),
+            "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id } }",
+            json!({ "i": input }),
+        )
+        .await;
+    assert_eq!(error_code(&v), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn submission_needs_every_required_component() {
+    let f = flow().await;
+    let q = "mutation($i: CreateDossierInput!) { createDossier(input: $i) { id version } }";
+    let input = json!({ "procedureId": f.procedure["id"], "agencyId": f.department, "formData": { "components": [] } });
+    let d = f.t.data(Some(&f.citizen), q, json!({ "i": input })).await["createDossier"].clone();
+    let v = f.act(&f.citizen, "submitDossier", &d, "").await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "formData.components")
+    );
+    // Fixed in the draft, it goes through.
+    let q = "mutation($id: ID!, $v: Int!, $f: JSON!) { updateDossier(id: $id, expectedVersion: $v, formData: $f) { id version } }";
+    let d =
+        f.t.data(
+            Some(&f.citizen),
+            q,
+            json!({ "id": d["id"], "v": d["version"], "f": f.form }),
+        )
+        .await["updateDossier"]
+            .clone();
+    f.ok(&f.citizen, "submitDossier", &d, "").await;
+}
+
+#[tokio::test]
+async fn transitions_from_the_wrong_status_are_refused_and_change_nothing() {
+    let f = flow().await;
+    let draft = f.draft().await;
+    let cases = [
+        (&f.reception, "receiveDossier", ""),
+        (&f.reception, "transferDossier", ""),
+        (&f.leader, "approveDossier", ""),
+        (&f.specialist, "submitForApproval", ""),
+        (&f.reception, "returnResult", ", method: COUNTER"),
+        (&f.citizen, "supplementDossier", ""),
+    ];
+    // On a draft every officer is refused for its status or its scope.
+    let processing = f.processing().await;
+    for (token, name, args) in cases {
+        let v = f.act(token, name, &draft, args).await;
+        let code = error_code(&v);
+        assert!(
+            code == "INVALID_TRANSITION" || code == "FORBIDDEN",
+            "{name} on a draft: {v}"
+        );
+    }
+    for (token, name, args) in [
+        (&f.reception, "receiveDossier", ""),
+        (&f.leader, "approveDossier", ""),
+        (&f.reception, "returnResult", ", method: COUNTER"),
+        (&f.citizen, "submitDossier", ""),
+        (&f.leader, "sendBackDossier", ", reason: \"x\""),
+    ] {
+        let v = f.act(token, name, &processing, args).await;
+        assert_eq!(
+            error_code(&v),
+            "INVALID_TRANSITION",
+            "{name} while processing: {v}"
+        );
+    }
+    let now =
+        f.t.data(
+            Some(&f.specialist),
+            "query($id: ID!) { dossier(id: $id) { status version } }",
+            json!({ "id": processing["id"] }),
+        )
+        .await;
+    assert_eq!(
+        now["dossier"],
+        json!({ "status": "PROCESSING", "version": processing["version"] })
+    );
+}
+
+#[tokio::test]
+async fn the_wrong_role_or_a_foreign_agency_is_forbidden() {
+    let f = flow().await;
+    let submitted = f.submitted().await;
+    let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    let ward_leader = f.t.login_demo("lanhdao.phuong@demo.motcua.vn").await;
+    for (token, name, args) in [
+        (&f.specialist, "receiveDossier", ""),
+        (&f.leader, "receiveDossier", ""),
+        (&ward_desk, "receiveDossier", ""),
+        (&f.citizen, "receiveDossier", ""),
+        (&f.reception, "withdrawDossier", ""),
+    ] {
+        let v = f.act(token, name, &submitted, args).await;
+        assert_eq!(error_code(&v), "FORBIDDEN", "{name}: {v}");
+    }
+    let processing = f.processing().await;
+    for (token, name, args) in [
+        (&ward_leader, "stopDossier", ", reason: \"x\""),
+        (&f.specialist, "stopDossier", ", reason: \"x\""),
+        (&f.reception, "submitForApproval", ""),
+        (
+            &f.citizen,
+            "pauseDossier",
+            ", kind: SUPPLEMENT, reason: \"x\"",
+        ),
+    ] {
+        let v = f.act(token, name, &processing, args).await;
+        assert_eq!(error_code(&v), "FORBIDDEN", "{name}: {v}");
+    }
+    // Another citizen can neither act on nor see the dossier.
+    let other = register_other_citizen(&f.t).await;
+    assert_eq!(
+        error_code(&f.act(&other, "withdrawDossier", &submitted, "").await),
+        "FORBIDDEN"
+    );
+    let v =
+        f.t.gql(
+            Some(&other),
+            "query($id: ID!) { dossier(id: $id) { id } }",
+            json!({ "id": submitted["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&v), "NOT_FOUND");
+    let v =
+        f.t.gql(
+            Some(&ward_desk),
+            "query($id: ID!) { dossier(id: $id) { id } }",
+            json!({ "id": submitted["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&v), "NOT_FOUND");
+    let seen =
+        f.t.data(Some(&ward_desk), "{ dossiers { totalCount } }", json!({}))
+            .await;
+    assert_eq!(seen["dossiers"]["totalCount"], 0);
+    let seen =
+        f.t.data(Some(&f.reception), "{ dossiers { totalCount } }", json!({}))
+            .await;
+    assert_eq!(seen["dossiers"]["totalCount"], 2);
+}
+
+pub async fn register_other_citizen(t: &TestApp) -> String {
+    t.data(
+        None,
+        "mutation { registerCitizen(input: { fullName: \"Võ Thị Khác\", citizenId: \"051199000888\", phone: \"0905888999\", email: \"khac@x.vn\", password: \"mat-khau-khac\" }) { id } }",
+        json!({}),
+    )
+    .await;
+    t.login("khac@x.vn", "mat-khau-khac").await
+}
+
+#[tokio::test]
+async fn two_officers_receiving_at_once_one_wins() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let second_officer = f.t.login_demo("motcua@demo.motcua.vn").await;
+    let (a, b) = tokio::join!(
+        f.act(&f.reception, "receiveDossier", &d, ""),
+        f.act(&second_officer, "receiveDossier", &d, "")
+    );
+    let outcomes = [a, b];
+    let wins = outcomes
+        .iter()
+        .filter(|v| v.get("errors").is_none())
+        .count();
+    assert_eq!(wins, 1, "{outcomes:?}");
+    let loser = outcomes.iter().find(|v| v.get("errors").is_some()).unwrap();
+    assert_eq!(error_code(loser), "VERSION_CONFLICT");
+    let h = f.history(&f.citizen, &d, 0).await;
+    assert_eq!(h.iter().filter(|e| e["action"] == "RECEIVE").count(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_receptions_at_one_unit_get_distinct_codes() {
+    let f = flow().await;
+    let mut dossiers = Vec::new();
+    for _ in 0..6 {
+        dossiers.push(f.submitted().await);
+    }
+    let mut tasks = Vec::new();
+    for d in dossiers {
+        let t = f.t.clone_handle();
+        let token = f.reception.clone();
+        tasks.push(tokio::spawn(async move {
+            let q = "mutation($id: ID!, $v: Int!) { receiveDossier(id: $id, expectedVersion: $v) { code } }";
+            t.data(Some(&token), q, json!({ "id": d["id"], "v": d["version"] })).await["receiveDossier"]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }));
+    }
+    let mut codes = Vec::new();
+    for task in tasks {
+        codes.push(task.await.unwrap());
+    }
+    codes.sort();
+    let mut unique = codes.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 6, "{codes:?}");
+    let seqs: Vec<&str> = codes
+        .iter()
+        .map(|c| c.rsplit('-').next().unwrap())
+        .collect();
+    assert_eq!(seqs, ["0001", "0002", "0003", "0004", "0005", "0006"]);
+}
+
+#[tokio::test]
+async fn a_supplement_request_lists_every_item_and_the_applicant_answers() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let v = f
+        .act(&f.reception, "requestSupplement", &d, ", items: []")
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "items")
+    );
+    let items = ", items: [{ component: \"Bản vẽ thiết kế\", reason: \"Thiếu chữ ký\" }, { component: \"Đơn đề nghị\", reason: \"Sai mẫu\" }]";
+    let d = f.ok(&f.reception, "requestSupplement", &d, items).await;
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["nationalStatusCode"].as_i64(),
+            d["supplementRequests"].as_i64()
+        ),
+        (Some("NEEDS_SUPPLEMENT"), Some(5), Some(1))
+    );
+    let h = f.history(&f.citizen, &d, 0).await;
+    assert_eq!(
+        h.last().unwrap()["data"]["items"].as_array().unwrap().len(),
+        2
+    );
+    let d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
+    assert_eq!(d["status"], "SUBMITTED");
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    assert_eq!(d["status"], "RECEIVED");
+}
+
+#[tokio::test]
+async fn refusal_stop_and_not_eligible_are_reasoned_and_final() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let v = f
+        .act(&f.reception, "refuseDossier", &d, ", reason: \"  \"")
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "reason")
+    );
+    let d = f
+        .ok(
+            &f.reception,
+            "refuseDossier",
+            &d,
+            ", reason: \"Không thuộc thẩm quyền\"",
+        )
+        .await;
+    assert_eq!(
+        (d["status"].as_str(), d["nationalStatusCode"].as_i64()),
+        (Some("REFUSED"), Some(3))
+    );
+    assert_eq!(
+        error_code(&f.act(&f.citizen, "withdrawDossier", &d, "").await),
+        "INVALID_TRANSITION"
+    );
+
+    let p = f.processing().await;
+    let p = f
+        .ok(
+            &f.leader,
+            "stopDossier",
+            &p,
+            ", reason: \"Người nộp đề nghị dừng\"",
+        )
+        .await;
+    assert_eq!(
+        (p["status"].as_str(), p["nationalStatusCode"].as_i64()),
+        (Some("STOPPED"), Some(8))
+    );
+
+    let n = f.processing().await;
+    let n = f
+        .ok(
+            &f.specialist,
+            "declareNotEligible",
+            &n,
+            ", reason: \"Không đủ điều kiện cấp phép\"",
+        )
+        .await;
+    assert_eq!(
+        (n["status"].as_str(), n["nationalStatusCode"].as_i64()),
+        (Some("NOT_ELIGIBLE"), Some(9))
+    );
+    assert!(
+        n["timeliness"].is_string(),
+        "not eligible is settled and classified"
+    );
+}
+
+#[tokio::test]
+async fn a_pause_moves_the_due_date_by_the_paused_working_time() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let due_before = chrono::DateTime::parse_from_rfc3339(d["dueAt"].as_str().unwrap()).unwrap();
+    let d = f
+        .ok(
+            &f.specialist,
+            "pauseDossier",
+            &d,
+            ", kind: FINANCIAL_OBLIGATION, reason: \"Chờ nộp lệ phí\"",
+        )
+        .await;
+    assert_eq!(
+        (d["status"].as_str(), d["nationalStatusCode"].as_i64()),
+        (Some("PAUSED"), Some(6))
+    );
+    // The applicant cannot end a financial pause by "supplementing".
+    assert_eq!(
+        error_code(&f.act(&f.citizen, "supplementDossier", &d, "").await),
+        "INVALID_TRANSITION"
+    );
+    f.t.app.state.clock.advance(chrono::Duration::days(3));
+    // Sessions expired meanwhile: sign in again.
+    let f = f.relogin().await;
+    let d = f.ok(&f.specialist, "resumeDossier", &d, "").await;
+    let paused = d["pausedWorkingHours"].as_f64().unwrap();
+    assert!(paused > 0.0);
+    let due_after = chrono::DateTime::parse_from_rfc3339(d["dueAt"].as_str().unwrap()).unwrap();
+    let expected =
+        f.t.data(
+            None,
+            "query($f: DateTime!, $h: Float!) { addWorkingTime(from: $f, workingHours: $h) }",
+            json!({ "f": due_before.to_rfc3339(), "h": paused }),
+        )
+        .await;
+    let expected =
+        chrono::DateTime::parse_from_rfc3339(expected["addWorkingTime"].as_str().unwrap()).unwrap();
+    assert!(
+        (due_after - expected).num_seconds().abs() <= 1,
+        "{due_after} vs {expected}"
+    );
+    assert_eq!(d["legalDueAt"], d["dueAt"]);
+
+    // A supplement pause is ended by the applicant.
+    let d = f
+        .ok(
+            &f.specialist,
+            "pauseDossier",
+            &d,
+            ", kind: SUPPLEMENT, reason: \"Bổ sung bản vẽ\"",
+        )
+        .await;
+    assert_eq!(d["nationalStatusCode"], 5);
+    let d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
+    assert_eq!(d["status"], "PROCESSING");
+}
+
+#[tokio::test]
+async fn an_apology_extends_the_shown_date_but_not_the_legal_one() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let due = chrono::DateTime::parse_from_rfc3339(d["dueAt"].as_str().unwrap()).unwrap();
+    let earlier = (due - chrono::Duration::hours(1)).to_rfc3339();
+    let v = f
+        .act(
+            &f.leader,
+            "issueApology",
+            &d,
+            &format!(", reason: \"x\", newDueAt: \"{earlier}\""),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "newDueAt")
+    );
+    let later = (due + chrono::Duration::days(5)).to_rfc3339();
+    let args = format!(", reason: \"Cần xác minh thực địa\", newDueAt: \"{later}\"");
+    assert_eq!(
+        error_code(&f.act(&f.specialist, "issueApology", &d, &args).await),
+        "FORBIDDEN"
+    );
+    let a = f.ok(&f.leader, "issueApology", &d, &args).await;
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(a["dueAt"].as_str().unwrap()).unwrap(),
+        due + chrono::Duration::days(5)
+    );
+    assert_eq!(a["legalDueAt"], d["legalDueAt"]);
+    assert_eq!(a["status"], "PROCESSING");
+    // Once the date has passed, an apology is too late.
+    f.t.app.state.clock.advance(chrono::Duration::days(60));
+    let f = f.relogin().await;
+    let v = f
+        .act(
+            &f.leader,
+            "issueApology",
+            &a,
+            &format!(
+                ", reason: \"x\", newDueAt: \"{}\"",
+                (due + chrono::Duration::days(90)).to_rfc3339()
+            ),
+        )
+        .await;
+    assert_eq!(error_code(&v), "INVALID_TRANSITION");
+    // And settling now is LATE against the legal date.
+    let a = f.ok(&f.specialist, "submitForApproval", &a, "").await;
+    let a = f.ok(&f.leader, "approveDossier", &a, "").await;
+    assert_eq!(a["timeliness"], "LATE");
+}
+
+#[tokio::test]
+async fn the_applicant_withdraws_before_the_result_only() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let w = f
+        .ok(
+            &f.citizen,
+            "withdrawDossier",
+            &d,
+            ", reason: \"Không còn nhu cầu\"",
+        )
+        .await;
+    assert_eq!(
+        (w["status"].as_str(), w["nationalStatusCode"].as_i64()),
+        (Some("WITHDRAWN"), Some(7))
+    );
+    let d = f.processing().await;
+    let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
+    let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    assert_eq!(
+        error_code(&f.act(&f.citizen, "withdrawDossier", &d, "").await),
+        "INVALID_TRANSITION"
+    );
+    let v = f
+        .act(&f.reception, "returnResult", &d, ", method: POST")
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "trackingNumber")
+    );
+    let d = f
+        .ok(
+            &f.reception,
+            "returnResult",
+            &d,
+            ", method: POST, trackingNumber: \"EB123456789VN\"",
+        )
+        .await;
+    assert_eq!(d["status"], "RETURNED");
+}
+
+#[tokio::test]
+async fn the_public_tracks_a_dossier_by_code_and_id_number_only() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    let code = d["code"].as_str().unwrap();
+    let q = "query($c: String!, $k: String!) { trackDossier(code: $c, idNumberOrPhone: $k) { code procedureName applicantName status statusLabel receivedAt dueAt } }";
+    let by_id =
+        f.t.data(
+            None,
+            q,
+            json!({ "c": code, "k": motcua::services::demo::DEMO_CITIZEN_ID }),
+        )
+        .await;
+    assert_eq!(by_id["trackDossier"]["applicantName"], "Nguyễn V** A*");
+    assert_eq!(by_id["trackDossier"]["status"], "RECEIVED");
+    let by_phone =
+        f.t.data(None, q, json!({ "c": code, "k": "+84 905 123 456" }))
+            .await;
+    assert_eq!(by_phone, by_id);
+
+    let wrong_id =
+        f.t.gql(None, q, json!({ "c": code, "k": "051090009999" }))
+            .await;
+    let wrong_code = f.t.gql(None, q, json!({ "c": "000.00.12.H56-990101-0001", "k": motcua::services::demo::DEMO_CITIZEN_ID })).await;
+    assert_eq!(error_code(&wrong_id), "NOT_FOUND");
+    assert_eq!(
+        wrong_id["errors"][0]["message"],
+        wrong_code["errors"][0]["message"]
+    );
+    // No way to enumerate: lookups are limited per address.
+    let mut limited = false;
+    for _ in 0..40 {
+        let v =
+            f.t.gql_with(
+                None,
+                q,
+                json!({ "c": code, "k": "x" }),
+                &[("x-forwarded-for", "203.0.113.50")],
+            )
+            .await;
+        if error_code(&v) == "RATE_LIMITED" {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited);
+}
+
+#[tokio::test]
+async fn queues_and_lists_are_scoped_to_the_caller() {
+    let f = flow().await;
+    let submitted = f.submitted().await;
+    let processing = f.processing().await;
+    let ids = |v: &Value, field: &str| -> Vec<String> {
+        v[field]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let q = "{ workQueue { edges { node { id status } } } }";
+    let rq = f.t.data(Some(&f.reception), q, json!({})).await;
+    assert!(ids(&rq, "workQueue").contains(&submitted["id"].as_str().unwrap().to_owned()));
+    let sq = f.t.data(Some(&f.specialist), q, json!({})).await;
+    assert_eq!(
+        ids(&sq, "workQueue"),
+        [processing["id"].as_str().unwrap().to_owned()]
+    );
+    let ward = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;
+    assert_eq!(
+        f.t.data(Some(&ward), q, json!({})).await["workQueue"]["edges"],
+        json!([])
+    );
+
+    let filtered =
+        f.t.data(
+            Some(&f.reception),
+            "{ dossiers(filter: { statuses: [PROCESSING] }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(filtered["dossiers"]["totalCount"], 1);
+    let other = register_other_citizen(&f.t).await;
+    assert_eq!(
+        f.t.data(Some(&other), "{ myDossiers { totalCount } }", json!({}))
+            .await["myDossiers"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        f.t.data(Some(&f.citizen), "{ myDossiers { totalCount } }", json!({}))
+            .await["myDossiers"]["totalCount"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn officials_reads_of_personal_data_are_audited() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    f.t.data(
+        Some(&f.reception),
+        "query($id: ID!) { dossier(id: $id) { applicant { name } } }",
+        json!({ "id": d["id"] }),
+    )
+    .await;
+    f.t.data(
+        Some(&f.reception),
+        "{ dossiers(filter: { applicantIdNumber: \"051090001234\" }) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
+    let log = f
+        .t
+        .data(Some(&admin), "{ auditLog(filter: { targetType: \"dossier\" }, first: 100) { edges { node { operation actorRole } } } }", json!({}))
+        .await;
+    let ops: Vec<String> = log["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["operation"].as_str().unwrap().to_owned())
+        .collect();
+    for op in [
+        "createDossier",
+        "submitDossier",
+        "readDossier",
+        "searchDossiersByIdNumber",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
+    }
+    let ok =
+        f.t.data(Some(&admin), "{ verifyAuditChain { ok } }", json!({}))
+            .await;
+    assert_eq!(ok["verifyAuditChain"]["ok"], true);
+}
