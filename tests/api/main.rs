@@ -13,4 +13,5 @@ mod dossiers;
 mod helpers;
 mod http;
 mod limits;
+mod transitions;
 mod websocket;
