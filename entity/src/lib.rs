@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod calendar_day;
 pub mod dossier;
 pub mod dossier_event;
+pub mod dossier_task;
 pub mod field;
 pub mod login_throttle;
 pub mod outbox;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_audit;
 mod m20261123_000003_dossiers;
+mod m20261123_000004_dossier_tasks;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_audit::Migration),
             Box::new(m20261123_000003_dossiers::Migration),
+            Box::new(m20261123_000004_dossier_tasks::Migration),
         ]
     }
 }

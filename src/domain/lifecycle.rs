@@ -71,6 +71,20 @@ labelled_enum! {
         IssueApology => ("ISSUE_APOLOGY", "Xin lỗi và gia hạn", "Apologise and extend"),
         ReturnResult => ("RETURN_RESULT", "Trả kết quả", "Return the result"),
         Withdraw => ("WITHDRAW", "Rút hồ sơ", "Withdraw"),
+        RequestConsultation => ("REQUEST_CONSULTATION", "Xin ý kiến", "Request a consultation"),
+        AnswerConsultation => ("ANSWER_CONSULTATION", "Trả lời xin ý kiến", "Answer a consultation"),
+        ScheduleVerification => ("SCHEDULE_VERIFICATION", "Lập lịch xác minh", "Schedule a verification"),
+        AssignInterAgency => ("ASSIGN_INTER_AGENCY", "Phân công liên thông", "Assign inter-agency tasks"),
+        CompleteInterAgencyTask => ("COMPLETE_INTER_AGENCY_TASK", "Hoàn thành phần việc liên thông", "Complete an inter-agency task"),
+    }
+}
+
+labelled_enum! {
+    /// Work a dossier asks of someone besides its handler.
+    pub enum TaskKind {
+        Consultation => ("CONSULTATION", "Xin ý kiến", "Consultation"),
+        Verification => ("VERIFICATION", "Xác minh, thẩm tra", "Verification"),
+        InterAgency => ("INTER_AGENCY", "Liên thông", "Inter-agency task"),
     }
 }
 
@@ -159,6 +173,14 @@ pub fn next_status(
         (S::Processing | S::AwaitingApproval, A::DeclareNotEligible) => S::NotEligible,
         (S::Processing | S::Paused, A::Stop) => S::Stopped,
         (S::Received | S::Processing | S::Paused | S::AwaitingApproval, A::IssueApology) => from,
+        (
+            S::Processing,
+            A::RequestConsultation | A::ScheduleVerification | A::AssignInterAgency,
+        ) => from,
+        (
+            S::Processing | S::Paused | S::AwaitingApproval,
+            A::AnswerConsultation | A::CompleteInterAgencyTask,
+        ) => from,
         (S::ResultReady, A::ReturnResult) => S::Returned,
         (
             S::Draft
@@ -186,6 +208,8 @@ pub enum Party {
     Processing,
     /// The settling agency's leader.
     Leader,
+    /// An official (specialist or leader) of an agency asked to contribute.
+    Consulted,
 }
 
 pub fn party(action: DossierAction) -> Party {
@@ -195,7 +219,14 @@ pub fn party(action: DossierAction) -> Party {
         A::Receive | A::RequestSupplement | A::Refuse | A::Transfer | A::ReturnResult => {
             Party::Reception
         }
-        A::Pause | A::Resume | A::SubmitForApproval | A::DeclareNotEligible => Party::Processing,
+        A::Pause
+        | A::Resume
+        | A::SubmitForApproval
+        | A::DeclareNotEligible
+        | A::RequestConsultation
+        | A::ScheduleVerification
+        | A::AssignInterAgency => Party::Processing,
+        A::AnswerConsultation | A::CompleteInterAgencyTask => Party::Consulted,
         A::AssignHandler | A::SendBack | A::Approve | A::Stop | A::IssueApology => Party::Leader,
     }
 }
@@ -208,6 +239,9 @@ pub struct Parties<'a> {
     pub receiving: AgencyScope<'a>,
     /// The settling agency and its ancestors.
     pub settling: AgencyScope<'a>,
+    /// Agencies asked to contribute (consulted, inter-agency) and their
+    /// ancestors; for an answer, the answering task's agency only.
+    pub consulted: AgencyScope<'a>,
 }
 
 /// Whether the actor may take the action on this dossier, and the grant
@@ -239,6 +273,7 @@ pub fn may(
         Party::Reception => bound(&[Role::ReceptionOfficer], parties.receiving),
         Party::Processing => bound(&[Role::Specialist, Role::AgencyLeader], parties.settling),
         Party::Leader => bound(&[Role::AgencyLeader], parties.settling),
+        Party::Consulted => bound(&[Role::Specialist, Role::AgencyLeader], parties.consulted),
     };
     found.map(Some).ok_or(Denied::Forbidden)
 }
@@ -250,7 +285,9 @@ pub fn may_read(actor: &Actor, parties: &Parties<'_>) -> bool {
         || actor.grants.iter().any(|g| {
             g.role.is_province_wide()
                 || (g.role.is_agency_bound()
-                    && (covers(g, parties.receiving) || covers(g, parties.settling)))
+                    && (covers(g, parties.receiving)
+                        || covers(g, parties.settling)
+                        || covers(g, parties.consulted)))
         })
 }
 
@@ -353,6 +390,7 @@ mod tests {
             applicant_account_id: Some(7),
             receiving: AgencyScope { lineage: &[10, 1] },
             settling: AgencyScope { lineage: &[20, 1] },
+            consulted: AgencyScope { lineage: &[30, 1] },
         };
         let reception = officer(Role::ReceptionOfficer, 10);
         assert!(may(Some(&reception), A::Receive, &parties).is_ok());
@@ -386,5 +424,12 @@ mod tests {
             Err(Denied::Forbidden)
         );
         assert!(may_read(&leader, &parties) && !may_read(&elsewhere, &parties));
+        let consulted = officer(Role::Specialist, 30);
+        assert!(may(Some(&consulted), A::AnswerConsultation, &parties).is_ok());
+        assert!(may_read(&consulted, &parties));
+        assert_eq!(
+            may(Some(&specialist), A::AnswerConsultation, &parties),
+            Err(Denied::Forbidden)
+        );
     }
 }

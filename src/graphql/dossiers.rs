@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::catalogue::{connection, Agency, CountedConnection, Procedure};
 use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
 use super::enums::{
-    Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, Timeliness,
+    Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, TaskKind, Timeliness,
 };
 use super::loaders::{AgencyId, Loaders, ProcedureId, VersionKey};
 use crate::domain::calendar as dcal;
@@ -213,6 +213,12 @@ impl Dossier {
                 .collect(),
         }))
     }
+    /// Consultations, verification visits and inter-agency tasks.
+    #[graphql(complexity = "20 * child_complexity")]
+    async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<DossierTask>> {
+        let rows = svc::tasks_of(&ctx.state().db, self.0.id).await?;
+        Ok(rows.into_iter().map(DossierTask).collect())
+    }
     /// The history, oldest first.
     #[graphql(complexity = "30 * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DossierEvent>> {
@@ -281,6 +287,67 @@ impl DossierEvent {
     }
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
+    }
+}
+
+/// A consultation (xin ý kiến), verification visit (xác minh) or
+/// inter-agency task (liên thông).
+pub struct DossierTask(pub entity::dossier_task::Model);
+
+#[Object]
+impl DossierTask {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn kind(&self) -> Option<TaskKind> {
+        dl::TaskKind::parse(&self.0.kind).map(Into::into)
+    }
+    /// The agency asked; none for a verification visit.
+    async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        match self.0.agency_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<Loaders>()
+                .load_one(AgencyId(id))
+                .await?
+                .map(Agency)),
+            None => Ok(None),
+        }
+    }
+    /// The question, the verification's content, or the task.
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+    async fn deadline(&self) -> Option<DateTime<Utc>> {
+        self.0.deadline
+    }
+    async fn scheduled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.scheduled_at
+    }
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    async fn participants(&self) -> Option<&str> {
+        self.0.participants.as_deref()
+    }
+    /// OPEN or DONE.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    async fn answer(&self) -> Option<&str> {
+        self.0.answer.as_deref()
+    }
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.answered_at
+    }
+    /// Answered by the deadline (null while open or without one).
+    async fn answered_on_time(&self) -> Option<bool> {
+        match (self.0.answered_at, self.0.deadline) {
+            (Some(a), Some(d)) => Some(a <= d),
+            _ => None,
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 
@@ -500,6 +567,14 @@ impl IntakeInput {
             form_data: self.form_data.0,
         })
     }
+}
+
+/// One agency's part in an inter-agency settlement.
+#[derive(InputObject)]
+pub struct InterAgencyTaskInput {
+    pub agency_id: ID,
+    pub task: String,
+    pub deadline: DateTime<Utc>,
 }
 
 /// One missing or faulty item, with the reason.
@@ -826,6 +901,123 @@ impl DossierMutation {
                 method: method.into(),
                 tracking_number,
             },
+        )
+        .await
+    }
+
+    /// Specialist or leader: ask another agency's opinion, with a deadline.
+    async fn request_consultation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        agency_id: ID,
+        question: String,
+        deadline: DateTime<Utc>,
+    ) -> Result<Dossier> {
+        let agency_id = parse_id("agencyId", &agency_id)?;
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::RequestConsultation {
+                agency_id,
+                question,
+                deadline,
+            },
+        )
+        .await
+    }
+
+    /// An official of the consulted agency: answer.
+    async fn answer_consultation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        task_id: ID,
+        answer: String,
+    ) -> Result<Dossier> {
+        let task_id = parse_id("taskId", &task_id)?;
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::AnswerConsultation { task_id, answer },
+        )
+        .await
+    }
+
+    /// Specialist or leader: schedule a verification visit (Đắk Lắk 04/2024).
+    async fn schedule_verification(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        at: DateTime<Utc>,
+        place: String,
+        participants: String,
+        content: String,
+    ) -> Result<Dossier> {
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::ScheduleVerification {
+                at,
+                place,
+                participants,
+                content,
+            },
+        )
+        .await
+    }
+
+    /// Specialist or leader of the lead (settling) agency: share the work
+    /// with other agencies, same level or across levels, each with a task
+    /// and a deadline.
+    async fn assign_inter_agency(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        tasks: Vec<InterAgencyTaskInput>,
+    ) -> Result<Dossier> {
+        let tasks = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Ok(svc::InterAgencyTask {
+                    agency_id: parse_id(&format!("tasks.{i}.agencyId"), &t.agency_id)?,
+                    task: t.task,
+                    deadline: t.deadline,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::AssignInterAgency { tasks },
+        )
+        .await
+    }
+
+    /// An official of a participating agency: its part is done.
+    async fn complete_inter_agency_task(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        task_id: ID,
+        result: String,
+    ) -> Result<Dossier> {
+        let task_id = parse_id("taskId", &task_id)?;
+        act(
+            ctx,
+            id,
+            expected_version,
+            Command::CompleteInterAgencyTask { task_id, result },
         )
         .await
     }

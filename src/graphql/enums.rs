@@ -145,13 +145,16 @@ pub fn all_labels() -> Vec<EnumLabel> {
     use domain::authz::{AccountKind, Role};
     use domain::calendar::{DayKind, Timeliness};
     use domain::catalogue::*;
-    use domain::lifecycle::{Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod};
+    use domain::lifecycle::{
+        Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, TaskKind,
+    };
     [
         DossierStatus::labels(),
         Channel::labels(),
         PauseKind::labels(),
         ReturnMethod::labels(),
         DossierAction::labels(),
+        TaskKind::labels(),
         DayKind::labels(),
         Timeliness::labels(),
         AgencyLevel::labels(),
@@ -280,4 +283,21 @@ pub enum DossierAction {
     IssueApology,
     ReturnResult,
     Withdraw,
+    RequestConsultation,
+    AnswerConsultation,
+    ScheduleVerification,
+    AssignInterAgency,
+    CompleteInterAgencyTask,
+}
+
+/// Loại phần việc.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::lifecycle::TaskKind")]
+pub enum TaskKind {
+    /// Xin ý kiến
+    Consultation,
+    /// Xác minh, thẩm tra
+    Verification,
+    /// Liên thông
+    InterAgency,
 }

@@ -4,7 +4,8 @@
 //! audit record and an outbox message — together or not at all.
 
 use chrono::{DateTime, Utc};
-use entity::{agency, dossier, dossier_event, outbox};
+use entity::{agency, dossier, dossier_event, dossier_task, outbox};
+use sea_orm::prelude::Expr;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
@@ -22,7 +23,7 @@ use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
 use crate::domain::identity::{optional_text, required_text, CitizenId, Email, Phone};
 use crate::domain::lifecycle::{
     may, may_read, next_status, Channel, DossierAction, DossierStatus, Parties, PauseKind,
-    ReturnMethod,
+    ReturnMethod, TaskKind,
 };
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
@@ -108,6 +109,28 @@ pub enum Command {
     Withdraw {
         reason: Option<String>,
     },
+    RequestConsultation {
+        agency_id: i64,
+        question: String,
+        deadline: DateTime<Utc>,
+    },
+    AnswerConsultation {
+        task_id: i64,
+        answer: String,
+    },
+    ScheduleVerification {
+        at: DateTime<Utc>,
+        place: String,
+        participants: String,
+        content: String,
+    },
+    AssignInterAgency {
+        tasks: Vec<InterAgencyTask>,
+    },
+    CompleteInterAgencyTask {
+        task_id: i64,
+        result: String,
+    },
 }
 
 impl Command {
@@ -132,6 +155,11 @@ impl Command {
             Command::IssueApology { .. } => A::IssueApology,
             Command::ReturnResult { .. } => A::ReturnResult,
             Command::Withdraw { .. } => A::Withdraw,
+            Command::RequestConsultation { .. } => A::RequestConsultation,
+            Command::AnswerConsultation { .. } => A::AnswerConsultation,
+            Command::ScheduleVerification { .. } => A::ScheduleVerification,
+            Command::AssignInterAgency { .. } => A::AssignInterAgency,
+            Command::CompleteInterAgencyTask { .. } => A::CompleteInterAgencyTask,
         }
     }
 
@@ -156,6 +184,11 @@ impl Command {
             Command::IssueApology { .. } => "issueApology",
             Command::ReturnResult { .. } => "returnResult",
             Command::Withdraw { .. } => "withdrawDossier",
+            Command::RequestConsultation { .. } => "requestConsultation",
+            Command::AnswerConsultation { .. } => "answerConsultation",
+            Command::ScheduleVerification { .. } => "scheduleVerification",
+            Command::AssignInterAgency { .. } => "assignInterAgency",
+            Command::CompleteInterAgencyTask { .. } => "completeInterAgencyTask",
         }
     }
 }
@@ -202,12 +235,23 @@ pub async fn find(st: &AppState, id: i64) -> AppResult<dossier::Model> {
 struct Lineages {
     receiving: Vec<i64>,
     settling: Vec<i64>,
+    /// Every agency asked to contribute, with its ancestors.
+    consulted: Vec<i64>,
 }
 
 async fn lineages(st: &AppState, d: &dossier::Model) -> AppResult<Lineages> {
+    let mut consulted = Vec::new();
+    for t in tasks_of(&st.db, d.id).await? {
+        if let Some(a) = t.agency_id {
+            consulted.extend(store::agencies::lineage(&st.db, a).await?);
+        }
+    }
+    consulted.sort_unstable();
+    consulted.dedup();
     Ok(Lineages {
         receiving: store::agencies::lineage(&st.db, d.receiving_agency_id).await?,
         settling: store::agencies::lineage(&st.db, d.settling_agency_id).await?,
+        consulted,
     })
 }
 
@@ -220,7 +264,54 @@ fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
         settling: AgencyScope {
             lineage: &l.settling,
         },
+        consulted: AgencyScope {
+            lineage: &l.consulted,
+        },
     }
+}
+
+/// A dossier's consultations, verifications and inter-agency tasks.
+pub async fn tasks_of(
+    db: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<Vec<dossier_task::Model>> {
+    Ok(dossier_task::Entity::find()
+        .filter(dossier_task::Column::DossierId.eq(dossier_id))
+        .order_by_asc(dossier_task::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// An open task of the dossier, of the kind the answer is for.
+async fn open_task(
+    st: &AppState,
+    dossier_id: i64,
+    task_id: i64,
+    kind: TaskKind,
+) -> AppResult<dossier_task::Model> {
+    let t = dossier_task::Entity::find_by_id(task_id)
+        .one(&st.db)
+        .await?
+        .filter(|t| t.dossier_id == dossier_id && t.kind == kind.as_str())
+        .ok_or_else(|| AppError::bad_input("taskId", Problem::UnknownReference))?;
+    if t.status != TASK_OPEN {
+        return Err(AppError::InvalidTransition {
+            vi: "Phần việc này đã hoàn thành".into(),
+            en: "This task is already done".into(),
+        });
+    }
+    Ok(t)
+}
+
+const TASK_OPEN: &str = "OPEN";
+const TASK_DONE: &str = "DONE";
+
+/// One agency's part of an inter-agency settlement.
+#[derive(Debug, Clone)]
+pub struct InterAgencyTask {
+    pub agency_id: i64,
+    pub task: String,
+    pub deadline: DateTime<Utc>,
 }
 
 /// The one-stop unit that receives dossiers for an agency: its own one-stop
@@ -738,7 +829,23 @@ pub async fn apply(
             return Ok(d);
         }
     }
-    let l = lineages(st, &d).await?;
+    let mut l = lineages(st, &d).await?;
+    // An answer comes from the agency that was asked, not from any of them.
+    let answering = match &cmd {
+        Command::AnswerConsultation { task_id, .. } => {
+            Some(open_task(st, id, *task_id, TaskKind::Consultation).await?)
+        }
+        Command::CompleteInterAgencyTask { task_id, .. } => {
+            Some(open_task(st, id, *task_id, TaskKind::InterAgency).await?)
+        }
+        _ => None,
+    };
+    if let Some(t) = &answering {
+        l.consulted = match t.agency_id {
+            Some(a) => store::agencies::lineage(&st.db, a).await?,
+            None => Vec::new(),
+        };
+    }
     let grant = may(caller.actor, action, &parties(&d, &l))?;
     if d.version != expected_version {
         return Err(AppError::VersionConflict);
@@ -766,6 +873,8 @@ pub async fn apply(
     let mut event_note: Option<String> = None;
     let mut data = json!({});
     let mut needs_code = false;
+    let mut new_tasks: Vec<dossier_task::ActiveModel> = Vec::new();
+    let mut answered: Option<(i64, String)> = None;
     match &cmd {
         Command::Update { form_data } => {
             check_form(form_data, &content, false)?;
@@ -925,6 +1034,91 @@ pub async fn apply(
             data = json!({ "method": method.as_str(), "trackingNumber": tracking });
         }
         Command::Withdraw { reason: r } => event_note = note(r.as_deref())?,
+        Command::RequestConsultation {
+            agency_id,
+            question,
+            deadline,
+        } => {
+            let q = reason("question", question)?;
+            check_task_agency(st, "agencyId", *agency_id, d.settling_agency_id).await?;
+            if *deadline <= now {
+                return Err(AppError::bad_input("deadline", past_deadline()));
+            }
+            new_tasks.push(new_task(
+                &d,
+                TaskKind::Consultation,
+                Some(*agency_id),
+                q,
+                Some(*deadline),
+                caller,
+                now,
+            ));
+            data = json!({ "agencyId": agency_id, "deadline": deadline });
+        }
+        Command::ScheduleVerification {
+            at,
+            place,
+            participants,
+            content: c,
+        } => {
+            let mut t = new_task(
+                &d,
+                TaskKind::Verification,
+                None,
+                reason("content", c)?,
+                None,
+                caller,
+                now,
+            );
+            t.scheduled_at = Set(Some(*at));
+            t.place = Set(Some(reason("place", place)?));
+            t.participants = Set(Some(reason("participants", participants)?));
+            new_tasks.push(t);
+            data = json!({ "at": at, "place": place, "participants": participants });
+        }
+        Command::AssignInterAgency { tasks } => {
+            if tasks.is_empty() {
+                return Err(AppError::bad_input("tasks", Problem::Required));
+            }
+            let mut summary = Vec::new();
+            for (i, t) in tasks.iter().enumerate() {
+                check_task_agency(
+                    st,
+                    &format!("tasks.{i}.agencyId"),
+                    t.agency_id,
+                    d.settling_agency_id,
+                )
+                .await?;
+                if t.deadline <= now {
+                    return Err(AppError::bad_input(
+                        format!("tasks.{i}.deadline"),
+                        past_deadline(),
+                    ));
+                }
+                let task = reason(&format!("tasks.{i}.task"), &t.task)?;
+                summary
+                    .push(json!({ "agencyId": t.agency_id, "task": task, "deadline": t.deadline }));
+                new_tasks.push(new_task(
+                    &d,
+                    TaskKind::InterAgency,
+                    Some(t.agency_id),
+                    task,
+                    Some(t.deadline),
+                    caller,
+                    now,
+                ));
+            }
+            data = json!({ "leadAgencyId": d.settling_agency_id, "tasks": summary });
+        }
+        Command::AnswerConsultation { answer, .. }
+        | Command::CompleteInterAgencyTask { result: answer, .. } => {
+            let text = reason("answer", answer)?;
+            if let Some(t) = &answering {
+                let on_time = t.deadline.is_none_or(|dl| now <= dl);
+                data = json!({ "taskId": t.id, "onTime": on_time });
+                answered = Some((t.id, text));
+            }
+        }
     }
     if to.is_settled() && d.settled_at.is_none() {
         let legal_due = d.legal_due_at.unwrap_or(now);
@@ -952,6 +1146,32 @@ pub async fn apply(
     if res.rows_affected != 1 {
         return Err(AppError::VersionConflict);
     }
+    for t in new_tasks {
+        let saved = t.insert(&txn).await?;
+        data["taskIds"] = match data.get("taskIds") {
+            Some(Value::Array(ids)) => {
+                Value::Array(ids.iter().cloned().chain([json!(saved.id)]).collect())
+            }
+            _ => json!([saved.id]),
+        };
+    }
+    if let Some((task_id, text)) = answered {
+        let done = dossier_task::Entity::update_many()
+            .col_expr(dossier_task::Column::Status, Expr::value(TASK_DONE))
+            .col_expr(dossier_task::Column::Answer, Expr::value(text))
+            .col_expr(
+                dossier_task::Column::AnsweredBy,
+                Expr::value(caller.actor.map(|a| a.account_id)),
+            )
+            .col_expr(dossier_task::Column::AnsweredAt, Expr::value(now))
+            .filter(dossier_task::Column::Id.eq(task_id))
+            .filter(dossier_task::Column::Status.eq(TASK_OPEN))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected != 1 {
+            return Err(AppError::VersionConflict);
+        }
+    }
     let updated = dossier::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -970,6 +1190,59 @@ pub async fn apply(
     record(&txn, caller, now, &updated, &event, cmd.operation()).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+fn past_deadline() -> Problem {
+    Problem::Invalid {
+        vi: "Thời hạn phải ở tương lai".into(),
+        en: "The deadline must be in the future".into(),
+    }
+}
+
+/// A consulted or participating agency: exists, and is not the settling one.
+async fn check_task_agency(
+    st: &AppState,
+    field: &str,
+    agency_id: i64,
+    settling: i64,
+) -> AppResult<()> {
+    if agency_id == settling
+        || agency::Entity::find_by_id(agency_id)
+            .one(&st.db)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::bad_input(field, Problem::UnknownReference));
+    }
+    Ok(())
+}
+
+fn new_task(
+    d: &dossier::Model,
+    kind: TaskKind,
+    agency_id: Option<i64>,
+    content: String,
+    deadline: Option<DateTime<Utc>>,
+    caller: &Caller<'_>,
+    now: DateTime<Utc>,
+) -> dossier_task::ActiveModel {
+    dossier_task::ActiveModel {
+        dossier_id: Set(d.id),
+        kind: Set(kind.as_str().into()),
+        agency_id: Set(agency_id),
+        content: Set(content),
+        deadline: Set(deadline),
+        scheduled_at: Set(None),
+        place: Set(None),
+        participants: Set(None),
+        status: Set(TASK_OPEN.into()),
+        answer: Set(None),
+        answered_by: Set(None),
+        answered_at: Set(None),
+        created_by: Set(caller.actor.map(|a| a.account_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
 }
 
 /// Ends a pause: the paused working time is added to the pause total and
@@ -1236,8 +1509,21 @@ pub async fn work_queue(
             dossier::Column::SettlingAgencyId
         };
         let mut c = Condition::all()
-            .add(column.is_in(ids))
+            .add(column.is_in(ids.clone()))
             .add(dossier::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+        if matches!(g.role, Role::Specialist | Role::AgencyLeader) {
+            // Consultations and inter-agency tasks asked of this agency.
+            any = any.add(
+                dossier::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(dossier_task::Column::DossierId)
+                        .from(dossier_task::Entity)
+                        .and_where(dossier_task::Column::Status.eq(TASK_OPEN))
+                        .and_where(dossier_task::Column::AgencyId.is_in(ids))
+                        .to_owned(),
+                ),
+            );
+        }
         if g.role == Role::Specialist {
             c = c.add(
                 Condition::any()

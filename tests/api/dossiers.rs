@@ -901,3 +901,184 @@ async fn officials_reads_of_personal_data_are_audited() {
             .await;
     assert_eq!(ok["verifyAuditChain"]["ok"], true);
 }
+
+const TASKS: &str = "tasks { id kind status content deadline answer answeredOnTime agency { code } place participants }";
+
+#[tokio::test]
+async fn another_agency_is_consulted_and_answers_within_its_deadline() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
+    let ask = |agency: &str, when: &str| {
+        format!(
+            ", agencyId: \"{agency}\", question: \"Xác nhận nguồn gốc đất?\", deadline: \"{when}\""
+        )
+    };
+
+    let v = f
+        .act(
+            &f.specialist,
+            "requestConsultation",
+            &d,
+            &ask(&f.department, &deadline),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "agencyId"),
+        "not the settling agency itself"
+    );
+    let v = f
+        .act(
+            &f.specialist,
+            "requestConsultation",
+            &d,
+            &ask(&ward, "2020-01-01T00:00:00Z"),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "deadline")
+    );
+    let d = f
+        .ok(
+            &f.specialist,
+            "requestConsultation",
+            &d,
+            &ask(&ward, &deadline),
+        )
+        .await;
+    assert_eq!(
+        d["status"], "PROCESSING",
+        "a consultation records, it does not move"
+    );
+
+    // The consulted ward's specialist sees it waiting, reads the dossier and answers.
+    let consulted = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;
+    let queue =
+        f.t.data(
+            Some(&consulted),
+            "{ workQueue { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(queue["workQueue"]["edges"][0]["node"]["id"], d["id"]);
+    let q = format!("query($id: ID!) {{ dossier(id: $id) {{ version {TASKS} }} }}");
+    let seen =
+        f.t.data(Some(&consulted), &q, json!({ "id": d["id"] }))
+            .await;
+    let task = seen["dossier"]["tasks"][0].clone();
+    assert_eq!(
+        (task["kind"].as_str(), task["status"].as_str()),
+        (Some("CONSULTATION"), Some("OPEN"))
+    );
+    let answer = format!(
+        ", taskId: \"{}\", answer: \"Đất có nguồn gốc hợp pháp\"",
+        task["id"].as_str().unwrap()
+    );
+    // Only the consulted agency answers.
+    assert_eq!(
+        error_code(
+            &f.act(&f.specialist, "answerConsultation", &d, &answer)
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    assert_eq!(
+        error_code(&f.act(&ward_desk, "answerConsultation", &d, &answer).await),
+        "FORBIDDEN"
+    );
+    let d = f.ok(&consulted, "answerConsultation", &d, &answer).await;
+    let after =
+        f.t.data(Some(&f.specialist), &q, json!({ "id": d["id"] }))
+            .await;
+    let task = &after["dossier"]["tasks"][0];
+    assert_eq!(
+        (task["status"].as_str(), task["answeredOnTime"].as_bool()),
+        (Some("DONE"), Some(true))
+    );
+    assert_eq!(task["answer"], "Đất có nguồn gốc hợp pháp");
+    assert_eq!(
+        error_code(&f.act(&consulted, "answerConsultation", &d, &answer).await),
+        "INVALID_TRANSITION"
+    );
+    let h = f.history(&f.citizen, &d, 0).await;
+    let actions: Vec<&str> = h.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.ends_with(&["REQUEST_CONSULTATION", "ANSWER_CONSULTATION"]),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn verification_visits_and_inter_agency_tasks_are_recorded() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let at = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let d = f
+        .ok(&f.specialist, "scheduleVerification", &d, &format!(", at: \"{at}\", place: \"Thửa đất số 12, tờ bản đồ 5\", participants: \"Sở Xây dựng; UBND phường\", content: \"Kiểm tra hiện trạng\""))
+        .await;
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let centre = f.t.agency_id(CENTRE_CODE).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let tasks = format!(
+        ", tasks: [{{ agencyId: \"{ward}\", task: \"Xác nhận hiện trạng\", deadline: \"{deadline}\" }}, {{ agencyId: \"{centre}\", task: \"Lưu trữ kết quả\", deadline: \"{deadline}\" }}]"
+    );
+    let v = f
+        .act(&f.specialist, "assignInterAgency", &d, ", tasks: []")
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "tasks")
+    );
+    let d = f.ok(&f.specialist, "assignInterAgency", &d, &tasks).await;
+    let q = format!("query($id: ID!) {{ dossier(id: $id) {{ {TASKS} }} }}");
+    let seen =
+        f.t.data(Some(&f.specialist), &q, json!({ "id": d["id"] }))
+            .await;
+    let kinds: Vec<&str> = seen["dossier"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["VERIFICATION", "INTER_AGENCY", "INTER_AGENCY"]);
+    assert_eq!(
+        seen["dossier"]["tasks"][0]["place"],
+        "Thửa đất số 12, tờ bản đồ 5"
+    );
+    let ward_task = seen["dossier"]["tasks"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consulted = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;
+    let d = f
+        .ok(
+            &consulted,
+            "completeInterAgencyTask",
+            &d,
+            &format!(", taskId: \"{ward_task}\", result: \"Đã xác nhận\""),
+        )
+        .await;
+    let seen =
+        f.t.data(Some(&f.specialist), &q, json!({ "id": d["id"] }))
+            .await;
+    let statuses: Vec<&str> = seen["dossier"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["OPEN", "DONE", "OPEN"]);
+    // Not before processing starts.
+    let submitted = f.submitted().await;
+    assert_eq!(
+        error_code(
+            &f.act(&f.specialist, "assignInterAgency", &submitted, &tasks)
+                .await
+        ),
+        "INVALID_TRANSITION"
+    );
+}
