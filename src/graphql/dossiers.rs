@@ -569,6 +569,16 @@ impl IntakeInput {
     }
 }
 
+/// A verification visit (xác minh, thẩm tra thực địa).
+#[derive(InputObject)]
+pub struct VerificationInput {
+    pub at: DateTime<Utc>,
+    pub place: String,
+    pub participants: String,
+    /// What is verified.
+    pub content: String,
+}
+
 /// One agency's part in an inter-agency settlement.
 #[derive(InputObject)]
 pub struct InterAgencyTaskInput {
@@ -954,23 +964,15 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
-        at: DateTime<Utc>,
-        place: String,
-        participants: String,
-        content: String,
+        input: VerificationInput,
     ) -> Result<Dossier> {
-        act(
-            ctx,
-            id,
-            expected_version,
-            Command::ScheduleVerification {
-                at,
-                place,
-                participants,
-                content,
-            },
-        )
-        .await
+        let cmd = Command::ScheduleVerification {
+            at: input.at,
+            place: input.place,
+            participants: input.participants,
+            content: input.content,
+        };
+        act(ctx, id, expected_version, cmd).await
     }
 
     /// Specialist or leader of the lead (settling) agency: share the work

@@ -1018,7 +1018,7 @@ async fn verification_visits_and_inter_agency_tasks_are_recorded() {
     let d = f.processing().await;
     let at = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
     let d = f
-        .ok(&f.specialist, "scheduleVerification", &d, &format!(", at: \"{at}\", place: \"Thửa đất số 12, tờ bản đồ 5\", participants: \"Sở Xây dựng; UBND phường\", content: \"Kiểm tra hiện trạng\""))
+        .ok(&f.specialist, "scheduleVerification", &d, &format!(", input: {{ at: \"{at}\", place: \"Thửa đất số 12, tờ bản đồ 5\", participants: \"Sở Xây dựng; UBND phường\", content: \"Kiểm tra hiện trạng\" }}"))
         .await;
     let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
     let centre = f.t.agency_id(CENTRE_CODE).await;

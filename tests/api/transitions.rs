@@ -90,7 +90,7 @@ fn allowed(status: &str) -> &'static [&'static str] {
     }
 }
 
-fn token<'a>(f: &'a Flow, who: Who) -> &'a str {
+fn token(f: &Flow, who: Who) -> &str {
     match who {
         Who::Citizen => &f.citizen,
         Who::Reception => &f.reception,
