@@ -660,15 +660,18 @@ impl DossierMutation {
         .await
     }
 
-    /// Reception officer: a dossier handed in at the counter, received at once.
+    /// Reception officer: a dossier handed in at the counter, received at
+    /// once. `returnImmediately` settles and returns an immediate (0-hour)
+    /// procedure in the same operation; the history shows every step.
     async fn register_counter_dossier(
         &self,
         ctx: &Context<'_>,
         input: IntakeInput,
+        #[graphql(default)] return_immediately: bool,
     ) -> Result<Dossier> {
         let input = input.into_service()?;
         Ok(Dossier(
-            svc::register_counter(ctx.state(), &ctx.caller(), input).await?,
+            svc::register_counter(ctx.state(), &ctx.caller(), input, return_immediately).await?,
         ))
     }
 

@@ -542,9 +542,22 @@ pub async fn register_counter(
     st: &AppState,
     caller: &Caller<'_>,
     input: IntakeInput,
+    return_immediately: bool,
 ) -> AppResult<dossier::Model> {
     let grant = grant_of(caller, Role::ReceptionOfficer)?;
     let unit = grant.agency_id.ok_or(AppError::Forbidden)?;
+    if return_immediately {
+        let (_, content) = procedure_for(st, input.procedure_id, input.agency_id).await?;
+        if content.processing_time.working_hours() != 0 {
+            return Err(AppError::bad_input(
+                "returnImmediately",
+                Problem::Invalid {
+                    vi: "Chỉ thủ tục trả ngay (thời hạn 0) mới trả kết quả ngay tại quầy".into(),
+                    en: "Only procedures with no processing time are returned at once".into(),
+                },
+            ));
+        }
+    }
     let d = intake(
         st,
         caller,
@@ -557,7 +570,91 @@ pub async fn register_counter(
     .await?;
     // Reception in its own transaction, through the same path as online
     // dossiers: code, due date, receipt.
-    apply(st, caller, d.id, d.version, Command::Receive).await
+    let received = apply(st, caller, d.id, d.version, Command::Receive).await?;
+    if return_immediately {
+        return settle_at_counter(st, caller, grant, received).await;
+    }
+    Ok(received)
+}
+
+/// "Trả ngay": an immediate procedure goes from reception to RETURNED in one
+/// counter operation, and the history still shows every step (Đắk Lắk
+/// 04/2024 on immediate-return procedures).
+async fn settle_at_counter(
+    st: &AppState,
+    caller: &Caller<'_>,
+    grant: Grant,
+    d: dossier::Model,
+) -> AppResult<dossier::Model> {
+    use DossierStatus as S;
+    let now = st.clock.now();
+    let due = d.legal_due_at.unwrap_or(now);
+    let timeliness =
+        calendar::with_calendar(st, &st.db, due.min(now), |c| c.classify(due, now)).await?;
+    let steps = [
+        (DossierAction::Transfer, S::Received, S::Processing),
+        (DossierAction::Approve, S::Processing, S::ResultReady),
+        (DossierAction::ReturnResult, S::ResultReady, S::Returned),
+    ];
+    let txn = store::write_txn(&st.db).await?;
+    let mut current = d;
+    for (action, from, to) in steps {
+        let mut row = dossier::ActiveModel {
+            status: Set(to.as_str().into()),
+            version: Set(current.version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let data = match action {
+            DossierAction::Transfer => {
+                row.transferred_at = Set(Some(now));
+                row.transfer_seconds = Set(Some(0));
+                json!({ "transferWorkingSeconds": 0, "transferWithinLimit": true })
+            }
+            DossierAction::Approve => {
+                row.settled_at = Set(Some(now));
+                row.timeliness = Set(Some(timeliness.as_str().into()));
+                json!({ "timeliness": timeliness.as_str() })
+            }
+            _ => {
+                row.returned_at = Set(Some(now));
+                row.return_method = Set(Some(ReturnMethod::Counter.as_str().into()));
+                json!({ "method": ReturnMethod::Counter.as_str(), "immediate": true })
+            }
+        };
+        let res = dossier::Entity::update_many()
+            .set(row)
+            .filter(dossier::Column::Id.eq(current.id))
+            .filter(dossier::Column::Version.eq(current.version))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected != 1 {
+            return Err(AppError::VersionConflict);
+        }
+        current = dossier::Entity::find_by_id(current.id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::internal("dossier vanished"))?;
+        let event = EventRecord {
+            action,
+            from: Some(from),
+            to,
+            grant: Some(grant),
+            note: None,
+            data,
+        };
+        record(
+            &txn,
+            caller,
+            now,
+            &current,
+            &event,
+            "registerCounterDossier",
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(current)
 }
 
 /// Postal staff register a dossier sent by post; it waits for reception at

@@ -1082,3 +1082,47 @@ async fn verification_visits_and_inter_agency_tasks_are_recorded() {
         "INVALID_TRANSITION"
     );
 }
+
+#[tokio::test]
+async fn an_immediate_procedure_is_returned_at_the_counter_in_one_operation() {
+    let f = flow().await;
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    // A ward procedure with no processing time (chứng thực …).
+    let d = f
+        .t
+        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { components { name required } } } } } }", json!({ "a": ward }))
+        .await;
+    let nodes = d["procedures"]["edges"].as_array().unwrap();
+    let immediate = nodes
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["processingHours"] == 0)
+        .unwrap()
+        .clone();
+    let timed = nodes
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["processingHours"].as_i64().unwrap() > 0)
+        .unwrap()
+        .clone();
+    let q = format!("mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i, returnImmediately: true) {{ {FIELDS} }} }}");
+    let input = |p: &Value| json!({ "i": { "procedureId": p["id"], "agencyId": ward, "formData": form_for(p), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } } });
+
+    let v = f.t.gql(Some(&desk), &q, input(&timed)).await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "returnImmediately")
+    );
+    let r = f.t.data(Some(&desk), &q, input(&immediate)).await["registerCounterDossier"].clone();
+    assert_eq!(
+        (r["status"].as_str(), r["timeliness"].as_str()),
+        (Some("RETURNED"), Some("ON_TIME"))
+    );
+    let h = f.history(&desk, &r, 0).await;
+    let actions: Vec<&str> = h.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["SUBMIT", "RECEIVE", "TRANSFER", "APPROVE", "RETURN_RESULT"]
+    );
+}
