@@ -23,7 +23,12 @@ pub struct Config {
     /// of X-Forwarded-For (login throttling counts per address).
     pub trust_forwarded_for: bool,
     pub request_timeout: Duration,
+    /// Limit of a JSON request body.
     pub body_limit_bytes: usize,
+    /// Limit of one uploaded file.
+    pub upload_max_bytes: usize,
+    /// Files in one multipart request.
+    pub upload_max_files: usize,
     pub graphql: GraphqlLimits,
     pub sessions: SessionPolicy,
     pub calendar: CalendarConfig,
@@ -129,6 +134,8 @@ impl Config {
                 Some(30u64),
             )?),
             body_limit_bytes: parse(&get, "MOTCUA_BODY_LIMIT_BYTES", Some(2 * 1024 * 1024))?,
+            upload_max_bytes: parse(&get, "MOTCUA_UPLOAD_MAX_BYTES", Some(10 * 1024 * 1024))?,
+            upload_max_files: parse(&get, "MOTCUA_UPLOAD_MAX_FILES", Some(5))?,
             graphql: GraphqlLimits {
                 max_depth: parse(&get, "MOTCUA_GRAPHQL_MAX_DEPTH", Some(12))?,
                 max_complexity: parse(&get, "MOTCUA_GRAPHQL_MAX_COMPLEXITY", Some(20_000))?,

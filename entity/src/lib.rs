@@ -4,6 +4,7 @@
 pub mod account;
 pub mod account_role;
 pub mod agency;
+pub mod attachment;
 pub mod audit_head;
 pub mod audit_log;
 pub mod calendar_day;

@@ -6,6 +6,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_audit;
 mod m20261123_000003_dossiers;
 mod m20261123_000004_dossier_tasks;
+mod m20261123_000005_attachments;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_audit::Migration),
             Box::new(m20261123_000003_dossiers::Migration),
             Box::new(m20261123_000004_dossier_tasks::Migration),
+            Box::new(m20261123_000005_attachments::Migration),
         ]
     }
 }

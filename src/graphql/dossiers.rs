@@ -213,6 +213,12 @@ impl Dossier {
                 .collect(),
         }))
     }
+    /// Files attached, per component.
+    #[graphql(complexity = "20 * child_complexity")]
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
+        let rows = crate::services::attachments::of_dossier(&ctx.state().db, self.0.id).await?;
+        Ok(rows.into_iter().map(Attachment).collect())
+    }
     /// Consultations, verification visits and inter-agency tasks.
     #[graphql(complexity = "20 * child_complexity")]
     async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<DossierTask>> {
@@ -345,6 +351,39 @@ impl DossierTask {
             (Some(a), Some(d)) => Some(a <= d),
             _ => None,
         }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A file attached to a dossier. Download it from `downloadUrl` with the
+/// same Authorization header.
+pub struct Attachment(pub entity::attachment::Model);
+
+#[Object]
+impl Attachment {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn component(&self) -> &str {
+        &self.0.component
+    }
+    async fn filename(&self) -> &str {
+        &self.0.filename
+    }
+    /// As recognised from the content, not as claimed by the client.
+    async fn content_type(&self) -> &str {
+        &self.0.content_type
+    }
+    async fn size_bytes(&self) -> i64 {
+        self.0.size_bytes
+    }
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+    async fn download_url(&self) -> String {
+        format!("/attachments/{}", self.0.id)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -1025,6 +1064,35 @@ impl DossierMutation {
             Command::CompleteInterAgencyTask { task_id, result },
         )
         .await
+    }
+
+    /// Attach a file (GraphQL multipart request) to a dossier component: the
+    /// applicant while preparing or supplementing, the reception officer at
+    /// the counter. PDF, PNG or JPEG, within MOTCUA_UPLOAD_MAX_BYTES.
+    async fn upload_attachment(
+        &self,
+        ctx: &Context<'_>,
+        dossier_id: ID,
+        component: String,
+        file: async_graphql::Upload,
+    ) -> Result<Attachment> {
+        let id = parse_id("dossierId", &dossier_id)?;
+        let value = file
+            .value(ctx)
+            .map_err(|_| AppError::bad_input("file", crate::domain::Problem::Required))?;
+        let upload = crate::services::attachments::Upload {
+            filename: value.filename,
+            file: value.content,
+        };
+        let saved = crate::services::attachments::attach(
+            ctx.state(),
+            &ctx.caller(),
+            id,
+            &component,
+            upload,
+        )
+        .await?;
+        Ok(Attachment(saved))
     }
 
     /// Applicant: withdraw, any time before the result.

@@ -58,11 +58,16 @@ pub fn router(app: App) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql", get(graphiql))
         .route("/graphql/ws", get(graphql_ws))
+        .route("/attachments/{id}", get(download))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(app)
         // Innermost first: each Router::layer call wraps everything above it.
-        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        // The outer bound covers a full multipart upload; JSON bodies get
+        // the tighter MOTCUA_BODY_LIMIT_BYTES in read_request.
+        .layer(RequestBodyLimitLayer::new(
+            config.body_limit_bytes + config.upload_max_bytes * config.upload_max_files,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
@@ -78,6 +83,72 @@ pub fn router(app: App) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// An attachment's content, for whoever may read its dossier.
+async fn download(
+    State(app): State<App>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let request_id = headers
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let actor = match bearer(&headers) {
+        Some(token) => match accounts::authenticate(&app.state, token).await {
+            Ok(a) => a,
+            Err(e) => return refusal(StatusCode::UNAUTHORIZED, lang, e),
+        },
+        None => return refusal(StatusCode::UNAUTHORIZED, lang, AppError::Unauthenticated),
+    };
+    let caller = crate::services::Caller::new(Some(&actor), &request_id, "-");
+    let (meta, path) = match crate::services::attachments::open(&app.state, &caller, id).await {
+        Ok(found) => found,
+        Err(e @ AppError::NotFound(_)) => return refusal(StatusCode::NOT_FOUND, lang, e),
+        Err(e) => return refusal(StatusCode::FORBIDDEN, lang, e),
+    };
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "attachment content missing");
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                AppError::internal(e),
+            );
+        }
+    };
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        percent_encode(&meta.filename)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, meta.size_bytes.to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// RFC 5987 encoding for a Content-Disposition file name.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn healthz() -> &'static str {
@@ -161,19 +232,23 @@ async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    let gql = match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
-        req,
-        &(),
-    )
-    .await
-    {
-        Ok(r) => r.into_inner(),
+    let gql = match read_request(app, req).await {
+        Ok(r) => r,
         Err(rej) => {
-            let (status, err) = match rej.0 {
+            let (status, err) = match rej {
                 async_graphql::ParseRequestError::PayloadTooLarge => (
                     StatusCode::PAYLOAD_TOO_LARGE,
                     bad_request("Yêu cầu quá lớn", "The request is too large"),
                 ),
+                // multer's "field/stream size exceeded": a file over the limit.
+                async_graphql::ParseRequestError::InvalidMultipart(e)
+                    if e.to_string().contains("exceeded") =>
+                {
+                    (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        bad_request("Tệp đính kèm quá lớn", "The file is too large"),
+                    )
+                }
                 // A body without Content-Length is cut off by the limit layer while read.
                 async_graphql::ParseRequestError::Io(e) if is_length_limit(&e) => (
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -240,6 +315,53 @@ fn is_length_limit(e: &std::io::Error) -> bool {
         source = err.source();
     }
     false
+}
+
+/// Reads one GraphQL request: from the query string (GET), a JSON body
+/// (bounded by MOTCUA_BODY_LIMIT_BYTES), or a multipart upload (bounded per
+/// file and in number of files). A JSON array — a batch — is refused.
+async fn read_request(
+    app: &App,
+    req: Request,
+) -> Result<async_graphql::Request, async_graphql::ParseRequestError> {
+    use futures_util::TryStreamExt;
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+    if req.method() == Method::GET {
+        return GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
+            req,
+            &(),
+        )
+        .await
+        .map(GraphQLRequest::into_inner)
+        .map_err(|r| r.0);
+    }
+    let config = &app.state.config;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let multipart = content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("multipart/"));
+    let body = if multipart {
+        req.into_body()
+    } else {
+        axum::body::Body::new(http_body_util::Limited::new(
+            req.into_body(),
+            config.body_limit_bytes,
+        ))
+    };
+    let stream = body
+        .into_data_stream()
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    let reader = tokio_util::io::StreamReader::new(stream).compat();
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(config.upload_max_bytes)
+        .max_num_files(config.upload_max_files);
+    async_graphql::http::receive_batch_body(content_type, reader, options)
+        .await?
+        .into_single()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

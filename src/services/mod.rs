@@ -2,6 +2,7 @@
 //! writes, and commits. Resolvers call exactly one of these.
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;

@@ -23,7 +23,11 @@ pub struct Flow {
 }
 
 pub async fn flow() -> Flow {
-    let t = TestApp::spawn().await;
+    flow_with(crate::helpers::Options::default()).await
+}
+
+pub async fn flow_with(options: crate::helpers::Options) -> Flow {
+    let t = TestApp::spawn_with(options).await;
     let department = t.agency_id(DEMO_DEPARTMENT_CODE).await;
     let d = t
         .data(

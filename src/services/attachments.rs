@@ -1,0 +1,213 @@
+//! Attachments: uploaded files stored under MOTCUA_DATA_DIR, named by their
+//! SHA-256 (so identical files are stored once), never in the database.
+
+use std::path::{Path, PathBuf};
+
+use entity::{attachment, dossier};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+
+use super::audit::{self, Entry};
+use super::{dossiers, Caller};
+use crate::app::AppState;
+use crate::domain::authz::{covers, AgencyScope, Role};
+use crate::domain::files::{clean_filename, sniff};
+use crate::domain::identity::required_text;
+use crate::domain::lifecycle::{DossierStatus, PauseKind};
+use crate::domain::Problem;
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// Where a file with this digest lives.
+pub fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
+    data_dir.join("attachments").join(&sha256[..2]).join(sha256)
+}
+
+/// Who may attach to a dossier, and when: the applicant while they are
+/// preparing or supplementing it; the receiving unit's reception officer
+/// while it is at the counter.
+async fn check_may_attach(st: &AppState, caller: &Caller<'_>, d: &dossier::Model) -> AppResult<()> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    if actor.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
+    let supplementing = status == DossierStatus::Paused
+        && d.pause_kind.as_deref() == Some(PauseKind::Supplement.as_str());
+    if d.applicant_account_id == Some(actor.account_id) {
+        return if matches!(
+            status,
+            DossierStatus::Draft | DossierStatus::NeedsSupplement
+        ) || supplementing
+        {
+            Ok(())
+        } else {
+            Err(closed(status))
+        };
+    }
+    let lineage = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
+    let officer = actor
+        .grants
+        .iter()
+        .any(|g| g.role == Role::ReceptionOfficer && covers(g, AgencyScope { lineage: &lineage }));
+    if !officer {
+        return Err(AppError::Forbidden);
+    }
+    if matches!(status, DossierStatus::Submitted | DossierStatus::Received) {
+        Ok(())
+    } else {
+        Err(closed(status))
+    }
+}
+
+fn closed(status: DossierStatus) -> AppError {
+    AppError::InvalidTransition {
+        vi: format!(
+            "Không thể đính kèm tệp khi hồ sơ đang ở trạng thái «{}»",
+            status.label_vi()
+        ),
+        en: format!(
+            "Files cannot be attached while the dossier is {}",
+            status.label_en().to_lowercase()
+        ),
+    }
+}
+
+pub struct Upload {
+    pub filename: String,
+    pub file: std::fs::File,
+}
+
+/// Stores an uploaded file for a dossier component.
+pub async fn attach(
+    st: &AppState,
+    caller: &Caller<'_>,
+    dossier_id: i64,
+    component: &str,
+    upload: Upload,
+) -> AppResult<attachment::Model> {
+    let d = dossiers::find(st, dossier_id).await?;
+    check_may_attach(st, caller, &d).await?;
+    let component =
+        required_text(component, 500).map_err(|p| AppError::bad_input("component", p))?;
+    let max = st.config.upload_max_bytes as u64;
+    // Read and hash the temporary file the upload arrived in.
+    let mut file = tokio::fs::File::from_std(upload.file);
+    let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(16);
+    let mut size: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).await.map_err(AppError::internal)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 16 {
+            head.extend_from_slice(&buf[..n.min(16 - head.len())]);
+        }
+        size += n as u64;
+        if size > max {
+            return Err(AppError::bad_input(
+                "file",
+                Problem::TooLong { max: max as usize },
+            ));
+        }
+        hasher.update(&buf[..n]);
+    }
+    if size == 0 {
+        return Err(AppError::bad_input("file", Problem::Required));
+    }
+    let kind = sniff(&head).ok_or_else(|| {
+        AppError::bad_input(
+            "file",
+            Problem::Invalid {
+                vi: "Chỉ nhận tệp PDF, PNG hoặc JPEG".into(),
+                en: "Only PDF, PNG or JPEG files are accepted".into(),
+            },
+        )
+    })?;
+    let sha256 = hex::encode(hasher.finalize());
+    let target = path_of(&st.config.data_dir, &sha256);
+    if !tokio::fs::try_exists(&target).await.unwrap_or(false) {
+        let dir = target
+            .parent()
+            .ok_or_else(|| AppError::internal("no parent"))?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(AppError::internal)?;
+        // Copy to a temporary name beside the target, then rename: a reader
+        // never sees half a file.
+        let tmp = dir.join(format!("{sha256}.{}.part", uuid::Uuid::new_v4()));
+        let mut out = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(AppError::internal)?;
+        let mut src = file;
+        use tokio::io::AsyncSeekExt;
+        src.seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(AppError::internal)?;
+        tokio::io::copy(&mut src, &mut out)
+            .await
+            .map_err(AppError::internal)?;
+        out.sync_all().await.map_err(AppError::internal)?;
+        tokio::fs::rename(&tmp, &target)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let saved = attachment::ActiveModel {
+        dossier_id: Set(d.id),
+        component: Set(component.clone()),
+        filename: Set(clean_filename(&upload.filename)),
+        content_type: Set(kind.as_str().into()),
+        size_bytes: Set(size as i64),
+        sha256: Set(sha256.clone()),
+        uploaded_by: Set(caller.actor.map(|a| a.account_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let summary = json!({ "after": { "dossierId": d.id, "component": component, "sha256": sha256, "sizeBytes": size } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("uploadAttachment", "attachment", saved.id, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn of_dossier(
+    db: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<Vec<attachment::Model>> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::DossierId.eq(dossier_id))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// An attachment the caller may read (whoever may read its dossier), with
+/// the path of its content.
+pub async fn open(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+) -> AppResult<(attachment::Model, PathBuf)> {
+    let a = attachment::Entity::find_by_id(id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("attachment"))?;
+    dossiers::get(st, caller, a.dossier_id).await?;
+    let path = path_of(&st.config.data_dir, &a.sha256);
+    Ok((a, path))
+}
