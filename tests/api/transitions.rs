@@ -208,3 +208,74 @@ async fn every_transition_from_every_status_is_allowed_exactly_as_the_diagram_sa
         }
     }
 }
+
+/// The statuses where each mutation is allowed, to try it there.
+fn a_status_allowing(name: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|s| allowed(s).contains(&name))
+        .copied()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_transition_is_forbidden_to_every_wrong_actor() {
+    let f = flow().await;
+    let other_citizen = crate::dossiers::register_other_citizen(&f.t).await;
+    let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    let ward_leader = f.t.login_demo("lanhdao.phuong@demo.motcua.vn").await;
+    let ward_specialist = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;
+    let postal = f.t.login_demo("buudien@demo.motcua.vn").await;
+    let supervisor = f.t.login_demo("giamsat@demo.motcua.vn").await;
+    let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
+    let actors: Vec<(&str, &str)> = vec![
+        ("citizen", &f.citizen),
+        ("other citizen", &other_citizen),
+        ("reception", &f.reception),
+        ("specialist", &f.specialist),
+        ("leader", &f.leader),
+        ("ward desk", &ward_desk),
+        ("ward leader", &ward_leader),
+        ("ward specialist", &ward_specialist),
+        ("postal", &postal),
+        ("supervisor", &supervisor),
+        ("admin", &admin),
+    ];
+    let read = "query($id: ID!) { dossier(id: $id) { status version } }";
+    for (name, args, who) in TRANSITIONS {
+        // The applicant acts for themselves; the one-stop unit receives and
+        // returns; specialists and leaders process; leaders decide.
+        let rightful: &[&str] = match (*name, who) {
+            (_, Who::Citizen) => &["citizen"],
+            (_, Who::Reception) => &["reception"],
+            ("pauseDossier" | "resumeDossier" | "submitForApproval" | "declareNotEligible", _) => {
+                &["specialist", "leader"]
+            }
+            _ => &["leader"],
+        };
+        let status = a_status_allowing(name);
+        let d = dossier_in(&f, status).await;
+        for (label, token) in &actors {
+            if rightful.contains(label) {
+                continue;
+            }
+            let v = f.act(token, name, &d, args).await;
+            assert_eq!(
+                error_code(&v),
+                "FORBIDDEN",
+                "{name} by {label} from {status}: {v}"
+            );
+        }
+        let now =
+            f.t.data(Some(&supervisor), read, json!({ "id": d["id"] }))
+                .await;
+        assert_eq!(
+            now["dossier"],
+            json!({ "status": status, "version": d["version"] }),
+            "{name} changed it"
+        );
+        // And the rightful actor may.
+        let v = f.act(token(&f, *who), name, &d, args).await;
+        assert!(v.get("errors").is_none(), "{name} by its actor: {v}");
+    }
+}
