@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod calendar;
 pub mod catalogue;
+pub mod control_sheet;
 pub mod files;
 pub mod identity;
 pub mod lifecycle;

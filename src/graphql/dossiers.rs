@@ -213,6 +213,24 @@ impl Dossier {
                 .collect(),
         }))
     }
+    /// The processing control sheet (form 06): each internal step against
+    /// its share of the processing time.
+    #[graphql(complexity = "10 * child_complexity")]
+    async fn control_sheet(&self, ctx: &Context<'_>) -> Result<Vec<ControlSheetRow>> {
+        let rows = svc::control_sheet(ctx.state(), &self.0).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ControlSheetRow {
+                steps: r.steps,
+                role: r.role.into(),
+                allotted_hours: r.allotted_seconds as f64 / 3600.0,
+                started_at: r.started_at,
+                due_at: r.due_at,
+                finished_at: r.finished_at,
+                timeliness: r.timeliness.map(Into::into),
+            })
+            .collect())
+    }
     /// Files attached, per component.
     #[graphql(complexity = "20 * child_complexity")]
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
@@ -388,6 +406,21 @@ impl Attachment {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+}
+
+/// One row of the processing control sheet: consecutive internal steps of
+/// one role.
+#[derive(SimpleObject)]
+pub struct ControlSheetRow {
+    pub steps: Vec<String>,
+    pub role: Role,
+    /// The steps' share of the processing time.
+    pub allotted_hours: f64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// EARLY / ON_TIME / LATE once finished.
+    pub timeliness: Option<Timeliness>,
 }
 
 /// What the public sees of a dossier: nothing more.

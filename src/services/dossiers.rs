@@ -1372,6 +1372,60 @@ async fn end_pause(
 
 // ------------------------------------------------------------------ reads
 
+/// The processing control sheet (form 06) of a dossier, from its history.
+pub async fn control_sheet(
+    st: &AppState,
+    d: &dossier::Model,
+) -> AppResult<Vec<crate::domain::control_sheet::Row>> {
+    use crate::domain::control_sheet::{rows, Phase, Timeline};
+    let versions =
+        catalogue::versions_by_keys(&st.db, &[(d.procedure_id, d.procedure_version)]).await?;
+    let content = catalogue::content_of(
+        versions
+            .first()
+            .ok_or_else(|| AppError::internal("version missing"))?,
+    )?;
+    let events = events_of(&st.db, d.id, 0).await?;
+    let last_of = |a: DossierAction| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.action == a.as_str())
+            .map(|e| e.at)
+    };
+    let proposed = last_of(DossierAction::SubmitForApproval);
+    let approved = last_of(DossierAction::Approve);
+    let not_eligible = last_of(DossierAction::DeclareNotEligible);
+    let now = st.clock.now();
+    let start = d.received_at.unwrap_or(now);
+    calendar::with_calendar(st, &st.db, start.min(now), |cal| {
+        // A pause still open counts up to now.
+        let open_pause = d
+            .paused_at
+            .map(|p| cal.seconds_between(p, now))
+            .unwrap_or(0);
+        let timeline = Timeline {
+            reception: Phase {
+                started: d.received_at,
+                finished: d.transferred_at,
+                paused_seconds: 0,
+            },
+            handling: Phase {
+                started: d.transferred_at,
+                finished: proposed.or(not_eligible),
+                paused_seconds: d.paused_seconds + open_pause,
+            },
+            approval: Phase {
+                started: proposed,
+                finished: approved.or(not_eligible.filter(|n| proposed.is_some_and(|p| *n > p))),
+                paused_seconds: 0,
+            },
+        };
+        rows(&content.internal_process, &timeline, cal)
+    })
+    .await
+}
+
 /// A dossier the caller may read. Officials' reads of personal data are
 /// audited (Decree 13/2023/NĐ-CP).
 pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<dossier::Model> {

@@ -1131,3 +1131,36 @@ async fn an_immediate_procedure_is_returned_at_the_counter_in_one_operation() {
         ["SUBMIT", "RECEIVE", "TRANSFER", "APPROVE", "RETURN_RESULT"]
     );
 }
+
+#[tokio::test]
+async fn the_control_sheet_judges_each_step_by_its_share() {
+    let f = flow().await;
+    let d = f.processing().await;
+    // The handler takes 30 days: far past the specialist's share.
+    f.t.app.state.clock.advance(chrono::Duration::days(30));
+    let f = f.relogin().await;
+    let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
+    let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    let q = "query($id: ID!) { dossier(id: $id) { controlSheet { steps role allottedHours startedAt dueAt finishedAt timeliness } } }";
+    let sheet = f.t.data(Some(&f.leader), q, json!({ "id": d["id"] })).await["dossier"]
+        ["controlSheet"]
+        .clone();
+    let rows = sheet.as_array().unwrap();
+    let by_role = |role: &str| {
+        rows.iter()
+            .find(|r| r["role"] == role)
+            .unwrap_or_else(|| panic!("no {role} row in {sheet}"))
+    };
+    assert_ne!(by_role("RECEPTION_OFFICER")["timeliness"], "LATE");
+    assert_eq!(by_role("SPECIALIST")["timeliness"], "LATE");
+    assert_ne!(by_role("AGENCY_LEADER")["timeliness"], "LATE");
+    let total: f64 = rows
+        .iter()
+        .map(|r| r["allottedHours"].as_f64().unwrap())
+        .sum();
+    assert_eq!(
+        total,
+        f.procedure["processingHours"].as_f64().unwrap(),
+        "the shares add up to the processing time"
+    );
+}
