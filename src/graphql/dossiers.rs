@@ -488,6 +488,15 @@ impl DossierFilter {
     }
 }
 
+/// Whether a connection's selection shows the applicants' personal data.
+fn shows_applicant(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead()
+        .field("edges")
+        .field("node")
+        .field("applicant")
+        .exists()
+}
+
 #[derive(Default)]
 pub struct DossierQuery;
 
@@ -518,7 +527,7 @@ impl DossierQuery {
     ) -> Result<CountedConnection<Dossier>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default().into_service(false)?;
-        let page = svc::list(ctx.state(), &ctx.caller(), f, req).await?;
+        let page = svc::list(ctx.state(), &ctx.caller(), f, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -533,7 +542,7 @@ impl DossierQuery {
     ) -> Result<CountedConnection<Dossier>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default().into_service(true)?;
-        let page = svc::list(ctx.state(), &ctx.caller(), f, req).await?;
+        let page = svc::list(ctx.state(), &ctx.caller(), f, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -546,7 +555,7 @@ impl DossierQuery {
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::work_queue(ctx.state(), &ctx.caller(), req).await?;
+        let page = svc::work_queue(ctx.state(), &ctx.caller(), req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 

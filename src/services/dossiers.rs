@@ -1538,11 +1538,13 @@ async fn reach(st: &AppState, grants: &[Grant]) -> AppResult<Vec<i64>> {
 }
 
 /// Dossiers the caller may see, filtered, in id order.
+/// `personal`: whether the response shows the applicants' personal data.
 pub async fn list(
     st: &AppState,
     caller: &Caller<'_>,
     f: DossierFilter,
     req: PageRequest,
+    personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
     if actor.must_change_password {
@@ -1623,7 +1625,31 @@ pub async fn list(
         )
         .await?;
     }
-    page(&st.db, q, dossier::Column::Id, req).await
+    let found = page(&st.db, q, dossier::Column::Id, req).await?;
+    audit_listed(st, caller, personal, &found).await?;
+    Ok(found)
+}
+
+/// A list that shows applicants' personal data to an official is audited
+/// once, naming the dossiers shown.
+async fn audit_listed(
+    st: &AppState,
+    caller: &Caller<'_>,
+    personal: bool,
+    found: &Page<dossier::Model>,
+) -> AppResult<()> {
+    if personal && !found.items.is_empty() {
+        let ids: Vec<i64> = found.items.iter().map(|d| d.id).collect();
+        audit_official_read(
+            st,
+            caller,
+            "listDossiers",
+            "-",
+            json!({ "dossierIds": ids }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// What waits for the caller: receptions, transfers and returns at their
@@ -1632,6 +1658,7 @@ pub async fn work_queue(
     st: &AppState,
     caller: &Caller<'_>,
     req: PageRequest,
+    personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
     if actor.must_change_password {
@@ -1691,13 +1718,15 @@ pub async fn work_queue(
             total: 0,
         });
     }
-    page(
+    let found = page(
         &st.db,
         dossier::Entity::find().filter(any),
         dossier::Column::Id,
         req,
     )
-    .await
+    .await?;
+    audit_listed(st, caller, personal, &found).await?;
+    Ok(found)
 }
 
 /// What anyone may learn about a dossier from its code and the applicant's

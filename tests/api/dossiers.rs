@@ -882,6 +882,11 @@ async fn officials_reads_of_personal_data_are_audited() {
         json!({}),
     )
     .await;
+    // A list showing applicants is audited once; one without them is not.
+    let with = "{ dossiers { edges { node { applicant { name } } } } }";
+    f.t.data(Some(&f.reception), with, json!({})).await;
+    let without = "{ dossiers { edges { node { code status } } } }";
+    f.t.data(Some(&f.reception), without, json!({})).await;
     let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
     let log = f
         .t
@@ -898,9 +903,11 @@ async fn officials_reads_of_personal_data_are_audited() {
         "submitDossier",
         "readDossier",
         "searchDossiersByIdNumber",
+        "listDossiers",
     ] {
         assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
     }
+    assert_eq!(ops.iter().filter(|o| *o == "listDossiers").count(), 1);
     let ok =
         f.t.data(Some(&admin), "{ verifyAuditChain { ok } }", json!({}))
             .await;
@@ -1162,5 +1169,160 @@ async fn the_control_sheet_judges_each_step_by_its_share() {
         total,
         f.procedure["processingHours"].as_f64().unwrap(),
         "the shares add up to the processing time"
+    );
+}
+
+#[tokio::test]
+async fn counter_and_postal_dossiers_reach_the_returned_result_too() {
+    let f = flow().await;
+    let input = json!({
+        "procedureId": f.procedure["id"], "agencyId": f.department, "formData": f.form,
+        "applicant": { "name": "Phạm Thị Hoa", "idNumber": "051185000777", "phone": "0912000777" }
+    });
+    let counter =
+        f.t.data(
+            Some(&f.reception),
+            &format!(
+                "mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i) {{ {FIELDS} }} }}"
+            ),
+            json!({ "i": input }),
+        )
+        .await["registerCounterDossier"]
+            .clone();
+    let postal_staff = f.t.login_demo("buudien@demo.motcua.vn").await;
+    let postal =
+        f.t.data(
+            Some(&postal_staff),
+            &format!(
+                "mutation($i: IntakeInput!) {{ registerPostalDossier(input: $i) {{ {FIELDS} }} }}"
+            ),
+            json!({ "i": input }),
+        )
+        .await["registerPostalDossier"]
+            .clone();
+    let postal = f.ok(&f.reception, "receiveDossier", &postal, "").await;
+    for (d, method) in [
+        (counter, ", method: COUNTER"),
+        (postal, ", method: POST, trackingNumber: \"EB000111222VN\""),
+    ] {
+        let d = f.ok(&f.reception, "transferDossier", &d, "").await;
+        let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
+        let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+        let d = f.ok(&f.reception, "returnResult", &d, method).await;
+        assert_eq!(d["status"], "RETURNED");
+        // Found by its code, by whoever may see it.
+        let q = "query($c: String!) { dossierByCode(code: $c) { id channel } }";
+        let by_code =
+            f.t.data(Some(&f.leader), q, json!({ "c": d["code"] }))
+                .await;
+        assert_eq!(by_code["dossierByCode"]["id"], d["id"]);
+        let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+        assert_eq!(
+            error_code(
+                &f.t.gql(Some(&ward_desk), q, json!({ "c": d["code"] }))
+                    .await
+            ),
+            "NOT_FOUND"
+        );
+    }
+}
+
+#[tokio::test]
+async fn leaders_assign_handlers_from_their_own_agency() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let specialist_id =
+        f.t.data(Some(&f.specialist), "{ me { id } }", json!({}))
+            .await["me"]["id"]
+            .clone();
+    let ward_specialist = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;
+    let ward_id =
+        f.t.data(Some(&ward_specialist), "{ me { id } }", json!({}))
+            .await["me"]["id"]
+            .clone();
+    let v = f
+        .act(
+            &f.leader,
+            "assignHandler",
+            &d,
+            &format!(", handlerAccountId: {ward_id}"),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "handlerAccountId")
+    );
+    assert_eq!(
+        error_code(
+            &f.act(
+                &f.specialist,
+                "assignHandler",
+                &d,
+                &format!(", handlerAccountId: {specialist_id}")
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let a = f
+        .ok(
+            &f.leader,
+            "assignHandler",
+            &d,
+            &format!(", handlerAccountId: {specialist_id}"),
+        )
+        .await;
+    assert_eq!(
+        (a["status"].as_str(), a["version"].as_i64()),
+        (Some("PROCESSING"), Some(d["version"].as_i64().unwrap() + 1))
+    );
+    let mine =
+        f.t.data(
+            Some(&f.specialist),
+            "query($h: ID) { dossiers(filter: { handlerAccountId: $h }) { totalCount } }",
+            json!({ "h": specialist_id }),
+        )
+        .await;
+    assert_eq!(mine["dossiers"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn dossier_lists_filter_by_channel_procedure_dates_and_overdue() {
+    let f = flow().await;
+    let processing = f.processing().await;
+    let _draft = f.draft().await;
+    let count = |filter: Value| {
+        let t = f.t.clone_handle();
+        let token = f.reception.clone();
+        async move {
+            t.data(
+                Some(&token),
+                "query($f: DossierFilter) { dossiers(filter: $f) { totalCount } }",
+                json!({ "f": filter }),
+            )
+            .await["dossiers"]["totalCount"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    assert_eq!(count(json!({ "channel": "ONLINE" })).await, 2);
+    assert_eq!(count(json!({ "channel": "DIRECT" })).await, 0);
+    assert_eq!(count(json!({ "procedureId": f.procedure["id"] })).await, 2);
+    assert_eq!(
+        count(json!({ "statuses": ["DRAFT", "PROCESSING"] })).await,
+        2
+    );
+    let received = processing["receivedAt"].as_str().unwrap();
+    assert_eq!(count(json!({ "receivedFrom": received })).await, 1);
+    assert_eq!(count(json!({ "receivedTo": received })).await, 0);
+    assert_eq!(count(json!({ "overdue": false })).await, 1);
+    assert_eq!(count(json!({ "overdue": true })).await, 0);
+    f.t.app.state.clock.advance(chrono::Duration::days(90));
+    let f = f.relogin().await;
+    let q = "{ dossiers(filter: { overdue: true }) { totalCount edges { node { id } } } }";
+    let overdue = f.t.data(Some(&f.reception), q, json!({})).await;
+    assert_eq!(
+        overdue["dossiers"]["edges"][0]["node"]["id"],
+        processing["id"]
     );
 }
