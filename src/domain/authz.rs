@@ -69,6 +69,11 @@ impl Actor {
         self.grants.iter().any(|g| g.role == role)
     }
 
+    /// An analyst and nothing else: reads with personal data masked.
+    pub fn is_analyst_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::Analyst)
+    }
+
     /// The main role to record against an action: the first grant's.
     pub fn primary_role(&self) -> Option<Role> {
         self.grants.first().map(|g| g.role)

@@ -97,13 +97,27 @@ impl Dossier {
     async fn procedure_version(&self) -> i32 {
         self.0.procedure_version
     }
-    async fn applicant(&self) -> Applicant {
+    /// The applicant; masked for analysts.
+    async fn applicant(&self, ctx: &Context<'_>) -> Applicant {
+        let d = &self.0;
+        if masked(ctx) {
+            return Applicant {
+                name: svc::mask_name(&d.applicant_name),
+                id_number: d
+                    .applicant_id_number
+                    .as_deref()
+                    .map(|v| svc::mask_tail(v, 3)),
+                phone: d.applicant_phone.as_deref().map(|v| svc::mask_tail(v, 3)),
+                email: d.applicant_email.as_deref().map(svc::mask_email),
+                address: d.applicant_address.as_ref().map(|_| "***".to_owned()),
+            };
+        }
         Applicant {
-            name: self.0.applicant_name.clone(),
-            id_number: self.0.applicant_id_number.clone(),
-            phone: self.0.applicant_phone.clone(),
-            email: self.0.applicant_email.clone(),
-            address: self.0.applicant_address.clone(),
+            name: d.applicant_name.clone(),
+            id_number: d.applicant_id_number.clone(),
+            phone: d.applicant_phone.clone(),
+            email: d.applicant_email.clone(),
+            address: d.applicant_address.clone(),
         }
     }
     /// The one-stop unit that receives and returns.
@@ -125,7 +139,11 @@ impl Dossier {
     async fn handler_account_id(&self) -> Option<ID> {
         self.0.handler_account_id.map(Into::into)
     }
-    async fn form_data(&self) -> Result<Json<Value>> {
+    /// The e-form; withheld from analysts (it holds personal data).
+    async fn form_data(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
+        if masked(ctx) {
+            return Ok(Json(serde_json::json!({ "masked": true })));
+        }
         Ok(Json(serde_json::from_str(&self.0.form_data)?))
     }
     async fn submitted_at(&self) -> Option<DateTime<Utc>> {
@@ -204,7 +222,11 @@ impl Dossier {
             received_at,
             due_at,
             procedure_name: v.content.name.clone(),
-            applicant_name: self.0.applicant_name.clone(),
+            applicant_name: if masked(ctx) {
+                svc::mask_name(&self.0.applicant_name)
+            } else {
+                self.0.applicant_name.clone()
+            },
             components: v
                 .content
                 .components
@@ -486,6 +508,12 @@ impl DossierFilter {
             )?,
         })
     }
+}
+
+/// Analysts read every dossier with personal data masked (DOMAIN.md: the
+/// ANALYST role).
+fn masked(ctx: &Context<'_>) -> bool {
+    ctx.actor().is_some_and(|a| a.is_analyst_only())
 }
 
 /// Whether a connection's selection shows the applicants' personal data.

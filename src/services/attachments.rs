@@ -207,6 +207,10 @@ pub async fn open(
         .one(&st.db)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
+    // Analysts read masked data only; a file cannot be masked.
+    if caller.actor.is_some_and(|a| a.is_analyst_only()) {
+        return Err(AppError::Forbidden);
+    }
     dossiers::get(st, caller, a.dossier_id).await?;
     let path = path_of(&st.config.data_dir, &a.sha256);
     Ok((a, path))

@@ -1767,6 +1767,23 @@ pub async fn track(
     })
 }
 
+/// Keeps the last `keep` characters: "0905123456" → "*******456".
+pub fn mask_tail(s: &str, keep: usize) -> String {
+    let n = s.chars().count();
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i + keep < n { '*' } else { c })
+        .collect()
+}
+
+/// "an.nguyen@x.vn" → "a***@x.vn".
+pub fn mask_email(s: &str) -> String {
+    match s.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => mask_tail(s, 0),
+    }
+}
+
 /// "Nguyễn Văn An" → "Nguyễn V** A*": the family name, then each other
 /// word's first letter.
 pub fn mask_name(name: &str) -> String {
@@ -1792,5 +1809,13 @@ mod tests {
         assert_eq!(mask_name("Nguyễn Văn An"), "Nguyễn V** A*");
         assert_eq!(mask_name("Lê"), "Lê");
         assert_eq!(mask_name("Trần  Thị   Bình"), "Trần T** B***");
+    }
+
+    #[test]
+    fn numbers_and_addresses_are_masked() {
+        use super::{mask_email, mask_tail};
+        assert_eq!(mask_tail("0905123456", 3), "*******456");
+        assert_eq!(mask_tail("12", 3), "12");
+        assert_eq!(mask_email("an.nguyen@x.vn"), "a***@x.vn");
     }
 }

@@ -91,6 +91,10 @@ async fn an_applicant_attaches_a_pdf_stored_by_its_digest() {
             .to_vec(),
         bytes
     );
+    // Analysts see dossiers masked, so never their files.
+    let analyst = f.t.login_demo("phantich@demo.motcua.vn").await;
+    let resp = f.t.app.router().oneshot(get(&analyst)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let other = register_other_citizen(&f.t).await;
     let resp = f.t.app.router().oneshot(get(&other)).await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);

@@ -1326,3 +1326,40 @@ async fn dossier_lists_filter_by_channel_procedure_dates_and_overdue() {
         processing["id"]
     );
 }
+
+#[tokio::test]
+async fn analysts_see_every_dossier_masked_and_change_nothing() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let analyst = f.t.login_demo("phantich@demo.motcua.vn").await;
+    let q = "{ dossiers { totalCount edges { node { applicant { name idNumber phone email } formData receipt { applicantName } } } } }";
+    let seen = f.t.data(Some(&analyst), q, json!({})).await;
+    assert_eq!(seen["dossiers"]["totalCount"], 1);
+    let node = &seen["dossiers"]["edges"][0]["node"];
+    assert_eq!(node["applicant"]["name"], "Nguyễn V** A*");
+    assert_eq!(node["applicant"]["idNumber"], "*********234");
+    assert_eq!(node["applicant"]["phone"], "*******456");
+    assert_eq!(node["applicant"]["email"], "c***@demo.motcua.vn");
+    assert_eq!(node["formData"], json!({ "masked": true }));
+    let text = seen.to_string();
+    assert!(
+        !text.contains(motcua::services::demo::DEMO_CITIZEN_ID) && !text.contains("Nguyễn Văn An")
+    );
+    // Read-only.
+    assert_eq!(
+        error_code(&f.act(&analyst, "receiveDossier", &d, "").await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&f.act(&analyst, "withdrawDossier", &d, "").await),
+        "FORBIDDEN"
+    );
+    let v =
+        f.t.gql(
+            Some(&analyst),
+            "mutation { createSector(code: \"AN\", name: \"x\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&v), "FORBIDDEN");
+}
