@@ -291,14 +291,13 @@ async fn insert_account(
         .map(|g| json!({ "role": g.role.as_str(), "agencyId": g.agency_id }))
         .collect();
     let summary = json!({ "after": { "kind": account.kind, "roles": roles, "mustChangePassword": account.must_change_password } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new(operation, "account", account.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(AccountView { account, grants })
 }
 
@@ -415,14 +414,13 @@ pub async fn login(
     };
     let as_caller = Caller::new(Some(&signed_in), caller.request_id, client_addr);
     let summary = json!({ "after": { "sessionId": session.id, "clientAddr": client_addr } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         &as_caller,
         now,
         Entry::new("login", "account", account.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(LoginOutcome {
         token,
         expires_at,
@@ -543,14 +541,13 @@ pub async fn logout(st: &AppState, caller: &Caller<'_>) -> AppResult<()> {
         .exec(&txn)
         .await?;
     let summary = json!({ "after": { "sessionId": actor.session_id, "revoked": true } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("logout", "account", actor.account_id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -598,14 +595,13 @@ pub async fn change_password(
         .exec(&txn)
         .await?;
     let summary = json!({ "after": { "passwordChanged": true, "otherSessionsRevoked": true } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("changePassword", "account", account.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 

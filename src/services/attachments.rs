@@ -174,14 +174,13 @@ pub async fn attach(
     .insert(&txn)
     .await?;
     let summary = json!({ "after": { "dossierId": d.id, "component": component, "sha256": sha256, "sizeBytes": size } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("uploadAttachment", "attachment", saved.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 

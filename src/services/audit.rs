@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::{audit_head, audit_log};
 use sea_orm::prelude::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
 
@@ -112,6 +112,18 @@ pub async fn record(
         .filter(audit_head::Column::Id.eq(1))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Appends the record and commits: the last step of most use cases.
+pub async fn commit(
+    txn: DatabaseTransaction,
+    caller: &Caller<'_>,
+    at: DateTime<Utc>,
+    entry: Entry<'_>,
+) -> AppResult<()> {
+    record(&txn, caller, at, entry).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -152,14 +152,13 @@ pub async fn set_day(
         "before": before.map(|b| json!({ "kind": b.kind, "name": b.name })),
         "after": { "kind": kind.as_str(), "name": name },
     });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("setCalendarDay", "calendarDay", day, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(calendar_day::Model {
         day,
         kind: kind.as_str().into(),
@@ -178,13 +177,12 @@ pub async fn clear_day(st: &AppState, caller: &Caller<'_>, day: NaiveDate) -> Ap
     let txn = store::write_txn(&st.db).await?;
     calendar_day::Entity::delete_by_id(day).exec(&txn).await?;
     let summary = json!({ "before": { "kind": before.kind, "name": before.name }, "after": null });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("clearCalendarDay", "calendarDay", day, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(true)
 }

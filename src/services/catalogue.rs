@@ -201,8 +201,7 @@ pub async fn create_agency(
         saved.id,
         json!({ "after": agency_summary(&saved) }),
     );
-    audit::record(&txn, caller, now, entry).await?;
-    txn.commit().await?;
+    audit::commit(txn, caller, now, entry).await?;
     Ok(saved)
 }
 
@@ -249,8 +248,7 @@ pub async fn update_agency(
         id,
         json!({ "before": before, "after": agency_summary(&saved) }),
     );
-    audit::record(&txn, caller, now, entry).await?;
-    txn.commit().await?;
+    audit::commit(txn, caller, now, entry).await?;
     Ok(saved)
 }
 
@@ -309,14 +307,13 @@ pub async fn create_sector(
     .await
     .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
     let summary = json!({ "after": { "code": saved.code, "name": saved.name } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("createSector", "sector", saved.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 
@@ -351,14 +348,13 @@ pub async fn create_field(
     .map_err(|e| store::unique_violation(e, &[("code", "code")]))?;
     let summary =
         json!({ "after": { "sectorId": sector_id, "code": saved.code, "name": saved.name } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("createField", "field", saved.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 
@@ -630,14 +626,13 @@ pub async fn create_procedure(
         now,
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("createProcedure", "procedure", saved.id, summary),
     )
     .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 
@@ -690,14 +685,13 @@ pub async fn update_procedure(
         now,
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new("updateProcedure", "procedure", id, summary),
     )
     .await?;
-    txn.commit().await?;
     procedure(st, Lookup::Id(id)).await
 }
 
@@ -752,14 +746,13 @@ pub async fn set_procedure_status(
     };
     let summary =
         json!({ "before": { "status": from.as_str() }, "after": { "status": status.as_str() } });
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         caller,
         now,
         Entry::new(operation, "procedure", id, summary),
     )
     .await?;
-    txn.commit().await?;
     procedure(st, Lookup::Id(id)).await
 }
 

@@ -1465,14 +1465,13 @@ async fn audit_official_read(
     {
         let now = st.clock.now();
         let txn = store::write_txn(&st.db).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             caller,
             now,
             Entry::new(operation, "dossier", target, summary),
         )
         .await?;
-        txn.commit().await?;
     }
     Ok(())
 }
