@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::events::EventBus;
 use crate::graphql::{self, MotcuaSchema};
 use crate::{services, store};
+use tokio::sync::Notify;
 
 /// The clock every use case reads. Tests move it forward to expire sessions
 /// without sleeping.
@@ -35,6 +37,16 @@ pub struct AppState {
     pub redis: Option<redis::Client>,
     pub config: Arc<Config>,
     pub clock: Clock,
+    pub bus: EventBus,
+    /// Woken after each commit that wrote outbox rows.
+    pub outbox_wakeup: Arc<Notify>,
+}
+
+impl AppState {
+    /// Tells the relay that committed outbox rows are waiting.
+    pub fn outbox_committed(&self) {
+        self.outbox_wakeup.notify_one();
+    }
 }
 
 /// A started application: its state and its GraphQL schema.
@@ -69,10 +81,13 @@ impl App {
         };
         let state = AppState {
             db,
+            bus: EventBus::new(redis.clone(), config.event_buffer),
             redis,
             config: Arc::new(config),
             clock: Clock::default(),
+            outbox_wakeup: Arc::new(Notify::new()),
         };
+        crate::events::relay::spawn(state.clone(), state.outbox_wakeup.clone());
         if state.config.demo {
             let loaded = services::demo::load_if_empty(&state)
                 .await

@@ -23,6 +23,10 @@ pub struct Config {
     /// of X-Forwarded-For (login throttling counts per address).
     pub trust_forwarded_for: bool,
     pub request_timeout: Duration,
+    /// Events a subscriber may fall behind by before it must resync.
+    pub event_buffer: usize,
+    /// A WebSocket that sends no connection_init this long is closed.
+    pub ws_init_timeout: Duration,
     /// Limit of a JSON request body.
     pub body_limit_bytes: usize,
     /// Limit of one uploaded file.
@@ -128,6 +132,12 @@ impl Config {
             },
             cors_origins,
             trust_forwarded_for: parse_bool(&get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
+            event_buffer: parse(&get, "MOTCUA_EVENT_BUFFER", Some(1_024))?,
+            ws_init_timeout: Duration::from_secs(parse(
+                &get,
+                "MOTCUA_WS_INIT_TIMEOUT_SECS",
+                Some(10u64),
+            )?),
             request_timeout: Duration::from_secs(parse(
                 &get,
                 "MOTCUA_REQUEST_TIMEOUT_SECS",

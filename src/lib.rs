@@ -14,6 +14,8 @@ pub mod config;
 pub mod domain;
 /// `AppError`, its stable codes and its messages in Vietnamese and English.
 pub mod error;
+/// Live events: the bus (in-process, Redis) and the outbox relay.
+pub mod events;
 /// The GraphQL schema, its limits and its error policy.
 pub mod graphql;
 /// Routes and tower layers.

@@ -15,6 +15,9 @@ use crate::services::{Caller, PageRequest};
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub actor: Option<Actor>,
+    /// The bearer token, kept on WebSocket connections so that every event
+    /// re-checks the session.
+    pub token: Option<String>,
     pub lang: Lang,
     pub request_id: String,
     pub client_addr: String,

@@ -10,8 +10,10 @@ pub mod dossiers;
 pub mod enums;
 pub mod loaders;
 pub mod policy;
+pub mod subscriptions;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
+use subscriptions::SubscriptionRoot;
 
 use crate::app::AppState;
 
@@ -32,7 +34,7 @@ pub struct MutationRoot(
     dossiers::DossierMutation,
 );
 
-pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema. Depth and complexity are checked by `policy::Policy`
 /// (so that the refusal carries a code and names the limit).
@@ -41,7 +43,7 @@ pub fn build_schema(state: &AppState) -> MotcuaSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .data(state.clone())
     .extension(policy::Policy { limits });
@@ -56,7 +58,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .finish()
     .sdl()

@@ -3,6 +3,8 @@
 //! layers (request ids, tracing, body limit, timeout, CORS).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
@@ -293,6 +295,7 @@ async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
     Ok(Incoming {
         context: RequestContext {
             actor,
+            token: None,
             lang,
             request_id,
             client_addr,
@@ -460,11 +463,15 @@ async fn graphql_ws(
         .to_owned();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |stream| async move {
             let schema = app.schema.clone();
             let state = app.state.clone();
-            GraphQLWebSocket::new(stream, schema, protocol)
+            let init_timeout = state.config.ws_init_timeout;
+            let initialised = Arc::new(AtomicBool::new(false));
+            let flag = initialised.clone();
+            let serve = GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
+                    flag.store(true, Ordering::SeqCst);
                     let token = payload
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"))
@@ -476,8 +483,8 @@ async fn graphql_ws(
                                 .and_then(|v| v.as_str())
                                 .map(str::to_owned)
                         });
-                    let actor = match token {
-                        Some(t) => Some(accounts::authenticate(&state, &t).await.map_err(|e| {
+                    let actor = match &token {
+                        Some(t) => Some(accounts::authenticate(&state, t).await.map_err(|e| {
                             async_graphql::Error::new(e.message(lang))
                                 .extend_with(|_, ext| ext.set("code", e.code()))
                         })?),
@@ -487,12 +494,25 @@ async fn graphql_ws(
                     data.insert(loaders(state.db.clone()));
                     data.insert(RequestContext {
                         actor,
+                        token,
                         lang,
                         request_id,
                         client_addr: "websocket".into(),
                     });
                     Ok(data)
                 })
-                .serve()
+                .serve();
+            // async-graphql has no init timeout of its own: a socket that
+            // never sends connection_init is dropped (closed) here.
+            let watchdog = async {
+                tokio::time::sleep(init_timeout).await;
+                if initialised.load(Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                _ = serve => {}
+                _ = watchdog => tracing::debug!("websocket closed: no connection_init in time"),
+            }
         })
 }

@@ -270,6 +270,14 @@ fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
     }
 }
 
+/// Whether the actor may read the dossier. A draft is its applicant's
+/// alone: nobody else sees it before it is submitted.
+fn readable(actor: &crate::domain::authz::Actor, d: &dossier::Model, l: &Lineages) -> bool {
+    let draft = d.status == DossierStatus::Draft.as_str();
+    let own = d.applicant_account_id == Some(actor.account_id);
+    (own || !draft) && may_read(actor, &parties(d, l))
+}
+
 /// A dossier's consultations, verifications and inter-agency tasks.
 pub async fn tasks_of(
     db: &impl ConnectionTrait,
@@ -654,6 +662,7 @@ async fn settle_at_counter(
         .await?;
     }
     txn.commit().await?;
+    st.outbox_committed();
     Ok(current)
 }
 
@@ -783,6 +792,7 @@ async fn insert(
     };
     record(&txn, caller, now, &d, &event, n.operation).await?;
     txn.commit().await?;
+    st.outbox_committed();
     Ok(d)
 }
 
@@ -1286,6 +1296,7 @@ pub async fn apply(
     };
     record(&txn, caller, now, &updated, &event, cmd.operation()).await?;
     txn.commit().await?;
+    st.outbox_committed();
     Ok(updated)
 }
 
@@ -1432,11 +1443,25 @@ pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<dossi
     let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
     let d = find(st, id).await?;
     let l = lineages(st, &d).await?;
-    if !may_read(actor, &parties(&d, &l)) {
+    if !readable(actor, &d, &l) {
         return Err(AppError::NotFound("dossier"));
     }
     audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await?;
     Ok(d)
+}
+
+/// Whether the actor may follow a dossier's events (read it), without
+/// auditing: events carry no personal data.
+pub async fn may_follow(
+    st: &AppState,
+    actor: &crate::domain::authz::Actor,
+    id: i64,
+) -> AppResult<bool> {
+    let Some(d) = dossier::Entity::find_by_id(id).one(&st.db).await? else {
+        return Ok(false);
+    };
+    let l = lineages(st, &d).await?;
+    Ok(readable(actor, &d, &l))
 }
 
 pub async fn get_by_code(
@@ -1486,7 +1511,7 @@ pub async fn events(
     let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
     let d = find(st, id).await?;
     let l = lineages(st, &d).await?;
-    if !may_read(actor, &parties(&d, &l)) {
+    if !readable(actor, &d, &l) {
         return Err(AppError::NotFound("dossier"));
     }
     events_of(&st.db, id, after_seq).await
@@ -1553,13 +1578,17 @@ pub async fn list(
     let province_wide = actor.grants.iter().any(|g| g.role.is_province_wide());
     if f.mine_only || actor.kind != AccountKind::Official {
         q = q.filter(dossier::Column::ApplicantAccountId.eq(actor.account_id));
-    } else if !province_wide {
-        let ids = reach(st, &actor.grants).await?;
-        q = q.filter(
-            Condition::any()
-                .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
-                .add(dossier::Column::SettlingAgencyId.is_in(ids)),
-        );
+    } else {
+        // Drafts are their applicants' alone.
+        q = q.filter(dossier::Column::Status.ne(DossierStatus::Draft.as_str()));
+        if !province_wide {
+            let ids = reach(st, &actor.grants).await?;
+            q = q.filter(
+                Condition::any()
+                    .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
+                    .add(dossier::Column::SettlingAgencyId.is_in(ids)),
+            );
+        }
     }
     if !f.statuses.is_empty() {
         q = q.filter(dossier::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));

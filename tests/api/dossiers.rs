@@ -1305,12 +1305,13 @@ async fn dossier_lists_filter_by_channel_procedure_dates_and_overdue() {
                 .unwrap()
         }
     };
-    assert_eq!(count(json!({ "channel": "ONLINE" })).await, 2);
+    // Officials never see drafts: only the processing one counts.
+    assert_eq!(count(json!({ "channel": "ONLINE" })).await, 1);
     assert_eq!(count(json!({ "channel": "DIRECT" })).await, 0);
-    assert_eq!(count(json!({ "procedureId": f.procedure["id"] })).await, 2);
+    assert_eq!(count(json!({ "procedureId": f.procedure["id"] })).await, 1);
     assert_eq!(
         count(json!({ "statuses": ["DRAFT", "PROCESSING"] })).await,
-        2
+        1
     );
     let received = processing["receivedAt"].as_str().unwrap();
     assert_eq!(count(json!({ "receivedFrom": received })).await, 1);
@@ -1362,4 +1363,35 @@ async fn analysts_see_every_dossier_masked_and_change_nothing() {
         )
         .await;
     assert_eq!(error_code(&v), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn a_draft_is_its_applicants_alone() {
+    let f = flow().await;
+    let d = f.draft().await;
+    let q = "query($id: ID!) { dossier(id: $id) { status } }";
+    for token in [&f.reception, &f.leader] {
+        assert_eq!(
+            error_code(&f.t.gql(Some(token), q, json!({ "id": d["id"] })).await),
+            "NOT_FOUND"
+        );
+    }
+    let supervisor = f.t.login_demo("giamsat@demo.motcua.vn").await;
+    assert_eq!(
+        error_code(
+            &f.t.gql(Some(&supervisor), q, json!({ "id": d["id"] }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        f.t.data(Some(&supervisor), "{ dossiers { totalCount } }", json!({}))
+            .await["dossiers"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        f.t.data(Some(&f.citizen), q, json!({ "id": d["id"] }))
+            .await["dossier"]["status"],
+        "DRAFT"
+    );
 }

@@ -14,5 +14,6 @@ mod dossiers;
 mod helpers;
 mod http;
 mod limits;
+mod live;
 mod transitions;
 mod websocket;

@@ -198,7 +198,7 @@ async fn every_transition_from_every_status_is_allowed_exactly_as_the_diagram_sa
                 "{name} from {status}: {v}"
             );
             let now =
-                f.t.data(Some(&f.reception), read, json!({ "id": d["id"] }))
+                f.t.data(Some(&f.citizen), read, json!({ "id": d["id"] }))
                     .await;
             assert_eq!(
                 now["dossier"],
@@ -267,7 +267,7 @@ async fn every_transition_is_forbidden_to_every_wrong_actor() {
             );
         }
         let now =
-            f.t.data(Some(&supervisor), read, json!({ "id": d["id"] }))
+            f.t.data(Some(&f.citizen), read, json!({ "id": d["id"] }))
                 .await;
         assert_eq!(
             now["dossier"],

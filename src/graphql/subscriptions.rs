@@ -1,0 +1,290 @@
+//! Subscriptions: dossier events as they commit, for the applicant's mobile
+//! app and the officers' desks. Authorization is the queries' own, checked
+//! when subscribing and again for every event (a revoked session or an
+//! officer moved elsewhere stops receiving).
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Result, SimpleObject, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::context::{parse_id, ContextExt};
+use super::enums::{DossierAction, DossierStatus, Role};
+use crate::app::AppState;
+use crate::domain::authz::{covers, Actor, AgencyScope};
+use crate::domain::lifecycle as dl;
+use crate::error::{AppError, Lang};
+use crate::events::{BusMessage, LiveEvent};
+use crate::services::{accounts, dossiers};
+use crate::store;
+
+/// A dossier moved — or, with `resyncRequired`, events may have been missed:
+/// call `dossierEvents(dossierId, afterSequence)` for the dossiers followed.
+#[derive(SimpleObject, Clone, Default)]
+pub struct DossierStatusEvent {
+    pub resync_required: bool,
+    pub dossier_id: Option<ID>,
+    pub code: Option<String>,
+    /// The dossier's history sequence number of this event.
+    pub seq: Option<i32>,
+    pub action: Option<DossierAction>,
+    pub from_status: Option<DossierStatus>,
+    pub to_status: Option<DossierStatus>,
+    pub to_status_label: Option<String>,
+    pub national_status_code: Option<i32>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub actor_role: Option<Role>,
+    pub actor_agency_id: Option<ID>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl DossierStatusEvent {
+    fn of(e: &LiveEvent, lang: Lang) -> Self {
+        let to = dl::DossierStatus::parse(&e.to_status);
+        DossierStatusEvent {
+            resync_required: false,
+            dossier_id: Some(e.dossier_id.into()),
+            code: e.code.clone(),
+            seq: Some(e.seq),
+            action: dl::DossierAction::parse(&e.action).map(Into::into),
+            from_status: e
+                .from_status
+                .as_deref()
+                .and_then(dl::DossierStatus::parse)
+                .map(Into::into),
+            to_status: to.map(Into::into),
+            to_status_label: to.map(|s| lang.pick(s.label_vi(), s.label_en())),
+            national_status_code: e.national_status_code.map(i32::from),
+            due_at: e.due_at,
+            actor_role: e
+                .actor_role
+                .as_deref()
+                .and_then(crate::domain::authz::Role::parse)
+                .map(Into::into),
+            actor_agency_id: e.actor_agency_id.map(Into::into),
+            at: Some(e.at),
+        }
+    }
+
+    fn resync() -> Self {
+        DossierStatusEvent {
+            resync_required: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// Which events a subscription wants.
+#[derive(Clone)]
+enum Interest {
+    Dossier(i64),
+    Applicant(i64),
+    /// An agency and everything below it.
+    Agency {
+        agency_id: i64,
+        subtree: Vec<i64>,
+    },
+}
+
+impl Interest {
+    fn matches(&self, e: &LiveEvent) -> bool {
+        match self {
+            Interest::Dossier(id) => e.dossier_id == *id,
+            Interest::Applicant(id) => e.applicant_account_id == Some(*id),
+            // A draft is not work for anybody yet.
+            Interest::Agency { subtree, .. } => {
+                e.to_status != "DRAFT"
+                    && (subtree.contains(&e.receiving_agency_id)
+                        || subtree.contains(&e.settling_agency_id))
+            }
+        }
+    }
+
+    /// Whether the actor may still see this, now.
+    async fn allowed(&self, st: &AppState, actor: &Actor) -> Result<bool, AppError> {
+        match self {
+            Interest::Dossier(id) => dossiers::may_follow(st, actor, *id).await,
+            Interest::Applicant(id) => Ok(actor.account_id == *id),
+            Interest::Agency { agency_id, .. } => may_watch_agency(st, actor, *agency_id).await,
+        }
+    }
+}
+
+async fn may_watch_agency(st: &AppState, actor: &Actor, agency_id: i64) -> Result<bool, AppError> {
+    let lineage = store::agencies::lineage(&st.db, agency_id).await?;
+    if lineage.is_empty() {
+        return Ok(false);
+    }
+    let scope = AgencyScope { lineage: &lineage };
+    Ok(actor
+        .grants
+        .iter()
+        .any(|g| (g.role.is_agency_bound() || g.role.is_province_wide()) && covers(g, scope)))
+}
+
+fn ws_error(e: AppError, lang: Lang) -> async_graphql::Error {
+    let code = e.code();
+    async_graphql::Error::new(e.message(lang)).extend_with(|_, ext| ext.set("code", code))
+}
+
+use async_graphql::ErrorExtensions;
+
+struct Follow {
+    rx: tokio::sync::broadcast::Receiver<BusMessage>,
+    st: AppState,
+    token: String,
+    interest: Interest,
+    lang: Lang,
+    last_seq: HashMap<i64, i32>,
+    done: bool,
+}
+
+/// The stream of a subscription: filtered, deduplicated by (dossier, seq),
+/// re-authorized per event; a lagging subscriber gets a resync marker
+/// instead of an unbounded buffer.
+fn follow(
+    st: AppState,
+    token: String,
+    interest: Interest,
+    lang: Lang,
+) -> impl Stream<Item = Result<DossierStatusEvent>> {
+    let state = Follow {
+        rx: st.bus.subscribe(),
+        st,
+        token,
+        interest,
+        lang,
+        last_seq: HashMap::new(),
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut s| async move {
+        if s.done {
+            return None;
+        }
+        loop {
+            match s.rx.recv().await {
+                Ok(BusMessage::Event(e)) => {
+                    if !s.interest.matches(&e) {
+                        continue;
+                    }
+                    if s.last_seq
+                        .get(&e.dossier_id)
+                        .is_some_and(|seen| *seen >= e.seq)
+                    {
+                        continue;
+                    }
+                    let actor = match accounts::authenticate(&s.st, &s.token).await {
+                        Ok(a) => a,
+                        Err(err) => {
+                            s.done = true;
+                            return Some((Err(ws_error(err, s.lang)), s));
+                        }
+                    };
+                    match s.interest.allowed(&s.st, &actor).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            s.done = true;
+                            return Some((Err(ws_error(AppError::Forbidden, s.lang)), s));
+                        }
+                        Err(err) => {
+                            s.done = true;
+                            return Some((Err(ws_error(err, s.lang)), s));
+                        }
+                    }
+                    if s.last_seq.len() > 10_000 {
+                        s.last_seq.clear();
+                    }
+                    s.last_seq.insert(e.dossier_id, e.seq);
+                    let event = DossierStatusEvent::of(&e, s.lang);
+                    return Some((Ok(event), s));
+                }
+                Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
+                    return Some((Ok(DossierStatusEvent::resync()), s));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// The signed-in caller of a subscription, with the token to re-check.
+fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
+    let rc = ctx.request();
+    match (&rc.actor, &rc.token) {
+        (Some(a), Some(t)) if !a.must_change_password => Ok((a.clone(), t.clone())),
+        (Some(_), Some(_)) => Err(AppError::PasswordChangeRequired),
+        _ => Err(AppError::Unauthenticated),
+    }
+}
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// One dossier's events: for its applicant and the officials involved.
+    async fn dossier_status_changed(
+        &self,
+        ctx: &Context<'_>,
+        dossier_id: ID,
+    ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
+        let lang = ctx.lang();
+        let id = parse_id("dossierId", &dossier_id).map_err(|e| ws_error(e, lang))?;
+        let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
+        let st = ctx.state().clone();
+        if !dossiers::may_follow(&st, &actor, id)
+            .await
+            .map_err(|e| ws_error(e, lang))?
+        {
+            return Err(ws_error(AppError::NotFound("dossier"), lang));
+        }
+        Ok(follow(st, token, Interest::Dossier(id), lang))
+    }
+
+    /// Every event of the signed-in applicant's dossiers (the mobile app).
+    async fn my_dossier_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
+        let lang = ctx.lang();
+        let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
+        Ok(follow(
+            ctx.state().clone(),
+            token,
+            Interest::Applicant(actor.account_id),
+            lang,
+        ))
+    }
+
+    /// New and returning work at an agency (and below it), for its officials.
+    async fn agency_queue(
+        &self,
+        ctx: &Context<'_>,
+        agency_id: ID,
+    ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
+        let lang = ctx.lang();
+        let id = parse_id("agencyId", &agency_id).map_err(|e| ws_error(e, lang))?;
+        let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
+        let st = ctx.state().clone();
+        if !may_watch_agency(&st, &actor, id)
+            .await
+            .map_err(|e| ws_error(e, lang))?
+        {
+            return Err(ws_error(AppError::Forbidden, lang));
+        }
+        let subtree = store::agencies::subtree(&st.db, id)
+            .await
+            .map_err(|e| ws_error(e.into(), lang))?;
+        Ok(follow(
+            st,
+            token,
+            Interest::Agency {
+                agency_id: id,
+                subtree,
+            },
+            lang,
+        ))
+    }
+}

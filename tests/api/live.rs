@@ -1,0 +1,378 @@
+//! Live updates over a real WebSocket: both subprotocols, ordering,
+//! isolation, no event for a refused change, per-event authorization,
+//! the init timeout, slow subscribers, and two instances over Redis.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::dossiers::{flow, flow_with, register_other_citizen};
+use crate::helpers::{error_code, redis_url, Options, TestApp};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn serve(t: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = t.app.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}
+
+pub struct Client {
+    ws: Socket,
+    legacy: bool,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr, legacy: bool, token: &str) -> Client {
+        let protocol = if legacy {
+            "graphql-ws"
+        } else {
+            "graphql-transport-ws"
+        };
+        let mut req = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+        ws.send(Message::Text(init.to_string().into()))
+            .await
+            .unwrap();
+        let mut c = Client { ws, legacy };
+        let ack = c.next_message(Duration::from_secs(5)).await.unwrap();
+        assert_eq!(ack["type"], "connection_ack");
+        c
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let kind = if self.legacy { "start" } else { "subscribe" };
+        let msg = json!({ "id": id, "type": kind, "payload": { "query": query, "variables": variables } });
+        self.ws
+            .send(Message::Text(msg.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    async fn next_message(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let next = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
+            match next {
+                Ok(Message::Text(t)) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    // Keep-alives are not messages.
+                    if v["type"] == "ka" || v["type"] == "ping" || v["type"] == "pong" {
+                        continue;
+                    }
+                    return Some(v);
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// The next data or error payload, or None when nothing comes in time.
+    pub async fn next(&mut self, wait: Duration) -> Option<Value> {
+        let m = self.next_message(wait).await?;
+        match m["type"].as_str() {
+            Some("next" | "data") => Some(m["payload"].clone()),
+            Some("error") => Some(json!({ "errors": m["payload"] })),
+            Some("complete") => Some(json!({ "complete": true })),
+            _ => Some(m),
+        }
+    }
+}
+
+const FOLLOW: &str = "subscription($id: ID!) { dossierStatusChanged(dossierId: $id) { resyncRequired seq action fromStatus toStatus toStatusLabel nationalStatusCode dueAt actorRole code } }";
+const MINE: &str = "subscription { myDossierEvents { seq toStatus dossierId } }";
+const QUEUE: &str =
+    "subscription($a: ID!) { agencyQueue(agencyId: $a) { seq toStatus dossierId } }";
+const WAIT: Duration = Duration::from_secs(5);
+const QUIET: Duration = Duration::from_millis(800);
+
+#[tokio::test]
+async fn a_subscriber_sees_a_whole_lifecycle_in_order_on_both_protocols() {
+    for legacy in [false, true] {
+        let f = flow().await;
+        let addr = serve(&f.t).await;
+        let d = f.draft().await;
+        let mut c = Client::connect(addr, legacy, &f.citizen).await;
+        c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+        let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+        let d = f.ok(&f.reception, "transferDossier", &d, "").await;
+        let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
+        let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+        f.ok(&f.reception, "returnResult", &d, ", method: COUNTER")
+            .await;
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let p = c.next(WAIT).await.expect("an event");
+            let e = &p["data"]["dossierStatusChanged"];
+            seen.push((
+                e["seq"].as_i64().unwrap(),
+                e["toStatus"].as_str().unwrap().to_owned(),
+            ));
+            if e["toStatus"] == "RECEIVED" {
+                assert_eq!(e["nationalStatusCode"], 2);
+                assert_eq!(e["actorRole"], "RECEPTION_OFFICER");
+                assert!(e["code"].is_string() && e["dueAt"].is_string());
+                assert_eq!(e["toStatusLabel"], "Đã tiếp nhận");
+            }
+        }
+        let expected: Vec<(i64, String)> = [
+            "SUBMITTED",
+            "RECEIVED",
+            "PROCESSING",
+            "AWAITING_APPROVAL",
+            "RESULT_READY",
+            "RETURNED",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i as i64 + 2, s.to_string()))
+        .collect();
+        assert_eq!(seen, expected, "legacy: {legacy}");
+    }
+}
+
+#[tokio::test]
+async fn subscribers_only_hear_what_they_may_see() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let other = register_other_citizen(&f.t).await;
+    let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    let ward_unit =
+        f.t.agency_id(motcua::services::demo::DEMO_WARD_DESK_CODE)
+            .await;
+    let centre = f.t.agency_id(motcua::services::demo::CENTRE_CODE).await;
+
+    let mut mine = Client::connect(addr, false, &f.citizen).await;
+    mine.subscribe("m", MINE, json!({})).await;
+    let mut stranger = Client::connect(addr, false, &other).await;
+    stranger.subscribe("s", MINE, json!({})).await;
+    let mut ward = Client::connect(addr, false, &ward_desk).await;
+    ward.subscribe("w", QUEUE, json!({ "a": ward_unit })).await;
+    let mut desk = Client::connect(addr, false, &f.reception).await;
+    desk.subscribe("c", QUEUE, json!({ "a": centre })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let d = f.submitted().await;
+    let got = mine.next(WAIT).await.unwrap();
+    assert_eq!(got["data"]["myDossierEvents"]["dossierId"], d["id"]);
+    let got = desk.next(WAIT).await.unwrap();
+    assert_eq!(got["data"]["agencyQueue"]["toStatus"], "SUBMITTED");
+    assert!(
+        stranger.next(QUIET).await.is_none(),
+        "another citizen hears nothing"
+    );
+    assert!(
+        ward.next(QUIET).await.is_none(),
+        "another agency hears nothing"
+    );
+
+    // Subscribing to what one may not see is refused with no data.
+    let mut peek = Client::connect(addr, false, &other).await;
+    peek.subscribe("p", FOLLOW, json!({ "id": d["id"] })).await;
+    let refused = peek.next(WAIT).await.unwrap();
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    let mut peek = Client::connect(addr, false, &ward_desk).await;
+    peek.subscribe("q", QUEUE, json!({ "a": centre })).await;
+    let refused = peek.next(WAIT).await.unwrap();
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn a_refused_change_publishes_nothing() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let d = f.draft().await;
+    let mut c = Client::connect(addr, false, &f.citizen).await;
+    c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        error_code(&f.act(&f.reception, "receiveDossier", &d, "").await),
+        "INVALID_TRANSITION"
+    );
+    let stale = json!({ "id": d["id"], "version": 99 });
+    assert_eq!(
+        error_code(&f.act(&f.citizen, "submitDossier", &stale, "").await),
+        "VERSION_CONFLICT"
+    );
+    assert!(c.next(QUIET).await.is_none());
+    f.ok(&f.citizen, "submitDossier", &d, "").await;
+    let e = c.next(WAIT).await.unwrap();
+    assert_eq!(
+        e["data"]["dossierStatusChanged"]["seq"], 2,
+        "the next event is the next committed one"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_session_stops_hearing() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let d = f.submitted().await;
+    let watcher = f.t.login_demo("congdan@demo.motcua.vn").await;
+    let mut c = Client::connect(addr, false, &watcher).await;
+    c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    f.t.data(Some(&watcher), "mutation { logout }", json!({}))
+        .await;
+    f.ok(&f.reception, "receiveDossier", &d, "").await;
+    let got = c.next(WAIT).await.unwrap();
+    let errors = got["data"]["dossierStatusChanged"].is_null();
+    assert!(errors, "no data after revocation: {got}");
+    assert_eq!(
+        got["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{got}"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_socket_is_closed_after_the_init_timeout() {
+    let t = TestApp::spawn_with(Options {
+        demo: false,
+        tune: |c| c.ws_init_timeout = Duration::from_millis(300),
+    })
+    .await;
+    let addr = serve(&t).await;
+    let mut req = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true));
+}
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_does_not_hold_up_another() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let d = f.draft().await;
+    let mut stuck = Client::connect(addr, false, &f.citizen).await;
+    stuck.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    let mut reader = Client::connect(addr, false, &f.citizen).await;
+    reader
+        .subscribe("1", FOLLOW, json!({ "id": d["id"] }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    f.ok(&f.reception, "transferDossier", &d, "").await;
+    for seq in 2..=4 {
+        let e = reader.next(WAIT).await.unwrap();
+        assert_eq!(e["data"]["dossierStatusChanged"]["seq"], seq);
+    }
+    drop(stuck);
+}
+
+#[tokio::test]
+async fn a_lagging_subscriber_is_told_to_resync() {
+    let f = flow_with(Options {
+        demo: true,
+        tune: |c| c.event_buffer = 2,
+    })
+    .await;
+    let d = f.draft().await;
+    // Through the schema: a stream nobody polls while events pile up.
+    let token = f.citizen.clone();
+    let actor = motcua::services::accounts::authenticate(&f.t.app.state, &token)
+        .await
+        .unwrap();
+    let ctx = motcua::graphql::context::RequestContext {
+        actor: Some(actor),
+        token: Some(token),
+        lang: motcua::error::Lang::En,
+        request_id: "t".into(),
+        client_addr: "t".into(),
+    };
+    let req = async_graphql::Request::new(format!(
+        "subscription {{ dossierStatusChanged(dossierId: \"{}\") {{ resyncRequired seq }} }}",
+        d["id"].as_str().unwrap()
+    ))
+    .data(ctx)
+    .data(motcua::graphql::loaders::loaders(f.t.app.state.db.clone()));
+    let mut stream = f.t.app.schema.execute_stream(req);
+    // Subscribe (first poll), then let five events happen unread.
+    let first = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
+    assert!(first.is_err(), "nothing yet");
+    let mut d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+    d = f
+        .ok(
+            &f.reception,
+            "requestSupplement",
+            &d,
+            ", items: [{ component: \"Đơn\", reason: \"Thiếu\" }]",
+        )
+        .await;
+    d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
+    d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    f.ok(&f.reception, "transferDossier", &d, "").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let resp = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let data = resp.data.into_json().unwrap();
+    assert_eq!(
+        data["dossierStatusChanged"]["resyncRequired"], true,
+        "{data}"
+    );
+}
+
+#[tokio::test]
+async fn two_instances_share_events_through_redis() {
+    let Some(_) = redis_url() else {
+        // Needs Redis: .ci/run runs this suite with MOTCUA_TEST_REDIS_URL set.
+        return;
+    };
+    let f = flow().await;
+    // A second instance on the same database and Redis.
+    let mut config = (*f.t.app.state.config).clone();
+    config.demo = false;
+    let second = TestApp::from_app(motcua::app::App::start(config).await.unwrap());
+    let addr = serve(&second).await;
+    let d = f.draft().await;
+    let mut c = Client::connect(addr, false, &f.citizen).await;
+    c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The change is made on the first instance.
+    let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+    f.ok(&f.reception, "receiveDossier", &d, "").await;
+    for seq in [2, 3] {
+        let e = c
+            .next(WAIT)
+            .await
+            .expect("an event from the other instance");
+        assert_eq!(e["data"]["dossierStatusChanged"]["seq"], seq);
+    }
+}
