@@ -171,6 +171,7 @@ async fn oversized_files_are_refused() {
     let f = flow_with(Options {
         demo: true,
         tune: |c| c.upload_max_bytes = 4_096,
+        ..Default::default()
     })
     .await;
     let d = f.draft().await;

@@ -80,6 +80,8 @@ async fn fresh_postgres(base: &str) -> String {
 pub struct Options {
     pub demo: bool,
     pub tune: fn(&mut Config),
+    /// Overrides MOTCUA_TEST_REDIS_URL (a test's own Redis server).
+    pub redis: Option<String>,
 }
 
 impl Default for Options {
@@ -87,6 +89,7 @@ impl Default for Options {
         Options {
             demo: true,
             tune: |_| {},
+            redis: None,
         }
     }
 }
@@ -124,7 +127,7 @@ impl TestApp {
             .unwrap_or_else(|| std::env::temp_dir().join("motcua-test-data"));
         let mut config = Config::from_lookup(|k| match k {
             "MOTCUA_DATABASE_URL" => Some(url.clone()),
-            "MOTCUA_REDIS_URL" => redis_url(),
+            "MOTCUA_REDIS_URL" => options.redis.clone().or_else(redis_url),
             "MOTCUA_DATA_DIR" => Some(data_dir.display().to_string()),
             "MOTCUA_DEMO" => Some(options.demo.to_string()),
             "MOTCUA_TRUST_FORWARDED_FOR" => Some("true".into()),

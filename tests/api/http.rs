@@ -31,7 +31,8 @@ async fn readiness_fails_when_redis_is_unreachable() {
     let t = TestApp::spawn_with(crate::helpers::Options {
         demo: false,
         // A port nothing listens on.
-        tune: |c| c.redis_url = Some("redis://127.0.0.1:1/".into()),
+        redis: Some("redis://127.0.0.1:1/".into()),
+        ..Default::default()
     })
     .await;
     let (status, body) = t
@@ -85,6 +86,7 @@ async fn oversized_bodies_are_refused() {
     let t = TestApp::spawn_with(crate::helpers::Options {
         demo: false,
         tune: |c| c.body_limit_bytes = 1024,
+        ..Default::default()
     })
     .await;
     let big = json!({ "query": format!("{{ sectors {{ code }} }} #{}", "x".repeat(4096)) });

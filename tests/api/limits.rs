@@ -46,6 +46,7 @@ async fn introspection_can_be_switched_off() {
     let off = TestApp::spawn_with(crate::helpers::Options {
         demo: false,
         tune: |c| c.graphql.introspection = false,
+        ..Default::default()
     })
     .await;
     let v = off

@@ -250,6 +250,7 @@ async fn a_silent_socket_is_closed_after_the_init_timeout() {
     let t = TestApp::spawn_with(Options {
         demo: false,
         tune: |c| c.ws_init_timeout = Duration::from_millis(300),
+        ..Default::default()
     })
     .await;
     let addr = serve(&t).await;
@@ -300,6 +301,7 @@ async fn a_lagging_subscriber_is_told_to_resync() {
     let f = flow_with(Options {
         demo: true,
         tune: |c| c.event_buffer = 2,
+        ..Default::default()
     })
     .await;
     let d = f.draft().await;
@@ -375,4 +377,185 @@ async fn two_instances_share_events_through_redis() {
             .expect("an event from the other instance");
         assert_eq!(e["data"]["dossierStatusChanged"]["seq"], seq);
     }
+}
+
+/// A private Redis server this test may stop and start.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start_on(port: u16) -> OwnRedis {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let r = OwnRedis {
+            port,
+            child: Some(child),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start on {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `motcua serve` process on the given database and Redis.
+struct ServerProcess {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _data: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    async fn start(database_url: &str, redis_url: &str) -> ServerProcess {
+        let port = free_port();
+        let data = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MOTCUA_") {
+                cmd.env_remove(k);
+            }
+        }
+        let child = cmd
+            .arg("serve")
+            .env("MOTCUA_DATABASE_URL", database_url)
+            .env("MOTCUA_REDIS_URL", redis_url)
+            .env("MOTCUA_BIND", format!("127.0.0.1:{port}"))
+            .env("MOTCUA_DEMO", "false")
+            .env("MOTCUA_DATA_DIR", data.path())
+            .env("MOTCUA_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return ServerProcess {
+                    child,
+                    addr,
+                    _data: data,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the second server did not start");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() {
+    if redis_url().is_none() {
+        // Needs redis-server: .ci/run runs this suite with MOTCUA_TEST_REDIS_URL set.
+        return;
+    }
+    let port = free_port();
+    let mut redis = OwnRedis::start_on(port);
+    let f = flow_with(Options {
+        redis: Some(redis.url()),
+        ..Default::default()
+    })
+    .await;
+    let here = serve(&f.t).await;
+    let there = ServerProcess::start(&f.t.app.state.config.database_url, &redis.url()).await;
+    let d = f.draft().await;
+    let mut near = Client::connect(here, false, &f.citizen).await;
+    near.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    let mut far = Client::connect(there.addr, true, &f.citizen).await;
+    far.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A change on this instance reaches a subscriber on the other process.
+    let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+    assert_eq!(
+        far.next(WAIT).await.unwrap()["data"]["dossierStatusChanged"]["seq"],
+        2
+    );
+    assert_eq!(
+        near.next(WAIT).await.unwrap()["data"]["dossierStatusChanged"]["seq"],
+        2
+    );
+
+    // Redis goes away: mutations still succeed, this instance still hears.
+    redis.stop();
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    assert_eq!(
+        near.next(WAIT).await.unwrap()["data"]["dossierStatusChanged"]["seq"],
+        3
+    );
+    f.t.data(Some(&f.citizen), "{ myDossiers { totalCount } }", json!({}))
+        .await;
+
+    // Redis returns: the other process tells its subscriber to resync…
+    let _redis = OwnRedis::start_on(port);
+    let resync = far
+        .next(Duration::from_secs(15))
+        .await
+        .expect("a resync marker");
+    assert_eq!(
+        resync["data"]["dossierStatusChanged"]["resyncRequired"], true,
+        "{resync}"
+    );
+    // …which catches up from the history…
+    let missed = f.history(&f.citizen, &d, 2).await;
+    assert_eq!(
+        missed
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    // …and events flow across instances again.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    f.ok(&f.reception, "transferDossier", &d, "").await;
+    let e = far.next(WAIT).await.expect("cross-instance events again");
+    assert_eq!(e["data"]["dossierStatusChanged"]["seq"], 4);
 }
