@@ -81,7 +81,7 @@ impl App {
         };
         let state = AppState {
             db,
-            bus: EventBus::new(redis.clone(), config.event_buffer),
+            bus: EventBus::new(redis.clone(), config.event_buffer, &config.redis_channel),
             redis,
             config: Arc::new(config),
             clock: Clock::default(),

@@ -10,6 +10,9 @@ use std::time::Duration;
 pub struct Config {
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// The Redis pub/sub channel prefix: instances of one deployment share
+    /// it; deployments sharing a Redis must not.
+    pub redis_channel: String,
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     /// Load the demo province into an empty database at start.
@@ -114,6 +117,7 @@ impl Config {
         Ok(Config {
             database_url,
             redis_url,
+            redis_channel: get("MOTCUA_REDIS_CHANNEL").unwrap_or_else(|| "motcua".into()),
             bind: parse(&get, "MOTCUA_BIND", "127.0.0.1:8080".parse().ok())?,
             data_dir: get("MOTCUA_DATA_DIR")
                 .map(PathBuf::from)

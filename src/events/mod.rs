@@ -17,9 +17,6 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, Mutex};
 
-/// The Redis channel all instances share.
-const CHANNEL: &str = "motcua:dossier-events";
-
 /// A committed dossier transition, as published (no personal data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +64,7 @@ pub struct EventBus {
 #[derive(Clone)]
 struct RedisLink {
     client: redis::Client,
+    channel: Arc<str>,
     publisher: Arc<Mutex<Option<redis::aio::ConnectionManager>>>,
 }
 
@@ -75,19 +73,22 @@ impl EventBus {
     /// (its listener starts here and reconnects by itself).
     /// `buffer`: events a subscriber may fall behind by before it is told
     /// to resync.
-    pub fn new(redis: Option<redis::Client>, buffer: usize) -> EventBus {
+    /// `prefix` names the deployment's channel (MOTCUA_REDIS_CHANNEL).
+    pub fn new(redis: Option<redis::Client>, buffer: usize, prefix: &str) -> EventBus {
         let (local, _) = broadcast::channel(buffer.max(1));
         let bus = EventBus {
             local,
             instance: uuid::Uuid::new_v4().to_string().into(),
             redis: redis.map(|client| RedisLink {
                 client,
+                channel: format!("{prefix}:dossier-events").into(),
                 publisher: Arc::new(Mutex::new(None)),
             }),
         };
         if let Some(link) = &bus.redis {
             tokio::spawn(listen(
                 link.client.clone(),
+                link.channel.clone(),
                 bus.local.clone(),
                 bus.instance.clone(),
             ));
@@ -136,7 +137,7 @@ impl RedisLink {
         let sent = tokio::time::timeout(
             Duration::from_secs(1),
             redis::cmd("PUBLISH")
-                .arg(CHANNEL)
+                .arg(&*self.channel)
                 .arg(payload)
                 .query_async::<i64>(conn),
         )
@@ -157,13 +158,18 @@ impl RedisLink {
 
 /// Forwards other instances' events to local subscribers; reconnects with
 /// a short back-off and, after a gap, tells local subscribers to resync.
-async fn listen(client: redis::Client, local: broadcast::Sender<BusMessage>, instance: Arc<str>) {
+async fn listen(
+    client: redis::Client,
+    channel: Arc<str>,
+    local: broadcast::Sender<BusMessage>,
+    instance: Arc<str>,
+) {
     // Whether events from other instances may have been missed.
     let mut gap = false;
     loop {
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => {
-                if pubsub.subscribe(CHANNEL).await.is_ok() {
+                if pubsub.subscribe(&*channel).await.is_ok() {
                     if gap {
                         tracing::info!("redis is back: subscribers resync");
                         let _ = local.send(BusMessage::Resync);

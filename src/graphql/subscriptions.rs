@@ -105,7 +105,7 @@ impl Interest {
     /// Whether the actor may still see this, now.
     async fn allowed(&self, st: &AppState, actor: &Actor) -> Result<bool, AppError> {
         match self {
-            Interest::Dossier(id) => dossiers::may_follow(st, actor, *id).await,
+            Interest::Dossier(id) => Ok(dossiers::may_follow(st, actor, *id).await?.is_some()),
             Interest::Applicant(id) => Ok(actor.account_id == *id),
             Interest::Agency { agency_id, .. } => may_watch_agency(st, actor, *agency_id).await,
         }
@@ -143,12 +143,14 @@ struct Follow {
 
 /// The stream of a subscription: filtered, deduplicated by (dossier, seq),
 /// re-authorized per event; a lagging subscriber gets a resync marker
-/// instead of an unbounded buffer.
+/// instead of an unbounded buffer. `known`: the sequence numbers the
+/// subscriber already has, per dossier; events up to them are not sent.
 fn follow(
     st: AppState,
     token: String,
     interest: Interest,
     lang: Lang,
+    known: HashMap<i64, i32>,
 ) -> impl Stream<Item = Result<DossierStatusEvent>> {
     let state = Follow {
         rx: st.bus.subscribe(),
@@ -156,7 +158,7 @@ fn follow(
         token,
         interest,
         lang,
-        last_seq: HashMap::new(),
+        last_seq: known,
         done: false,
     };
     futures_util::stream::unfold(state, |mut s| async move {
@@ -234,13 +236,14 @@ impl SubscriptionRoot {
         let id = parse_id("dossierId", &dossier_id).map_err(|e| ws_error(e, lang))?;
         let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
         let st = ctx.state().clone();
-        if !dossiers::may_follow(&st, &actor, id)
+        // Subscribing after reading the dossier: what it already showed is
+        // not sent again, only what comes after.
+        let version = dossiers::may_follow(&st, &actor, id)
             .await
             .map_err(|e| ws_error(e, lang))?
-        {
-            return Err(ws_error(AppError::NotFound("dossier"), lang));
-        }
-        Ok(follow(st, token, Interest::Dossier(id), lang))
+            .ok_or_else(|| ws_error(AppError::NotFound("dossier"), lang))?;
+        let known = HashMap::from([(id, version)]);
+        Ok(follow(st, token, Interest::Dossier(id), lang, known))
     }
 
     /// Every event of the signed-in applicant's dossiers (the mobile app).
@@ -255,6 +258,7 @@ impl SubscriptionRoot {
             token,
             Interest::Applicant(actor.account_id),
             lang,
+            HashMap::new(),
         ))
     }
 
@@ -285,6 +289,7 @@ impl SubscriptionRoot {
                 subtree,
             },
             lang,
+            HashMap::new(),
         ))
     }
 }

@@ -1450,18 +1450,18 @@ pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<dossi
     Ok(d)
 }
 
-/// Whether the actor may follow a dossier's events (read it), without
-/// auditing: events carry no personal data.
+/// The dossier's current version if the actor may follow its events (read
+/// it); no audit, as events carry no personal data.
 pub async fn may_follow(
     st: &AppState,
     actor: &crate::domain::authz::Actor,
     id: i64,
-) -> AppResult<bool> {
+) -> AppResult<Option<i32>> {
     let Some(d) = dossier::Entity::find_by_id(id).one(&st.db).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let l = lineages(st, &d).await?;
-    Ok(readable(actor, &d, &l))
+    Ok(readable(actor, &d, &l).then_some(d.version))
 }
 
 pub async fn get_by_code(

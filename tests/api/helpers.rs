@@ -125,9 +125,16 @@ impl TestApp {
             .as_ref()
             .map(|d| d.path().join("data"))
             .unwrap_or_else(|| std::env::temp_dir().join("motcua-test-data"));
+        let channel = format!(
+            "motcua-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
         let mut config = Config::from_lookup(|k| match k {
             "MOTCUA_DATABASE_URL" => Some(url.clone()),
             "MOTCUA_REDIS_URL" => options.redis.clone().or_else(redis_url),
+            // Tests share one Redis: each app gets its own channel.
+            "MOTCUA_REDIS_CHANNEL" => Some(channel.clone()),
             "MOTCUA_DATA_DIR" => Some(data_dir.display().to_string()),
             "MOTCUA_DEMO" => Some(options.demo.to_string()),
             "MOTCUA_TRUST_FORWARDED_FOR" => Some("true".into()),

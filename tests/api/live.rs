@@ -215,7 +215,8 @@ async fn a_refused_change_publishes_nothing() {
         error_code(&f.act(&f.citizen, "submitDossier", &stale, "").await),
         "VERSION_CONFLICT"
     );
-    assert!(c.next(QUIET).await.is_none());
+    let got = c.next(QUIET).await;
+    assert!(got.is_none(), "{got:?}");
     f.ok(&f.citizen, "submitDossier", &d, "").await;
     let e = c.next(WAIT).await.unwrap();
     assert_eq!(
@@ -448,7 +449,7 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(database_url: &str, redis_url: &str) -> ServerProcess {
+    async fn start(database_url: &str, redis_url: &str, channel: &str) -> ServerProcess {
         let port = free_port();
         let data = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
@@ -461,6 +462,7 @@ impl ServerProcess {
             .arg("serve")
             .env("MOTCUA_DATABASE_URL", database_url)
             .env("MOTCUA_REDIS_URL", redis_url)
+            .env("MOTCUA_REDIS_CHANNEL", channel)
             .env("MOTCUA_BIND", format!("127.0.0.1:{port}"))
             .env("MOTCUA_DEMO", "false")
             .env("MOTCUA_DATA_DIR", data.path())
@@ -470,16 +472,18 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let server = ServerProcess {
+            child,
+            addr,
+            _data: data,
+        };
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return ServerProcess {
-                    child,
-                    addr,
-                    _data: data,
-                };
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        drop(server);
         panic!("the second server did not start");
     }
 }
@@ -505,7 +509,9 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
     })
     .await;
     let here = serve(&f.t).await;
-    let there = ServerProcess::start(&f.t.app.state.config.database_url, &redis.url()).await;
+    let config = &f.t.app.state.config;
+    let there =
+        ServerProcess::start(&config.database_url, &redis.url(), &config.redis_channel).await;
     let d = f.draft().await;
     let mut near = Client::connect(here, false, &f.citizen).await;
     near.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
