@@ -31,6 +31,7 @@ pub struct DossierStatusEvent {
     pub seq: Option<i32>,
     pub action: Option<DossierAction>,
     pub from_status: Option<DossierStatus>,
+    pub from_status_label: Option<String>,
     pub to_status: Option<DossierStatus>,
     pub to_status_label: Option<String>,
     pub national_status_code: Option<i32>,
@@ -43,17 +44,15 @@ pub struct DossierStatusEvent {
 impl DossierStatusEvent {
     fn of(e: &LiveEvent, lang: Lang) -> Self {
         let to = dl::DossierStatus::parse(&e.to_status);
+        let from = e.from_status.as_deref().and_then(dl::DossierStatus::parse);
         DossierStatusEvent {
             resync_required: false,
             dossier_id: Some(e.dossier_id.into()),
             code: e.code.clone(),
             seq: Some(e.seq),
             action: dl::DossierAction::parse(&e.action).map(Into::into),
-            from_status: e
-                .from_status
-                .as_deref()
-                .and_then(dl::DossierStatus::parse)
-                .map(Into::into),
+            from_status: from.map(Into::into),
+            from_status_label: from.map(|s| lang.pick(s.label_vi(), s.label_en())),
             to_status: to.map(Into::into),
             to_status_label: to.map(|s| lang.pick(s.label_vi(), s.label_en())),
             national_status_code: e.national_status_code.map(i32::from),
