@@ -565,3 +565,40 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
     let e = far.next(WAIT).await.expect("cross-instance events again");
     assert_eq!(e["data"]["dossierStatusChanged"]["seq"], 4);
 }
+
+#[tokio::test]
+async fn two_relays_on_one_database_publish_each_event_exactly_once() {
+    let f = flow_with(Options {
+        demo: true,
+        tune: |c| c.redis_url = None,
+        ..Default::default()
+    })
+    .await;
+    // A second instance on the same database, without Redis: whatever its
+    // relay claims appears on its own bus only.
+    let mut config = (*f.t.app.state.config).clone();
+    config.demo = false;
+    config.redis_url = None;
+    let second = motcua::app::App::start(config).await.unwrap();
+    let mut first_bus = f.t.app.state.bus.subscribe();
+    let mut second_bus = second.state.bus.subscribe();
+    for _ in 0..4 {
+        let d = f.submitted().await;
+        f.ok(&f.reception, "receiveDossier", &d, "").await;
+    }
+    // 4 × (create, submit, receive) committed.
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            Ok(motcua::events::BusMessage::Event(e)) = first_bus.recv() => seen.push((e.dossier_id, e.seq)),
+            Ok(motcua::events::BusMessage::Event(e)) = second_bus.recv() => seen.push((e.dossier_id, e.seq)),
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+    seen.sort();
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no event twice: {seen:?}");
+    assert_eq!(seen.len(), 12, "every committed event once: {seen:?}");
+}
