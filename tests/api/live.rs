@@ -602,3 +602,41 @@ async fn two_relays_on_one_database_publish_each_event_exactly_once() {
     assert_eq!(unique.len(), seen.len(), "no event twice: {seen:?}");
     assert_eq!(seen.len(), 12, "every committed event once: {seen:?}");
 }
+
+#[tokio::test]
+async fn an_officer_moved_to_another_agency_stops_hearing_the_old_one() {
+    use sea_orm::ConnectionTrait;
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let centre = f.t.agency_id(motcua::services::demo::CENTRE_CODE).await;
+    let ward_desk =
+        f.t.agency_id(motcua::services::demo::DEMO_WARD_DESK_CODE)
+            .await;
+    let mut c = Client::connect(addr, false, &f.reception).await;
+    c.subscribe("q", QUEUE, json!({ "a": centre })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    f.submitted().await;
+    assert_eq!(
+        c.next(WAIT).await.unwrap()["data"]["agencyQueue"]["toStatus"],
+        "SUBMITTED"
+    );
+    // The officer is moved to the ward's one-stop unit (as an admin would).
+    let me =
+        f.t.data(Some(&f.reception), "{ me { id } }", json!({}))
+            .await["me"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    f.t.app
+        .state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE account_role SET agency_id = {ward_desk} WHERE account_id = {me}"
+        ))
+        .await
+        .unwrap();
+    f.submitted().await;
+    let got = c.next(WAIT).await.unwrap();
+    assert!(got["data"]["agencyQueue"].is_null(), "{got}");
+    assert_eq!(got["errors"][0]["extensions"]["code"], "FORBIDDEN", "{got}");
+}
