@@ -17,5 +17,6 @@ pub mod outbox;
 pub mod procedure;
 pub mod procedure_agency;
 pub mod procedure_version;
+pub mod rating;
 pub mod sector;
 pub mod session;

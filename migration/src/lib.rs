@@ -7,6 +7,7 @@ mod m20261123_000002_audit;
 mod m20261123_000003_dossiers;
 mod m20261123_000004_dossier_tasks;
 mod m20261123_000005_attachments;
+mod m20261123_000006_ratings;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_dossiers::Migration),
             Box::new(m20261123_000004_dossier_tasks::Migration),
             Box::new(m20261123_000005_attachments::Migration),
+            Box::new(m20261123_000006_ratings::Migration),
         ]
     }
 }

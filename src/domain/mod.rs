@@ -12,6 +12,7 @@ pub mod files;
 pub mod identity;
 pub mod lifecycle;
 pub mod problem;
+pub mod rating;
 pub mod text;
 pub mod throttle;
 

@@ -253,6 +253,12 @@ impl Dossier {
             })
             .collect())
     }
+    /// The applicant's satisfaction rating, once given.
+    async fn rating(&self, ctx: &Context<'_>) -> Result<Option<super::ratings::Rating>> {
+        Ok(crate::services::ratings::of_dossier(ctx.state(), self.0.id)
+            .await?
+            .map(super::ratings::Rating))
+    }
     /// Files attached, per component.
     #[graphql(complexity = "20 * child_complexity")]
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {

@@ -148,7 +148,10 @@ pub fn all_labels() -> Vec<EnumLabel> {
     use domain::lifecycle::{
         Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, TaskKind,
     };
+    use domain::rating::{RatingCriterion, RatingLevel};
     [
+        RatingLevel::labels(),
+        RatingCriterion::labels(),
         DossierStatus::labels(),
         Channel::labels(),
         PauseKind::labels(),
@@ -300,4 +303,28 @@ pub enum TaskKind {
     Verification,
     /// Liên thông
     InterAgency,
+}
+
+/// Mức độ hài lòng.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::rating::RatingLevel")]
+pub enum RatingLevel {
+    /// Rất hài lòng
+    VerySatisfied,
+    /// Hài lòng
+    Satisfied,
+    /// Chưa hài lòng
+    NotSatisfied,
+}
+
+/// Tiêu chí đánh giá.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::rating::RatingCriterion")]
+pub enum RatingCriterion {
+    /// Việc sử dụng dịch vụ
+    ServiceUse,
+    /// Thái độ của cán bộ
+    StaffAttitude,
+    /// Thời gian giải quyết
+    ProcessingTime,
 }

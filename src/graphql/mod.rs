@@ -10,6 +10,7 @@ pub mod dossiers;
 pub mod enums;
 pub mod loaders;
 pub mod policy;
+pub mod ratings;
 pub mod subscriptions;
 
 use async_graphql::{MergedObject, Schema};
@@ -24,6 +25,7 @@ pub struct QueryRoot(
     calendar::CalendarQuery,
     audit::AuditQuery,
     dossiers::DossierQuery,
+    ratings::RatingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -32,6 +34,7 @@ pub struct MutationRoot(
     catalogue::CatalogueMutation,
     calendar::CalendarMutation,
     dossiers::DossierMutation,
+    ratings::RatingMutation,
 );
 
 pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod demo;
 pub mod dossiers;
 pub mod password;
+pub mod ratings;
 
 use crate::domain::authz::{authorize, Action, Actor};
 

@@ -15,5 +15,6 @@ mod helpers;
 mod http;
 mod limits;
 mod live;
+mod ratings;
 mod transitions;
 mod websocket;

@@ -1,0 +1,168 @@
+//! Ratings in GraphQL: the applicant's rating and the public summaries.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::context::{parse_id, parse_opt_id, ContextExt};
+use super::enums::{RatingCriterion, RatingLevel};
+use crate::domain::rating as dr;
+use crate::error::AppError;
+use crate::services::ratings as svc;
+
+/// Đánh giá sự hài lòng.
+pub struct Rating(pub entity::rating::Model);
+
+fn level(s: &str) -> Result<RatingLevel, AppError> {
+    Ok(dr::RatingLevel::parse(s)
+        .ok_or_else(|| AppError::internal("bad rating level"))?
+        .into())
+}
+
+#[Object]
+impl Rating {
+    async fn service_use(&self) -> Result<RatingLevel> {
+        Ok(level(&self.0.service_use)?)
+    }
+    async fn staff_attitude(&self) -> Result<RatingLevel> {
+        Ok(level(&self.0.staff_attitude)?)
+    }
+    async fn processing_time(&self) -> Result<RatingLevel> {
+        Ok(level(&self.0.processing_time)?)
+    }
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+    async fn rated_at(&self) -> DateTime<Utc> {
+        self.0.rated_at
+    }
+    async fn revised_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revised_at
+    }
+    /// Until when the applicant may revise it.
+    async fn revisable_until(&self) -> DateTime<Utc> {
+        self.0.rated_at + dr::REVISION_WINDOW
+    }
+}
+
+#[derive(InputObject)]
+pub struct RateDossierInput {
+    pub service_use: RatingLevel,
+    pub staff_attitude: RatingLevel,
+    pub processing_time: RatingLevel,
+    pub comment: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct RatingSummaryFilter {
+    /// This agency and every agency below it.
+    pub agency_id: Option<ID>,
+    pub procedure_id: Option<ID>,
+    pub field_id: Option<ID>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject)]
+pub struct LevelCount {
+    pub level: RatingLevel,
+    pub label: &'static str,
+    pub count: i64,
+    /// count / total, 0 when there is no rating.
+    pub share: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct CriterionSummary {
+    pub criterion: RatingCriterion,
+    pub label: &'static str,
+    pub levels: Vec<LevelCount>,
+}
+
+#[derive(SimpleObject)]
+pub struct RatingSummary {
+    /// Ratings counted.
+    pub total: i64,
+    pub criteria: Vec<CriterionSummary>,
+}
+
+#[derive(Default)]
+pub struct RatingQuery;
+
+#[Object]
+impl RatingQuery {
+    /// Public: counts and shares of each level per criterion, for an agency
+    /// (and below), a procedure, a field and a period.
+    async fn rating_summary(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RatingSummaryFilter>,
+    ) -> Result<RatingSummary> {
+        let f = filter.unwrap_or_default();
+        let s = svc::summary(
+            ctx.state(),
+            svc::SummaryFilter {
+                agency_id: parse_opt_id("filter.agencyId", f.agency_id.as_ref())?,
+                procedure_id: parse_opt_id("filter.procedureId", f.procedure_id.as_ref())?,
+                field_id: parse_opt_id("filter.fieldId", f.field_id.as_ref())?,
+                from: f.from,
+                to: f.to,
+            },
+        )
+        .await?;
+        let total = s.total;
+        Ok(RatingSummary {
+            total,
+            criteria: s
+                .counts
+                .into_iter()
+                .map(|(c, levels)| CriterionSummary {
+                    criterion: c.into(),
+                    label: ctx.label(c.label_vi(), c.label_en()),
+                    levels: levels
+                        .into_iter()
+                        .map(|(l, count)| LevelCount {
+                            level: l.into(),
+                            label: ctx.label(l.label_vi(), l.label_en()),
+                            count,
+                            share: if total == 0 {
+                                0.0
+                            } else {
+                                count as f64 / total as f64
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct RatingMutation;
+
+#[Object]
+impl RatingMutation {
+    /// The applicant rates a returned or not-eligible dossier; calling it
+    /// again within seven days revises the rating.
+    async fn rate_dossier(
+        &self,
+        ctx: &Context<'_>,
+        dossier_id: ID,
+        input: RateDossierInput,
+    ) -> Result<Rating> {
+        let id = parse_id("dossierId", &dossier_id)?;
+        let saved = svc::rate(
+            ctx.state(),
+            &ctx.caller(),
+            id,
+            svc::RatingInput {
+                service_use: input.service_use.into(),
+                staff_attitude: input.staff_attitude.into(),
+                processing_time: input.processing_time.into(),
+                comment: input.comment,
+            },
+        )
+        .await?;
+        Ok(Rating(saved))
+    }
+}

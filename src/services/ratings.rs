@@ -1,0 +1,187 @@
+//! Ratings: the applicant rates a settled dossier once and may revise it for
+//! seven days; summaries are public and counted by the database.
+
+use chrono::{DateTime, Utc};
+use entity::{procedure, rating};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select, Set};
+use serde_json::json;
+
+use super::audit::{self, Entry};
+use super::{dossiers, Caller};
+use crate::app::AppState;
+use crate::domain::identity::optional_text;
+use crate::domain::lifecycle::DossierStatus;
+use crate::domain::rating::{ratable, revisable, RatingCriterion, RatingLevel};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+pub struct RatingInput {
+    pub service_use: RatingLevel,
+    pub staff_attitude: RatingLevel,
+    pub processing_time: RatingLevel,
+    pub comment: Option<String>,
+}
+
+/// The applicant rates (or, within seven days, revises) a dossier.
+pub async fn rate(
+    st: &AppState,
+    caller: &Caller<'_>,
+    dossier_id: i64,
+    input: RatingInput,
+) -> AppResult<rating::Model> {
+    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
+    if actor.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    let d = dossiers::find(st, dossier_id).await?;
+    if d.applicant_account_id != Some(actor.account_id) {
+        return Err(AppError::Forbidden);
+    }
+    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
+    if !ratable(status) {
+        return Err(AppError::InvalidTransition {
+            vi: "Chỉ đánh giá được hồ sơ đã trả kết quả hoặc không đủ điều kiện giải quyết".into(),
+            en: "Only returned or not-eligible dossiers can be rated".into(),
+        });
+    }
+    let comment = optional_text(input.comment.as_deref(), 2_000)
+        .map_err(|p| AppError::bad_input("comment", p))?;
+    let now = st.clock.now();
+    let existing = rating::Entity::find()
+        .filter(rating::Column::DossierId.eq(dossier_id))
+        .one(&st.db)
+        .await?;
+    let txn = store::write_txn(&st.db).await?;
+    let (saved, operation) = match existing {
+        Some(r) => {
+            if !revisable(r.rated_at, now) {
+                return Err(AppError::InvalidTransition {
+                    vi: "Đã quá 7 ngày, không thể sửa đánh giá".into(),
+                    en: "A rating can be revised for seven days only".into(),
+                });
+            }
+            let mut row: rating::ActiveModel = r.into();
+            row.service_use = Set(input.service_use.as_str().into());
+            row.staff_attitude = Set(input.staff_attitude.as_str().into());
+            row.processing_time = Set(input.processing_time.as_str().into());
+            row.comment = Set(comment);
+            row.revised_at = Set(Some(now));
+            (row.update(&txn).await?, "reviseRating")
+        }
+        None => {
+            let p = procedure::Entity::find_by_id(d.procedure_id)
+                .one(&st.db)
+                .await?
+                .ok_or_else(|| AppError::internal("procedure missing"))?;
+            let row = rating::ActiveModel {
+                dossier_id: Set(d.id),
+                account_id: Set(actor.account_id),
+                agency_id: Set(d.settling_agency_id),
+                procedure_id: Set(d.procedure_id),
+                field_id: Set(p.field_id),
+                service_use: Set(input.service_use.as_str().into()),
+                staff_attitude: Set(input.staff_attitude.as_str().into()),
+                processing_time: Set(input.processing_time.as_str().into()),
+                comment: Set(comment),
+                rated_at: Set(now),
+                revised_at: Set(None),
+                ..Default::default()
+            };
+            // A concurrent first rating loses on the unique dossier id.
+            let saved = row.insert(&txn).await.map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::VersionConflict,
+                _ => AppError::from(e),
+            })?;
+            (saved, "rateDossier")
+        }
+    };
+    let summary = json!({ "after": {
+        "serviceUse": saved.service_use, "staffAttitude": saved.staff_attitude, "processingTime": saved.processing_time,
+    } });
+    audit::commit(
+        txn,
+        caller,
+        now,
+        Entry::new(operation, "dossier", d.id, summary),
+    )
+    .await?;
+    Ok(saved)
+}
+
+pub async fn of_dossier(st: &AppState, dossier_id: i64) -> AppResult<Option<rating::Model>> {
+    Ok(rating::Entity::find()
+        .filter(rating::Column::DossierId.eq(dossier_id))
+        .one(&st.db)
+        .await?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SummaryFilter {
+    /// This agency and every agency below it.
+    pub agency_id: Option<i64>,
+    pub procedure_id: Option<i64>,
+    pub field_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Counts per criterion and level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub total: i64,
+    pub counts: Vec<(RatingCriterion, Vec<(RatingLevel, i64)>)>,
+}
+
+/// Public rating summary, counted by the database (GROUP BY per criterion).
+pub async fn summary(st: &AppState, f: SummaryFilter) -> AppResult<Summary> {
+    let mut base: Select<rating::Entity> = rating::Entity::find();
+    if let Some(a) = f.agency_id {
+        let ids = store::agencies::subtree(&st.db, a).await?;
+        base = base.filter(rating::Column::AgencyId.is_in(ids));
+    }
+    if let Some(p) = f.procedure_id {
+        base = base.filter(rating::Column::ProcedureId.eq(p));
+    }
+    if let Some(x) = f.field_id {
+        base = base.filter(rating::Column::FieldId.eq(x));
+    }
+    if let Some(from) = f.from {
+        base = base.filter(rating::Column::RatedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        base = base.filter(rating::Column::RatedAt.lt(to));
+    }
+    let mut counts = Vec::new();
+    let mut total = 0;
+    for criterion in RatingCriterion::ALL {
+        let column = match criterion {
+            RatingCriterion::ServiceUse => rating::Column::ServiceUse,
+            RatingCriterion::StaffAttitude => rating::Column::StaffAttitude,
+            RatingCriterion::ProcessingTime => rating::Column::ProcessingTime,
+        };
+        let rows: Vec<(String, i64)> = base
+            .clone()
+            .select_only()
+            .column(column)
+            .column_as(rating::Column::Id.count(), "n")
+            .group_by(column)
+            .into_tuple()
+            .all(&st.db)
+            .await?;
+        total = rows.iter().map(|r| r.1).sum();
+        let per_level = RatingLevel::ALL
+            .iter()
+            .map(|l| {
+                (
+                    *l,
+                    rows.iter()
+                        .find(|r| r.0 == l.as_str())
+                        .map(|r| r.1)
+                        .unwrap_or(0),
+                )
+            })
+            .collect();
+        counts.push((*criterion, per_level));
+    }
+    Ok(Summary { total, counts })
+}
