@@ -11,6 +11,7 @@ pub mod enums;
 pub mod loaders;
 pub mod policy;
 pub mod ratings;
+pub mod statistics;
 pub mod subscriptions;
 
 use async_graphql::{MergedObject, Schema};
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     dossiers::DossierQuery,
     ratings::RatingQuery,
+    statistics::StatisticsQuery,
 );
 
 #[derive(MergedObject, Default)]

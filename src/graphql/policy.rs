@@ -128,7 +128,11 @@ fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str) {
     if has_code {
         return;
     }
-    if e.path.is_empty() {
+    // Arguments are parsed when their field resolves: a bad argument value
+    // arrives with a path but is the client's input, not a server fault.
+    let bad_argument = e.message.starts_with("Failed to parse")
+        || e.message.starts_with("Invalid value for argument");
+    if e.path.is_empty() || bad_argument {
         // A malformed or invalid query: its message speaks of the query,
         // not of the server.
         e.extensions

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod dossiers;
 pub mod password;
 pub mod ratings;
+pub mod statistics;
 
 use crate::domain::authz::{authorize, Action, Actor};
 

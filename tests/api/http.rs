@@ -226,3 +226,12 @@ async fn the_suite_runs_on_the_database_it_was_given() {
     }
     assert_eq!(t.app.state.redis.is_some(), redis_url().is_some());
 }
+
+#[tokio::test]
+async fn a_bad_argument_value_is_bad_input_not_internal() {
+    let t = TestApp::spawn_empty().await;
+    // null fed to a non-null argument that has a default.
+    let q = "query($a: Int) { dossierEvents(dossierId: \"1\", afterSequence: $a) { seq } }";
+    let v = t.gql(None, q, json!({ "a": null })).await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v}");
+}

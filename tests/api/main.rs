@@ -16,5 +16,6 @@ mod http;
 mod limits;
 mod live;
 mod ratings;
+mod statistics;
 mod transitions;
 mod websocket;
