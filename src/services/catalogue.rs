@@ -1,8 +1,6 @@
 //! The catalogue: the agency tree, sectors and fields, and versioned
 //! procedures with diacritics-insensitive search.
 
-use std::collections::HashSet;
-
 use entity::{agency, field, procedure, procedure_agency, procedure_version, sector};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{Condition, Query};
@@ -453,25 +451,40 @@ pub async fn versions_by_keys(
     db: &impl ConnectionTrait,
     keys: &[(i64, i32)],
 ) -> AppResult<Vec<procedure_version::Model>> {
-    let ids: HashSet<i64> = keys.iter().map(|k| k.0).collect();
-    let wanted: HashSet<(i64, i32)> = keys.iter().copied().collect();
-    let rows = procedure_version::Entity::find()
-        .filter(procedure_version::Column::ProcedureId.is_in(ids))
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Exactly the versions asked for: (procedure = ? AND version = ?) OR …
+    let mut wanted = Condition::any();
+    for (procedure_id, version_no) in keys {
+        wanted = wanted.add(
+            Condition::all()
+                .add(procedure_version::Column::ProcedureId.eq(*procedure_id))
+                .add(procedure_version::Column::VersionNo.eq(*version_no)),
+        );
+    }
+    Ok(procedure_version::Entity::find()
+        .filter(wanted)
         .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|v| wanted.contains(&(v.procedure_id, v.version_no)))
-        .collect())
+        .await?)
+}
+
+/// The content of one version of a procedure.
+pub async fn version_content(
+    db: &impl ConnectionTrait,
+    procedure_id: i64,
+    version_no: i32,
+) -> AppResult<ProcedureContent> {
+    let rows = versions_by_keys(db, &[(procedure_id, version_no)]).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| AppError::internal("procedure version missing"))?;
+    content_of(row)
 }
 
 /// The content of a procedure's current version.
 pub async fn current_content(st: &AppState, p: &procedure::Model) -> AppResult<ProcedureContent> {
-    let rows = versions_by_keys(&st.db, &[(p.id, p.current_version)]).await?;
-    let row = rows
-        .first()
-        .ok_or_else(|| AppError::internal("current version missing"))?;
-    content_of(row)
+    version_content(&st.db, p.id, p.current_version).await
 }
 
 /// Decodes a stored version's content.

@@ -962,14 +962,7 @@ pub async fn apply(
         next_status(from, action, pause_of(&d)).ok_or_else(|| invalid_transition(from, action))?;
     let now = st.clock.now();
     // The version the dossier was submitted under, not today's.
-    let content = {
-        let rows =
-            catalogue::versions_by_keys(&st.db, &[(d.procedure_id, d.procedure_version)]).await?;
-        let v = rows
-            .first()
-            .ok_or_else(|| AppError::internal("dossier's procedure version missing"))?;
-        catalogue::content_of(v)?
-    };
+    let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
 
     let mut row = dossier::ActiveModel {
         status: Set(to.as_str().into()),
@@ -1389,13 +1382,7 @@ pub async fn control_sheet(
     d: &dossier::Model,
 ) -> AppResult<Vec<crate::domain::control_sheet::Row>> {
     use crate::domain::control_sheet::{rows, Phase, Timeline};
-    let versions =
-        catalogue::versions_by_keys(&st.db, &[(d.procedure_id, d.procedure_version)]).await?;
-    let content = catalogue::content_of(
-        versions
-            .first()
-            .ok_or_else(|| AppError::internal("version missing"))?,
-    )?;
+    let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
     let events = events_of(&st.db, d.id, 0).await?;
     let last_of = |a: DossierAction| {
         events
