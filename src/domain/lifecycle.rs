@@ -279,10 +279,14 @@ pub fn may(
 }
 
 /// Whether the actor may read the dossier: its applicant, officials of the
-/// agencies it involves (or above them), and the province-wide roles.
-pub fn may_read(actor: &Actor, parties: &Parties<'_>) -> bool {
-    parties.applicant_account_id == Some(actor.account_id)
-        || actor.grants.iter().any(|g| {
+/// agencies it involves (or above them), and the province-wide roles. A
+/// draft is its applicant's alone: nobody else sees it before submission.
+pub fn may_read(actor: &Actor, parties: &Parties<'_>, status: DossierStatus) -> bool {
+    if parties.applicant_account_id == Some(actor.account_id) {
+        return true;
+    }
+    status != DossierStatus::Draft
+        && actor.grants.iter().any(|g| {
             g.role.is_province_wide()
                 || (g.role.is_agency_bound()
                     && (covers(g, parties.receiving)
@@ -423,10 +427,15 @@ mod tests {
             may(Some(&applicant), A::Withdraw, &parties),
             Err(Denied::Forbidden)
         );
-        assert!(may_read(&leader, &parties) && !may_read(&elsewhere, &parties));
+        let open = S::Processing;
+        assert!(may_read(&leader, &parties, open) && !may_read(&elsewhere, &parties, open));
+        assert!(
+            !may_read(&leader, &parties, S::Draft),
+            "a draft is the applicant's alone"
+        );
         let consulted = officer(Role::Specialist, 30);
         assert!(may(Some(&consulted), A::AnswerConsultation, &parties).is_ok());
-        assert!(may_read(&consulted, &parties));
+        assert!(may_read(&consulted, &parties, open));
         assert_eq!(
             may(Some(&specialist), A::AnswerConsultation, &parties),
             Err(Denied::Forbidden)

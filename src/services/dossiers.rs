@@ -270,12 +270,9 @@ fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
     }
 }
 
-/// Whether the actor may read the dossier. A draft is its applicant's
-/// alone: nobody else sees it before it is submitted.
+/// `domain::lifecycle::may_read` for a stored dossier.
 fn readable(actor: &crate::domain::authz::Actor, d: &dossier::Model, l: &Lineages) -> bool {
-    let draft = d.status == DossierStatus::Draft.as_str();
-    let own = d.applicant_account_id == Some(actor.account_id);
-    (own || !draft) && may_read(actor, &parties(d, l))
+    DossierStatus::parse(&d.status).is_some_and(|s| may_read(actor, &parties(d, l), s))
 }
 
 /// A dossier's consultations, verifications and inter-agency tasks.
