@@ -11,7 +11,9 @@ use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
 use super::enums::{
     Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, TaskKind, Timeliness,
 };
-use super::loaders::{AgencyId, Loaders, ProcedureId, VersionKey};
+use super::loaders::{
+    AgencyId, AttachmentsOf, HistoryOf, Loaders, ProcedureId, RatingOf, TasksOf, VersionKey,
+};
 use crate::domain::calendar as dcal;
 use crate::domain::lifecycle as dl;
 use crate::error::AppError;
@@ -255,26 +257,40 @@ impl Dossier {
     }
     /// The applicant's satisfaction rating, once given.
     async fn rating(&self, ctx: &Context<'_>) -> Result<Option<super::ratings::Rating>> {
-        Ok(crate::services::ratings::of_dossier(ctx.state(), self.0.id)
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .load_one(RatingOf(self.0.id))
             .await?
             .map(super::ratings::Rating))
     }
     /// Files attached, per component.
     #[graphql(complexity = "20 * child_complexity")]
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
-        let rows = crate::services::attachments::of_dossier(&ctx.state().db, self.0.id).await?;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(AttachmentsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(Attachment).collect())
     }
     /// Consultations, verification visits and inter-agency tasks.
     #[graphql(complexity = "20 * child_complexity")]
     async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<DossierTask>> {
-        let rows = svc::tasks_of(&ctx.state().db, self.0.id).await?;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(TasksOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(DossierTask).collect())
     }
     /// The history, oldest first.
     #[graphql(complexity = "30 * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DossierEvent>> {
-        let rows = svc::events_of(&ctx.state().db, self.0.id, 0).await?;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(HistoryOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(DossierEvent).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {

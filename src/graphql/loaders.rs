@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{agency, field, procedure, procedure_version, sector};
+use entity::{
+    agency, attachment, dossier_event, dossier_task, field, procedure, procedure_version, rating,
+    sector,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::catalogue::ProcedureContent;
 use crate::error::AppError;
-use crate::services::catalogue;
+use crate::services::{attachments, catalogue, dossiers, ratings};
 
 const BATCH_DELAY: Duration = Duration::from_micros(100);
 
@@ -90,6 +93,90 @@ impl Loader<FieldId> for Db {
             .await
             .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|r| (FieldId(r.id), r)).collect())
+    }
+}
+
+/// A dossier's history, tasks, attachments and rating.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HistoryOf(pub i64);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TasksOf(pub i64);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttachmentsOf(pub i64);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RatingOf(pub i64);
+
+/// Groups rows by their dossier; every key gets an entry, empty or not.
+fn by_dossier<K: Copy + Eq + std::hash::Hash, M>(
+    keys: &[K],
+    rows: Vec<M>,
+    key: impl Fn(&M) -> K,
+) -> HashMap<K, Vec<M>> {
+    let mut map: HashMap<K, Vec<M>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+impl Loader<HistoryOf> for Db {
+    type Value = Vec<dossier_event::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[HistoryOf],
+    ) -> Result<HashMap<HistoryOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = dossiers::events_of_many(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(by_dossier(keys, rows, |r| HistoryOf(r.dossier_id)))
+    }
+}
+
+impl Loader<TasksOf> for Db {
+    type Value = Vec<dossier_task::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TasksOf]) -> Result<HashMap<TasksOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = dossiers::tasks_of_many(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(by_dossier(keys, rows, |r| TasksOf(r.dossier_id)))
+    }
+}
+
+impl Loader<AttachmentsOf> for Db {
+    type Value = Vec<attachment::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[AttachmentsOf],
+    ) -> Result<HashMap<AttachmentsOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = attachments::of_dossiers(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(by_dossier(keys, rows, |r| AttachmentsOf(r.dossier_id)))
+    }
+}
+
+impl Loader<RatingOf> for Db {
+    type Value = rating::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[RatingOf]) -> Result<HashMap<RatingOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = ratings::of_dossiers(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (RatingOf(r.dossier_id), r))
+            .collect())
     }
 }
 

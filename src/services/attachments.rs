@@ -184,12 +184,13 @@ pub async fn attach(
     Ok(saved)
 }
 
-pub async fn of_dossier(
+/// The attachments of several dossiers, in one query.
+pub async fn of_dossiers(
     db: &impl ConnectionTrait,
-    dossier_id: i64,
+    ids: &[i64],
 ) -> AppResult<Vec<attachment::Model>> {
     Ok(attachment::Entity::find()
-        .filter(attachment::Column::DossierId.eq(dossier_id))
+        .filter(attachment::Column::DossierId.is_in(ids.iter().copied()))
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?)

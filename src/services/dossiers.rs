@@ -280,8 +280,16 @@ pub async fn tasks_of(
     db: &impl ConnectionTrait,
     dossier_id: i64,
 ) -> AppResult<Vec<dossier_task::Model>> {
+    tasks_of_many(db, &[dossier_id]).await
+}
+
+/// The tasks of several dossiers, in one query.
+pub async fn tasks_of_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<Vec<dossier_task::Model>> {
     Ok(dossier_task::Entity::find()
-        .filter(dossier_task::Column::DossierId.eq(dossier_id))
+        .filter(dossier_task::Column::DossierId.is_in(ids.iter().copied()))
         .order_by_asc(dossier_task::Column::Id)
         .all(db)
         .await?)
@@ -1509,6 +1517,19 @@ pub async fn events_of(
     Ok(dossier_event::Entity::find()
         .filter(dossier_event::Column::DossierId.eq(id))
         .filter(dossier_event::Column::Seq.gt(after_seq))
+        .order_by_asc(dossier_event::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The whole histories of several dossiers, in one query.
+pub async fn events_of_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<Vec<dossier_event::Model>> {
+    Ok(dossier_event::Entity::find()
+        .filter(dossier_event::Column::DossierId.is_in(ids.iter().copied()))
+        .order_by_asc(dossier_event::Column::DossierId)
         .order_by_asc(dossier_event::Column::Seq)
         .all(db)
         .await?)

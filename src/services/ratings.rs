@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::{procedure, rating};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+    Set,
+};
 use serde_json::json;
 
 use super::audit::{self, Entry};
@@ -108,10 +111,11 @@ pub async fn rate(
     Ok(saved)
 }
 
-pub async fn of_dossier(st: &AppState, dossier_id: i64) -> AppResult<Option<rating::Model>> {
+/// The ratings of several dossiers, in one query.
+pub async fn of_dossiers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<rating::Model>> {
     Ok(rating::Entity::find()
-        .filter(rating::Column::DossierId.eq(dossier_id))
-        .one(&st.db)
+        .filter(rating::Column::DossierId.is_in(ids.iter().copied()))
+        .all(db)
         .await?)
 }
 
