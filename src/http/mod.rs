@@ -103,18 +103,15 @@ async fn download(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    let actor = match bearer(&headers) {
-        Some(token) => match accounts::authenticate(&app.state, token).await {
-            Ok(a) => a,
-            Err(e) => return refusal(StatusCode::UNAUTHORIZED, lang, e),
-        },
-        None => return refusal(StatusCode::UNAUTHORIZED, lang, AppError::Unauthenticated),
+    let actor = match signed_in(&app, &headers, lang, &request_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return refusal(StatusCode::UNAUTHORIZED, lang, AppError::Unauthenticated),
+        Err(resp) => return resp,
     };
     let caller = crate::services::Caller::new(Some(&actor), &request_id, "-");
     let (meta, path) = match crate::services::attachments::open(&app.state, &caller, id).await {
         Ok(found) => found,
-        Err(e @ AppError::NotFound(_)) => return refusal(StatusCode::NOT_FOUND, lang, e),
-        Err(e) => return refusal(StatusCode::FORBIDDEN, lang, e),
+        Err(e) => return refusal(http_status(&e), lang, e),
     };
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
@@ -274,23 +271,7 @@ async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
             return Err(refusal(status, lang, err));
         }
     };
-    let actor = match bearer(&headers) {
-        None => None,
-        Some(token) => match accounts::authenticate(&app.state, token).await {
-            Ok(a) => Some(a),
-            Err(e) => {
-                let status = if matches!(e, AppError::Unauthenticated) {
-                    StatusCode::UNAUTHORIZED
-                } else {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                };
-                if let AppError::Internal(detail) = &e {
-                    tracing::error!(request_id, error = %detail, "authentication failed");
-                }
-                return Err(refusal(status, lang, e));
-            }
-        },
-    };
+    let actor = signed_in(app, &headers, lang, &request_id).await?;
     let client_addr = client_address(&headers, peer, app.state.config.trust_forwarded_for);
     Ok(Incoming {
         context: RequestContext {
@@ -365,6 +346,39 @@ async fn read_request(
     async_graphql::http::receive_batch_body(content_type, reader, options)
         .await?
         .into_single()
+}
+
+/// The caller behind the Authorization header: none without one, a
+/// refusal for a bad or expired token (the client must drop it).
+async fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+    request_id: &str,
+) -> Result<Option<crate::domain::authz::Actor>, Response> {
+    let Some(token) = bearer(headers) else {
+        return Ok(None);
+    };
+    accounts::authenticate(&app.state, token)
+        .await
+        .map(Some)
+        .map_err(|e| {
+            if let AppError::Internal(detail) = &e {
+                tracing::error!(request_id, error = %detail, "authentication failed");
+            }
+            refusal(http_status(&e), lang, e)
+        })
+}
+
+/// The HTTP status of an error answered outside GraphQL.
+fn http_status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Forbidden | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
