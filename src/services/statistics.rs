@@ -108,37 +108,46 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
         GroupBy::Field => "CAST(p.field_id AS TEXT)",
         GroupBy::Channel => "d.channel",
     };
-    let in_period = |col: &str| format!("d.{col} >= ? AND d.{col} < ?");
-    let received = in_period("received_at");
-    let settled = in_period("settled_at");
-    let updated = in_period("updated_at");
-    let sql_body = format!(
-        "SELECT {key} AS k, \
-         SUM(CASE WHEN {received} THEN 1 ELSE 0 END) AS received, \
-         SUM(CASE WHEN {received} AND d.channel = 'ONLINE' THEN 1 ELSE 0 END) AS received_online, \
-         SUM(CASE WHEN {settled} THEN 1 ELSE 0 END) AS settled, \
-         SUM(CASE WHEN {settled} AND d.timeliness = 'EARLY' THEN 1 ELSE 0 END) AS early, \
-         SUM(CASE WHEN {settled} AND d.timeliness = 'ON_TIME' THEN 1 ELSE 0 END) AS on_time, \
-         SUM(CASE WHEN {settled} AND d.timeliness = 'LATE' THEN 1 ELSE 0 END) AS late, \
-         SUM(CASE WHEN d.status IN {OPEN} AND d.due_at >= ? THEN 1 ELSE 0 END) AS open_not_due, \
-         SUM(CASE WHEN d.status IN {OPEN} AND d.due_at < ? THEN 1 ELSE 0 END) AS open_overdue, \
-         SUM(CASE WHEN d.status = 'REFUSED' AND {updated} THEN 1 ELSE 0 END) AS refused, \
-         SUM(CASE WHEN d.status = 'WITHDRAWN' AND {updated} THEN 1 ELSE 0 END) AS withdrawn \
-         FROM dossier d JOIN procedure p ON p.id = d.procedure_id WHERE d.status <> 'DRAFT'"
-    );
+    // Each counted column: (column name, condition). Conditions take their
+    // parameters in the order they appear, pushed as the SQL is written.
     let mut values: Vec<Value> = Vec::new();
-    // received ×2, settled ×4, now ×2, updated ×2 — in the order above.
-    for _ in 0..2 {
-        values.extend([from.into(), to.into()]);
+    let mut sums = Vec::new();
+    let counts: [(&str, &str, &str); 10] = [
+        ("received", "received_at", ""),
+        ("received_online", "received_at", "d.channel = 'ONLINE'"),
+        ("settled", "settled_at", ""),
+        ("early", "settled_at", "d.timeliness = 'EARLY'"),
+        ("on_time", "settled_at", "d.timeliness = 'ON_TIME'"),
+        ("late", "settled_at", "d.timeliness = 'LATE'"),
+        ("open_not_due", "", "d.due_at >= ?"),
+        ("open_overdue", "", "d.due_at < ?"),
+        ("refused", "updated_at", "d.status = 'REFUSED'"),
+        ("withdrawn", "updated_at", "d.status = 'WITHDRAWN'"),
+    ];
+    for (name, period_column, extra) in counts {
+        let mut conditions = Vec::new();
+        if period_column.is_empty() {
+            // Open now, whatever the period.
+            conditions.push(format!("d.status IN {OPEN}"));
+        } else {
+            conditions.push(format!("d.{period_column} >= ? AND d.{period_column} < ?"));
+            values.extend([from.into(), to.into()]);
+        }
+        if !extra.is_empty() {
+            conditions.push(extra.to_owned());
+            if extra.contains('?') {
+                values.push(now.into());
+            }
+        }
+        sums.push(format!(
+            "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS {name}",
+            conditions.join(" AND ")
+        ));
     }
-    for _ in 0..4 {
-        values.extend([from.into(), to.into()]);
-    }
-    values.extend([now.into(), now.into()]);
-    for _ in 0..2 {
-        values.extend([from.into(), to.into()]);
-    }
-    let mut sql = sql_body;
+    let mut sql = format!(
+        "SELECT {key} AS k, {} FROM dossier d JOIN procedure p ON p.id = d.procedure_id WHERE d.status <> 'DRAFT'",
+        sums.join(", ")
+    );
     if let Some(a) = f.agency_id {
         let ids = store::agencies::subtree(&st.db, a).await?;
         if ids.is_empty() {
