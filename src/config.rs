@@ -39,6 +39,10 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub sessions: SessionPolicy,
     pub calendar: CalendarConfig,
+    /// Working days to answer feedback, counted from its arrival.
+    pub feedback_due_working_days: u32,
+    /// The agency evaluation's group weights.
+    pub evaluation_weights: crate::domain::evaluation::Weights,
 }
 
 /// The working calendar's fixed settings; holidays are data.
@@ -178,6 +182,30 @@ impl Config {
                         })?
                     }
                 },
+            },
+            feedback_due_working_days: match parse(
+                &get,
+                "MOTCUA_FEEDBACK_DUE_WORKING_DAYS",
+                Some(crate::domain::feedback::DEFAULT_DUE_WORKING_DAYS),
+            )? {
+                0 => {
+                    return Err(ConfigError {
+                        var: "MOTCUA_FEEDBACK_DUE_WORKING_DAYS",
+                        reason: "must be at least 1".into(),
+                    })
+                }
+                n => n,
+            },
+            evaluation_weights: match get("MOTCUA_EVALUATION_WEIGHTS") {
+                None => Default::default(),
+                Some(v) => {
+                    crate::domain::evaluation::Weights::parse(&v).map_err(|_| ConfigError {
+                        var: "MOTCUA_EVALUATION_WEIGHTS",
+                        reason: format!(
+                            "'{v}' is not six non-negative numbers like 18,20,12,10,22,18"
+                        ),
+                    })?
+                }
             },
             sessions: SessionPolicy {
                 idle: chrono::Duration::minutes(parse(

@@ -40,6 +40,7 @@ pub struct Model {
     pub legal_due_at: Option<DateTimeUtc>,
     pub paused_at: Option<DateTimeUtc>,
     pub paused_seconds: i64,
+    /// Requests for a supplement, before reception and during processing.
     pub supplement_requests: i32,
     pub reception_seconds: Option<i64>,
     pub transfer_seconds: Option<i64>,

@@ -11,6 +11,7 @@ pub mod calendar_day;
 pub mod dossier;
 pub mod dossier_event;
 pub mod dossier_task;
+pub mod feedback;
 pub mod field;
 pub mod login_throttle;
 pub mod outbox;

@@ -8,6 +8,7 @@ mod m20261123_000003_dossiers;
 mod m20261123_000004_dossier_tasks;
 mod m20261123_000005_attachments;
 mod m20261123_000006_ratings;
+mod m20261123_000007_feedback;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_dossier_tasks::Migration),
             Box::new(m20261123_000005_attachments::Migration),
             Box::new(m20261123_000006_ratings::Migration),
+            Box::new(m20261123_000007_feedback::Migration),
         ]
     }
 }

@@ -140,22 +140,24 @@ pub fn covers(grant: &Grant, scope: AgencyScope<'_>) -> bool {
             .is_some_and(|id| scope.lineage.contains(&id))
 }
 
+/// An official (account 7) with these grants, for the domain's tests.
+#[cfg(test)]
+pub(crate) fn official(grants: &[(Role, Option<i64>)]) -> Actor {
+    Actor {
+        account_id: 7,
+        session_id: 1,
+        kind: AccountKind::Official,
+        grants: grants
+            .iter()
+            .map(|&(role, agency_id)| Grant { role, agency_id })
+            .collect(),
+        must_change_password: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn official(grants: &[(Role, Option<i64>)]) -> Actor {
-        Actor {
-            account_id: 7,
-            session_id: 1,
-            kind: AccountKind::Official,
-            grants: grants
-                .iter()
-                .map(|&(role, agency_id)| Grant { role, agency_id })
-                .collect(),
-            must_change_password: false,
-        }
-    }
 
     #[test]
     fn nobody_signed_in_is_unauthenticated() {

@@ -8,6 +8,8 @@ pub mod authz;
 pub mod calendar;
 pub mod catalogue;
 pub mod control_sheet;
+pub mod evaluation;
+pub mod feedback;
 pub mod files;
 pub mod identity;
 pub mod lifecycle;

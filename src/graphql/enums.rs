@@ -145,11 +145,19 @@ pub fn all_labels() -> Vec<EnumLabel> {
     use domain::authz::{AccountKind, Role};
     use domain::calendar::{DayKind, Timeliness};
     use domain::catalogue::*;
+    use domain::evaluation::{Indicator, IndicatorGroup};
+    use domain::feedback::{FeedbackAction, FeedbackChannel, FeedbackKind, FeedbackStatus};
     use domain::lifecycle::{
         Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, TaskKind,
     };
     use domain::rating::{RatingCriterion, RatingLevel};
     [
+        FeedbackKind::labels(),
+        FeedbackChannel::labels(),
+        FeedbackStatus::labels(),
+        FeedbackAction::labels(),
+        IndicatorGroup::labels(),
+        Indicator::labels(),
         RatingLevel::labels(),
         RatingCriterion::labels(),
         DossierStatus::labels(),
@@ -327,4 +335,95 @@ pub enum RatingCriterion {
     StaffAttitude,
     /// Thời gian giải quyết
     ProcessingTime,
+}
+
+/// Loại phản ánh, kiến nghị.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::FeedbackKind")]
+pub enum FeedbackKind {
+    /// Phản ánh
+    Feedback,
+    /// Kiến nghị
+    Petition,
+}
+
+/// Cách thức gửi phản ánh, kiến nghị.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::FeedbackChannel")]
+pub enum FeedbackChannel {
+    /// Qua Hệ thống thông tin giải quyết TTHC
+    Online,
+    /// Thư điện tử
+    Email,
+    /// Đường dây nóng
+    Hotline,
+    /// Qua bưu chính
+    Post,
+    /// Trực tiếp
+    InPerson,
+}
+
+/// Trạng thái phản ánh, kiến nghị.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::FeedbackStatus")]
+pub enum FeedbackStatus {
+    /// Đã tiếp nhận
+    Received,
+    /// Đang xử lý
+    Processing,
+    /// Đã trả lời
+    Answered,
+    /// Đã chuyển cơ quan có thẩm quyền
+    Transferred,
+    /// Không thuộc phạm vi xử lý
+    Rejected,
+}
+
+/// Nhóm chỉ số (Quyết định 766/QĐ-TTg).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::evaluation::IndicatorGroup")]
+pub enum IndicatorGroup {
+    /// Công khai, minh bạch
+    Transparency,
+    /// Tiến độ giải quyết
+    Progress,
+    /// Dịch vụ công trực tuyến
+    OnlineService,
+    /// Thanh toán trực tuyến
+    OnlinePayment,
+    /// Số hóa hồ sơ
+    Digitisation,
+    /// Mức độ hài lòng
+    Satisfaction,
+}
+
+/// Chỉ số đánh giá.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::evaluation::Indicator")]
+pub enum Indicator {
+    /// Thủ tục công khai đầy đủ thông tin
+    PublishedRecords,
+    /// Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia
+    NationalPortalSync,
+    /// Hồ sơ giải quyết đúng hạn
+    OnTimeSettlement,
+    /// Hồ sơ được tiếp nhận trong 08 giờ làm việc
+    #[graphql(name = "RECEPTION_WITHIN_8_HOURS")]
+    ReceptionWithin8Hours,
+    /// Thủ tục cung cấp dịch vụ công trực tuyến
+    OnlineProcedures,
+    /// Hồ sơ nộp trực tuyến
+    OnlineSubmissions,
+    /// Hồ sơ thanh toán trực tuyến
+    OnlinePayments,
+    /// Hồ sơ được số hóa thành phần
+    DigitisedDossiers,
+    /// Kết quả giải quyết được số hóa
+    DigitisedResults,
+    /// Tái sử dụng dữ liệu số hóa
+    DataReuse,
+    /// Đánh giá hài lòng
+    SatisfiedRatings,
+    /// Phản ánh, kiến nghị được xử lý đúng hạn
+    FeedbackOnTime,
 }

@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod context;
 pub mod dossiers;
 pub mod enums;
+pub mod feedback;
 pub mod loaders;
 pub mod policy;
 pub mod ratings;
@@ -27,7 +28,9 @@ pub struct QueryRoot(
     audit::AuditQuery,
     dossiers::DossierQuery,
     ratings::RatingQuery,
+    feedback::FeedbackQuery,
     statistics::StatisticsQuery,
+    statistics::EvaluationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,6 +40,7 @@ pub struct MutationRoot(
     calendar::CalendarMutation,
     dossiers::DossierMutation,
     ratings::RatingMutation,
+    feedback::FeedbackMutation,
 );
 
 pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

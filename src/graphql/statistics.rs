@@ -3,9 +3,14 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use super::catalogue::Agency;
 use super::context::{parse_opt_id, ContextExt};
+use super::enums::{AgencyLevel, Indicator, IndicatorGroup};
 use super::loaders::{AgencyId, FieldId, Loaders, ProcedureId};
+use crate::domain::evaluation as ev;
 use crate::domain::lifecycle::Channel;
+use crate::error::Lang;
+use crate::services::evaluation as ev_svc;
 use crate::services::statistics as svc;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -17,6 +22,10 @@ pub enum StatisticsGroup {
     Procedure,
     Field,
     Channel,
+    /// By month of the period (keys like 2026-03).
+    Month,
+    /// By quarter of the period (keys like 2026-Q1).
+    Quarter,
 }
 
 #[derive(InputObject, Default)]
@@ -59,6 +68,15 @@ pub struct StatisticsRow {
     pub in_progress_overdue: i64,
     pub refused: i64,
     pub withdrawn: i64,
+    /// Ratings given in the period.
+    pub rated: i64,
+    /// Shares of the criterion answers (three per rating) at each level;
+    /// 0 when there is no rating.
+    pub very_satisfied_share: f64,
+    pub satisfied_share: f64,
+    pub not_satisfied_share: f64,
+    /// (very satisfied + satisfied) / all answers.
+    pub satisfaction_rate: f64,
 }
 
 #[derive(SimpleObject)]
@@ -71,7 +89,13 @@ pub struct Statistics {
 
 fn row(r: svc::Row, label: String) -> StatisticsRow {
     let ratio = |a: i64, b: i64, none: f64| if b == 0 { none } else { a as f64 / b as f64 };
+    let answers = r.very_satisfied + r.satisfied + r.not_satisfied;
     StatisticsRow {
+        rated: r.rated,
+        very_satisfied_share: ratio(r.very_satisfied, answers, 0.0),
+        satisfied_share: ratio(r.satisfied, answers, 0.0),
+        not_satisfied_share: ratio(r.not_satisfied, answers, 0.0),
+        satisfaction_rate: ratio(r.very_satisfied + r.satisfied, answers, 0.0),
         online_share: ratio(r.received_online, r.received, 0.0),
         on_time_rate: ratio(r.early + r.on_time, r.settled, 1.0),
         key: r.key,
@@ -103,6 +127,12 @@ async fn label_of(ctx: &Context<'_>, group: StatisticsGroup, key: &str) -> Resul
         (StatisticsGroup::Channel, _) => {
             Channel::parse(key).map(|c| ctx.label(c.label_vi(), c.label_en()).to_owned())
         }
+        (StatisticsGroup::Month, _) => key
+            .split_once('-')
+            .map(|(y, m)| format!("{} {m}/{y}", ctx.label("Tháng", "Month"))),
+        (StatisticsGroup::Quarter, _) => key
+            .split_once("-Q")
+            .map(|(y, q)| format!("{} {q}/{y}", ctx.label("Quý", "Quarter"))),
         _ => None,
     }
     .unwrap_or_else(|| ctx.label("Tất cả", "All").to_owned()))
@@ -114,9 +144,11 @@ pub struct StatisticsQuery;
 #[Object]
 impl StatisticsQuery {
     /// Public: received, settled (early / on time / late), on-time rate, in
-    /// progress (not yet due / overdue), online share, refused and withdrawn,
-    /// for the province or an agency subtree, a year, quarter or month
-    /// (the current year by default), grouped as asked.
+    /// progress (not yet due / overdue), online share, refused, withdrawn and
+    /// rating shares, for the province or an agency subtree, a year, quarter
+    /// or month (the current year by default), grouped as asked. In
+    /// progress counts the dossiers open now that were received before the
+    /// period (or the row's month or quarter) ended.
     #[graphql(complexity = "200 * child_complexity")]
     async fn statistics(
         &self,
@@ -132,6 +164,8 @@ impl StatisticsQuery {
             StatisticsGroup::Procedure => svc::GroupBy::Procedure,
             StatisticsGroup::Field => svc::GroupBy::Field,
             StatisticsGroup::Channel => svc::GroupBy::Channel,
+            StatisticsGroup::Month => svc::GroupBy::Month,
+            StatisticsGroup::Quarter => svc::GroupBy::Quarter,
         };
         let s = svc::compute(
             ctx.state(),
@@ -159,6 +193,186 @@ impl StatisticsQuery {
             to: s.to,
             total: row(s.total, total_label),
             rows,
+        })
+    }
+}
+
+/// An evaluation period: a year (the current one by default) or one of its
+/// quarters.
+#[derive(InputObject, Default)]
+pub struct EvaluationPeriod {
+    pub year: Option<i32>,
+    /// 1–4.
+    pub quarter: Option<u32>,
+}
+
+/// A group's weight in points of 100.
+#[derive(SimpleObject)]
+pub struct GroupWeight {
+    pub group: IndicatorGroup,
+    pub label: &'static str,
+    pub points: f64,
+}
+
+/// One indicator of one agency, with everything needed to recompute it:
+/// points = maxPoints × min(1, numerator / denominator / fullAt).
+#[derive(SimpleObject)]
+pub struct IndicatorScore {
+    pub indicator: Indicator,
+    pub label: &'static str,
+    pub group: IndicatorGroup,
+    pub computable: bool,
+    /// Why it is not computable.
+    pub reason: Option<String>,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub ratio: Option<f64>,
+    /// The ratio at and above which it scores full.
+    pub full_at: f64,
+    /// Group weight × the indicator's share of the group.
+    pub max_points: f64,
+    pub points: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct GroupScore {
+    pub group: IndicatorGroup,
+    pub label: &'static str,
+    /// The group's weight.
+    pub max_points: f64,
+    /// Points of its computable indicators.
+    pub available_points: f64,
+    /// Null when none of its indicators is computable.
+    pub points: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct EvaluatedAgency {
+    /// 1 for the best; equal percents share a rank.
+    pub rank: usize,
+    pub agency: Agency,
+    /// Points earned, of the computable indicators' points.
+    pub points: f64,
+    pub available_points: f64,
+    /// points / availablePoints in percent; null when nothing is computable.
+    pub percent: Option<f64>,
+    pub groups: Vec<GroupScore>,
+    pub indicators: Vec<IndicatorScore>,
+}
+
+#[derive(SimpleObject)]
+pub struct AgencyEvaluation {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub weights: Vec<GroupWeight>,
+    /// Ranked, best first.
+    pub agencies: Vec<EvaluatedAgency>,
+}
+
+fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> EvaluatedAgency {
+    let indicators: Vec<IndicatorScore> = s
+        .indicators
+        .iter()
+        .map(|i| {
+            let (numerator, denominator, reason) = match &i.input {
+                ev::Input::Counted {
+                    numerator,
+                    denominator,
+                } => (Some(*numerator), Some(*denominator), None),
+                ev::Input::NotComputable { vi, en } => (
+                    None,
+                    None,
+                    Some(match ctx.lang() {
+                        Lang::Vi => vi.clone(),
+                        Lang::En => en.clone(),
+                    }),
+                ),
+            };
+            IndicatorScore {
+                indicator: i.spec.indicator.into(),
+                label: ctx.label(i.spec.indicator.label_vi(), i.spec.indicator.label_en()),
+                group: i.spec.group.into(),
+                computable: i.points.is_some(),
+                reason,
+                numerator,
+                denominator,
+                ratio: i.ratio,
+                full_at: i.spec.full_at,
+                max_points: i.max_points,
+                points: i.points,
+            }
+        })
+        .collect();
+    let weights = ctx.state().config.evaluation_weights;
+    let groups = ev::IndicatorGroup::ALL
+        .iter()
+        .map(|g| {
+            let of_group: Vec<&ev::Scored> =
+                s.indicators.iter().filter(|i| i.spec.group == *g).collect();
+            let computable: Vec<&&ev::Scored> =
+                of_group.iter().filter(|i| i.points.is_some()).collect();
+            GroupScore {
+                group: (*g).into(),
+                label: ctx.label(g.label_vi(), g.label_en()),
+                max_points: weights.of(*g),
+                available_points: computable.iter().map(|i| i.max_points).sum(),
+                points: (!computable.is_empty())
+                    .then(|| computable.iter().filter_map(|i| i.points).sum()),
+            }
+        })
+        .collect();
+    EvaluatedAgency {
+        rank: s.rank,
+        agency: Agency(s.agency),
+        points: s.points,
+        available_points: s.available,
+        percent: s.percent,
+        groups,
+        indicators,
+    }
+}
+
+#[derive(Default)]
+pub struct EvaluationQuery;
+
+#[Object]
+impl EvaluationQuery {
+    /// Public (Art. 11.2: results are published each quarter and year): the
+    /// evaluation of every agency implementing procedures, for a quarter or
+    /// a year, structured as Decision 766's index with the configured
+    /// weights, ranked. Indicators the data cannot support are marked not
+    /// computable with the reason and left out of the available points.
+    #[graphql(complexity = "100 * child_complexity")]
+    async fn agency_evaluation(
+        &self,
+        ctx: &Context<'_>,
+        period: Option<EvaluationPeriod>,
+        #[graphql(desc = "Agencies in this subtree only.")] agency_id: Option<ID>,
+        level: Option<AgencyLevel>,
+    ) -> Result<AgencyEvaluation> {
+        let p = period.unwrap_or_default();
+        let e = ev_svc::evaluate(
+            ctx.state(),
+            ev_svc::EvaluationFilter {
+                year: p.year,
+                quarter: p.quarter,
+                agency_id: parse_opt_id("agencyId", agency_id.as_ref())?,
+                level: level.map(Into::into),
+            },
+        )
+        .await?;
+        Ok(AgencyEvaluation {
+            from: e.from,
+            to: e.to,
+            weights: ev::IndicatorGroup::ALL
+                .iter()
+                .map(|g| GroupWeight {
+                    group: (*g).into(),
+                    label: ctx.label(g.label_vi(), g.label_en()),
+                    points: e.weights.of(*g),
+                })
+                .collect(),
+            agencies: e.agencies.into_iter().map(|s| evaluated(ctx, s)).collect(),
         })
     }
 }

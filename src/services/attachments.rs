@@ -31,10 +31,7 @@ pub fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
 /// preparing or supplementing it; the receiving unit's reception officer
 /// while it is at the counter.
 async fn check_may_attach(st: &AppState, caller: &Caller<'_>, d: &dossier::Model) -> AppResult<()> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    if actor.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let actor = caller.signed_in()?;
     let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
     let supplementing = status == DossierStatus::Paused
         && d.pause_kind.as_deref() == Some(PauseKind::Supplement.as_str());

@@ -485,10 +485,7 @@ pub async fn create_draft(
     caller: &Caller<'_>,
     input: DraftInput,
 ) -> AppResult<dossier::Model> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    if actor.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let actor = caller.signed_in()?;
     if actor.kind == AccountKind::Official {
         return Err(AppError::Forbidden);
     }
@@ -536,10 +533,7 @@ pub struct IntakeInput {
 
 /// The officer's grant of a role, for intake at their own unit.
 fn grant_of(caller: &Caller<'_>, role: Role) -> AppResult<Grant> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    if actor.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let actor = caller.signed_in()?;
     actor
         .grants
         .iter()
@@ -1087,6 +1081,11 @@ pub async fn apply(
             event_note = Some(reason("reason", r)?);
             row.paused_at = Set(Some(now));
             row.pause_kind = Set(Some(kind.as_str().into()));
+            if *kind == PauseKind::Supplement {
+                // Asked for a supplement again, during processing: the
+                // evaluation counts every request (Decision 766).
+                row.supplement_requests = Set(d.supplement_requests + 1);
+            }
             data = json!({ "pauseKind": kind.as_str() });
         }
         Command::Resume { note: n } => {
@@ -1575,10 +1574,7 @@ pub async fn list(
     req: PageRequest,
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    if actor.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let actor = caller.signed_in()?;
     let mut q = dossier::Entity::find();
     let province_wide = actor.grants.iter().any(|g| g.role.is_province_wide());
     if f.mine_only || actor.kind != AccountKind::Official {
@@ -1693,10 +1689,7 @@ pub async fn work_queue(
     req: PageRequest,
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    if actor.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let actor = caller.signed_in()?;
     let mut any = Condition::any();
     for g in &actor.grants {
         let Some(agency) = g.agency_id else { continue };

@@ -8,6 +8,8 @@ pub mod calendar;
 pub mod catalogue;
 pub mod demo;
 pub mod dossiers;
+pub mod evaluation;
+pub mod feedback;
 pub mod password;
 pub mod ratings;
 pub mod statistics;
@@ -41,6 +43,15 @@ impl<'a> Caller<'a> {
             client_addr,
             system: false,
         }
+    }
+
+    /// The signed-in actor, who has changed their one-time password.
+    pub fn signed_in(&self) -> Result<&'a Actor, crate::error::AppError> {
+        let actor = self.actor.ok_or(crate::error::AppError::Unauthenticated)?;
+        if actor.must_change_password {
+            return Err(crate::error::AppError::PasswordChangeRequired);
+        }
+        Ok(actor)
     }
 
     /// `domain::authz::authorize` for a request; the system may do anything.

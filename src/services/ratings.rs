@@ -32,10 +32,7 @@ pub async fn rate(
     dossier_id: i64,
     input: RatingInput,
 ) -> AppResult<rating::Model> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    if actor.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let actor = caller.signed_in()?;
     let d = dossiers::find(st, dossier_id).await?;
     if d.applicant_account_id != Some(actor.account_id) {
         return Err(AppError::Forbidden);

@@ -2,6 +2,8 @@
 //! counted inside the database with one GROUP BY, never by loading
 //! dossiers.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
@@ -18,6 +20,10 @@ pub enum GroupBy {
     Procedure,
     Field,
     Channel,
+    /// By month of the period, each counted on its own.
+    Month,
+    /// By quarter of the period.
+    Quarter,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +56,12 @@ pub struct Row {
     pub in_progress_overdue: i64,
     pub refused: i64,
     pub withdrawn: i64,
+    /// Ratings given in the period, and their criterion answers per level
+    /// (three per rating).
+    pub rated: i64,
+    pub very_satisfied: i64,
+    pub satisfied: i64,
+    pub not_satisfied: i64,
 }
 
 pub struct Statistics {
@@ -98,21 +110,97 @@ pub fn bounds(st: &AppState, p: Period) -> AppResult<(DateTime<Utc>, DateTime<Ut
 
 const OPEN: &str = "('RECEIVED','PROCESSING','PAUSED','AWAITING_APPROVAL')";
 
-pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult<Statistics> {
-    let (from, to) = bounds(st, f.period)?;
-    let now = st.clock.now();
-    let key = match group {
-        GroupBy::None => "'ALL'",
+/// The dossiers a statistic covers: an agency subtree, a procedure, a
+/// field. Written into SQL over `dossier d JOIN procedure p`.
+struct Scope {
+    agencies: Option<Vec<i64>>,
+    procedure_id: Option<i64>,
+    field_id: Option<i64>,
+}
+
+impl Scope {
+    async fn of(st: &AppState, f: &StatsFilter) -> AppResult<Scope> {
+        let agencies = match f.agency_id {
+            Some(a) => {
+                let ids = store::agencies::subtree(&st.db, a).await?;
+                if ids.is_empty() {
+                    return Err(AppError::bad_input(
+                        "filter.agencyId",
+                        Problem::UnknownReference,
+                    ));
+                }
+                Some(ids)
+            }
+            None => None,
+        };
+        Ok(Scope {
+            agencies,
+            procedure_id: f.procedure_id,
+            field_id: f.field_id,
+        })
+    }
+
+    /// ` AND …` conditions, their parameters pushed in order.
+    fn sql(&self, values: &mut Vec<Value>) -> String {
+        let mut sql = String::new();
+        if let Some(ids) = &self.agencies {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            sql.push_str(&format!(
+                " AND d.settling_agency_id IN ({})",
+                list.join(",")
+            ));
+        }
+        if let Some(p) = self.procedure_id {
+            sql.push_str(" AND d.procedure_id = ?");
+            values.push(p.into());
+        }
+        if let Some(x) = self.field_id {
+            sql.push_str(" AND p.field_id = ?");
+            values.push(x.into());
+        }
+        sql
+    }
+}
+
+/// The SQL key of a grouping that the database computes.
+fn key_sql(group: GroupBy) -> &'static str {
+    match group {
         GroupBy::Agency => "CAST(d.settling_agency_id AS TEXT)",
         GroupBy::Procedure => "CAST(d.procedure_id AS TEXT)",
         GroupBy::Field => "CAST(p.field_id AS TEXT)",
         GroupBy::Channel => "d.channel",
-    };
-    // Each counted column: (column name, condition). Conditions take their
-    // parameters in the order they appear, pushed as the SQL is written.
+        GroupBy::None | GroupBy::Month | GroupBy::Quarter => "'ALL'",
+    }
+}
+
+pub(crate) async fn query(
+    st: &AppState,
+    sql: &str,
+    values: Vec<Value>,
+) -> AppResult<Vec<sea_orm::QueryResult>> {
+    let backend = st.db.get_database_backend();
+    let sql = numbered(sql, backend);
+    Ok(st
+        .db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?)
+}
+
+/// Counts of one period, grouped as asked (never by month or quarter).
+async fn counts(
+    st: &AppState,
+    scope: &Scope,
+    group: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<BTreeMap<String, Row>> {
+    let now = st.clock.now();
+    let key = key_sql(group);
+    // Each counted column: (column name, period column, extra condition).
+    // Parameters are pushed in the order the SQL is written.
     let mut values: Vec<Value> = Vec::new();
     let mut sums = Vec::new();
-    let counts: [(&str, &str, &str); 10] = [
+    let columns: [(&str, &str, &str); 10] = [
         ("received", "received_at", ""),
         ("received_online", "received_at", "d.channel = 'ONLINE'"),
         ("settled", "settled_at", ""),
@@ -124,11 +212,12 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
         ("refused", "updated_at", "d.status = 'REFUSED'"),
         ("withdrawn", "updated_at", "d.status = 'WITHDRAWN'"),
     ];
-    for (name, period_column, extra) in counts {
+    for (name, period_column, extra) in columns {
         let mut conditions = Vec::new();
         if period_column.is_empty() {
-            // Open now, whatever the period.
-            conditions.push(format!("d.status IN {OPEN}"));
+            // Open now, and received before the period ended.
+            conditions.push(format!("d.status IN {OPEN} AND d.received_at < ?"));
+            values.push(to.into());
         } else {
             conditions.push(format!("d.{period_column} >= ? AND d.{period_column} < ?"));
             values.extend([from.into(), to.into()]);
@@ -144,45 +233,22 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
             conditions.join(" AND ")
         ));
     }
+    // Only the rows the period touches, each branch served by an index.
     let mut sql = format!(
-        "SELECT {key} AS k, {} FROM dossier d JOIN procedure p ON p.id = d.procedure_id WHERE d.status <> 'DRAFT'",
+        "SELECT {key} AS k, {} FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
+         WHERE ((d.received_at >= ? AND d.received_at < ?) \
+         OR (d.settled_at >= ? AND d.settled_at < ?) \
+         OR d.status IN {OPEN} \
+         OR (d.status IN ('REFUSED','WITHDRAWN') AND d.updated_at >= ? AND d.updated_at < ?))",
         sums.join(", ")
     );
-    if let Some(a) = f.agency_id {
-        let ids = store::agencies::subtree(&st.db, a).await?;
-        if ids.is_empty() {
-            return Err(AppError::bad_input(
-                "filter.agencyId",
-                Problem::UnknownReference,
-            ));
-        }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        sql.push_str(&format!(
-            " AND d.settling_agency_id IN ({})",
-            list.join(",")
-        ));
+    for _ in 0..3 {
+        values.extend([from.into(), to.into()]);
     }
-    if let Some(p) = f.procedure_id {
-        sql.push_str(" AND d.procedure_id = ?");
-        values.push(p.into());
-    }
-    if let Some(x) = f.field_id {
-        sql.push_str(" AND p.field_id = ?");
-        values.push(x.into());
-    }
-    sql.push_str(" GROUP BY k ORDER BY k");
-    let backend = st.db.get_database_backend();
-    let sql = numbered(&sql, backend);
-    let rows = st
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut total = Row {
-        key: "ALL".into(),
-        ..Default::default()
-    };
-    for r in rows {
+    sql.push_str(&scope.sql(&mut values));
+    sql.push_str(" GROUP BY k");
+    let mut out = BTreeMap::new();
+    for r in query(st, &sql, values).await? {
         let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
         let row = Row {
             key: r.try_get::<String>("", "k")?,
@@ -196,25 +262,144 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
             in_progress_overdue: n("open_overdue")?,
             refused: n("refused")?,
             withdrawn: n("withdrawn")?,
+            ..Default::default()
         };
-        total.received += row.received;
-        total.received_online += row.received_online;
-        total.settled += row.settled;
-        total.early += row.early;
-        total.on_time += row.on_time;
-        total.late += row.late;
-        total.in_progress_not_due += row.in_progress_not_due;
-        total.in_progress_overdue += row.in_progress_overdue;
-        total.refused += row.refused;
-        total.withdrawn += row.withdrawn;
-        out.push(row);
+        out.insert(row.key.clone(), row);
+    }
+    // Ratings given in the period, on the same grouping.
+    let level_sum = |level: &str| {
+        format!(
+            "SUM((CASE WHEN r.service_use = '{level}' THEN 1 ELSE 0 END) \
+             + (CASE WHEN r.staff_attitude = '{level}' THEN 1 ELSE 0 END) \
+             + (CASE WHEN r.processing_time = '{level}' THEN 1 ELSE 0 END))"
+        )
+    };
+    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    let mut sql = format!(
+        "SELECT {key} AS k, COUNT(*) AS rated, {} AS very_satisfied, {} AS satisfied, {} AS not_satisfied \
+         FROM rating r JOIN dossier d ON d.id = r.dossier_id JOIN procedure p ON p.id = d.procedure_id \
+         WHERE r.rated_at >= ? AND r.rated_at < ?",
+        level_sum("VERY_SATISFIED"),
+        level_sum("SATISFIED"),
+        level_sum("NOT_SATISFIED"),
+    );
+    sql.push_str(&scope.sql(&mut values));
+    sql.push_str(" GROUP BY k");
+    for r in query(st, &sql, values).await? {
+        let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
+        let key = r.try_get::<String>("", "k")?;
+        let row = out.entry(key.clone()).or_insert_with(|| Row {
+            key,
+            ..Default::default()
+        });
+        row.rated = n("rated")?;
+        row.very_satisfied = n("very_satisfied")?;
+        row.satisfied = n("satisfied")?;
+        row.not_satisfied = n("not_satisfied")?;
+    }
+    Ok(out)
+}
+
+/// The months or quarters of a period, each with its key.
+fn sub_periods(p: Period, group: GroupBy, year: i32) -> Vec<(String, Period)> {
+    let months: Vec<u32> = match (p.month, p.quarter) {
+        (Some(m), _) => vec![m],
+        (None, Some(q)) => (3 * q - 2..=3 * q).collect(),
+        (None, None) => (1..=12).collect(),
+    };
+    let mut out: Vec<(String, Period)> = Vec::new();
+    for m in months {
+        let q = (m - 1) / 3 + 1;
+        let (key, period) = match group {
+            GroupBy::Quarter if p.month.is_none() => (
+                format!("{year}-Q{q}"),
+                Period {
+                    year: Some(year),
+                    quarter: Some(q),
+                    month: None,
+                },
+            ),
+            _ => (
+                format!("{year}-{m:02}"),
+                Period {
+                    year: Some(year),
+                    quarter: None,
+                    month: Some(m),
+                },
+            ),
+        };
+        if out.last().map(|l| &l.0) != Some(&key) {
+            out.push((key, period));
+        }
+    }
+    out
+}
+
+pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult<Statistics> {
+    let (from, to) = bounds(st, f.period)?;
+    let scope = Scope::of(st, &f).await?;
+    let mut total = Row {
+        key: "ALL".into(),
+        ..Default::default()
+    };
+    let rows: Vec<Row> = match group {
+        GroupBy::Month | GroupBy::Quarter => {
+            let year = from.with_timezone(&st.config.calendar.tz).year();
+            let mut rows = Vec::new();
+            for (key, p) in sub_periods(f.period, group, year) {
+                let (a, b) = bounds(st, p)?;
+                let mut row = counts(st, &scope, GroupBy::None, a, b)
+                    .await?
+                    .remove("ALL")
+                    .unwrap_or_default();
+                row.key = key;
+                rows.push(row);
+            }
+            rows
+        }
+        _ => counts(st, &scope, group, from, to)
+            .await?
+            .into_values()
+            .collect(),
+    };
+    match group {
+        GroupBy::Month | GroupBy::Quarter => {
+            // Stocks (in progress) are of the whole period, not a sum.
+            let whole = counts(st, &scope, GroupBy::None, from, to).await?;
+            total = whole.get("ALL").cloned().unwrap_or(total);
+            total.key = "ALL".into();
+        }
+        _ => {
+            for row in &rows {
+                total.add(row);
+            }
+        }
     }
     Ok(Statistics {
         from,
         to,
-        rows: out,
+        rows,
         total,
     })
+}
+
+impl Row {
+    fn add(&mut self, r: &Row) {
+        self.received += r.received;
+        self.received_online += r.received_online;
+        self.settled += r.settled;
+        self.early += r.early;
+        self.on_time += r.on_time;
+        self.late += r.late;
+        self.in_progress_not_due += r.in_progress_not_due;
+        self.in_progress_overdue += r.in_progress_overdue;
+        self.refused += r.refused;
+        self.withdrawn += r.withdrawn;
+        self.rated += r.rated;
+        self.very_satisfied += r.very_satisfied;
+        self.satisfied += r.satisfied;
+        self.not_satisfied += r.not_satisfied;
+    }
 }
 
 /// `?` placeholders as PostgreSQL's `$1, $2 …` (the SQL above has no `?`

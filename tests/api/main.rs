@@ -11,6 +11,7 @@ mod calendar;
 mod catalogue;
 mod cli;
 mod dossiers;
+mod feedback;
 mod helpers;
 mod http;
 mod limits;

@@ -1,0 +1,364 @@
+//! The automatic quarterly and annual evaluation of agencies (Quảng Ngãi
+//! 34/2023 Art. 11; Decision 766/QĐ-TTg's structure). Every input is
+//! counted by the database, grouped by agency; `domain::evaluation`
+//! scores.
+
+use std::collections::{BTreeSet, HashMap};
+
+use entity::{agency, procedure_agency, procedure_version};
+use sea_orm::prelude::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Value};
+
+use super::catalogue::content_of;
+use super::dossiers::HANDOVER_LIMIT_SECONDS;
+use super::statistics::{bounds, query, Period};
+use crate::app::AppState;
+use crate::domain::catalogue::{AgencyLevel, OnlineServiceLevel, ProcedureContent};
+use crate::domain::evaluation::{self as ev, Indicator, Input, Scored};
+use crate::domain::Problem;
+use crate::error::{AppError, AppResult};
+use crate::store;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Default)]
+pub struct EvaluationFilter {
+    pub year: Option<i32>,
+    pub quarter: Option<u32>,
+    /// Agencies in this subtree only.
+    pub agency_id: Option<i64>,
+    pub level: Option<AgencyLevel>,
+}
+
+/// One agency's evaluation.
+#[derive(Debug, Clone)]
+pub struct AgencyScore {
+    pub agency: agency::Model,
+    pub indicators: Vec<Scored>,
+    pub points: f64,
+    /// Points of the computable indicators.
+    pub available: f64,
+    /// points / available, in percent; None when nothing was computable.
+    pub percent: Option<f64>,
+    /// 1 for the best; agencies with the same percent share a rank.
+    pub rank: usize,
+}
+
+pub struct Evaluation {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub weights: ev::Weights,
+    pub agencies: Vec<AgencyScore>,
+}
+
+/// Counted inputs of one agency: (numerator, denominator) per indicator.
+type Counts = HashMap<(i64, Indicator), (i64, i64)>;
+
+async fn count_into(
+    st: &AppState,
+    counts: &mut Counts,
+    sql: &str,
+    values: Vec<Value>,
+    pairs: &[(Indicator, &str, &str)],
+) -> AppResult<()> {
+    for r in query(st, sql, values).await? {
+        let agency: i64 = r.try_get("", "a")?;
+        let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
+        for (indicator, num, den) in pairs {
+            counts.insert((agency, *indicator), (n(num)?, n(den)?));
+        }
+    }
+    Ok(())
+}
+
+/// A procedure record published in full: legal basis, components, steps
+/// and subjects all stated (the rest is required by the catalogue).
+fn complete(c: &ProcedureContent) -> bool {
+    !c.legal_basis.is_empty()
+        && !c.components.is_empty()
+        && !c.steps.is_empty()
+        && !c.subjects.is_empty()
+}
+
+pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluation> {
+    let (from, to) = bounds(
+        st,
+        Period {
+            year: f.year,
+            quarter: f.quarter,
+            month: None,
+        },
+    )?;
+    let now = st.clock.now();
+    let weights = st.config.evaluation_weights;
+
+    // The agencies evaluated: those implementing procedures.
+    let implementing: BTreeSet<i64> = procedure_agency::Entity::find()
+        .all(&st.db)
+        .await?
+        .into_iter()
+        .map(|pa| pa.agency_id)
+        .collect();
+    let mut q = agency::Entity::find().filter(agency::Column::Id.is_in(implementing));
+    if let Some(a) = f.agency_id {
+        let ids = store::agencies::subtree(&st.db, a).await?;
+        if ids.is_empty() {
+            return Err(AppError::bad_input("agencyId", Problem::UnknownReference));
+        }
+        q = q.filter(agency::Column::Id.is_in(ids));
+    }
+    if let Some(l) = f.level {
+        q = q.filter(agency::Column::Level.eq(l.as_str()));
+    }
+    let agencies = q.all(&st.db).await?;
+
+    let mut counts: Counts = HashMap::new();
+    // Procedures: published in full, offered online.
+    let versions = procedure_version::Entity::find()
+        .filter(Expr::cust(
+            "EXISTS (SELECT 1 FROM procedure p WHERE p.id = procedure_version.procedure_id \
+             AND p.current_version = procedure_version.version_no AND p.status = 'ACTIVE')",
+        ))
+        .all(&st.db)
+        .await?;
+    for v in &versions {
+        let c = content_of(v)?;
+        let online = c.online_service_level != OnlineServiceLevel::None;
+        for a in &c.agency_ids {
+            let e = counts.entry((*a, Indicator::PublishedRecords)).or_default();
+            e.0 += i64::from(complete(&c));
+            e.1 += 1;
+            let e = counts.entry((*a, Indicator::OnlineProcedures)).or_default();
+            e.0 += i64::from(online);
+            e.1 += 1;
+        }
+    }
+    // Dossiers settled in the period: on time unless late, or sent back
+    // for a supplement more than once (supplement time is already left out
+    // of the legal due date).
+    count_into(
+        st,
+        &mut counts,
+        "SELECT d.settling_agency_id AS a, COUNT(*) AS settled, \
+         SUM(CASE WHEN d.timeliness IN ('EARLY','ON_TIME') AND d.supplement_requests <= 1 THEN 1 ELSE 0 END) AS on_time \
+         FROM dossier d WHERE d.settled_at >= ? AND d.settled_at < ? GROUP BY d.settling_agency_id",
+        vec![from.into(), to.into()],
+        &[(Indicator::OnTimeSettlement, "on_time", "settled")],
+    )
+    .await?;
+    // Dossiers received in the period.
+    let received = format!(
+        "SELECT d.settling_agency_id AS a, COUNT(*) AS received, \
+         SUM(CASE WHEN d.reception_seconds IS NOT NULL THEN 1 ELSE 0 END) AS checked, \
+         SUM(CASE WHEN d.reception_seconds <= {HANDOVER_LIMIT_SECONDS} THEN 1 ELSE 0 END) AS within, \
+         SUM(CASE WHEN p.online_service_level <> 'NONE' THEN 1 ELSE 0 END) AS capable, \
+         SUM(CASE WHEN p.online_service_level <> 'NONE' AND d.channel = 'ONLINE' THEN 1 ELSE 0 END) AS online, \
+         SUM(CASE WHEN EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id) THEN 1 ELSE 0 END) AS digitised \
+         FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
+         WHERE d.received_at >= ? AND d.received_at < ? GROUP BY d.settling_agency_id"
+    );
+    count_into(
+        st,
+        &mut counts,
+        &received,
+        vec![from.into(), to.into()],
+        &[
+            (Indicator::ReceptionWithin8Hours, "within", "checked"),
+            (Indicator::OnlineSubmissions, "online", "capable"),
+            (Indicator::DigitisedDossiers, "digitised", "received"),
+        ],
+    )
+    .await?;
+    // Ratings given in the period: satisfied answers of all answers.
+    count_into(
+        st,
+        &mut counts,
+        "SELECT r.agency_id AS a, 3 * COUNT(*) AS answers, \
+         SUM((CASE WHEN r.service_use <> 'NOT_SATISFIED' THEN 1 ELSE 0 END) \
+           + (CASE WHEN r.staff_attitude <> 'NOT_SATISFIED' THEN 1 ELSE 0 END) \
+           + (CASE WHEN r.processing_time <> 'NOT_SATISFIED' THEN 1 ELSE 0 END)) AS satisfied \
+         FROM rating r WHERE r.rated_at >= ? AND r.rated_at < ? GROUP BY r.agency_id",
+        vec![from.into(), to.into()],
+        &[(Indicator::SatisfiedRatings, "satisfied", "answers")],
+    )
+    .await?;
+    // Feedback due in the period and already decided (closed, or past due
+    // and still open): closed by the due date.
+    count_into(
+        st,
+        &mut counts,
+        "SELECT f.agency_id AS a, COUNT(*) AS due, \
+         SUM(CASE WHEN f.closed_at IS NOT NULL AND f.closed_at <= f.due_at THEN 1 ELSE 0 END) AS on_time \
+         FROM feedback f WHERE f.due_at >= ? AND f.due_at < ? \
+         AND (f.closed_at IS NOT NULL OR f.due_at < ?) GROUP BY f.agency_id",
+        vec![from.into(), to.into(), now.into()],
+        &[(Indicator::FeedbackOnTime, "on_time", "due")],
+    )
+    .await?;
+
+    let mut scored: Vec<AgencyScore> = agencies
+        .into_iter()
+        .map(|a| {
+            let indicators: Vec<Scored> = ev::SPECS
+                .iter()
+                .map(|spec| {
+                    let input = match not_recorded(spec.indicator) {
+                        Some((vi, en)) => Input::NotComputable {
+                            vi: vi.into(),
+                            en: en.into(),
+                        },
+                        None => {
+                            let (numerator, denominator) = counts
+                                .get(&(a.id, spec.indicator))
+                                .copied()
+                                .unwrap_or((0, 0));
+                            Input::Counted {
+                                numerator,
+                                denominator,
+                            }
+                        }
+                    };
+                    ev::score(*spec, &weights, input, nothing(spec.indicator))
+                })
+                .collect();
+            let (points, available, percent) = ev::total(&indicators);
+            AgencyScore {
+                agency: a,
+                indicators,
+                points,
+                available,
+                percent,
+                rank: 0,
+            }
+        })
+        .collect();
+    rank(&mut scored);
+    Ok(Evaluation {
+        from,
+        to,
+        weights,
+        agencies: scored,
+    })
+}
+
+/// Best first by percent of available points (nothing computable last),
+/// then by name; equal percents share a rank.
+fn rank(scored: &mut [AgencyScore]) {
+    let key = |s: &AgencyScore| s.percent.unwrap_or(-1.0);
+    scored.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.agency.name.cmp(&b.agency.name))
+    });
+    let mut last: Option<(f64, usize)> = None;
+    for (i, s) in scored.iter_mut().enumerate() {
+        let k = key(s);
+        s.rank = match last {
+            Some((prev, r)) if prev == k => r,
+            _ => i + 1,
+        };
+        last = Some((k, s.rank));
+    }
+}
+
+/// Indicators whose inputs the system does not record, and why.
+fn not_recorded(i: Indicator) -> Option<(&'static str, &'static str)> {
+    match i {
+        Indicator::NationalPortalSync => Some((
+            "Hệ thống chưa kết nối, đồng bộ với Cổng Dịch vụ công quốc gia",
+            "The system is not connected to the national public service portal, so synchronisation is not recorded",
+        )),
+        Indicator::OnlinePayments => Some((
+            "Hệ thống chưa ghi nhận phí, lệ phí và thanh toán",
+            "Fees and payments are not recorded by the system yet",
+        )),
+        Indicator::DigitisedResults => Some((
+            "Kết quả giải quyết chưa được cấp dưới dạng tệp điện tử trên Hệ thống",
+            "Results are not issued as electronic files in the system yet",
+        )),
+        Indicator::DataReuse => Some((
+            "Hệ thống chưa có kho dữ liệu điện tử của tổ chức, cá nhân",
+            "The system has no citizens' data store yet, so reuse is not recorded",
+        )),
+        _ => None,
+    }
+}
+
+/// Why an indicator with nothing to count is not computable.
+fn nothing(i: Indicator) -> (&'static str, &'static str) {
+    match i {
+        Indicator::PublishedRecords | Indicator::OnlineProcedures => (
+            "Cơ quan không có thủ tục đang áp dụng",
+            "The agency implements no active procedure",
+        ),
+        Indicator::OnTimeSettlement => (
+            "Không có hồ sơ giải quyết xong trong kỳ",
+            "No dossier was settled in the period",
+        ),
+        Indicator::ReceptionWithin8Hours => (
+            "Không có hồ sơ nộp trước khi tiếp nhận trong kỳ",
+            "No submitted dossier was received in the period",
+        ),
+        Indicator::OnlineSubmissions => (
+            "Không có hồ sơ của thủ tục trực tuyến được tiếp nhận trong kỳ",
+            "No dossier of an online procedure was received in the period",
+        ),
+        Indicator::DigitisedDossiers => (
+            "Không có hồ sơ được tiếp nhận trong kỳ",
+            "No dossier was received in the period",
+        ),
+        Indicator::SatisfiedRatings => (
+            "Không có đánh giá trong kỳ",
+            "No rating was given in the period",
+        ),
+        Indicator::FeedbackOnTime => (
+            "Không có phản ánh, kiến nghị đến hạn trong kỳ",
+            "No feedback fell due in the period",
+        ),
+        _ => ("Không có dữ liệu", "No data"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(name: &str, percent: Option<f64>) -> AgencyScore {
+        AgencyScore {
+            agency: agency::Model {
+                id: 1,
+                parent_id: None,
+                code: name.into(),
+                name: name.into(),
+                short_name: None,
+                name_search: name.into(),
+                level: "PROVINCE".into(),
+                kind: "DEPARTMENT".into(),
+                active: true,
+                address: None,
+                phone: None,
+                email: None,
+                hotline: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            indicators: Vec::new(),
+            points: 0.0,
+            available: 0.0,
+            percent,
+            rank: 0,
+        }
+    }
+
+    #[test]
+    fn ranks_best_first_ties_share_a_rank_nothing_computable_last() {
+        let mut s = vec![
+            scored("C", Some(80.0)),
+            scored("A", None),
+            scored("B", Some(90.0)),
+            scored("D", Some(80.0)),
+        ];
+        rank(&mut s);
+        let got: Vec<(&str, usize)> = s.iter().map(|x| (x.agency.name.as_str(), x.rank)).collect();
+        assert_eq!(got, vec![("B", 1), ("C", 2), ("D", 2), ("A", 4)]);
+    }
+}
