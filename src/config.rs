@@ -17,6 +17,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Load the demo province into an empty database at start.
     pub demo: bool,
+    /// With the demo, some dossiers, a rating and feedback.
+    pub demo_activity: bool,
     pub log: String,
     pub log_json: bool,
     /// Allowed CORS origins; empty means any origin (tokens travel in a
@@ -127,6 +129,7 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| "data".into()),
             demo: parse_bool(&get, "MOTCUA_DEMO", is_sqlite)?,
+            demo_activity: parse_bool(&get, "MOTCUA_DEMO_ACTIVITY", true)?,
             log: get("MOTCUA_LOG").unwrap_or_else(|| "info".into()),
             log_json: match get("MOTCUA_LOG_FORMAT").as_deref() {
                 None | Some("text") => false,

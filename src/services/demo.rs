@@ -5,19 +5,22 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use entity::calendar_day;
-use sea_orm::{EntityTrait, Set};
+use entity::{account, calendar_day, procedure_agency};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
 
 use super::accounts::{self, CitizenRegistration, OfficialInput, OrganisationRegistration};
 use super::catalogue::{self, AgencyInput, Publication};
-use super::Caller;
+use super::{dossiers, feedback, ratings, Caller};
 use crate::app::AppState;
-use crate::domain::authz::{Grant, Role};
+use crate::domain::authz::{AccountKind, Actor, Grant, Role};
 use crate::domain::catalogue::{
     AgencyKind, AgencyLevel, Component, FeeLine, MethodInfo, OnlineServiceLevel, ProcedureContent,
     ProcessStep, ProcessingTime,
 };
+use crate::domain::feedback::FeedbackKind;
+use crate::domain::lifecycle::ReturnMethod;
+use crate::domain::rating::RatingLevel;
 use crate::error::{AppError, AppResult};
 
 const PROVINCE_JSON: &str = include_str!("../demo/province.json");
@@ -185,6 +188,175 @@ async fn load(st: &AppState) -> AppResult<()> {
     load_accounts(st, &agencies).await?;
     load_holidays(st, st.clock.now().year()).await?;
     load_holidays(st, st.clock.now().year() + 1).await?;
+    if st.config.demo_activity {
+        load_activity(st, lookup(&agencies, DEMO_DEPARTMENT_CODE)?).await?;
+    }
+    Ok(())
+}
+
+/// A demo account as if signed in.
+async fn actor_of(st: &AppState, email: &str) -> AppResult<Actor> {
+    let account = account::Entity::find()
+        .filter(account::Column::Email.eq(email))
+        .one(&st.db)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("demo account {email} missing")))?;
+    Ok(Actor {
+        account_id: account.id,
+        session_id: 0,
+        kind: AccountKind::parse(&account.kind)
+            .ok_or_else(|| AppError::internal("bad account kind"))?,
+        grants: accounts::grants_of(&st.db, account.id).await?,
+        must_change_password: false,
+    })
+}
+
+/// Some life in the demo province, made through the same use cases as the
+/// API, so that the playground's statistics, ranking and published answers
+/// show something on first start: Sở Xây dựng's dossiers at three stages
+/// (one returned and rated), and two feedbacks, one answered and published.
+async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
+    let citizen = actor_of(st, "congdan@demo.motcua.vn").await?;
+    let reception = actor_of(st, "motcua@demo.motcua.vn").await?;
+    let specialist = actor_of(st, "chuyenvien@demo.motcua.vn").await?;
+    let leader = actor_of(st, "lanhdao@demo.motcua.vn").await?;
+    let by = |a| Caller::new(Some(a), "demo", "local");
+    let procedure = procedure_agency::Entity::find()
+        .filter(procedure_agency::Column::AgencyId.eq(department))
+        .order_by_asc(procedure_agency::Column::ProcedureId)
+        .one(&st.db)
+        .await?
+        .ok_or_else(|| AppError::internal("the demo department has no procedure"))?
+        .procedure_id;
+    let p = catalogue::procedure(st, catalogue::Lookup::Id(procedure)).await?;
+    let content = catalogue::current_content(st, &p).await?;
+    let components: Vec<serde_json::Value> = content
+        .components
+        .iter()
+        .filter(|c| c.required)
+        .map(|c| serde_json::json!({ "name": c.name }))
+        .collect();
+    let form_data = serde_json::json!({ "components": components });
+    use dossiers::Command as C;
+    let steps: [&[(&Actor, C)]; 3] = [
+        &[
+            (&reception, C::Receive),
+            (&reception, C::Transfer),
+            (&specialist, C::SubmitForApproval { note: None }),
+            (&leader, C::Approve { note: None }),
+            (
+                &reception,
+                C::ReturnResult {
+                    method: ReturnMethod::Counter,
+                    tracking_number: None,
+                },
+            ),
+        ],
+        &[(&reception, C::Receive), (&reception, C::Transfer)],
+        &[],
+    ];
+    let mut returned = None;
+    for (i, path) in steps.into_iter().enumerate() {
+        let draft = dossiers::create_draft(
+            st,
+            &by(&citizen),
+            dossiers::DraftInput {
+                procedure_id: procedure,
+                agency_id: department,
+                form_data: form_data.clone(),
+                address: None,
+            },
+        )
+        .await?;
+        let mut d = dossiers::apply(
+            st,
+            &by(&citizen),
+            draft.id,
+            draft.version,
+            C::Submit {
+                idempotency_key: Some(format!("demo-{i}")),
+            },
+        )
+        .await?;
+        for (actor, cmd) in path {
+            d = dossiers::apply(st, &by(actor), d.id, d.version, cmd.clone()).await?;
+        }
+        if i == 0 {
+            returned = Some(d.id);
+        }
+    }
+    if let Some(id) = returned {
+        ratings::rate(
+            st,
+            &by(&citizen),
+            id,
+            ratings::RatingInput {
+                service_use: RatingLevel::VerySatisfied,
+                staff_attitude: RatingLevel::Satisfied,
+                processing_time: RatingLevel::Satisfied,
+                comment: Some("Cán bộ hướng dẫn tận tình.".into()),
+            },
+        )
+        .await?;
+    }
+    let links = feedback::Links {
+        agency_id: Some(department),
+        procedure_id: Some(procedure),
+        dossier_id: None,
+    };
+    let asked = feedback::submit(
+        st,
+        &by(&citizen),
+        feedback::SubmitInput {
+            kind: FeedbackKind::Petition,
+            title: "Hỏi về thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ".into(),
+            content: "Hồ sơ xin cấp giấy phép xây dựng nhà ở riêng lẻ được giải quyết trong bao nhiêu ngày làm việc, có được nộp trực tuyến không?".into(),
+            links: links.clone(),
+        },
+    )
+    .await?;
+    let f = feedback::act(
+        st,
+        &by(&leader),
+        asked.id,
+        asked.version,
+        feedback::Command::Assign {
+            handler_account_id: specialist.account_id,
+        },
+    )
+    .await?;
+    let f = feedback::act(
+        st,
+        &by(&specialist),
+        f.id,
+        f.version,
+        feedback::Command::Answer {
+            answer: "Thời hạn giải quyết theo thủ tục đã công bố được tính theo ngày làm việc kể từ khi tiếp nhận đủ hồ sơ; thủ tục được cung cấp dịch vụ công trực tuyến, công dân nộp hồ sơ và theo dõi tiến độ trên Hệ thống.".into(),
+        },
+    )
+    .await?;
+    feedback::act(
+        st,
+        &by(&leader),
+        f.id,
+        f.version,
+        feedback::Command::Publish {
+            public_title: None,
+            public_content: None,
+        },
+    )
+    .await?;
+    feedback::submit(
+        st,
+        &by(&citizen),
+        feedback::SubmitInput {
+            kind: FeedbackKind::Feedback,
+            title: "Bộ phận một cửa đông, chờ lâu".into(),
+            content: "Đề nghị bố trí thêm quầy tiếp nhận vào buổi sáng thứ Hai.".into(),
+            links,
+        },
+    )
+    .await?;
     Ok(())
 }
 

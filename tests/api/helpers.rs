@@ -79,6 +79,8 @@ async fn fresh_postgres(base: &str) -> String {
 
 pub struct Options {
     pub demo: bool,
+    /// The demo's sample dossiers and feedback (off: tests count their own).
+    pub activity: bool,
     pub tune: fn(&mut Config),
     /// Overrides MOTCUA_TEST_REDIS_URL (a test's own Redis server).
     pub redis: Option<String>,
@@ -88,6 +90,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             demo: true,
+            activity: false,
             tune: |_| {},
             redis: None,
         }
@@ -137,6 +140,7 @@ impl TestApp {
             "MOTCUA_REDIS_CHANNEL" => Some(channel.clone()),
             "MOTCUA_DATA_DIR" => Some(data_dir.display().to_string()),
             "MOTCUA_DEMO" => Some(options.demo.to_string()),
+            "MOTCUA_DEMO_ACTIVITY" => Some(options.activity.to_string()),
             "MOTCUA_TRUST_FORWARDED_FOR" => Some("true".into()),
             _ => None,
         })

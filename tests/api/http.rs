@@ -189,6 +189,71 @@ async fn the_playground_is_served() {
     );
 }
 
+#[tokio::test]
+async fn every_playground_example_runs_for_an_analyst_and_shows_the_demo() {
+    let t = TestApp::spawn_with(crate::helpers::Options {
+        activity: true,
+        ..Default::default()
+    })
+    .await;
+    let analyst = t.login_demo("phantich@demo.motcua.vn").await;
+    let html = include_str!("../../src/http/graphiql.html");
+    let queries: Vec<&str> = html
+        .split("{ query: `")
+        .skip(1)
+        .map(|rest| rest.split('`').next().unwrap())
+        .collect();
+    assert!(queries.len() >= 8, "{}", queries.len());
+    // Answers by operation name (two tabs query `statistics`).
+    let mut answers = std::collections::HashMap::new();
+    for q in queries {
+        // Analysts change nothing: the sign-in tab is for everybody else.
+        let token = (!q.contains("mutation")).then_some(analyst.as_str());
+        let v = t.gql(token, q, json!({})).await;
+        assert!(v.get("errors").is_none(), "{q}: {v}");
+        let name = q
+            .split_whitespace()
+            .skip_while(|w| *w != "query" && *w != "mutation")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        answers.insert(name, v["data"].clone());
+    }
+    // What a newcomer sees: this year's on-time rate of Sở Xây dựng (one
+    // settled, on time), its rank with indicators, a published answer.
+    let rows = answers["TyLeDungHan"]["statistics"]["rows"]
+        .as_array()
+        .unwrap();
+    let department = rows
+        .iter()
+        .find(|r| r["label"] == "Sở Xây dựng tỉnh Quảng Ngãi")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(
+        (
+            &department["received"],
+            &department["settled"],
+            &department["onTimeRate"]
+        ),
+        (&json!(2), &json!(1), &json!(1.0))
+    );
+    let ranked = answers["XepHangCoQuan"]["agencyEvaluation"]["agencies"]
+        .as_array()
+        .unwrap();
+    let department = ranked
+        .iter()
+        .find(|a| a["agency"]["name"] == "Sở Xây dựng tỉnh Quảng Ngãi")
+        .unwrap();
+    assert_eq!(department["indicators"].as_array().unwrap().len(), 12);
+    assert!(department["percent"].as_f64().is_some());
+    assert_eq!(answers["HoiDap"]["publicFeedbacks"]["totalCount"], 1);
+    assert!(
+        answers["HoiDap"]["publicFeedbacks"]["edges"][0]["node"]["answer"]
+            .as_str()
+            .unwrap()
+            .contains("ngày làm việc")
+    );
+}
+
 #[test]
 fn schema_graphql_is_up_to_date() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
