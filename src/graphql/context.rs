@@ -37,6 +37,20 @@ pub trait ContextExt {
     fn lang(&self) -> Lang {
         self.request().lang
     }
+    /// Analysts read with personal data masked and free text withheld
+    /// (DOMAIN.md: the ANALYST role).
+    fn masked(&self) -> bool {
+        self.actor().is_some_and(|a| a.is_analyst_only())
+    }
+    /// Free text officials or citizens wrote (it may name people), withheld
+    /// from analysts.
+    fn free_text<'a>(&self, text: Option<&'a str>) -> Option<&'a str> {
+        if self.masked() {
+            None
+        } else {
+            text
+        }
+    }
     fn label(&self, vi: &'static str, en: &'static str) -> &'static str {
         match self.lang() {
             Lang::Vi => vi,

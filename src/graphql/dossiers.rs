@@ -102,7 +102,7 @@ impl Dossier {
     /// The applicant; masked for analysts.
     async fn applicant(&self, ctx: &Context<'_>) -> Applicant {
         let d = &self.0;
-        if masked(ctx) {
+        if ctx.masked() {
             return Applicant {
                 name: svc::mask_name(&d.applicant_name),
                 id_number: d
@@ -143,7 +143,7 @@ impl Dossier {
     }
     /// The e-form; withheld from analysts (it holds personal data).
     async fn form_data(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
-        if masked(ctx) {
+        if ctx.masked() {
             return Ok(Json(serde_json::json!({ "masked": true })));
         }
         Ok(Json(serde_json::from_str(&self.0.form_data)?))
@@ -224,7 +224,7 @@ impl Dossier {
             received_at,
             due_at,
             procedure_name: v.content.name.clone(),
-            applicant_name: if masked(ctx) {
+            applicant_name: if ctx.masked() {
                 svc::mask_name(&self.0.applicant_name)
             } else {
                 self.0.applicant_name.clone()
@@ -346,11 +346,16 @@ impl DossierEvent {
             None => Ok(None),
         }
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    /// Withheld from analysts.
+    async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.note.as_deref())
     }
-    /// Details: supplement items, the receipt, a new due date …
-    async fn data(&self) -> Result<Json<Value>> {
+    /// Details: supplement items, the receipt, a new due date …; withheld
+    /// from analysts (`{"masked": true}`).
+    async fn data(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
+        if ctx.masked() {
+            return Ok(Json(serde_json::json!({ "masked": true })));
+        }
         Ok(Json(serde_json::from_str(&self.0.data)?))
     }
     async fn at(&self) -> DateTime<Utc> {
@@ -381,9 +386,10 @@ impl DossierTask {
             None => Ok(None),
         }
     }
-    /// The question, the verification's content, or the task.
-    async fn content(&self) -> &str {
-        &self.0.content
+    /// The question, the verification's content, or the task; withheld
+    /// from analysts.
+    async fn content(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(Some(&self.0.content))
     }
     async fn deadline(&self) -> Option<DateTime<Utc>> {
         self.0.deadline
@@ -391,18 +397,18 @@ impl DossierTask {
     async fn scheduled_at(&self) -> Option<DateTime<Utc>> {
         self.0.scheduled_at
     }
-    async fn place(&self) -> Option<&str> {
-        self.0.place.as_deref()
+    async fn place(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.place.as_deref())
     }
-    async fn participants(&self) -> Option<&str> {
-        self.0.participants.as_deref()
+    async fn participants(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.participants.as_deref())
     }
     /// OPEN or DONE.
     async fn status(&self) -> &str {
         &self.0.status
     }
-    async fn answer(&self) -> Option<&str> {
-        self.0.answer.as_deref()
+    async fn answer(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.answer.as_deref())
     }
     async fn answered_at(&self) -> Option<DateTime<Utc>> {
         self.0.answered_at
@@ -431,8 +437,9 @@ impl Attachment {
     async fn component(&self) -> &str {
         &self.0.component
     }
-    async fn filename(&self) -> &str {
-        &self.0.filename
+    /// Withheld from analysts (a file name may name its owner).
+    async fn filename(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(Some(&self.0.filename))
     }
     /// As recognised from the content, not as claimed by the client.
     async fn content_type(&self) -> &str {
@@ -530,12 +537,6 @@ impl DossierFilter {
             )?,
         })
     }
-}
-
-/// Analysts read every dossier with personal data masked (DOMAIN.md: the
-/// ANALYST role).
-fn masked(ctx: &Context<'_>) -> bool {
-    ctx.actor().is_some_and(|a| a.is_analyst_only())
 }
 
 /// Whether a connection's selection shows the applicants' personal data.

@@ -27,12 +27,6 @@ fn status(m: &Model) -> Result<df::FeedbackStatus, AppError> {
     df::FeedbackStatus::parse(&m.status).ok_or_else(|| AppError::internal("bad feedback status"))
 }
 
-/// Analysts read feedback with its sender masked and its free text
-/// withheld.
-fn masked(ctx: &Context<'_>) -> bool {
-    ctx.actor().is_some_and(|a| a.is_analyst_only())
-}
-
 async fn agency(ctx: &Context<'_>, id: i64) -> Result<Option<Agency>> {
     Ok(ctx
         .data_unchecked::<Loaders>()
@@ -84,20 +78,20 @@ impl Feedback {
     }
     /// The sender's words; for analysts only the published version, if any.
     async fn title(&self, ctx: &Context<'_>) -> Option<&str> {
-        if masked(ctx) {
+        if ctx.masked() {
             return self.0.public_title.as_deref();
         }
         Some(&self.0.title)
     }
     async fn content(&self, ctx: &Context<'_>) -> Option<&str> {
-        if masked(ctx) {
+        if ctx.masked() {
             return self.0.public_content.as_deref();
         }
         Some(&self.0.content)
     }
     async fn sender(&self, ctx: &Context<'_>) -> FeedbackSender {
         let f = &self.0;
-        if masked(ctx) {
+        if ctx.masked() {
             return FeedbackSender {
                 name: mask_name(&f.sender_name),
                 phone: f.sender_phone.as_deref().map(|v| mask_tail(v, 3)),
@@ -164,14 +158,18 @@ impl Feedback {
     async fn closed_on_time(&self) -> Option<bool> {
         self.0.closed_at.map(|c| df::on_time(self.0.due_at, c))
     }
-    async fn answer(&self) -> Option<&str> {
-        self.0.answer.as_deref()
+    /// Withheld from analysts unless published.
+    async fn answer(&self, ctx: &Context<'_>) -> Option<&str> {
+        match self.0.published_at {
+            Some(_) => self.0.answer.as_deref(),
+            None => ctx.free_text(self.0.answer.as_deref()),
+        }
     }
     async fn answered_at(&self) -> Option<DateTime<Utc>> {
         self.0.answered_at
     }
-    async fn reject_reason(&self) -> Option<&str> {
-        self.0.reject_reason.as_deref()
+    async fn reject_reason(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.reject_reason.as_deref())
     }
     /// The agency it was transferred from.
     async fn transferred_from(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
@@ -180,8 +178,8 @@ impl Feedback {
             None => Ok(None),
         }
     }
-    async fn transfer_reason(&self) -> Option<&str> {
-        self.0.transfer_reason.as_deref()
+    async fn transfer_reason(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.transfer_reason.as_deref())
     }
     async fn transferred_at(&self) -> Option<DateTime<Utc>> {
         self.0.transferred_at

@@ -29,8 +29,9 @@ impl Rating {
     async fn processing_time(&self) -> Result<RatingLevel> {
         Ok(level(&self.0.processing_time)?)
     }
-    async fn comment(&self) -> Option<&str> {
-        self.0.comment.as_deref()
+    /// Withheld from analysts.
+    async fn comment(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.comment.as_deref())
     }
     async fn rated_at(&self) -> DateTime<Utc> {
         self.0.rated_at

@@ -1395,3 +1395,89 @@ async fn a_draft_is_its_applicants_alone() {
         "DRAFT"
     );
 }
+
+/// A selection of every field of `type_name` without required arguments,
+/// objects expanded `depth` levels, built from the schema itself: whatever
+/// a type gains later is covered too.
+pub async fn every_field(t: &TestApp, type_name: &str, depth: usize) -> String {
+    let q = "{ __schema { types { name fields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } args { type { kind } defaultValue } } } } }";
+    let schema = t.data(None, q, json!({})).await;
+    let types = schema["__schema"]["types"].as_array().unwrap().clone();
+    fn named(ty: &Value) -> (&str, &str) {
+        let mut t = ty;
+        while t["name"].is_null() {
+            t = &t["ofType"];
+        }
+        (t["kind"].as_str().unwrap(), t["name"].as_str().unwrap())
+    }
+    fn select(types: &[Value], name: &str, depth: usize) -> String {
+        let ty = types.iter().find(|t| t["name"] == name).unwrap();
+        let mut out = Vec::new();
+        for f in ty["fields"].as_array().unwrap() {
+            let required = f["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["type"]["kind"] == "NON_NULL" && a["defaultValue"].is_null());
+            if required {
+                continue;
+            }
+            let (kind, inner) = named(&f["type"]);
+            let field = f["name"].as_str().unwrap();
+            match kind {
+                "OBJECT" if depth > 0 => {
+                    out.push(format!("{field} {{ {} }}", select(types, inner, depth - 1)))
+                }
+                "OBJECT" | "INTERFACE" | "UNION" => {}
+                _ => out.push(field.to_owned()),
+            }
+        }
+        out.join(" ")
+    }
+    select(&types, type_name, depth)
+}
+
+#[tokio::test]
+async fn analysts_never_see_personal_data_in_any_field_of_a_dossier() {
+    let f = flow().await;
+    // A dossier that has been through every kind of step, with personal
+    // details written into its free text.
+    let d = f.processing().await;
+    let d = f
+        .ok(
+            &f.specialist,
+            "pauseDossier",
+            &d,
+            ", kind: SUPPLEMENT, reason: \"Gọi ông Nguyễn Văn An 0905123456 bổ sung\"",
+        )
+        .await;
+    let d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
+    let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
+    let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    let d = f
+        .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
+        .await;
+    f.t.data(
+        Some(&f.citizen),
+        "mutation($d: ID!) { rateDossier(dossierId: $d, input: { serviceUse: SATISFIED, staffAttitude: SATISFIED, processingTime: SATISFIED, comment: \"Nguyễn Văn An, 0905123456, hài lòng\" }) { ratedAt } }",
+        json!({ "d": d["id"] }),
+    )
+    .await;
+    let analyst = f.t.login_demo("phantich@demo.motcua.vn").await;
+    let fields = every_field(&f.t, "Dossier", 2).await;
+    let q = format!("query($id: ID!) {{ dossier(id: $id) {{ {fields} }} }}");
+    let seen = f.t.gql(Some(&analyst), &q, json!({ "id": d["id"] })).await;
+    assert!(seen.get("errors").is_none(), "{seen}");
+    let text = seen.to_string();
+    for secret in [
+        "Nguyễn Văn An",
+        motcua::services::demo::DEMO_CITIZEN_ID,
+        "0905123456",
+        "congdan@demo.motcua.vn",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // The officials' own view is whole.
+    let whole = f.t.gql(Some(&f.leader), &q, json!({ "id": d["id"] })).await;
+    assert!(whole.to_string().contains("Nguyễn Văn An"));
+}

@@ -498,6 +498,26 @@ async fn analysts_read_feedback_masked_and_change_nothing() {
     let node = &seen["feedbacks"]["edges"][1]["node"];
     assert_eq!(node["sender"]["address"], "***");
     assert!(node["content"].is_null());
+    // Every field of feedback, nested objects included.
+    let fields = crate::dossiers::every_field(&f.t, "Feedback", 2).await;
+    let all =
+        f.t.data(
+            Some(&analyst),
+            &format!("{{ feedbacks {{ edges {{ node {{ {fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await
+        .to_string();
+    for secret in [
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "0905123456",
+        "binh@example.vn",
+        "12 Hùng Vương",
+        "0905111222",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
     for (name, args) in [
         ("answerFeedback", ", answer: \"x\""),
         ("rejectFeedback", ", reason: \"x\""),
