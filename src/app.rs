@@ -40,12 +40,18 @@ pub struct AppState {
     pub bus: EventBus,
     /// Woken after each commit that wrote outbox rows.
     pub outbox_wakeup: Arc<Notify>,
+    /// Woken after each commit that may have written notifications.
+    pub delivery_wakeup: Arc<Notify>,
+    /// The payment gateway's callback secret.
+    pub payment_secret: Arc<[u8]>,
 }
 
 impl AppState {
-    /// Tells the relay that committed outbox rows are waiting.
+    /// Tells the relay and the notification worker that committed outbox
+    /// rows may be waiting.
     pub fn outbox_committed(&self) {
         self.outbox_wakeup.notify_one();
+        self.delivery_wakeup.notify_one();
     }
 }
 
@@ -64,6 +70,10 @@ pub enum StartError {
     Migration(sea_orm::DbErr),
     #[error("MOTCUA_REDIS_URL: {0}")]
     Redis(redis::RedisError),
+    #[error("cannot read or create the payment callback secret: {0}")]
+    Secret(String),
+    #[error("{}: {}", .0.var, .0.reason)]
+    Notify(crate::config::ConfigError),
     #[error("cannot load the demo province: {0}")]
     Demo(String),
 }
@@ -79,15 +89,24 @@ impl App {
             Some(url) => Some(redis::Client::open(url.as_str()).map_err(StartError::Redis)?),
             None => None,
         };
+        let payment_secret = services::payments::callback_secret(&config)
+            .map_err(|e| StartError::Secret(e.to_string()))?;
         let state = AppState {
             db,
+            payment_secret: payment_secret.into(),
             bus: EventBus::new(redis.clone(), config.event_buffer, &config.redis_channel),
             redis,
             config: Arc::new(config),
             clock: Clock::default(),
             outbox_wakeup: Arc::new(Notify::new()),
+            delivery_wakeup: Arc::new(Notify::new()),
         };
         crate::events::relay::spawn(state.clone(), state.outbox_wakeup.clone());
+        if state.config.notify.worker {
+            let senders = crate::notify::Senders::from_config(&state.config.notify)
+                .map_err(StartError::Notify)?;
+            crate::notify::worker::spawn(state.clone(), senders, state.delivery_wakeup.clone());
+        }
         if state.config.demo {
             let loaded = services::demo::load_if_empty(&state)
                 .await

@@ -30,6 +30,14 @@ enum Command {
     SeedDemo,
     /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
     ExportSchema,
+    /// Print the X-Signature header value the payment gateway would send
+    /// with this callback body (HMAC-SHA256 under the configured secret):
+    /// for testing POST /payments/callback by hand.
+    SignCallback {
+        /// The exact JSON body, e.g.
+        /// '{"reference":"TT…","transactionId":"GW-1","amountVnd":10000,"status":"SUCCESS"}'
+        body: String,
+    },
     /// Create an ADMIN account with a one-time password, printed once.
     CreateAdmin {
         #[arg(long)]
@@ -59,6 +67,12 @@ async fn execute(command: Command) -> Result<(), String> {
     init_tracing(&config);
     match command {
         Command::Serve => serve(config).await,
+        Command::SignCallback { body } => {
+            let secret = crate::services::payments::callback_secret(&config)
+                .map_err(|e| format!("cannot read the payment callback secret: {e}"))?;
+            println!("{}", crate::domain::payment::sign(&secret, body.as_bytes()));
+            Ok(())
+        }
         Command::Migrate => {
             let db = crate::store::connect(&config.database_url)
                 .await

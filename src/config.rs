@@ -45,6 +45,21 @@ pub struct Config {
     pub feedback_due_working_days: u32,
     /// The agency evaluation's group weights.
     pub evaluation_weights: crate::domain::evaluation::Weights,
+    pub notify: NotifyConfig,
+    /// The payment gateway's callback secret (HMAC-SHA256). Unset: a random
+    /// one kept in MOTCUA_DATA_DIR/payment-callback.key (the demo's).
+    pub payment_secret: Option<String>,
+}
+
+/// How notifications leave the system.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// `smtp://[user:password@]host[:port]` (STARTTLS when offered),
+    /// `smtps://…` (TLS from the start); unset: e-mails are only logged.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// Run the delivery worker in this process.
+    pub worker: bool,
 }
 
 /// The working calendar's fixed settings; holidays are data.
@@ -210,6 +225,21 @@ impl Config {
                     })?
                 }
             },
+            notify: NotifyConfig {
+                smtp_url: match get("MOTCUA_SMTP_URL") {
+                    Some(u) if !(u.starts_with("smtp://") || u.starts_with("smtps://")) => {
+                        return Err(ConfigError {
+                            var: "MOTCUA_SMTP_URL",
+                            reason: "must start with smtp:// or smtps://".into(),
+                        })
+                    }
+                    other => other,
+                },
+                mail_from: get("MOTCUA_MAIL_FROM")
+                    .unwrap_or_else(|| "Cổng Dịch vụ công <no-reply@motcua.local>".into()),
+                worker: parse_bool(&get, "MOTCUA_NOTIFY_WORKER", true)?,
+            },
+            payment_secret: get("MOTCUA_PAYMENT_SECRET"),
             sessions: SessionPolicy {
                 idle: chrono::Duration::minutes(parse(
                     &get,

@@ -6,7 +6,8 @@
 
 /// Start-up and shared state: database, Redis, configuration, clock.
 pub mod app;
-/// The `motcua` command line: serve, migrate, seed-demo, export-schema, create-admin.
+/// The `motcua` command line: serve, migrate, seed-demo, export-schema,
+/// create-admin, sign-callback.
 pub mod cli;
 /// `MOTCUA_*` environment variables → `Config`.
 pub mod config;
@@ -20,6 +21,8 @@ pub mod events;
 pub mod graphql;
 /// Routes and tower layers.
 pub mod http;
+/// Delivering notifications: senders (SMTP, SMS, log) and the outbox worker.
+pub mod notify;
 /// Use cases: one transaction each.
 pub mod services;
 /// Database connection, migrations and tree queries.

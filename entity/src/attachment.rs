@@ -16,6 +16,11 @@ pub struct Model {
     pub size_bytes: i64,
     pub sha256: String,
     pub uploaded_by: Option<i64>,
+    /// COMPONENT (what the applicant files) or RESULT (what the agency
+    /// issues).
+    pub kind: String,
+    /// The data-store document this copy was taken from, if any.
+    pub document_id: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -9,6 +9,7 @@ mod m20261123_000004_dossier_tasks;
 mod m20261123_000005_attachments;
 mod m20261123_000006_ratings;
 mod m20261123_000007_feedback;
+mod m20261130_000008_store_payments_notifications;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_attachments::Migration),
             Box::new(m20261123_000006_ratings::Migration),
             Box::new(m20261123_000007_feedback::Migration),
+            Box::new(m20261130_000008_store_payments_notifications::Migration),
         ]
     }
 }

@@ -145,6 +145,9 @@ pub struct ProcedureContent {
     pub subjects: Vec<String>,
     pub result_document: String,
     pub fees: Vec<FeeLine>,
+    /// The step the fees must be paid before, if any.
+    #[serde(default)]
+    pub payment_due: Option<super::payment::PaymentDue>,
     pub conditions: Option<String>,
     pub legal_basis: Vec<String>,
     pub internal_process: Vec<ProcessStep>,
@@ -285,6 +288,7 @@ pub(crate) mod tests {
                 name: "Phí".into(),
                 amount_vnd: 200_000,
             }],
+            payment_due: None,
             conditions: Some("  ".into()),
             legal_basis: vec![],
             internal_process: vec![

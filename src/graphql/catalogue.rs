@@ -403,6 +403,11 @@ impl ProcedureVersion {
     async fn total_fee_vnd(&self) -> i64 {
         self.c().fees.iter().map(|f| f.amount_vnd).sum()
     }
+
+    /// The step the fees must be paid before; none: whenever.
+    async fn payment_due(&self) -> Option<super::enums::PaymentDue> {
+        self.c().payment_due.map(Into::into)
+    }
     /// Yêu cầu, điều kiện.
     async fn conditions(&self) -> Option<&str> {
         self.c().conditions.as_deref()
@@ -610,6 +615,8 @@ pub struct ProcedureContentInput {
     pub result_document: String,
     #[graphql(default)]
     pub fees: Vec<FeeLine>,
+    /// The step the fees must be paid before; none: whenever.
+    pub payment_due: Option<super::enums::PaymentDue>,
     pub conditions: Option<String>,
     #[graphql(default)]
     pub legal_basis: Vec<String>,
@@ -667,6 +674,7 @@ impl ProcedureContentInput {
                     amount_vnd: f.amount_vnd,
                 })
                 .collect(),
+            payment_due: self.payment_due.map(Into::into),
             conditions: self.conditions,
             legal_basis: self.legal_basis,
             internal_process: self

@@ -273,6 +273,17 @@ impl Dossier {
             .unwrap_or_default();
         Ok(rows.into_iter().map(Attachment).collect())
     }
+    /// The fees of the procedure version it was submitted under, against
+    /// its payments.
+    #[graphql(complexity = "5 * child_complexity")]
+    async fn fees(&self, ctx: &Context<'_>) -> Result<super::payments::DossierFees> {
+        Ok(super::payments::fees_of(ctx, &self.0).await?.0)
+    }
+    /// Its payments, refunds and receipts.
+    #[graphql(complexity = "20 * child_complexity")]
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Payment>> {
+        Ok(super::payments::fees_of(ctx, &self.0).await?.1)
+    }
     /// Consultations, verification visits and inter-agency tasks.
     #[graphql(complexity = "20 * child_complexity")]
     async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<DossierTask>> {
@@ -453,6 +464,18 @@ impl Attachment {
     }
     async fn download_url(&self) -> String {
         format!("/attachments/{}", self.0.id)
+    }
+    /// A component's file or the result's.
+    async fn kind(&self) -> Result<super::enums::AttachmentKind> {
+        Ok(
+            crate::domain::documents::AttachmentKind::parse(&self.0.kind)
+                .ok_or_else(|| AppError::internal("stored attachment kind"))?
+                .into(),
+        )
+    }
+    /// Taken from the applicant's data store rather than uploaded.
+    async fn from_data_store(&self) -> bool {
+        self.0.document_id.is_some()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -145,13 +145,25 @@ pub fn all_labels() -> Vec<EnumLabel> {
     use domain::authz::{AccountKind, Role};
     use domain::calendar::{DayKind, Timeliness};
     use domain::catalogue::*;
+    use domain::documents::{AttachmentKind, DocumentSource};
     use domain::evaluation::{Indicator, IndicatorGroup};
     use domain::feedback::{FeedbackAction, FeedbackChannel, FeedbackKind, FeedbackStatus};
     use domain::lifecycle::{
         Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, TaskKind,
     };
+    use domain::notification::{Channel as NotificationChannel, DeliveryStatus, Template};
+    use domain::payment::{FeeStatus, PaymentDue, PaymentMethod, PaymentStatus};
     use domain::rating::{RatingCriterion, RatingLevel};
     [
+        PaymentMethod::labels(),
+        PaymentStatus::labels(),
+        FeeStatus::labels(),
+        PaymentDue::labels(),
+        DocumentSource::labels(),
+        AttachmentKind::labels(),
+        Template::labels(),
+        NotificationChannel::labels(),
+        DeliveryStatus::labels(),
         FeedbackKind::labels(),
         FeedbackChannel::labels(),
         FeedbackStatus::labels(),
@@ -426,4 +438,126 @@ pub enum Indicator {
     SatisfiedRatings,
     /// Phản ánh, kiến nghị được xử lý đúng hạn
     FeedbackOnTime,
+}
+
+/// Hình thức nộp phí, lệ phí.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::payment::PaymentMethod")]
+pub enum PaymentMethod {
+    /// Thanh toán trực tuyến
+    OnlineGateway,
+    /// Chuyển khoản ngân hàng
+    BankTransfer,
+    /// Nộp tại Bộ phận Một cửa
+    Counter,
+    /// Nộp qua bưu chính công ích
+    Postal,
+}
+
+/// Trạng thái một khoản thanh toán.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::payment::PaymentStatus")]
+pub enum PaymentStatus {
+    /// Chờ thanh toán
+    Pending,
+    /// Đã thanh toán
+    Paid,
+    /// Đã hoàn trả
+    Refunded,
+}
+
+/// Tình trạng phí, lệ phí của hồ sơ.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::payment::FeeStatus")]
+pub enum FeeStatus {
+    /// Không thu phí, lệ phí
+    NoFee,
+    /// Chưa nộp
+    Unpaid,
+    /// Đã nộp
+    Paid,
+    /// Đã hoàn trả
+    Refunded,
+}
+
+/// Bước phải nộp phí, lệ phí trước đó.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::payment::PaymentDue")]
+pub enum PaymentDue {
+    /// Nộp trước khi tiếp nhận
+    BeforeReception,
+    /// Nộp trước khi trả kết quả
+    BeforeReturn,
+}
+
+/// Nguồn của giấy tờ trong kho dữ liệu.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::documents::DocumentSource")]
+pub enum DocumentSource {
+    /// Tự tải lên
+    Upload,
+    /// Kết quả giải quyết hồ sơ
+    Result,
+}
+
+/// Loại tệp của hồ sơ.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::documents::AttachmentKind")]
+pub enum AttachmentKind {
+    /// Thành phần hồ sơ
+    Component,
+    /// Kết quả giải quyết
+    Result,
+}
+
+/// Mẫu thông báo.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::notification::Template")]
+pub enum NotificationTemplate {
+    /// Đã nộp hồ sơ
+    Submitted,
+    /// Yêu cầu bổ sung hồ sơ
+    SupplementRequested,
+    /// Đã tiếp nhận hồ sơ
+    Received,
+    /// Tạm dừng giải quyết
+    Paused,
+    /// Thư xin lỗi, hẹn lại ngày trả
+    Apology,
+    /// Đã có kết quả
+    ResultReady,
+    /// Đã trả kết quả
+    Returned,
+    /// Từ chối tiếp nhận
+    Refused,
+    /// Không đủ điều kiện giải quyết
+    NotEligible,
+    /// Dừng giải quyết
+    Stopped,
+    /// Đã nhận phí, lệ phí
+    PaymentReceived,
+    /// Phản ánh, kiến nghị đã được trả lời
+    FeedbackAnswered,
+}
+
+/// Kênh gửi thông báo.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::notification::Channel")]
+pub enum NotificationChannel {
+    /// Thư điện tử
+    Email,
+    /// Tin nhắn SMS
+    Sms,
+}
+
+/// Trạng thái gửi thông báo.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::notification::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// Đang chờ gửi
+    Pending,
+    /// Đã gửi
+    Sent,
+    /// Gửi không thành công
+    Failed,
 }

@@ -6,10 +6,13 @@ pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod context;
+pub mod documents;
 pub mod dossiers;
 pub mod enums;
 pub mod feedback;
 pub mod loaders;
+pub mod notifications;
+pub mod payments;
 pub mod policy;
 pub mod ratings;
 pub mod statistics;
@@ -31,6 +34,9 @@ pub struct QueryRoot(
     feedback::FeedbackQuery,
     statistics::StatisticsQuery,
     statistics::EvaluationQuery,
+    documents::DocumentQuery,
+    payments::PaymentQuery,
+    notifications::NotificationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +47,8 @@ pub struct MutationRoot(
     dossiers::DossierMutation,
     ratings::RatingMutation,
     feedback::FeedbackMutation,
+    documents::DocumentMutation,
+    payments::PaymentMutation,
 );
 
 pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

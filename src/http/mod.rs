@@ -60,7 +60,9 @@ pub fn router(app: App) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql", get(graphiql))
         .route("/graphql/ws", get(graphql_ws))
-        .route("/attachments/{id}", get(download))
+        .route("/attachments/{id}", get(download_attachment))
+        .route("/documents/{id}", get(download_document))
+        .route("/payments/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(app)
@@ -88,11 +90,31 @@ pub fn router(app: App) -> Router {
 }
 
 /// An attachment's content, for whoever may read its dossier.
-async fn download(
+/// A stored file a download serves.
+#[derive(Clone, Copy)]
+enum Stored {
+    Attachment,
+    Document,
+}
+
+async fn download_attachment(
     State(app): State<App>,
     axum::extract::Path(id): axum::extract::Path<i64>,
     headers: HeaderMap,
 ) -> Response {
+    download(app, Stored::Attachment, id, headers).await
+}
+
+/// A document of the signed-in account's data store.
+async fn download_document(
+    State(app): State<App>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    download(app, Stored::Document, id, headers).await
+}
+
+async fn download(app: App, stored: Stored, id: i64, headers: HeaderMap) -> Response {
     let lang = Lang::from_accept_language(
         headers
             .get(header::ACCEPT_LANGUAGE)
@@ -109,7 +131,15 @@ async fn download(
         Err(resp) => return resp,
     };
     let caller = crate::services::Caller::new(Some(&actor), &request_id, "-");
-    let (meta, path) = match crate::services::attachments::open(&app.state, &caller, id).await {
+    let opened = match stored {
+        Stored::Attachment => crate::services::attachments::open(&app.state, &caller, id)
+            .await
+            .map(|(m, p)| (m.filename, m.content_type, m.size_bytes, p)),
+        Stored::Document => crate::services::documents::open(&app.state, &caller, id)
+            .await
+            .map(|(m, p)| (m.filename, m.content_type, m.size_bytes, p)),
+    };
+    let (filename, content_type, size_bytes, path) = match opened {
         Ok(found) => found,
         Err(e) => return refusal(http_status(&e), lang, e),
     };
@@ -125,19 +155,64 @@ async fn download(
         }
     };
     let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
-        percent_encode(&meta.filename)
-    );
+    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&filename));
     (
         [
-            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_LENGTH, meta.size_bytes.to_string()),
+            (header::CONTENT_LENGTH, size_bytes.to_string()),
         ],
         body,
     )
         .into_response()
+}
+
+/// The payment gateway's callback: the raw body signed with HMAC-SHA256
+/// under the shared secret, hex in `X-Signature`. Answers JSON with a
+/// `result` (CREDITED, ALREADY_RECORDED, NOT_SUCCESSFUL) or an `error`
+/// (BAD_SIGNATURE 401, BAD_REQUEST 400, UNKNOWN_REFERENCE 404,
+/// AMOUNT_MISMATCH 422, ALREADY_PAID 409, INTERNAL 500).
+async fn payment_callback(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use crate::services::payments::{callback, CallbackError as E, CallbackOutcome as O};
+    let signature = headers.get("x-signature").and_then(|v| v.to_str().ok());
+    let secret = app.state.payment_secret.clone();
+    let paid = |result: &str, p: &entity::payment::Model| serde_json::json!({ "result": result, "reference": p.reference, "receiptNumber": p.receipt_number });
+    let (status, value) = match callback(&app.state, &secret, &body, signature).await {
+        Ok(O::Credited(p)) => (StatusCode::OK, paid("CREDITED", &p)),
+        Ok(O::AlreadyRecorded(p)) => (StatusCode::OK, paid("ALREADY_RECORDED", &p)),
+        Ok(O::NotSuccessful) => (
+            StatusCode::OK,
+            serde_json::json!({ "result": "NOT_SUCCESSFUL" }),
+        ),
+        Err(e) => {
+            let status = match &e {
+                E::BadSignature => StatusCode::UNAUTHORIZED,
+                E::Malformed(_) => StatusCode::BAD_REQUEST,
+                E::UnknownReference => StatusCode::NOT_FOUND,
+                E::AmountMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                E::AlreadyPaid => StatusCode::CONFLICT,
+                E::Internal(detail) => {
+                    tracing::error!(error = %detail, "payment callback failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            let mut v = serde_json::json!({ "error": e.to_string() });
+            match e {
+                E::AmountMismatch { expected, got } => {
+                    v["expectedVnd"] = expected.into();
+                    v["receivedVnd"] = got.into();
+                }
+                E::Malformed(detail) => v["detail"] = detail.into(),
+                _ => {}
+            }
+            (status, v)
+        }
+    };
+    (status, axum::Json(value)).into_response()
 }
 
 /// RFC 5987 encoding for a Content-Disposition file name.

@@ -15,6 +15,7 @@ use super::audit::{self, Entry};
 use super::{dossiers, Caller};
 use crate::app::AppState;
 use crate::domain::authz::{covers, AgencyScope, Role};
+use crate::domain::documents::AttachmentKind;
 use crate::domain::files::{clean_filename, sniff};
 use crate::domain::identity::required_text;
 use crate::domain::lifecycle::{DossierStatus, PauseKind};
@@ -30,7 +31,11 @@ pub fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
 /// Who may attach to a dossier, and when: the applicant while they are
 /// preparing or supplementing it; the receiving unit's reception officer
 /// while it is at the counter.
-async fn check_may_attach(st: &AppState, caller: &Caller<'_>, d: &dossier::Model) -> AppResult<()> {
+pub(crate) async fn check_may_attach(
+    st: &AppState,
+    caller: &Caller<'_>,
+    d: &dossier::Model,
+) -> AppResult<()> {
     let actor = caller.signed_in()?;
     let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
     let supplementing = status == DossierStatus::Paused
@@ -91,6 +96,30 @@ pub async fn attach(
     check_may_attach(st, caller, &d).await?;
     let component =
         required_text(component, 500).map_err(|p| AppError::bad_input("component", p))?;
+    let file = store_upload(st, upload).await?;
+    insert(
+        st,
+        caller,
+        &d,
+        AttachmentKind::Component,
+        &component,
+        file,
+        None,
+    )
+    .await
+}
+
+/// A file received, checked and stored under its digest.
+pub struct StoredFile {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Reads, checks (size, type by its first bytes) and stores an uploaded
+/// file under MOTCUA_DATA_DIR, once per content.
+pub async fn store_upload(st: &AppState, upload: Upload) -> AppResult<StoredFile> {
     let max = st.config.upload_max_bytes as u64;
     // Read and hash the temporary file the upload arrived in.
     let mut file = tokio::fs::File::from_std(upload.file);
@@ -155,27 +184,52 @@ pub async fn attach(
             .await
             .map_err(AppError::internal)?;
     }
+    Ok(StoredFile {
+        filename: clean_filename(&upload.filename),
+        content_type: kind.as_str(),
+        size: size as i64,
+        sha256,
+    })
+}
+
+/// Records a stored file as a dossier's, with its audit record.
+pub(crate) async fn insert(
+    st: &AppState,
+    caller: &Caller<'_>,
+    d: &dossier::Model,
+    kind: AttachmentKind,
+    component: &str,
+    file: StoredFile,
+    document_id: Option<i64>,
+) -> AppResult<attachment::Model> {
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
     let saved = attachment::ActiveModel {
         dossier_id: Set(d.id),
-        component: Set(component.clone()),
-        filename: Set(clean_filename(&upload.filename)),
-        content_type: Set(kind.as_str().into()),
-        size_bytes: Set(size as i64),
-        sha256: Set(sha256.clone()),
+        component: Set(component.to_owned()),
+        filename: Set(file.filename),
+        content_type: Set(file.content_type.into()),
+        size_bytes: Set(file.size),
+        sha256: Set(file.sha256.clone()),
         uploaded_by: Set(caller.actor.map(|a| a.account_id)),
         created_at: Set(now),
+        kind: Set(kind.as_str().into()),
+        document_id: Set(document_id),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
-    let summary = json!({ "after": { "dossierId": d.id, "component": component, "sha256": sha256, "sizeBytes": size } });
+    let summary = json!({ "after": { "dossierId": d.id, "kind": kind.as_str(), "component": component, "sha256": file.sha256, "sizeBytes": file.size, "documentId": document_id } });
+    let operation = match (kind, document_id) {
+        (AttachmentKind::Result, _) => "uploadResult",
+        (_, Some(_)) => "attachStoredDocument",
+        _ => "uploadAttachment",
+    };
     audit::commit(
         txn,
         caller,
         now,
-        Entry::new("uploadAttachment", "attachment", saved.id, summary),
+        Entry::new(operation, "attachment", saved.id, summary),
     )
     .await?;
     Ok(saved)
@@ -211,4 +265,50 @@ pub async fn open(
     dossiers::get(st, caller, a.dossier_id).await?;
     let path = path_of(&st.config.data_dir, &a.sha256);
     Ok((a, path))
+}
+
+/// The settling agency's specialist or leader, or the receiving unit's
+/// reception officer, files the result's electronic copy while the dossier
+/// is being settled; on return it goes into the applicant's data store.
+pub async fn attach_result(
+    st: &AppState,
+    caller: &Caller<'_>,
+    dossier_id: i64,
+    upload: Upload,
+) -> AppResult<attachment::Model> {
+    let d = dossiers::find(st, dossier_id).await?;
+    let actor = caller.signed_in()?;
+    let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
+    let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
+    let within = |g: &crate::domain::authz::Grant, lineage: &[i64]| {
+        g.agency_id.is_some_and(|a| lineage.contains(&a))
+    };
+    let allowed = actor.grants.iter().any(|g| match g.role {
+        Role::Specialist | Role::AgencyLeader => within(g, &settling),
+        Role::ReceptionOfficer => within(g, &receiving),
+        _ => false,
+    });
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
+    if !matches!(
+        status,
+        DossierStatus::Processing | DossierStatus::AwaitingApproval | DossierStatus::ResultReady
+    ) {
+        return Err(closed(status));
+    }
+    let content =
+        super::catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+    let file = store_upload(st, upload).await?;
+    insert(
+        st,
+        caller,
+        &d,
+        AttachmentKind::Result,
+        &content.result_document,
+        file,
+        None,
+    )
+    .await
 }

@@ -83,6 +83,8 @@ struct DemoProcedure {
     subjects: Vec<String>,
     result_document: String,
     fees: Vec<FeeLine>,
+    #[serde(default)]
+    payment_due: Option<crate::domain::payment::PaymentDue>,
     conditions: Option<String>,
     legal_basis: Vec<String>,
     internal_process: Vec<ProcessStep>,
@@ -169,6 +171,7 @@ async fn load(st: &AppState) -> AppResult<()> {
             subjects: p.subjects,
             result_document: p.result_document,
             fees: p.fees,
+            payment_due: p.payment_due,
             conditions: p.conditions,
             legal_basis: p.legal_basis,
             internal_process: p.internal_process,

@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 use super::audit::{self, Entry};
 use super::catalogue::{self, Lookup};
-use super::{accounts, calendar, page, Caller, Page, PageRequest};
+use super::{
+    accounts, calendar, documents, notifications, page, payments, Caller, Page, PageRequest,
+};
 use crate::app::AppState;
 use crate::domain::authz::{covers, AccountKind, AgencyScope, Grant, Role};
 use crate::domain::calendar::Timeliness;
@@ -652,6 +654,7 @@ async fn settle_at_counter(
         };
         record(
             &txn,
+            st,
             caller,
             now,
             &current,
@@ -789,7 +792,7 @@ async fn insert(
         note: None,
         data: json!({ "channel": n.channel.as_str() }),
     };
-    record(&txn, caller, now, &d, &event, n.operation).await?;
+    record(&txn, st, caller, now, &d, &event, n.operation).await?;
     txn.commit().await?;
     st.outbox_committed();
     Ok(d)
@@ -809,6 +812,7 @@ struct EventRecord {
 /// record and the outbox message, inside the transaction.
 async fn record(
     txn: &impl ConnectionTrait,
+    st: &AppState,
     caller: &Caller<'_>,
     now: DateTime<Utc>,
     d: &dossier::Model,
@@ -872,7 +876,7 @@ async fn record(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    notifications::on_transition(txn, st, now, d, e.action, e.note.as_deref()).await
 }
 
 /// The next code of the day at a receiving unit: an upsert that increments
@@ -962,6 +966,22 @@ pub async fn apply(
     let now = st.clock.now();
     // The version the dossier was submitted under, not today's.
     let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+    match &cmd {
+        // At the counter the officer takes the fee with the dossier.
+        Command::Receive if d.channel != Channel::Direct.as_str() => {
+            check_fees_paid(st, &d, &content, true).await?
+        }
+        Command::ReturnResult { method, .. } => {
+            check_fees_paid(st, &d, &content, false).await?;
+            if *method == ReturnMethod::Online && !has_result_file(st, d.id).await? {
+                return Err(AppError::InvalidTransition {
+                    vi: "Chưa có bản điện tử của kết quả để trả trực tuyến".into(),
+                    en: "There is no electronic copy of the result to return online".into(),
+                });
+            }
+        }
+        _ => {}
+    }
 
     let mut row = dossier::ActiveModel {
         status: Set(to.as_str().into()),
@@ -1280,6 +1300,21 @@ pub async fn apply(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal("dossier vanished"))?;
+    if action == DossierAction::ReturnResult {
+        // The result goes into the applicant's data store.
+        let issuer = catalogue::agency(st, Lookup::Id(d.settling_agency_id)).await?;
+        let today = now.with_timezone(&st.config.calendar.tz).date_naive();
+        let saved = documents::save_results(
+            &txn,
+            &updated,
+            &content.result_document,
+            &issuer.name,
+            now,
+            today,
+        )
+        .await?;
+        data["savedToDataStore"] = json!(saved);
+    }
     if let (Some(code), true) = (&updated.code, needs_code) {
         data["receipt"]["code"] = json!(code);
     }
@@ -1291,10 +1326,44 @@ pub async fn apply(
         note: event_note,
         data,
     };
-    record(&txn, caller, now, &updated, &event, cmd.operation()).await?;
+    record(&txn, st, caller, now, &updated, &event, cmd.operation()).await?;
     txn.commit().await?;
     st.outbox_committed();
     Ok(updated)
+}
+
+/// Refuses a step its procedure says must wait for the fees.
+async fn check_fees_paid(
+    st: &AppState,
+    d: &dossier::Model,
+    content: &crate::domain::catalogue::ProcedureContent,
+    reception: bool,
+) -> AppResult<()> {
+    use crate::domain::payment::PaymentDue;
+    if !PaymentDue::blocks(content.payment_due, reception) {
+        return Ok(());
+    }
+    let owed = payments::fees(content, &payments::of_dossier(&st.db, d.id).await?).outstanding_vnd;
+    if owed > 0 {
+        return Err(AppError::InvalidTransition {
+            vi: format!("Hồ sơ chưa nộp đủ phí, lệ phí (còn thiếu {owed} đồng)"),
+            en: format!("The fees are not paid ({owed} VND owed)"),
+        });
+    }
+    Ok(())
+}
+
+async fn has_result_file(st: &AppState, dossier_id: i64) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    let n = entity::attachment::Entity::find()
+        .filter(entity::attachment::Column::DossierId.eq(dossier_id))
+        .filter(
+            entity::attachment::Column::Kind
+                .eq(crate::domain::documents::AttachmentKind::Result.as_str()),
+        )
+        .count(&st.db)
+        .await?;
+    Ok(n > 0)
 }
 
 fn past_deadline() -> Problem {

@@ -152,7 +152,9 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
          SUM(CASE WHEN d.reception_seconds <= {HANDOVER_LIMIT_SECONDS} THEN 1 ELSE 0 END) AS within, \
          SUM(CASE WHEN p.online_service_level <> 'NONE' THEN 1 ELSE 0 END) AS capable, \
          SUM(CASE WHEN p.online_service_level <> 'NONE' AND d.channel = 'ONLINE' THEN 1 ELSE 0 END) AS online, \
-         SUM(CASE WHEN EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id) THEN 1 ELSE 0 END) AS digitised \
+         SUM(CASE WHEN EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id AND x.kind = 'COMPONENT') THEN 1 ELSE 0 END) AS digitised, \
+         SUM(CASE WHEN d.channel = 'ONLINE' THEN 1 ELSE 0 END) AS online_received, \
+         SUM(CASE WHEN d.channel = 'ONLINE' AND EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id AND x.document_id IS NOT NULL) THEN 1 ELSE 0 END) AS reused \
          FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
          WHERE d.received_at >= ? AND d.received_at < ? GROUP BY d.settling_agency_id"
     );
@@ -165,7 +167,31 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
             (Indicator::ReceptionWithin8Hours, "within", "checked"),
             (Indicator::OnlineSubmissions, "online", "capable"),
             (Indicator::DigitisedDossiers, "digitised", "received"),
+            (Indicator::DataReuse, "reused", "online_received"),
         ],
+    )
+    .await?;
+    // Results returned in the period with their electronic copy.
+    count_into(
+        st,
+        &mut counts,
+        "SELECT d.settling_agency_id AS a, COUNT(*) AS returned, \
+         SUM(CASE WHEN EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id AND x.kind = 'RESULT') THEN 1 ELSE 0 END) AS digitised \
+         FROM dossier d WHERE d.returned_at >= ? AND d.returned_at < ? GROUP BY d.settling_agency_id",
+        vec![from.into(), to.into()],
+        &[(Indicator::DigitisedResults, "digitised", "returned")],
+    )
+    .await?;
+    // Fees paid in the period (refunded ones too): paid online.
+    count_into(
+        st,
+        &mut counts,
+        "SELECT d.settling_agency_id AS a, COUNT(*) AS paid, \
+         SUM(CASE WHEN y.method = 'ONLINE_GATEWAY' THEN 1 ELSE 0 END) AS online \
+         FROM payment y JOIN dossier d ON d.id = y.dossier_id \
+         WHERE y.paid_at >= ? AND y.paid_at < ? GROUP BY d.settling_agency_id",
+        vec![from.into(), to.into()],
+        &[(Indicator::OnlinePayments, "online", "paid")],
     )
     .await?;
     // Ratings given in the period: satisfied answers of all answers.
@@ -267,18 +293,6 @@ fn not_recorded(i: Indicator) -> Option<(&'static str, &'static str)> {
             "Hệ thống chưa kết nối, đồng bộ với Cổng Dịch vụ công quốc gia",
             "The system is not connected to the national public service portal, so synchronisation is not recorded",
         )),
-        Indicator::OnlinePayments => Some((
-            "Hệ thống chưa ghi nhận phí, lệ phí và thanh toán",
-            "Fees and payments are not recorded by the system yet",
-        )),
-        Indicator::DigitisedResults => Some((
-            "Kết quả giải quyết chưa được cấp dưới dạng tệp điện tử trên Hệ thống",
-            "Results are not issued as electronic files in the system yet",
-        )),
-        Indicator::DataReuse => Some((
-            "Hệ thống chưa có kho dữ liệu điện tử của tổ chức, cá nhân",
-            "The system has no citizens' data store yet, so reuse is not recorded",
-        )),
         _ => None,
     }
 }
@@ -305,6 +319,18 @@ fn nothing(i: Indicator) -> (&'static str, &'static str) {
         Indicator::DigitisedDossiers => (
             "Không có hồ sơ được tiếp nhận trong kỳ",
             "No dossier was received in the period",
+        ),
+        Indicator::DigitisedResults => (
+            "Không có hồ sơ được trả kết quả trong kỳ",
+            "No result was returned in the period",
+        ),
+        Indicator::DataReuse => (
+            "Không có hồ sơ trực tuyến được tiếp nhận trong kỳ",
+            "No online dossier was received in the period",
+        ),
+        Indicator::OnlinePayments => (
+            "Không có khoản phí, lệ phí được nộp trong kỳ",
+            "No fee was paid in the period",
         ),
         Indicator::SatisfiedRatings => (
             "Không có đánh giá trong kỳ",

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::audit::{self, Entry};
 use super::catalogue::{self, Lookup};
+use super::notifications::{self, About, Recipient};
 use super::{calendar, dossiers, page, Caller, Page, PageRequest};
 use crate::app::AppState;
 use crate::domain::authz::{AccountKind, AgencyScope, Grant, Role};
@@ -18,6 +19,7 @@ use crate::domain::feedback::{
     self as rules, FeedbackAction, FeedbackChannel, FeedbackKind, FeedbackStatus,
 };
 use crate::domain::identity::{optional_text, required_text, Email, Phone};
+use crate::domain::notification::{Facts, Template};
 use crate::domain::text::fold;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
@@ -504,6 +506,31 @@ pub async fn act(
         "after": { "status": to.as_str(), "version": saved.version, "agencyId": saved.agency_id },
         "data": data,
     });
+    if to == FeedbackStatus::Answered && from != FeedbackStatus::Answered {
+        let facts = Facts {
+            applicant: saved.sender_name.clone(),
+            title: Some(saved.title.clone()),
+            ..Default::default()
+        };
+        let recipient = Recipient {
+            account_id: saved.sender_account_id,
+            email: saved.sender_email.clone(),
+            phone: saved.sender_phone.clone(),
+        };
+        let about = About {
+            dossier_id: None,
+            feedback_id: Some(saved.id),
+        };
+        notifications::enqueue(
+            &txn,
+            now,
+            Template::FeedbackAnswered,
+            &facts,
+            &recipient,
+            about,
+        )
+        .await?;
+    }
     audit::commit(
         txn,
         caller,
@@ -511,6 +538,7 @@ pub async fn act(
         Entry::new(cmd.operation(), "feedback", id, summary),
     )
     .await?;
+    st.outbox_committed();
     Ok(saved)
 }
 

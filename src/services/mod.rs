@@ -7,10 +7,13 @@ pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod demo;
+pub mod documents;
 pub mod dossiers;
 pub mod evaluation;
 pub mod feedback;
+pub mod notifications;
 pub mod password;
+pub mod payments;
 pub mod ratings;
 pub mod statistics;
 

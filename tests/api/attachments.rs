@@ -10,40 +10,19 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use crate::dossiers::{flow, flow_with, register_other_citizen};
-use crate::helpers::{error_code, error_field, Options};
+use crate::helpers::{self, error_code, error_field, pdf, Options};
 
 const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id filename contentType sizeBytes sha256 downloadUrl } }";
 
 fn multipart(token: &str, dossier_id: &Value, filename: &str, bytes: &[u8]) -> Request<Body> {
-    let boundary = "motcua-test-boundary";
-    let ops = json!({ "query": UPLOAD, "variables": { "f": null, "d": dossier_id } });
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{ops}\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.f\"]}}\r\n").as_bytes());
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    Request::post("/graphql")
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::from(body))
-        .unwrap()
-}
-
-fn pdf(size: usize) -> Vec<u8> {
-    let mut b = b"%PDF-1.4\n".to_vec();
-    b.resize(size, b'x');
-    b
+    helpers::multipart(
+        token,
+        UPLOAD,
+        json!({ "d": dossier_id }),
+        "f",
+        filename,
+        bytes,
+    )
 }
 
 #[tokio::test]

@@ -114,6 +114,12 @@ impl Flow {
         self.ok(&self.reception, "transferDossier", &d, "").await
     }
 
+    /// Proposed by the specialist and approved by the leader: RESULT_READY.
+    pub async fn approved(&self, d: &Value) -> Value {
+        let d = self.ok(&self.specialist, "submitForApproval", d, "").await;
+        self.ok(&self.leader, "approveDossier", &d, "").await
+    }
+
     pub async fn history(&self, token: &str, d: &Value, after: i64) -> Vec<Value> {
         let q = "query($id: ID!, $a: Int) { dossierEvents(dossierId: $id, afterSequence: $a) { seq action fromStatus toStatus actorRole note data } }";
         let v = self

@@ -142,6 +142,8 @@ impl TestApp {
             "MOTCUA_DEMO" => Some(options.demo.to_string()),
             "MOTCUA_DEMO_ACTIVITY" => Some(options.activity.to_string()),
             "MOTCUA_TRUST_FORWARDED_FOR" => Some("true".into()),
+            // Tests drive the notification worker themselves.
+            "MOTCUA_NOTIFY_WORKER" => Some("false".into()),
             _ => None,
         })
         .unwrap();
@@ -233,6 +235,49 @@ impl TestApp {
 }
 
 /// The first error's `extensions.code`.
+/// A GraphQL multipart request (the upload spec) with one file in
+/// `variables.<file_var>`.
+pub fn multipart(
+    token: &str,
+    query: &str,
+    mut variables: Value,
+    file_var: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Request<Body> {
+    let boundary = "motcua-test-boundary";
+    variables[file_var] = Value::Null;
+    let ops = json!({ "query": query, "variables": variables });
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{ops}\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.{file_var}\"]}}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::post("/graphql")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// A small PDF-looking file (recognised by its first bytes).
+pub fn pdf(size: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.4\n".to_vec();
+    b.resize(size, b'x');
+    b
+}
+
 pub fn error_code(v: &Value) -> &str {
     v["errors"][0]["extensions"]["code"]
         .as_str()

@@ -237,12 +237,36 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         .await;
     assert_eq!(second["supplementRequests"], 2);
     assert_eq!(second["timeliness"], "EARLY");
-    f.processing().await;
+    let open = f.processing().await;
     let input = json!({ "procedureId": f.procedure["id"], "agencyId": f.department, "formData": f.form, "applicant": { "name": "Lê Văn Quầy" } });
+    let counter =
+        f.t.data(
+            Some(&f.reception),
+            "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id } }",
+            json!({ "i": input }),
+        )
+        .await["registerCounterDossier"]
+            .clone();
+    // Two fees paid: one online, one at the counter.
+    let p =
+        f.t.data(
+            Some(&f.citizen),
+            "mutation($d: ID!) { createPayment(dossierId: $d) { reference } }",
+            json!({ "d": open["id"] }),
+        )
+        .await["createPayment"]
+            .clone();
+    let (status, _) = crate::payments::callback(
+        &f.t,
+        &crate::payments::secret(&f.t),
+        &crate::payments::success(&p["reference"], "GW-EV1", 150000),
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::OK);
     f.t.data(
         Some(&f.reception),
-        "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id } }",
-        json!({ "i": input }),
+        "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { id } }",
+        json!({ "i": { "dossierId": counter["id"], "method": "COUNTER", "amountVnd": 150000 } }),
     )
     .await;
     // One rating: two satisfied answers of three.
@@ -339,18 +363,17 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         (&offered["numerator"], &offered["denominator"]),
         (&json!(online), &json!(nodes.len()))
     );
+    // Payments: 1 of 2 online, full at 80 % → 10 × 1.0 × 0.5 / 0.8 = 6.25.
+    counted(dept, "ONLINE_PAYMENTS", 1, 2, 6.25);
+    // Two results returned, neither as a file; three dossiers came online,
+    // none reusing a stored document.
+    counted(dept, "DIGITISED_RESULTS", 0, 2, 0.0);
+    counted(dept, "DATA_REUSE", 0, 3, 0.0);
     // What the system does not record is not computable, with a reason.
-    for code in [
-        "NATIONAL_PORTAL_SYNC",
-        "ONLINE_PAYMENTS",
-        "DIGITISED_RESULTS",
-        "DATA_REUSE",
-    ] {
-        let i = indicator(dept, code);
-        assert_eq!(i["computable"], false, "{code}");
-        assert!(i["points"].is_null());
-        assert!(!i["reason"].as_str().unwrap().is_empty());
-    }
+    let sync = indicator(dept, "NATIONAL_PORTAL_SYNC");
+    assert_eq!(sync["computable"], false);
+    assert!(sync["points"].is_null());
+    assert!(!sync["reason"].as_str().unwrap().is_empty());
     // The total is the sum of the indicators' points, of the points of the
     // computable ones, and anyone can recompute each from its inputs.
     let mut points = 0.0;

@@ -1,0 +1,89 @@
+//! The signed-in account's notifications and how each was delivered.
+
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::catalogue::{connection, CountedConnection};
+use super::context::{page_request, ContextExt};
+use super::enums::{DeliveryStatus, NotificationChannel, NotificationTemplate};
+use crate::domain::notification as dn;
+use crate::error::AppError;
+use crate::services::notifications as svc;
+
+pub struct Notification(pub entity::notification::Model);
+
+/// One channel's delivery of a notification.
+#[derive(SimpleObject)]
+pub struct Delivery {
+    pub channel: NotificationChannel,
+    pub recipient: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[Object]
+impl Notification {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn template(&self) -> Result<NotificationTemplate> {
+        Ok(dn::Template::parse(&self.0.template)
+            .ok_or_else(|| AppError::internal("stored template"))?
+            .into())
+    }
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn dossier_id(&self) -> Option<ID> {
+        self.0.dossier_id.map(Into::into)
+    }
+    async fn feedback_id(&self) -> Option<ID> {
+        self.0.feedback_id.map(Into::into)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// E-mail and SMS to the contact on the dossier or feedback.
+    #[graphql(complexity = "2 * child_complexity")]
+    async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
+        let rows = svc::deliveries_of(&ctx.state().db, &[self.0.id]).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Delivery {
+                    channel: dn::Channel::parse(&r.channel)
+                        .ok_or_else(|| AppError::internal("stored channel"))?
+                        .into(),
+                    status: dn::DeliveryStatus::parse(&r.status)
+                        .ok_or_else(|| AppError::internal("stored delivery status"))?
+                        .into(),
+                    recipient: r.recipient,
+                    attempts: r.attempts,
+                    sent_at: r.sent_at,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Default)]
+pub struct NotificationQuery;
+
+#[Object]
+impl NotificationQuery {
+    /// The signed-in account's notifications, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn my_notifications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CountedConnection<Notification>> {
+        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let page = svc::mine(ctx.state(), &ctx.caller(), req).await?;
+        Ok(connection(page, |n| n.id, Notification))
+    }
+}

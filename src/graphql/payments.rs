@@ -1,0 +1,177 @@
+//! Fees and payments: what a dossier owes, online payments through the
+//! gateway, payments recorded by officers, refunds and receipts.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::catalogue::FeeLine;
+use super::context::{parse_id, ContextExt};
+use super::enums::{FeeStatus, PaymentDue, PaymentMethod, PaymentStatus};
+use crate::domain::payment as dp;
+use crate::error::AppError;
+use crate::services::payments as svc;
+
+pub struct Payment(pub entity::payment::Model);
+
+#[Object]
+impl Payment {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn dossier_id(&self) -> ID {
+        self.0.dossier_id.into()
+    }
+    /// What the gateway is given, and calls back with.
+    async fn reference(&self) -> &str {
+        &self.0.reference
+    }
+    async fn method(&self) -> Result<PaymentMethod> {
+        Ok(dp::PaymentMethod::parse(&self.0.method)
+            .ok_or_else(|| AppError::internal("stored payment method"))?
+            .into())
+    }
+    async fn amount_vnd(&self) -> i64 {
+        self.0.amount_vnd
+    }
+    async fn status(&self) -> Result<PaymentStatus> {
+        Ok(dp::PaymentStatus::parse(&self.0.status)
+            .ok_or_else(|| AppError::internal("stored payment status"))?
+            .into())
+    }
+    /// Biên lai: set when paid.
+    async fn receipt_number(&self) -> Option<&str> {
+        self.0.receipt_number.as_deref()
+    }
+    async fn gateway_transaction_id(&self) -> Option<&str> {
+        self.0.gateway_txn_id.as_deref()
+    }
+    /// The counter slip, bank transfer or postal reference.
+    async fn external_reference(&self) -> Option<&str> {
+        self.0.external_ref.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn paid_at(&self) -> Option<DateTime<Utc>> {
+        self.0.paid_at
+    }
+    async fn refunded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.refunded_at
+    }
+    async fn refund_reason(&self, ctx: &Context<'_>) -> Option<&str> {
+        ctx.free_text(self.0.refund_reason.as_deref())
+    }
+}
+
+/// A dossier's fees against its payments.
+#[derive(SimpleObject)]
+pub struct DossierFees {
+    /// The lines of the procedure version the dossier was submitted under.
+    pub lines: Vec<FeeLine>,
+    pub total_vnd: i64,
+    pub paid_vnd: i64,
+    pub refunded_vnd: i64,
+    pub outstanding_vnd: i64,
+    pub status: FeeStatus,
+    /// The step the fees must be paid before, if any.
+    pub payment_due: Option<PaymentDue>,
+}
+
+/// The fees of a dossier, for its `fees` field.
+pub async fn fees_of(
+    ctx: &Context<'_>,
+    d: &entity::dossier::Model,
+) -> Result<(DossierFees, Vec<Payment>)> {
+    let db = &ctx.state().db;
+    let content =
+        crate::services::catalogue::version_content(db, d.procedure_id, d.procedure_version)
+            .await?;
+    let payments = svc::of_dossier(db, d.id).await?;
+    let f = svc::fees(&content, &payments);
+    Ok((
+        DossierFees {
+            lines: content.fees.iter().cloned().map(Into::into).collect(),
+            total_vnd: f.total_vnd,
+            paid_vnd: f.paid_vnd,
+            refunded_vnd: f.refunded_vnd,
+            outstanding_vnd: f.outstanding_vnd,
+            status: f.status.into(),
+            payment_due: content.payment_due.map(Into::into),
+        },
+        payments.into_iter().map(Payment).collect(),
+    ))
+}
+
+#[derive(Default)]
+pub struct PaymentQuery;
+
+#[Object]
+impl PaymentQuery {
+    /// A receipt (biên lai) by its number, for whoever may read its dossier.
+    async fn payment_receipt(&self, ctx: &Context<'_>, number: String) -> Result<Payment> {
+        Ok(Payment(
+            svc::receipt(ctx.state(), &ctx.caller(), &number).await?,
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct RecordPaymentInput {
+    pub dossier_id: ID,
+    /// COUNTER, BANK_TRANSFER or POSTAL.
+    pub method: PaymentMethod,
+    /// Exactly what is owed.
+    pub amount_vnd: i64,
+    /// The counter slip, transfer or postal reference (required for a
+    /// bank transfer).
+    pub reference: Option<String>,
+}
+
+#[derive(Default)]
+pub struct PaymentMutation;
+
+#[Object]
+impl PaymentMutation {
+    /// Applicant: pay online. Returns the reference and amount for the
+    /// gateway; the payment is PAID when the gateway's signed callback
+    /// arrives at POST /payments/callback.
+    async fn create_payment(&self, ctx: &Context<'_>, dossier_id: ID) -> Result<Payment> {
+        let id = parse_id("dossierId", &dossier_id)?;
+        Ok(Payment(svc::create(ctx.state(), &ctx.caller(), id).await?))
+    }
+
+    /// Reception officer: a payment taken at the counter, by bank transfer
+    /// or by post.
+    async fn record_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPaymentInput,
+    ) -> Result<Payment> {
+        let id = parse_id("input.dossierId", &input.dossier_id)?;
+        Ok(Payment(
+            svc::record(
+                ctx.state(),
+                &ctx.caller(),
+                id,
+                input.method.into(),
+                input.amount_vnd,
+                input.reference.as_deref(),
+            )
+            .await?,
+        ))
+    }
+
+    /// Reception officer or agency leader: refund a paid fee when the
+    /// agency could not deliver (REFUSED or NOT_ELIGIBLE).
+    async fn refund_payment(
+        &self,
+        ctx: &Context<'_>,
+        payment_id: ID,
+        reason: String,
+    ) -> Result<Payment> {
+        let id = parse_id("paymentId", &payment_id)?;
+        Ok(Payment(
+            svc::refund(ctx.state(), &ctx.caller(), id, &reason).await?,
+        ))
+    }
+}

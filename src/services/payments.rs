@@ -1,0 +1,530 @@
+//! Fees and payments (Hà Nam 30/2019 Art. 10.2.c–d): online through the
+//! gateway with a signed callback, or recorded by an officer; refunded only
+//! when the agency could not deliver.
+
+use chrono::{DateTime, Utc};
+use entity::{dossier, payment};
+use sea_orm::prelude::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::audit::{self, Entry};
+use super::notifications::{self, About};
+use super::{catalogue, dossiers, Caller};
+use crate::app::AppState;
+use crate::domain::authz::Role;
+use crate::domain::catalogue::ProcedureContent;
+use crate::domain::identity::{optional_text, required_text};
+use crate::domain::lifecycle::DossierStatus;
+use crate::domain::notification::Template;
+use crate::domain::payment::{payable, refundable, Fees, Paid, PaymentMethod, PaymentStatus};
+use crate::domain::Problem;
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
+/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use), so
+/// that the demo and `motcua sign-callback` agree without configuration.
+pub fn callback_secret(config: &crate::config::Config) -> std::io::Result<Vec<u8>> {
+    if let Some(s) = &config.payment_secret {
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("payment-callback.key");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    std::fs::write(&path, &secret)?;
+    Ok(secret.into_bytes())
+}
+
+/// The payments of a dossier, oldest first.
+pub async fn of_dossier(
+    db: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<Vec<payment::Model>> {
+    Ok(payment::Entity::find()
+        .filter(payment::Column::DossierId.eq(dossier_id))
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// How a dossier's fees stand against its payments.
+pub fn fees(content: &ProcedureContent, payments: &[payment::Model]) -> Fees {
+    let total = content.fees.iter().map(|f| f.amount_vnd).sum();
+    let paid: Vec<Paid> = payments
+        .iter()
+        .filter_map(|p| {
+            Some(Paid {
+                status: PaymentStatus::parse(&p.status)?,
+                amount_vnd: p.amount_vnd,
+            })
+        })
+        .collect();
+    Fees::of(total, &paid)
+}
+
+/// The fees of a dossier now.
+pub async fn fees_of(db: &impl ConnectionTrait, d: &dossier::Model) -> AppResult<Fees> {
+    let content = catalogue::version_content(db, d.procedure_id, d.procedure_version).await?;
+    Ok(fees(&content, &of_dossier(db, d.id).await?))
+}
+
+fn status_of(d: &dossier::Model) -> AppResult<DossierStatus> {
+    DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))
+}
+
+fn not_payable(status: DossierStatus) -> AppError {
+    AppError::InvalidTransition {
+        vi: format!(
+            "Không thể nộp phí, lệ phí khi hồ sơ ở trạng thái «{}»",
+            status.label_vi()
+        ),
+        en: format!(
+            "Fees cannot be paid while the dossier is {}",
+            status.label_en().to_lowercase()
+        ),
+    }
+}
+
+fn nothing_owed() -> AppError {
+    AppError::InvalidTransition {
+        vi: "Hồ sơ không còn khoản phí, lệ phí nào phải nộp".into(),
+        en: "Nothing is owed on this dossier".into(),
+    }
+}
+
+/// Applicant: starts an online payment of what is owed. Returns the
+/// payment whose reference and amount go to the gateway (the same pending
+/// one when asked again).
+pub async fn create(
+    st: &AppState,
+    caller: &Caller<'_>,
+    dossier_id: i64,
+) -> AppResult<payment::Model> {
+    let actor = caller.signed_in()?;
+    let d = dossiers::find(st, dossier_id).await?;
+    if d.applicant_account_id != Some(actor.account_id) {
+        return Err(AppError::NotFound("dossier"));
+    }
+    let status = status_of(&d)?;
+    if !payable(status) {
+        return Err(not_payable(status));
+    }
+    let payments = of_dossier(&st.db, d.id).await?;
+    let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+    let owed = fees(&content, &payments).outstanding_vnd;
+    if owed == 0 {
+        return Err(nothing_owed());
+    }
+    if let Some(p) = payments.iter().find(|p| {
+        p.status == PaymentStatus::Pending.as_str()
+            && p.method == PaymentMethod::OnlineGateway.as_str()
+            && p.amount_vnd == owed
+    }) {
+        return Ok(p.clone());
+    }
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let saved = payment::ActiveModel {
+        dossier_id: Set(d.id),
+        reference: Set(new_reference()),
+        method: Set(PaymentMethod::OnlineGateway.as_str().into()),
+        amount_vnd: Set(owed),
+        status: Set(PaymentStatus::Pending.as_str().into()),
+        created_by: Set(Some(actor.account_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let summary =
+        json!({ "after": { "dossierId": d.id, "reference": saved.reference, "amountVnd": owed } });
+    audit::commit(
+        txn,
+        caller,
+        now,
+        Entry::new("createPayment", "payment", saved.id, summary),
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// What the gateway posts to /payments/callback (signed as sent).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Callback {
+    pub reference: String,
+    pub transaction_id: String,
+    pub amount_vnd: i64,
+    /// SUCCESS credits the payment; anything else is acknowledged only.
+    pub status: String,
+}
+
+/// How a callback was handled; each maps to one HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    Credited(payment::Model),
+    /// The same transaction again: nothing changes.
+    AlreadyRecorded(payment::Model),
+    /// The gateway reports a failure: nothing changes.
+    NotSuccessful,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallbackError {
+    #[error("BAD_SIGNATURE")]
+    BadSignature,
+    #[error("BAD_REQUEST")]
+    Malformed(String),
+    #[error("UNKNOWN_REFERENCE")]
+    UnknownReference,
+    #[error("AMOUNT_MISMATCH")]
+    AmountMismatch { expected: i64, got: i64 },
+    /// Paid already under another transaction, or refunded: never credited
+    /// twice.
+    #[error("ALREADY_PAID")]
+    AlreadyPaid,
+    #[error("INTERNAL")]
+    Internal(String),
+}
+
+impl From<AppError> for CallbackError {
+    fn from(e: AppError) -> Self {
+        CallbackError::Internal(e.to_string())
+    }
+}
+
+impl From<sea_orm::DbErr> for CallbackError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        CallbackError::Internal(e.to_string())
+    }
+}
+
+/// The gateway's callback: signature first, then idempotency on the
+/// transaction id, then the amount; a credit and its notification commit
+/// together.
+pub async fn callback(
+    st: &AppState,
+    secret: &[u8],
+    body: &[u8],
+    signature: Option<&str>,
+) -> Result<CallbackOutcome, CallbackError> {
+    let signed = signature.is_some_and(|s| crate::domain::payment::verify(secret, body, s));
+    if !signed {
+        return Err(CallbackError::BadSignature);
+    }
+    let cb: Callback =
+        serde_json::from_slice(body).map_err(|e| CallbackError::Malformed(e.to_string()))?;
+    let txn_id = cb.transaction_id.trim();
+    if txn_id.is_empty() || txn_id.len() > 100 {
+        return Err(CallbackError::Malformed("transactionId".into()));
+    }
+    let p = payment::Entity::find()
+        .filter(payment::Column::Reference.eq(cb.reference.trim()))
+        .one(&st.db)
+        .await?
+        .ok_or(CallbackError::UnknownReference)?;
+    if p.gateway_txn_id.as_deref() == Some(txn_id) {
+        return Ok(CallbackOutcome::AlreadyRecorded(p));
+    }
+    if p.status != PaymentStatus::Pending.as_str() {
+        return Err(CallbackError::AlreadyPaid);
+    }
+    if cb.status != "SUCCESS" {
+        tracing::info!(reference = %p.reference, status = %cb.status, "payment not successful");
+        return Ok(CallbackOutcome::NotSuccessful);
+    }
+    if cb.amount_vnd != p.amount_vnd {
+        return Err(CallbackError::AmountMismatch {
+            expected: p.amount_vnd,
+            got: cb.amount_vnd,
+        });
+    }
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let credited = payment::Entity::update_many()
+        .col_expr(
+            payment::Column::Status,
+            Expr::value(PaymentStatus::Paid.as_str()),
+        )
+        .col_expr(payment::Column::GatewayTxnId, Expr::value(Some(txn_id)))
+        .col_expr(payment::Column::PaidAt, Expr::value(Some(now)))
+        .col_expr(
+            payment::Column::ReceiptNumber,
+            Expr::value(Some(receipt_number(p.id))),
+        )
+        .filter(payment::Column::Id.eq(p.id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Pending.as_str()))
+        .exec(&txn)
+        .await
+        .map_err(
+            |e| match store::unique_violation(e, &[("gateway_txn_id", "transactionId")]) {
+                AppError::BadInput { .. } => CallbackError::AlreadyPaid,
+                other => other.into(),
+            },
+        )?;
+    if credited.rows_affected != 1 {
+        // Another callback got there first.
+        drop(txn);
+        let again = payment::Entity::find_by_id(p.id)
+            .one(&st.db)
+            .await?
+            .ok_or(CallbackError::UnknownReference)?;
+        return if again.gateway_txn_id.as_deref() == Some(txn_id) {
+            Ok(CallbackOutcome::AlreadyRecorded(again))
+        } else {
+            Err(CallbackError::AlreadyPaid)
+        };
+    }
+    let paid = payment::Entity::find_by_id(p.id)
+        .one(&txn)
+        .await?
+        .ok_or(CallbackError::UnknownReference)?;
+    after_payment(&txn, st, &Caller::SYSTEM, now, &paid, "paymentCallback").await?;
+    txn.commit().await?;
+    st.outbox_committed();
+    Ok(CallbackOutcome::Credited(paid))
+}
+
+/// A payment's reference: unguessable, short enough for a bank's memo.
+fn new_reference() -> String {
+    format!(
+        "TT{}",
+        uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
+    )
+}
+
+fn receipt_number(payment_id: i64) -> String {
+    format!("BL-{payment_id:08}")
+}
+
+/// The audit record and the applicant's notification of a payment received.
+async fn after_payment(
+    txn: &impl ConnectionTrait,
+    st: &AppState,
+    caller: &Caller<'_>,
+    now: DateTime<Utc>,
+    p: &payment::Model,
+    operation: &str,
+) -> AppResult<()> {
+    let summary = json!({ "after": { "dossierId": p.dossier_id, "status": p.status, "method": p.method, "amountVnd": p.amount_vnd, "receiptNumber": p.receipt_number, "gatewayTransactionId": p.gateway_txn_id } });
+    audit::record(
+        txn,
+        caller,
+        now,
+        Entry::new(operation, "payment", p.id, summary),
+    )
+    .await?;
+    let d = dossier::Entity::find_by_id(p.dossier_id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("dossier"))?;
+    let (mut facts, to) = notifications::dossier_facts(txn, st, &d).await?;
+    facts.amount_vnd = Some(p.amount_vnd);
+    facts.receipt_number = p.receipt_number.clone();
+    let about = About {
+        dossier_id: Some(d.id),
+        feedback_id: None,
+    };
+    notifications::enqueue(txn, now, Template::PaymentReceived, &facts, &to, about).await
+}
+
+/// An officer's grant over one of the dossier's agencies: the receiving
+/// unit's reception officers take money at the counter and by post; they
+/// and the settling agency's leaders record refunds.
+async fn officer_of(
+    st: &AppState,
+    caller: &Caller<'_>,
+    d: &dossier::Model,
+    leaders_too: bool,
+) -> AppResult<()> {
+    let actor = caller.signed_in()?;
+    let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
+    let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
+    let ok = actor.grants.iter().any(|g| {
+        let at = |lineage: &[i64]| g.agency_id.is_some_and(|a| lineage.contains(&a));
+        match g.role {
+            Role::ReceptionOfficer => at(&receiving),
+            Role::AgencyLeader if leaders_too => at(&settling),
+            _ => false,
+        }
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Officer: records a payment taken at the counter, by bank transfer or by
+/// post, for exactly what is owed.
+pub async fn record(
+    st: &AppState,
+    caller: &Caller<'_>,
+    dossier_id: i64,
+    method: PaymentMethod,
+    amount_vnd: i64,
+    reference: Option<&str>,
+) -> AppResult<payment::Model> {
+    let d = dossiers::find(st, dossier_id).await?;
+    officer_of(st, caller, &d, false).await?;
+    if method == PaymentMethod::OnlineGateway {
+        return Err(AppError::bad_input(
+            "method",
+            Problem::Invalid {
+                vi: "Thanh toán trực tuyến chỉ được ghi nhận qua cổng thanh toán".into(),
+                en: "Online payments are recorded by the gateway's callback only".into(),
+            },
+        ));
+    }
+    let external =
+        optional_text(reference, 100).map_err(|p| AppError::bad_input("reference", p))?;
+    if method == PaymentMethod::BankTransfer && external.is_none() {
+        return Err(AppError::bad_input("reference", Problem::Required));
+    }
+    let status = status_of(&d)?;
+    if !payable(status) {
+        return Err(not_payable(status));
+    }
+    let owed = fees_of(&st.db, &d).await?.outstanding_vnd;
+    if owed == 0 {
+        return Err(nothing_owed());
+    }
+    if amount_vnd != owed {
+        return Err(AppError::bad_input(
+            "amountVnd",
+            Problem::Invalid {
+                vi: format!("Số tiền phải nộp là {owed} đồng"),
+                en: format!("The amount owed is {owed} VND"),
+            },
+        ));
+    }
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let saved = payment::ActiveModel {
+        dossier_id: Set(d.id),
+        reference: Set(new_reference()),
+        method: Set(method.as_str().into()),
+        amount_vnd: Set(amount_vnd),
+        status: Set(PaymentStatus::Paid.as_str().into()),
+        external_ref: Set(external),
+        created_by: Set(caller.actor.map(|a| a.account_id)),
+        recorded_by: Set(caller.actor.map(|a| a.account_id)),
+        created_at: Set(now),
+        paid_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut row: payment::ActiveModel = saved.into();
+    row.receipt_number = Set(Some(receipt_number(*row.id.as_ref())));
+    let saved = row.update(&txn).await?;
+    after_payment(&txn, st, caller, now, &saved, "recordPayment").await?;
+    txn.commit().await?;
+    st.outbox_committed();
+    Ok(saved)
+}
+
+/// Officer: refunds a paid fee because the agency could not deliver
+/// (refused at reception, or not eligible). Never for a result the
+/// applicant did not collect.
+pub async fn refund(
+    st: &AppState,
+    caller: &Caller<'_>,
+    payment_id: i64,
+    reason: &str,
+) -> AppResult<payment::Model> {
+    let p = payment::Entity::find_by_id(payment_id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    let d = dossiers::find(st, p.dossier_id).await?;
+    officer_of(st, caller, &d, true).await?;
+    let reason = required_text(reason, 2_000).map_err(|e| AppError::bad_input("reason", e))?;
+    if p.status != PaymentStatus::Paid.as_str() {
+        return Err(AppError::InvalidTransition {
+            vi: "Chỉ hoàn trả khoản đã thanh toán".into(),
+            en: "Only a paid payment can be refunded".into(),
+        });
+    }
+    let status = status_of(&d)?;
+    if !refundable(status) {
+        return Err(AppError::InvalidTransition {
+            vi: format!(
+                "Chỉ hoàn trả phí, lệ phí khi cơ quan không thực hiện được dịch vụ (hồ sơ đang «{}»)",
+                status.label_vi()
+            ),
+            en: format!(
+                "Fees are refunded only when the agency cannot deliver (the dossier is {})",
+                status.label_en().to_lowercase()
+            ),
+        });
+    }
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    let done = payment::Entity::update_many()
+        .col_expr(
+            payment::Column::Status,
+            Expr::value(PaymentStatus::Refunded.as_str()),
+        )
+        .col_expr(payment::Column::RefundedAt, Expr::value(Some(now)))
+        .col_expr(
+            payment::Column::RefundReason,
+            Expr::value(Some(reason.clone())),
+        )
+        .col_expr(
+            payment::Column::RefundedBy,
+            Expr::value(caller.actor.map(|a| a.account_id)),
+        )
+        .filter(payment::Column::Id.eq(p.id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Paid.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(AppError::VersionConflict);
+    }
+    let summary = json!({ "before": { "status": p.status }, "after": { "status": PaymentStatus::Refunded.as_str(), "amountVnd": p.amount_vnd, "reason": reason } });
+    audit::record(
+        &txn,
+        caller,
+        now,
+        Entry::new("refundPayment", "payment", p.id, summary),
+    )
+    .await?;
+    let refunded = payment::Entity::find_by_id(p.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    txn.commit().await?;
+    Ok(refunded)
+}
+
+/// A receipt, for whoever may read its dossier.
+pub async fn receipt(
+    st: &AppState,
+    caller: &Caller<'_>,
+    number: &str,
+) -> AppResult<payment::Model> {
+    let p = payment::Entity::find()
+        .filter(payment::Column::ReceiptNumber.eq(number.trim()))
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    dossiers::get(st, caller, p.dossier_id)
+        .await
+        .map_err(|_| AppError::NotFound("payment"))?;
+    Ok(p)
+}
