@@ -70,6 +70,8 @@ pub enum StartError {
     Migration(sea_orm::DbErr),
     #[error("MOTCUA_REDIS_URL: {0}")]
     Redis(redis::RedisError),
+    #[error("cannot fill the statistics rollup: {0}")]
+    Rollup(String),
     #[error("cannot read or create the payment callback secret: {0}")]
     Secret(String),
     #[error("{}: {}", .0.var, .0.reason)]
@@ -106,6 +108,12 @@ impl App {
             let senders = crate::notify::Senders::from_config(&state.config.notify)
                 .map_err(StartError::Notify)?;
             crate::notify::worker::spawn(state.clone(), senders, state.delivery_wakeup.clone());
+        }
+        if services::rollup::backfill_if_empty(&state)
+            .await
+            .map_err(|e| StartError::Rollup(e.to_string()))?
+        {
+            tracing::info!("filled the statistics rollup from the existing dossiers");
         }
         if state.config.demo {
             let loaded = services::demo::load_if_empty(&state)

@@ -10,6 +10,7 @@ mod m20261123_000005_attachments;
 mod m20261123_000006_ratings;
 mod m20261123_000007_feedback;
 mod m20261130_000008_store_payments_notifications;
+mod m20261130_000009_statistics_rollup;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_ratings::Migration),
             Box::new(m20261123_000007_feedback::Migration),
             Box::new(m20261130_000008_store_payments_notifications::Migration),
+            Box::new(m20261130_000009_statistics_rollup::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::audit::{self, Entry};
 use super::catalogue::{self, Lookup};
 use super::{
-    accounts, calendar, documents, notifications, page, payments, Caller, Page, PageRequest,
+    accounts, calendar, documents, notifications, page, payments, rollup, Caller, Page, PageRequest,
 };
 use crate::app::AppState;
 use crate::domain::authz::{covers, AccountKind, AgencyScope, Grant, Role};
@@ -876,6 +876,9 @@ async fn record(
     }
     .insert(txn)
     .await?;
+    if let Some(delta) = rollup::Delta::of(e.action, e.from, e.to, d) {
+        rollup::add(txn, st, d, now, delta).await?;
+    }
     notifications::on_transition(txn, st, now, d, e.action, e.note.as_deref()).await
 }
 

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod password;
 pub mod payments;
 pub mod ratings;
+pub mod rollup;
 pub mod statistics;
 
 use crate::domain::authz::{authorize, Action, Actor};

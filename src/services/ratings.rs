@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Entry};
+use super::rollup::{self, Delta};
 use super::{dossiers, Caller};
 use crate::app::AppState;
 use crate::domain::identity::optional_text;
@@ -17,6 +18,7 @@ use crate::domain::lifecycle::DossierStatus;
 use crate::domain::rating::{ratable, revisable, RatingCriterion, RatingLevel};
 use crate::error::{AppError, AppResult};
 use crate::store;
+use sea_orm::prelude::Expr;
 
 pub struct RatingInput {
     pub service_use: RatingLevel,
@@ -51,6 +53,11 @@ pub async fn rate(
         .filter(rating::Column::DossierId.eq(dossier_id))
         .one(&st.db)
         .await?;
+    let levels = [
+        input.service_use.as_str(),
+        input.staff_attitude.as_str(),
+        input.processing_time.as_str(),
+    ];
     let txn = store::write_txn(&st.db).await?;
     let (saved, operation) = match existing {
         Some(r) => {
@@ -60,13 +67,36 @@ pub async fn rate(
                     en: "A rating can be revised for seven days only".into(),
                 });
             }
-            let mut row: rating::ActiveModel = r.into();
-            row.service_use = Set(input.service_use.as_str().into());
-            row.staff_attitude = Set(input.staff_attitude.as_str().into());
-            row.processing_time = Set(input.processing_time.as_str().into());
-            row.comment = Set(comment);
-            row.revised_at = Set(Some(now));
-            (row.update(&txn).await?, "reviseRating")
+            // The answers move in the statistics: the old ones out, the
+            // new in, in the month of the first rating.
+            let moved = Delta::answers([&r.service_use, &r.staff_attitude, &r.processing_time], -1)
+                .plus(Delta::answers(levels, 1));
+            rollup::add(&txn, st, &d, r.rated_at, moved).await?;
+            // Guarded by the answers read: a concurrent revision loses.
+            let done = rating::Entity::update_many()
+                .col_expr(rating::Column::ServiceUse, Expr::value(levels[0]))
+                .col_expr(rating::Column::StaffAttitude, Expr::value(levels[1]))
+                .col_expr(rating::Column::ProcessingTime, Expr::value(levels[2]))
+                .col_expr(rating::Column::Comment, Expr::value(comment))
+                .col_expr(rating::Column::RevisedAt, Expr::value(Some(now)))
+                .filter(rating::Column::Id.eq(r.id))
+                .filter(rating::Column::ServiceUse.eq(r.service_use.as_str()))
+                .filter(rating::Column::StaffAttitude.eq(r.staff_attitude.as_str()))
+                .filter(rating::Column::ProcessingTime.eq(r.processing_time.as_str()))
+                .filter(match r.revised_at {
+                    Some(t) => rating::Column::RevisedAt.eq(t),
+                    None => rating::Column::RevisedAt.is_null(),
+                })
+                .exec(&txn)
+                .await?;
+            if done.rows_affected != 1 {
+                return Err(AppError::VersionConflict);
+            }
+            let saved = rating::Entity::find_by_id(r.id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::internal("rating vanished"))?;
+            (saved, "reviseRating")
         }
         None => {
             let p = procedure::Entity::find_by_id(d.procedure_id)
@@ -92,6 +122,11 @@ pub async fn rate(
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::VersionConflict,
                 _ => AppError::from(e),
             })?;
+            let given = Delta {
+                rated: 1,
+                ..Delta::answers(levels, 1)
+            };
+            rollup::add(&txn, st, &d, now, given).await?;
             (saved, "rateDossier")
         }
     };

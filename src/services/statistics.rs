@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
+use super::rollup;
 use crate::app::AppState;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
@@ -186,68 +187,48 @@ pub(crate) async fn query(
         .await?)
 }
 
-/// Counts of one period, grouped as asked (never by month or quarter).
+/// Counts of one period, grouped as asked (never by month or quarter):
+/// flows from the monthly rollup, stocks from the dossiers open now.
 async fn counts(
     st: &AppState,
     scope: &Scope,
     group: GroupBy,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    with_open: bool,
 ) -> AppResult<BTreeMap<String, Row>> {
     let now = st.clock.now();
     let key = key_sql(group);
-    // Each counted column: (column name, period column, extra condition).
-    // Parameters are pushed in the order the SQL is written.
-    let mut values: Vec<Value> = Vec::new();
-    let mut sums = Vec::new();
-    let columns: [(&str, &str, &str); 10] = [
-        ("received", "received_at", ""),
-        ("received_online", "received_at", "d.channel = 'ONLINE'"),
-        ("settled", "settled_at", ""),
-        ("early", "settled_at", "d.timeliness = 'EARLY'"),
-        ("on_time", "settled_at", "d.timeliness = 'ON_TIME'"),
-        ("late", "settled_at", "d.timeliness = 'LATE'"),
-        ("open_not_due", "", "d.due_at >= ?"),
-        ("open_overdue", "", "d.due_at < ?"),
-        ("refused", "updated_at", "d.status = 'REFUSED'"),
-        ("withdrawn", "updated_at", "d.status = 'WITHDRAWN'"),
+    // PostgreSQL sums BIGINT columns as NUMERIC: back to BIGINT.
+    let sum = |c: &str| format!("CAST(SUM(d.{c}) AS BIGINT)");
+    let mut out = BTreeMap::new();
+    // Received, settled, refused, withdrawn and the ratings given: the
+    // period's months of the rollup (aliased `d`, with the dossier's grouping columns).
+    let mut values: Vec<Value> = vec![
+        rollup::month_of(st, from).into(),
+        rollup::month_of(st, to).into(),
     ];
-    for (name, period_column, extra) in columns {
-        let mut conditions = Vec::new();
-        if period_column.is_empty() {
-            // Open now, and received before the period ended.
-            conditions.push(format!("d.status IN {OPEN} AND d.received_at < ?"));
-            values.push(to.into());
-        } else {
-            conditions.push(format!("d.{period_column} >= ? AND d.{period_column} < ?"));
-            values.extend([from.into(), to.into()]);
-        }
-        if !extra.is_empty() {
-            conditions.push(extra.to_owned());
-            if extra.contains('?') {
-                values.push(now.into());
-            }
-        }
-        sums.push(format!(
-            "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS {name}",
-            conditions.join(" AND ")
-        ));
-    }
-    // Only the rows the period touches, each branch served by an index.
     let mut sql = format!(
-        "SELECT {key} AS k, {} FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
-         WHERE ((d.received_at >= ? AND d.received_at < ?) \
-         OR (d.settled_at >= ? AND d.settled_at < ?) \
-         OR d.status IN {OPEN} \
-         OR (d.status IN ('REFUSED','WITHDRAWN') AND d.updated_at >= ? AND d.updated_at < ?))",
-        sums.join(", ")
+        "SELECT {key} AS k, {} AS received, \
+         CAST(SUM(CASE WHEN d.channel = 'ONLINE' THEN d.received ELSE 0 END) AS BIGINT) AS received_online, \
+         {} AS settled, {} AS early, {} AS on_time, {} AS late, {} AS refused, {} AS withdrawn, \
+         {} AS rated, {} AS very_satisfied, {} AS satisfied, {} AS not_satisfied \
+         FROM dossier_stat d JOIN procedure p ON p.id = d.procedure_id \
+         WHERE d.month >= ? AND d.month < ?",
+        sum("received"),
+        sum("settled"),
+        sum("early"),
+        sum("on_time"),
+        sum("late"),
+        sum("refused"),
+        sum("withdrawn"),
+        sum("rated"),
+        sum("very_satisfied"),
+        sum("satisfied"),
+        sum("not_satisfied"),
     );
-    for _ in 0..3 {
-        values.extend([from.into(), to.into()]);
-    }
     sql.push_str(&scope.sql(&mut values));
     sql.push_str(" GROUP BY k");
-    let mut out = BTreeMap::new();
     for r in query(st, &sql, values).await? {
         let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
         let row = Row {
@@ -258,30 +239,26 @@ async fn counts(
             early: n("early")?,
             on_time: n("on_time")?,
             late: n("late")?,
-            in_progress_not_due: n("open_not_due")?,
-            in_progress_overdue: n("open_overdue")?,
             refused: n("refused")?,
             withdrawn: n("withdrawn")?,
+            rated: n("rated")?,
+            very_satisfied: n("very_satisfied")?,
+            satisfied: n("satisfied")?,
+            not_satisfied: n("not_satisfied")?,
             ..Default::default()
         };
         out.insert(row.key.clone(), row);
     }
-    // Ratings given in the period, on the same grouping.
-    let level_sum = |level: &str| {
-        format!(
-            "SUM((CASE WHEN r.service_use = '{level}' THEN 1 ELSE 0 END) \
-             + (CASE WHEN r.staff_attitude = '{level}' THEN 1 ELSE 0 END) \
-             + (CASE WHEN r.processing_time = '{level}' THEN 1 ELSE 0 END))"
-        )
-    };
-    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    if !with_open {
+        return Ok(out);
+    }
+    // In progress: open now, received before the period ended.
+    let mut values: Vec<Value> = vec![now.into(), now.into(), to.into()];
     let mut sql = format!(
-        "SELECT {key} AS k, COUNT(*) AS rated, {} AS very_satisfied, {} AS satisfied, {} AS not_satisfied \
-         FROM rating r JOIN dossier d ON d.id = r.dossier_id JOIN procedure p ON p.id = d.procedure_id \
-         WHERE r.rated_at >= ? AND r.rated_at < ?",
-        level_sum("VERY_SATISFIED"),
-        level_sum("SATISFIED"),
-        level_sum("NOT_SATISFIED"),
+        "SELECT {key} AS k, SUM(CASE WHEN d.due_at >= ? THEN 1 ELSE 0 END) AS open_not_due, \
+         SUM(CASE WHEN d.due_at < ? THEN 1 ELSE 0 END) AS open_overdue \
+         FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
+         WHERE d.status IN {OPEN} AND d.received_at < ?"
     );
     sql.push_str(&scope.sql(&mut values));
     sql.push_str(" GROUP BY k");
@@ -292,12 +269,45 @@ async fn counts(
             key,
             ..Default::default()
         });
-        row.rated = n("rated")?;
-        row.very_satisfied = n("very_satisfied")?;
-        row.satisfied = n("satisfied")?;
-        row.not_satisfied = n("not_satisfied")?;
+        row.in_progress_not_due = n("open_not_due")?;
+        row.in_progress_overdue = n("open_overdue")?;
     }
     Ok(out)
+}
+
+/// Dossiers open now and received before each of `ends`: (not yet due,
+/// overdue) per end, counted in one pass.
+async fn open_at(
+    st: &AppState,
+    scope: &Scope,
+    ends: &[DateTime<Utc>],
+) -> AppResult<Vec<(i64, i64)>> {
+    let now = st.clock.now();
+    let mut values: Vec<Value> = Vec::new();
+    let mut sums = Vec::new();
+    for (i, end) in ends.iter().enumerate() {
+        sums.push(format!(
+            "CAST(SUM(CASE WHEN d.received_at < ? AND d.due_at >= ? THEN 1 ELSE 0 END) AS BIGINT) AS nd{i}, \
+             CAST(SUM(CASE WHEN d.received_at < ? AND d.due_at < ? THEN 1 ELSE 0 END) AS BIGINT) AS od{i}"
+        ));
+        values.extend([(*end).into(), now.into(), (*end).into(), now.into()]);
+    }
+    let mut sql = format!(
+        "SELECT {} FROM dossier d JOIN procedure p ON p.id = d.procedure_id WHERE d.status IN {OPEN}",
+        sums.join(", ")
+    );
+    sql.push_str(&scope.sql(&mut values));
+    let rows = query(st, &sql, values).await?;
+    let r = rows.first();
+    let n = |c: String| -> AppResult<i64> {
+        Ok(match r {
+            Some(r) => r.try_get::<Option<i64>>("", &c)?.unwrap_or(0),
+            None => 0,
+        })
+    };
+    (0..ends.len())
+        .map(|i| Ok((n(format!("nd{i}"))?, n(format!("od{i}"))?)))
+        .collect()
 }
 
 /// The months or quarters of a period, each with its key.
@@ -346,18 +356,26 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
         GroupBy::Month | GroupBy::Quarter => {
             let year = from.with_timezone(&st.config.calendar.tz).year();
             let mut rows = Vec::new();
+            let mut ends = Vec::new();
             for (key, p) in sub_periods(f.period, group, year) {
                 let (a, b) = bounds(st, p)?;
-                let mut row = counts(st, &scope, GroupBy::None, a, b)
+                let mut row = counts(st, &scope, GroupBy::None, a, b, false)
                     .await?
                     .remove("ALL")
                     .unwrap_or_default();
                 row.key = key;
                 rows.push(row);
+                ends.push(b);
+            }
+            // In progress at each end, in one pass over the open dossiers.
+            for (row, (not_due, overdue)) in rows.iter_mut().zip(open_at(st, &scope, &ends).await?)
+            {
+                row.in_progress_not_due = not_due;
+                row.in_progress_overdue = overdue;
             }
             rows
         }
-        _ => counts(st, &scope, group, from, to)
+        _ => counts(st, &scope, group, from, to, true)
             .await?
             .into_values()
             .collect(),
@@ -365,7 +383,7 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
     match group {
         GroupBy::Month | GroupBy::Quarter => {
             // Stocks (in progress) are of the whole period, not a sum.
-            let whole = counts(st, &scope, GroupBy::None, from, to).await?;
+            let whole = counts(st, &scope, GroupBy::None, from, to, true).await?;
             total = whole.get("ALL").cloned().unwrap_or(total);
             total.key = "ALL".into();
         }
@@ -404,7 +422,7 @@ impl Row {
 
 /// `?` placeholders as PostgreSQL's `$1, $2 …` (the SQL above has no `?`
 /// inside literals).
-fn numbered(sql: &str, backend: DbBackend) -> String {
+pub(crate) fn numbered(sql: &str, backend: DbBackend) -> String {
     if backend != DbBackend::Postgres {
         return sql.to_owned();
     }

@@ -92,6 +92,19 @@ async fn a_rating_is_revised_within_seven_days_then_closed() {
     assert!(revised["rateDossier"]["revisedAt"].is_string());
     let s = f.t.data(None, SUMMARY, json!({})).await;
     assert_eq!(s["ratingSummary"]["total"], 1, "still one rating");
+    // The public statistics count the revised answers, and one rating.
+    let stats = f
+        .t
+        .data(
+            None,
+            "{ statistics { total { rated verySatisfiedShare satisfiedShare notSatisfiedShare } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        stats["statistics"]["total"],
+        json!({ "rated": 1, "verySatisfiedShare": 1.0 / 3.0, "satisfiedShare": 2.0 / 3.0, "notSatisfiedShare": 0.0 })
+    );
     f.t.app.state.clock.advance(chrono::Duration::days(2));
     let f = f.relogin().await;
     let v =
