@@ -11,6 +11,7 @@ mod m20261123_000006_ratings;
 mod m20261123_000007_feedback;
 mod m20261130_000008_store_payments_notifications;
 mod m20261130_000009_statistics_rollup;
+mod m20261130_000010_evaluation_rollup;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_feedback::Migration),
             Box::new(m20261130_000008_store_payments_notifications::Migration),
             Box::new(m20261130_000009_statistics_rollup::Migration),
+            Box::new(m20261130_000010_evaluation_rollup::Migration),
         ]
     }
 }

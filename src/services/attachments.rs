@@ -204,6 +204,7 @@ pub(crate) async fn insert(
 ) -> AppResult<attachment::Model> {
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
+    super::rollup::on_attachment(&txn, st, d, kind, document_id.is_some()).await?;
     let saved = attachment::ActiveModel {
         dossier_id: Set(d.id),
         component: Set(component.to_owned()),

@@ -876,9 +876,7 @@ async fn record(
     }
     .insert(txn)
     .await?;
-    if let Some(delta) = rollup::Delta::of(e.action, e.from, e.to, d) {
-        rollup::add(txn, st, d, now, delta).await?;
-    }
+    rollup::on_transition(txn, st, d, e.action, e.from, e.to, now).await?;
     notifications::on_transition(txn, st, now, d, e.action, e.note.as_deref()).await
 }
 

@@ -10,7 +10,7 @@ use sea_orm::prelude::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Value};
 
 use super::catalogue::content_of;
-use super::dossiers::HANDOVER_LIMIT_SECONDS;
+use super::rollup;
 use super::statistics::{bounds, query, Period};
 use crate::app::AppState;
 use crate::domain::catalogue::{AgencyLevel, OnlineServiceLevel, ProcedureContent};
@@ -132,79 +132,56 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
             e.1 += 1;
         }
     }
-    // Dossiers settled in the period: on time unless late, or sent back
-    // for a supplement more than once (supplement time is already left out
-    // of the legal due date).
-    count_into(
-        st,
-        &mut counts,
-        "SELECT d.settling_agency_id AS a, COUNT(*) AS settled, \
-         SUM(CASE WHEN d.timeliness IN ('EARLY','ON_TIME') AND d.supplement_requests <= 1 THEN 1 ELSE 0 END) AS on_time \
-         FROM dossier d WHERE d.settled_at >= ? AND d.settled_at < ? GROUP BY d.settling_agency_id",
-        vec![from.into(), to.into()],
-        &[(Indicator::OnTimeSettlement, "on_time", "settled")],
-    )
-    .await?;
-    // Dossiers received in the period.
-    let received = format!(
-        "SELECT d.settling_agency_id AS a, COUNT(*) AS received, \
-         SUM(CASE WHEN d.reception_seconds IS NOT NULL THEN 1 ELSE 0 END) AS checked, \
-         SUM(CASE WHEN d.reception_seconds <= {HANDOVER_LIMIT_SECONDS} THEN 1 ELSE 0 END) AS within, \
-         SUM(CASE WHEN p.online_service_level <> 'NONE' THEN 1 ELSE 0 END) AS capable, \
-         SUM(CASE WHEN p.online_service_level <> 'NONE' AND d.channel = 'ONLINE' THEN 1 ELSE 0 END) AS online, \
-         SUM(CASE WHEN EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id AND x.kind = 'COMPONENT') THEN 1 ELSE 0 END) AS digitised, \
-         SUM(CASE WHEN d.channel = 'ONLINE' THEN 1 ELSE 0 END) AS online_received, \
-         SUM(CASE WHEN d.channel = 'ONLINE' AND EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id AND x.document_id IS NOT NULL) THEN 1 ELSE 0 END) AS reused \
-         FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
-         WHERE d.received_at >= ? AND d.received_at < ? GROUP BY d.settling_agency_id"
+    // Dossiers, ratings and payments of the period's months, from the
+    // rollup every change adds to: settled on time unless late or sent
+    // back for a supplement more than once (supplement time is already
+    // left out of the legal due date); received within 8 working hours;
+    // of online procedures, received online; with a component file; online
+    // with a reused stored document; results returned with their file;
+    // rating answers satisfied; fees paid online.
+    let sum = |c: &str| format!("CAST(SUM({c}) AS BIGINT)");
+    let rollup_sql = format!(
+        "SELECT d.settling_agency_id AS a, {} AS settled, {} AS on_time, {} AS received, \
+         {} AS checked, {} AS within, {} AS capable, {} AS online, {} AS digitised, \
+         {} AS online_received, {} AS reused, {} AS returned, {} AS results, \
+         {} AS answers, {} AS satisfied, {} AS paid, {} AS paid_online \
+         FROM dossier_stat d JOIN procedure p ON p.id = d.procedure_id \
+         WHERE d.month >= ? AND d.month < ? GROUP BY d.settling_agency_id",
+        sum("d.settled"),
+        sum("d.on_time_766"),
+        sum("d.received"),
+        sum("d.reception_checked"),
+        sum("d.reception_within"),
+        sum("CASE WHEN p.online_service_level <> 'NONE' THEN d.received ELSE 0 END"),
+        sum("CASE WHEN p.online_service_level <> 'NONE' AND d.channel = 'ONLINE' THEN d.received ELSE 0 END"),
+        sum("d.with_component_file"),
+        sum("CASE WHEN d.channel = 'ONLINE' THEN d.received ELSE 0 END"),
+        sum("d.online_reused"),
+        sum("d.returned"),
+        sum("d.returned_with_file"),
+        sum("3 * d.rated"),
+        sum("d.very_satisfied + d.satisfied"),
+        sum("d.paid"),
+        sum("d.paid_online"),
     );
     count_into(
         st,
         &mut counts,
-        &received,
-        vec![from.into(), to.into()],
+        &rollup_sql,
+        vec![
+            rollup::month_of(st, from).into(),
+            rollup::month_of(st, to).into(),
+        ],
         &[
+            (Indicator::OnTimeSettlement, "on_time", "settled"),
             (Indicator::ReceptionWithin8Hours, "within", "checked"),
             (Indicator::OnlineSubmissions, "online", "capable"),
             (Indicator::DigitisedDossiers, "digitised", "received"),
             (Indicator::DataReuse, "reused", "online_received"),
+            (Indicator::DigitisedResults, "results", "returned"),
+            (Indicator::SatisfiedRatings, "satisfied", "answers"),
+            (Indicator::OnlinePayments, "paid_online", "paid"),
         ],
-    )
-    .await?;
-    // Results returned in the period with their electronic copy.
-    count_into(
-        st,
-        &mut counts,
-        "SELECT d.settling_agency_id AS a, COUNT(*) AS returned, \
-         SUM(CASE WHEN EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = d.id AND x.kind = 'RESULT') THEN 1 ELSE 0 END) AS digitised \
-         FROM dossier d WHERE d.returned_at >= ? AND d.returned_at < ? GROUP BY d.settling_agency_id",
-        vec![from.into(), to.into()],
-        &[(Indicator::DigitisedResults, "digitised", "returned")],
-    )
-    .await?;
-    // Fees paid in the period (refunded ones too): paid online.
-    count_into(
-        st,
-        &mut counts,
-        "SELECT d.settling_agency_id AS a, COUNT(*) AS paid, \
-         SUM(CASE WHEN y.method = 'ONLINE_GATEWAY' THEN 1 ELSE 0 END) AS online \
-         FROM payment y JOIN dossier d ON d.id = y.dossier_id \
-         WHERE y.paid_at >= ? AND y.paid_at < ? GROUP BY d.settling_agency_id",
-        vec![from.into(), to.into()],
-        &[(Indicator::OnlinePayments, "online", "paid")],
-    )
-    .await?;
-    // Ratings given in the period: satisfied answers of all answers.
-    count_into(
-        st,
-        &mut counts,
-        "SELECT r.agency_id AS a, 3 * COUNT(*) AS answers, \
-         SUM((CASE WHEN r.service_use <> 'NOT_SATISFIED' THEN 1 ELSE 0 END) \
-           + (CASE WHEN r.staff_attitude <> 'NOT_SATISFIED' THEN 1 ELSE 0 END) \
-           + (CASE WHEN r.processing_time <> 'NOT_SATISFIED' THEN 1 ELSE 0 END)) AS satisfied \
-         FROM rating r WHERE r.rated_at >= ? AND r.rated_at < ? GROUP BY r.agency_id",
-        vec![from.into(), to.into()],
-        &[(Indicator::SatisfiedRatings, "satisfied", "answers")],
     )
     .await?;
     // Feedback due in the period and already decided (closed, or past due

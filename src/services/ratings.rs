@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Entry};
-use super::rollup::{self, Delta};
+use super::rollup::{self, Delta, M};
 use super::{dossiers, Caller};
 use crate::app::AppState;
 use crate::domain::identity::optional_text;
@@ -122,10 +122,7 @@ pub async fn rate(
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::VersionConflict,
                 _ => AppError::from(e),
             })?;
-            let given = Delta {
-                rated: 1,
-                ..Delta::answers(levels, 1)
-            };
+            let given = Delta::answers(levels, 1).with(M::Rated, 1);
             rollup::add(&txn, st, &d, now, given).await?;
             (saved, "rateDossier")
         }

@@ -1,67 +1,188 @@
 //! The statistics rollup: per local month, settling agency, procedure and
-//! channel, how many dossiers were received, settled (early, on time,
-//! late), refused and withdrawn. Each transition adds to it in its own
-//! transaction, so the public statistics sum a few thousand rows instead of
-//! scanning millions of dossiers. Statistics periods are whole months
-//! (a year, a quarter or a month), so a month is the finest bucket needed.
+//! channel, the counts the public statistics and the agency evaluation
+//! need — received, settled (early, on time, late, on time under Decision
+//! 766), refused, withdrawn, ratings and their answers, reception within 8
+//! working hours, files and reused documents, results returned with their
+//! electronic copy, fees paid (online). Every change adds to it in its own
+//! transaction, so a year's figures sum a few thousand rows instead of
+//! scanning millions of dossiers. Statistics and evaluation periods are
+//! whole months (a year, a quarter or a month): a month is the finest
+//! bucket needed.
 
 use chrono::{DateTime, Utc};
 use entity::dossier;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
+use super::dossiers::HANDOVER_LIMIT_SECONDS;
 use crate::app::AppState;
 use crate::domain::calendar::Timeliness;
-use crate::domain::lifecycle::{DossierAction, DossierStatus};
+use crate::domain::documents::AttachmentKind;
+use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus};
 use crate::domain::rating::RatingLevel;
 use crate::error::AppResult;
 
-/// What one transition adds.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Delta {
-    pub received: i64,
-    pub settled: i64,
-    pub early: i64,
-    pub on_time: i64,
-    pub late: i64,
-    pub refused: i64,
-    pub withdrawn: i64,
-    /// Ratings given (in the month of their first rating) and their
-    /// criterion answers per level; a revision moves answers, not ratings.
-    pub rated: i64,
-    pub very_satisfied: i64,
-    pub satisfied: i64,
-    pub not_satisfied: i64,
+/// One counted measure: a column of `dossier_stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum M {
+    Received,
+    Settled,
+    Early,
+    OnTime,
+    Late,
+    Refused,
+    Withdrawn,
+    /// Ratings given (in the month of their first rating); a revision moves
+    /// answers, not ratings.
+    Rated,
+    VerySatisfied,
+    Satisfied,
+    NotSatisfied,
+    /// Settled by the legal due date and not sent back for a supplement
+    /// more than once (Decision 766's rule).
+    OnTime766,
+    ReceptionChecked,
+    ReceptionWithin,
+    /// Received dossiers with a component file (counted once per dossier,
+    /// also when the file comes after reception).
+    WithComponentFile,
+    /// Online dossiers received with a component from the data store.
+    OnlineReused,
+    Returned,
+    ReturnedWithFile,
+    Paid,
+    PaidOnline,
 }
 
+/// Every measure, in column order.
+pub const MEASURES: [M; 20] = [
+    M::Received,
+    M::Settled,
+    M::Early,
+    M::OnTime,
+    M::Late,
+    M::Refused,
+    M::Withdrawn,
+    M::Rated,
+    M::VerySatisfied,
+    M::Satisfied,
+    M::NotSatisfied,
+    M::OnTime766,
+    M::ReceptionChecked,
+    M::ReceptionWithin,
+    M::WithComponentFile,
+    M::OnlineReused,
+    M::Returned,
+    M::ReturnedWithFile,
+    M::Paid,
+    M::PaidOnline,
+];
+
+impl M {
+    pub fn column(self) -> &'static str {
+        match self {
+            M::Received => "received",
+            M::Settled => "settled",
+            M::Early => "early",
+            M::OnTime => "on_time",
+            M::Late => "late",
+            M::Refused => "refused",
+            M::Withdrawn => "withdrawn",
+            M::Rated => "rated",
+            M::VerySatisfied => "very_satisfied",
+            M::Satisfied => "satisfied",
+            M::NotSatisfied => "not_satisfied",
+            M::OnTime766 => "on_time_766",
+            M::ReceptionChecked => "reception_checked",
+            M::ReceptionWithin => "reception_within",
+            M::WithComponentFile => "with_component_file",
+            M::OnlineReused => "online_reused",
+            M::Returned => "returned",
+            M::ReturnedWithFile => "returned_with_file",
+            M::Paid => "paid",
+            M::PaidOnline => "paid_online",
+        }
+    }
+
+    fn index(self) -> usize {
+        MEASURES.iter().position(|m| *m == self).unwrap_or(0)
+    }
+}
+
+/// What one change adds to one row of the rollup.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delta([i64; MEASURES.len()]);
+
 impl Delta {
-    /// The counts a transition changes (`d` as it is after it).
+    pub fn add(&mut self, m: M, n: i64) {
+        self.0[m.index()] += n;
+    }
+
+    pub fn with(mut self, m: M, n: i64) -> Delta {
+        self.add(m, n);
+        self
+    }
+
+    pub fn get(&self, m: M) -> i64 {
+        self.0[m.index()]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|n| *n == 0)
+    }
+
+    pub fn plus(mut self, o: Delta) -> Delta {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+        self
+    }
+
+    /// The counts a transition changes that its dossier row tells (`d` as
+    /// it is after it); `received_with` says what files it was received
+    /// with (component, from the data store).
     pub fn of(
         action: DossierAction,
         from: Option<DossierStatus>,
         to: DossierStatus,
         d: &dossier::Model,
-    ) -> Option<Delta> {
+    ) -> Delta {
         let mut delta = Delta::default();
         if action == DossierAction::Receive {
-            delta.received = 1;
+            delta.add(M::Received, 1);
+            if let Some(secs) = d.reception_seconds {
+                delta.add(M::ReceptionChecked, 1);
+                delta.add(
+                    M::ReceptionWithin,
+                    i64::from(secs <= HANDOVER_LIMIT_SECONDS),
+                );
+            }
         }
         // Settled once: the first settled status (RESULT_READY or
         // NOT_ELIGIBLE), not the return that follows.
         if to.is_settled() && !from.is_some_and(|f| f.is_settled()) && d.settled_at.is_some() {
-            delta.settled = 1;
-            match d.timeliness.as_deref().and_then(Timeliness::parse) {
-                Some(Timeliness::Early) => delta.early = 1,
-                Some(Timeliness::OnTime) => delta.on_time = 1,
-                Some(Timeliness::Late) => delta.late = 1,
+            delta.add(M::Settled, 1);
+            let t = d.timeliness.as_deref().and_then(Timeliness::parse);
+            match t {
+                Some(Timeliness::Early) => delta.add(M::Early, 1),
+                Some(Timeliness::OnTime) => delta.add(M::OnTime, 1),
+                Some(Timeliness::Late) => delta.add(M::Late, 1),
                 None => {}
             }
+            let in_time = matches!(t, Some(Timeliness::Early | Timeliness::OnTime));
+            delta.add(
+                M::OnTime766,
+                i64::from(in_time && d.supplement_requests <= 1),
+            );
         }
         match to {
-            DossierStatus::Refused => delta.refused = 1,
-            DossierStatus::Withdrawn => delta.withdrawn = 1,
+            DossierStatus::Refused => delta.add(M::Refused, 1),
+            DossierStatus::Withdrawn => delta.add(M::Withdrawn, 1),
+            DossierStatus::Returned if action == DossierAction::ReturnResult => {
+                delta.add(M::Returned, 1)
+            }
             _ => {}
         }
-        (delta != Delta::default()).then_some(delta)
+        delta
     }
 
     /// A rating's answers, counted with `sign` (+1 given, -1 taken back).
@@ -69,28 +190,13 @@ impl Delta {
         let mut delta = Delta::default();
         for level in levels {
             match RatingLevel::parse(level) {
-                Some(RatingLevel::VerySatisfied) => delta.very_satisfied += sign,
-                Some(RatingLevel::Satisfied) => delta.satisfied += sign,
-                Some(RatingLevel::NotSatisfied) => delta.not_satisfied += sign,
+                Some(RatingLevel::VerySatisfied) => delta.add(M::VerySatisfied, sign),
+                Some(RatingLevel::Satisfied) => delta.add(M::Satisfied, sign),
+                Some(RatingLevel::NotSatisfied) => delta.add(M::NotSatisfied, sign),
                 None => {}
             }
         }
         delta
-    }
-
-    pub fn plus(mut self, o: Delta) -> Delta {
-        self.received += o.received;
-        self.settled += o.settled;
-        self.early += o.early;
-        self.on_time += o.on_time;
-        self.late += o.late;
-        self.refused += o.refused;
-        self.withdrawn += o.withdrawn;
-        self.rated += o.rated;
-        self.very_satisfied += o.very_satisfied;
-        self.satisfied += o.satisfied;
-        self.not_satisfied += o.not_satisfied;
-        self
     }
 }
 
@@ -101,9 +207,98 @@ pub fn month_of(st: &AppState, at: DateTime<Utc>) -> String {
         .to_string()
 }
 
-const COLUMNS: &str = "month, settling_agency_id, procedure_id, channel, received, settled, early, on_time, late, refused, withdrawn, rated, very_satisfied, satisfied, not_satisfied";
+/// What files a dossier has: (a component file, a component from the data
+/// store, a result file).
+pub async fn files_of(
+    txn: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<(bool, bool, bool)> {
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            super::statistics::numbered(
+                "SELECT \
+                 CAST(SUM(CASE WHEN kind = 'COMPONENT' THEN 1 ELSE 0 END) AS BIGINT) AS component, \
+                 CAST(SUM(CASE WHEN kind = 'COMPONENT' AND document_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS reused, \
+                 CAST(SUM(CASE WHEN kind = 'RESULT' THEN 1 ELSE 0 END) AS BIGINT) AS result \
+                 FROM attachment WHERE dossier_id = ?",
+                backend,
+            ),
+            [dossier_id.into()],
+        ))
+        .await?;
+    let n = |c: &str| -> AppResult<bool> {
+        Ok(match &row {
+            Some(r) => r.try_get::<Option<i64>>("", c)?.unwrap_or(0) > 0,
+            None => false,
+        })
+    };
+    Ok((n("component")?, n("reused")?, n("result")?))
+}
 
-/// Adds a transition's counts, inside its transaction.
+/// A transition's counts, inside its transaction.
+pub async fn on_transition(
+    txn: &impl ConnectionTrait,
+    st: &AppState,
+    d: &dossier::Model,
+    action: DossierAction,
+    from: Option<DossierStatus>,
+    to: DossierStatus,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut delta = Delta::of(action, from, to, d);
+    if delta.get(M::Received) > 0 || delta.get(M::Returned) > 0 {
+        let (component, reused, result) = files_of(txn, d.id).await?;
+        if delta.get(M::Received) > 0 {
+            delta.add(M::WithComponentFile, i64::from(component));
+            let online = d.channel == Channel::Online.as_str();
+            delta.add(M::OnlineReused, i64::from(online && reused));
+        }
+        if delta.get(M::Returned) > 0 {
+            delta.add(M::ReturnedWithFile, i64::from(result));
+        }
+    }
+    add(txn, st, d, at, delta).await
+}
+
+/// A file attached to a dossier already received: the first component
+/// file (and the first reused document) counts in the month it was
+/// received. Call before inserting the attachment.
+pub async fn on_attachment(
+    txn: &impl ConnectionTrait,
+    st: &AppState,
+    d: &dossier::Model,
+    kind: AttachmentKind,
+    from_data_store: bool,
+) -> AppResult<()> {
+    let Some(received) = d.received_at else {
+        return Ok(()); // counted at reception
+    };
+    if kind != AttachmentKind::Component {
+        return Ok(()); // results are counted at return
+    }
+    let (component, reused, _) = files_of(txn, d.id).await?;
+    let mut delta = Delta::default();
+    delta.add(M::WithComponentFile, i64::from(!component));
+    let online = d.channel == Channel::Online.as_str();
+    delta.add(
+        M::OnlineReused,
+        i64::from(online && from_data_store && !reused),
+    );
+    add(txn, st, d, received, delta).await
+}
+
+fn columns() -> String {
+    let measures: Vec<&str> = MEASURES.iter().map(|m| m.column()).collect();
+    format!(
+        "month, settling_agency_id, procedure_id, channel, {}",
+        measures.join(", ")
+    )
+}
+
+/// Adds to the row of `d`'s agency, procedure and channel in the month of
+/// `at`, inside the caller's transaction.
 pub async fn add(
     txn: &impl ConnectionTrait,
     st: &AppState,
@@ -111,39 +306,28 @@ pub async fn add(
     at: DateTime<Utc>,
     delta: Delta,
 ) -> AppResult<()> {
+    if delta.is_empty() {
+        return Ok(());
+    }
     let backend = txn.get_database_backend();
+    let updates: Vec<String> = MEASURES
+        .iter()
+        .map(|m| format!("{c} = dossier_stat.{c} + excluded.{c}", c = m.column()))
+        .collect();
     let sql = format!(
-        "INSERT INTO dossier_stat ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (month, settling_agency_id, procedure_id, channel) DO UPDATE SET \
-         received = dossier_stat.received + excluded.received, \
-         settled = dossier_stat.settled + excluded.settled, \
-         early = dossier_stat.early + excluded.early, \
-         on_time = dossier_stat.on_time + excluded.on_time, \
-         late = dossier_stat.late + excluded.late, \
-         refused = dossier_stat.refused + excluded.refused, \
-         withdrawn = dossier_stat.withdrawn + excluded.withdrawn, \
-         rated = dossier_stat.rated + excluded.rated, \
-         very_satisfied = dossier_stat.very_satisfied + excluded.very_satisfied, \
-         satisfied = dossier_stat.satisfied + excluded.satisfied, \
-         not_satisfied = dossier_stat.not_satisfied + excluded.not_satisfied"
+        "INSERT INTO dossier_stat ({}) VALUES (?, ?, ?, ?{}) \
+         ON CONFLICT (month, settling_agency_id, procedure_id, channel) DO UPDATE SET {}",
+        columns(),
+        ", ?".repeat(MEASURES.len()),
+        updates.join(", ")
     );
-    let values: Vec<Value> = vec![
+    let mut values: Vec<Value> = vec![
         month_of(st, at).into(),
         d.settling_agency_id.into(),
         d.procedure_id.into(),
         d.channel.clone().into(),
-        delta.received.into(),
-        delta.settled.into(),
-        delta.early.into(),
-        delta.on_time.into(),
-        delta.late.into(),
-        delta.refused.into(),
-        delta.withdrawn.into(),
-        delta.rated.into(),
-        delta.very_satisfied.into(),
-        delta.satisfied.into(),
-        delta.not_satisfied.into(),
     ];
+    values.extend(delta.0.iter().map(|n| Value::from(*n)));
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
         super::statistics::numbered(&sql, backend),
@@ -151,6 +335,14 @@ pub async fn add(
     ))
     .await?;
     Ok(())
+}
+
+/// One SELECT of the rebuild: the month expression, the rows, and each
+/// measure it counts (others are 0).
+struct Branch {
+    month_of: &'static str,
+    from: &'static str,
+    measures: Vec<(M, String)>,
 }
 
 /// Rebuilds the rollup from the dossiers, in one transaction: after a bulk
@@ -174,30 +366,124 @@ pub async fn rebuild(st: &AppState) -> AppResult<()> {
             format!("strftime('%Y-%m', {col}, '{offset:+} seconds')")
         }
     };
+    let when = |cond: &str| format!("CASE WHEN {cond} THEN 1 ELSE 0 END");
+    let has = |cond: &str| {
+        when(&format!(
+            "EXISTS (SELECT 1 FROM attachment x WHERE x.dossier_id = dd.id AND {cond})"
+        ))
+    };
+    let answers = |level: &str| {
+        format!(
+            "{} + {} + {}",
+            when(&format!("r.service_use = '{level}'")),
+            when(&format!("r.staff_attitude = '{level}'")),
+            when(&format!("r.processing_time = '{level}'"))
+        )
+    };
+    let one = || "1".to_owned();
+    let branches = [
+        Branch {
+            month_of: "dd.received_at",
+            from: "dossier dd WHERE dd.received_at IS NOT NULL",
+            measures: vec![
+                (M::Received, one()),
+                (
+                    M::ReceptionChecked,
+                    when("dd.reception_seconds IS NOT NULL"),
+                ),
+                (
+                    M::ReceptionWithin,
+                    when(&format!("dd.reception_seconds <= {HANDOVER_LIMIT_SECONDS}")),
+                ),
+                (M::WithComponentFile, has("x.kind = 'COMPONENT'")),
+                (
+                    M::OnlineReused,
+                    format!(
+                        "(CASE WHEN dd.channel = 'ONLINE' THEN 1 ELSE 0 END) * ({})",
+                        has("x.kind = 'COMPONENT' AND x.document_id IS NOT NULL")
+                    ),
+                ),
+            ],
+        },
+        Branch {
+            month_of: "dd.settled_at",
+            from: "dossier dd WHERE dd.settled_at IS NOT NULL",
+            measures: vec![
+                (M::Settled, one()),
+                (M::Early, when("dd.timeliness = 'EARLY'")),
+                (M::OnTime, when("dd.timeliness = 'ON_TIME'")),
+                (M::Late, when("dd.timeliness = 'LATE'")),
+                (
+                    M::OnTime766,
+                    when("dd.timeliness IN ('EARLY', 'ON_TIME') AND dd.supplement_requests <= 1"),
+                ),
+            ],
+        },
+        Branch {
+            month_of: "dd.updated_at",
+            from: "dossier dd WHERE dd.status IN ('REFUSED', 'WITHDRAWN')",
+            measures: vec![
+                (M::Refused, when("dd.status = 'REFUSED'")),
+                (M::Withdrawn, when("dd.status = 'WITHDRAWN'")),
+            ],
+        },
+        Branch {
+            month_of: "dd.returned_at",
+            from: "dossier dd WHERE dd.returned_at IS NOT NULL",
+            measures: vec![
+                (M::Returned, one()),
+                (M::ReturnedWithFile, has("x.kind = 'RESULT'")),
+            ],
+        },
+        Branch {
+            month_of: "r.rated_at",
+            from: "rating r JOIN dossier dd ON dd.id = r.dossier_id",
+            measures: vec![
+                (M::Rated, one()),
+                (M::VerySatisfied, answers("VERY_SATISFIED")),
+                (M::Satisfied, answers("SATISFIED")),
+                (M::NotSatisfied, answers("NOT_SATISFIED")),
+            ],
+        },
+        Branch {
+            month_of: "y.paid_at",
+            from: "payment y JOIN dossier dd ON dd.id = y.dossier_id WHERE y.paid_at IS NOT NULL",
+            measures: vec![
+                (M::Paid, one()),
+                (M::PaidOnline, when("y.method = 'ONLINE_GATEWAY'")),
+            ],
+        },
+    ];
+    let selects: Vec<String> = branches
+        .iter()
+        .map(|b| {
+            let cols: Vec<String> = MEASURES
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let expr = b
+                        .measures
+                        .iter()
+                        .find(|(x, _)| x == m)
+                        .map(|(_, e)| e.clone())
+                        .unwrap_or_else(|| "0".into());
+                    format!("{expr} AS c{i}")
+                })
+                .collect();
+            format!(
+                "SELECT {} AS m, dd.settling_agency_id AS a, dd.procedure_id AS pr, dd.channel AS ch, {} FROM {}",
+                month(b.month_of),
+                cols.join(", "),
+                b.from
+            )
+        })
+        .collect();
+    let sums: Vec<String> = (0..MEASURES.len()).map(|i| format!("SUM(c{i})")).collect();
     let sql = format!(
-        "INSERT INTO dossier_stat ({COLUMNS}) \
-         SELECT m, a, pr, ch, SUM(rc), SUM(st), SUM(e), SUM(o), SUM(l), SUM(rf), SUM(w), \
-           SUM(rt), SUM(vs), SUM(s), SUM(ns) FROM ( \
-           SELECT {} AS m, settling_agency_id AS a, procedure_id AS pr, channel AS ch, \
-             1 AS rc, 0 AS st, 0 AS e, 0 AS o, 0 AS l, 0 AS rf, 0 AS w, 0 AS rt, 0 AS vs, 0 AS s, 0 AS ns \
-             FROM dossier WHERE received_at IS NOT NULL \
-           UNION ALL SELECT {}, settling_agency_id, procedure_id, channel, 0, 1, \
-             CASE WHEN timeliness = 'EARLY' THEN 1 ELSE 0 END, \
-             CASE WHEN timeliness = 'ON_TIME' THEN 1 ELSE 0 END, \
-             CASE WHEN timeliness = 'LATE' THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0 \
-             FROM dossier WHERE settled_at IS NOT NULL \
-           UNION ALL SELECT {}, settling_agency_id, procedure_id, channel, 0, 0, 0, 0, 0, \
-             CASE WHEN status = 'REFUSED' THEN 1 ELSE 0 END, \
-             CASE WHEN status = 'WITHDRAWN' THEN 1 ELSE 0 END, 0, 0, 0, 0 \
-             FROM dossier WHERE status IN ('REFUSED', 'WITHDRAWN') \
-           UNION ALL SELECT {}, d.settling_agency_id, d.procedure_id, d.channel, 0, 0, 0, 0, 0, 0, 0, 1, \
-             (CASE WHEN r.service_use = 'VERY_SATISFIED' THEN 1 ELSE 0 END) + (CASE WHEN r.staff_attitude = 'VERY_SATISFIED' THEN 1 ELSE 0 END) + (CASE WHEN r.processing_time = 'VERY_SATISFIED' THEN 1 ELSE 0 END), (CASE WHEN r.service_use = 'SATISFIED' THEN 1 ELSE 0 END) + (CASE WHEN r.staff_attitude = 'SATISFIED' THEN 1 ELSE 0 END) + (CASE WHEN r.processing_time = 'SATISFIED' THEN 1 ELSE 0 END), (CASE WHEN r.service_use = 'NOT_SATISFIED' THEN 1 ELSE 0 END) + (CASE WHEN r.staff_attitude = 'NOT_SATISFIED' THEN 1 ELSE 0 END) + (CASE WHEN r.processing_time = 'NOT_SATISFIED' THEN 1 ELSE 0 END) \
-             FROM rating r JOIN dossier d ON d.id = r.dossier_id \
-         ) x GROUP BY m, a, pr, ch",
-        month("received_at"),
-        month("settled_at"),
-        month("updated_at"),
-        month("r.rated_at"),
+        "INSERT INTO dossier_stat ({}) SELECT m, a, pr, ch, {} FROM ({}) x GROUP BY m, a, pr, ch",
+        columns(),
+        sums.join(", "),
+        selects.join(" UNION ALL ")
     );
     let txn = crate::store::write_txn(&st.db).await?;
     txn.execute_unprepared("DELETE FROM dossier_stat").await?;
@@ -205,7 +491,6 @@ pub async fn rebuild(st: &AppState) -> AppResult<()> {
     txn.commit().await?;
     Ok(())
 }
-
 /// At start: fills an empty rollup when dossiers already exist.
 pub async fn backfill_if_empty(st: &AppState) -> AppResult<bool> {
     let backend = st.db.get_database_backend();

@@ -294,6 +294,19 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         json!({ "i": { "dossierId": counter["id"], "method": "COUNTER", "amountVnd": 150000 } }),
     )
     .await;
+    // The counter dossier's scan, attached after its reception.
+    let (status, v) = f
+        .t
+        .send(crate::helpers::multipart(
+            &f.reception,
+            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id } }",
+            json!({ "d": counter["id"] }),
+            "f",
+            "don.pdf",
+            &crate::helpers::pdf(2_000),
+        ))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{v}");
     // One rating: two satisfied answers of three.
     f.t.data(
         Some(&f.citizen),
@@ -329,11 +342,12 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
     // Satisfaction: 2 of 3 answers satisfied, full at 90 % →
     // 18 × 0.6 × (2/3) / 0.9 = 8.0.
     counted(dept, "SATISFIED_RATINGS", 2, 3, 8.0);
-    // No feedback fell due, no file was attached: not computable / zero.
+    // No feedback fell due: not computable.
     let feedback = indicator(dept, "FEEDBACK_ON_TIME");
     assert_eq!(feedback["computable"], false);
     assert!(feedback["reason"].as_str().unwrap().contains("phản ánh"));
-    counted(dept, "DIGITISED_DOSSIERS", 0, 4, 0.0);
+    // One of the four received has a file → 22 × 0.4 × 0.25 / 0.8 = 2.75.
+    counted(dept, "DIGITISED_DOSSIERS", 1, 4, 2.75);
     // Online submissions: 3 of 4 dossiers of an online procedure (when the
     // procedure is offered online), full at 50 % → 12 × 0.5 = 6.
     let level =
@@ -426,6 +440,16 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
     assert_eq!(agencies[0]["rank"], 1);
     let better = percents.iter().filter(|p| **p > percent).count();
     assert_eq!(dept["rank"], better + 1);
+
+    // The rollup rebuilt from the dossiers scores the same.
+    motcua::services::rollup::rebuild(&f.t.app.state)
+        .await
+        .unwrap();
+    let again =
+        f.t.data(None, EVALUATION, json!({ "p": { "year": year } }))
+            .await["agencyEvaluation"]
+            .clone();
+    assert_eq!(again, e);
 
     // A subtree and a quarter; a month is not an evaluation period.
     let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
