@@ -40,12 +40,7 @@ impl StoredDocument {
     }
     /// Still valid today, in the province's time.
     async fn valid(&self, ctx: &Context<'_>) -> bool {
-        let st = ctx.state();
-        let today = st
-            .clock
-            .now()
-            .with_timezone(&st.config.calendar.tz)
-            .date_naive();
+        let today = crate::services::calendar::today(ctx.state());
         dd::check_valid(self.0.valid_until, today).is_ok()
     }
     async fn filename(&self) -> &str {
@@ -107,7 +102,8 @@ pub struct DocumentInput {
     pub valid_until: Option<NaiveDate>,
 }
 
-fn upload_of(ctx: &Context<'_>, file: &async_graphql::Upload) -> Result<Upload, AppError> {
+/// The file of a GraphQL multipart upload.
+pub fn upload_of(ctx: &Context<'_>, file: &async_graphql::Upload) -> Result<Upload, AppError> {
     let value = file
         .value(ctx)
         .map_err(|_| AppError::bad_input("file", crate::domain::Problem::Required))?;

@@ -277,12 +277,13 @@ impl Dossier {
     /// its payments.
     #[graphql(complexity = "5 * child_complexity")]
     async fn fees(&self, ctx: &Context<'_>) -> Result<super::payments::DossierFees> {
-        Ok(super::payments::fees_of(ctx, &self.0).await?.0)
+        super::payments::fees_of(ctx, &self.0).await
     }
     /// Its payments, refunds and receipts.
     #[graphql(complexity = "20 * child_complexity")]
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Payment>> {
-        Ok(super::payments::fees_of(ctx, &self.0).await?.1)
+        let rows = super::payments::payments_of(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(super::payments::Payment).collect())
     }
     /// Consultations, verification visits and inter-agency tasks.
     #[graphql(complexity = "20 * child_complexity")]
@@ -1193,13 +1194,7 @@ impl DossierMutation {
         file: async_graphql::Upload,
     ) -> Result<Attachment> {
         let id = parse_id("dossierId", &dossier_id)?;
-        let value = file
-            .value(ctx)
-            .map_err(|_| AppError::bad_input("file", crate::domain::Problem::Required))?;
-        let upload = crate::services::attachments::Upload {
-            filename: value.filename,
-            file: value.content,
-        };
+        let upload = super::documents::upload_of(ctx, &file)?;
         let saved = crate::services::attachments::attach(
             ctx.state(),
             &ctx.caller(),

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    agency, attachment, dossier_event, dossier_task, field, procedure, procedure_version, rating,
-    sector,
+    agency, attachment, delivery, dossier_event, dossier_task, field, payment, procedure,
+    procedure_version, rating, sector,
 };
 use sea_orm::DatabaseConnection;
 
 use crate::domain::catalogue::ProcedureContent;
 use crate::error::AppError;
-use crate::services::{attachments, catalogue, dossiers, ratings};
+use crate::services::{attachments, catalogue, dossiers, notifications, payments, ratings};
 
 const BATCH_DELAY: Duration = Duration::from_micros(100);
 
@@ -105,8 +105,14 @@ pub struct TasksOf(pub i64);
 pub struct AttachmentsOf(pub i64);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RatingOf(pub i64);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PaymentsOf(pub i64);
+/// A notification's deliveries (by notification id).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeliveriesOf(pub i64);
 
-/// Groups rows by their dossier; every key gets an entry, empty or not.
+/// Groups rows by their parent (a dossier, a notification); every key gets
+/// an entry, empty or not.
 fn by_dossier<K: Copy + Eq + std::hash::Hash, M>(
     keys: &[K],
     rows: Vec<M>,
@@ -161,6 +167,38 @@ impl Loader<AttachmentsOf> for Db {
             .await
             .map_err(Arc::new)?;
         Ok(by_dossier(keys, rows, |r| AttachmentsOf(r.dossier_id)))
+    }
+}
+
+impl Loader<PaymentsOf> for Db {
+    type Value = Vec<payment::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[PaymentsOf],
+    ) -> Result<HashMap<PaymentsOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = payments::of_dossiers(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(by_dossier(keys, rows, |r| PaymentsOf(r.dossier_id)))
+    }
+}
+
+impl Loader<DeliveriesOf> for Db {
+    type Value = Vec<delivery::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[DeliveriesOf],
+    ) -> Result<HashMap<DeliveriesOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = notifications::deliveries_of(&self.0, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(by_dossier(keys, rows, |r| DeliveriesOf(r.notification_id)))
     }
 }
 

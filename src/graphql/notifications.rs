@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::catalogue::{connection, CountedConnection};
 use super::context::{page_request, ContextExt};
 use super::enums::{DeliveryStatus, NotificationChannel, NotificationTemplate};
+use super::loaders::{DeliveriesOf, Loaders};
 use crate::domain::notification as dn;
 use crate::error::AppError;
 use crate::services::notifications as svc;
@@ -50,7 +51,11 @@ impl Notification {
     /// E-mail and SMS to the contact on the dossier or feedback.
     #[graphql(complexity = "2 * child_complexity")]
     async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
-        let rows = svc::deliveries_of(&ctx.state().db, &[self.0.id]).await?;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(DeliveriesOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         rows.into_iter()
             .map(|r| {
                 Ok(Delivery {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::catalogue::FeeLine;
 use super::context::{parse_id, ContextExt};
 use super::enums::{FeeStatus, PaymentDue, PaymentMethod, PaymentStatus};
+use super::loaders::{Loaders, PaymentsOf, VersionKey};
 use crate::domain::payment as dp;
 use crate::error::AppError;
 use crate::services::payments as svc;
@@ -77,29 +78,36 @@ pub struct DossierFees {
     pub payment_due: Option<PaymentDue>,
 }
 
-/// The fees of a dossier, for its `fees` field.
-pub async fn fees_of(
+/// A dossier's payments, batched across the dossiers of a response.
+pub async fn payments_of(
     ctx: &Context<'_>,
-    d: &entity::dossier::Model,
-) -> Result<(DossierFees, Vec<Payment>)> {
-    let db = &ctx.state().db;
-    let content =
-        crate::services::catalogue::version_content(db, d.procedure_id, d.procedure_version)
-            .await?;
-    let payments = svc::of_dossier(db, d.id).await?;
-    let f = svc::fees(&content, &payments);
-    Ok((
-        DossierFees {
-            lines: content.fees.iter().cloned().map(Into::into).collect(),
-            total_vnd: f.total_vnd,
-            paid_vnd: f.paid_vnd,
-            refunded_vnd: f.refunded_vnd,
-            outstanding_vnd: f.outstanding_vnd,
-            status: f.status.into(),
-            payment_due: content.payment_due.map(Into::into),
-        },
-        payments.into_iter().map(Payment).collect(),
-    ))
+    dossier_id: i64,
+) -> Result<Vec<entity::payment::Model>> {
+    Ok(ctx
+        .data_unchecked::<Loaders>()
+        .load_one(PaymentsOf(dossier_id))
+        .await?
+        .unwrap_or_default())
+}
+
+/// A dossier's fees: its procedure version's lines against its payments.
+pub async fn fees_of(ctx: &Context<'_>, d: &entity::dossier::Model) -> Result<DossierFees> {
+    let version = ctx
+        .data_unchecked::<Loaders>()
+        .load_one(VersionKey(d.procedure_id, d.procedure_version))
+        .await?
+        .ok_or_else(|| AppError::internal("dossier without its procedure version"))?;
+    let content = &version.content;
+    let f = svc::fees(content, &payments_of(ctx, d.id).await?);
+    Ok(DossierFees {
+        lines: content.fees.iter().cloned().map(Into::into).collect(),
+        total_vnd: f.total_vnd,
+        paid_vnd: f.paid_vnd,
+        refunded_vnd: f.refunded_vnd,
+        outstanding_vnd: f.outstanding_vnd,
+        status: f.status.into(),
+        payment_due: content.payment_due.map(Into::into),
+    })
 }
 
 #[derive(Default)]

@@ -2,6 +2,7 @@
 //! SENT, or schedules a retry with backoff, or gives up as FAILED after
 //! `MAX_ATTEMPTS`. Deliveries are rows: a restart resumes where it stopped.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -54,6 +55,14 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
         .limit(BATCH)
         .all(&st.db)
         .await?;
+    // The messages of the batch, in one query.
+    let messages: HashMap<i64, notification::Model> = notification::Entity::find()
+        .filter(notification::Column::Id.is_in(due.iter().map(|d| d.notification_id)))
+        .all(&st.db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
     let mut pass = Pass::default();
     for row in due {
         // Claim it: the attempt count is the version, so one worker wins.
@@ -72,9 +81,8 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
         if claimed.rows_affected != 1 {
             continue;
         }
-        let n = notification::Entity::find_by_id(row.notification_id)
-            .one(&st.db)
-            .await?
+        let n = messages
+            .get(&row.notification_id)
             .ok_or_else(|| AppError::internal("delivery without its notification"))?;
         let channel = Channel::parse(&row.channel)
             .ok_or_else(|| AppError::internal(format!("stored channel {:?}", row.channel)))?;
@@ -82,8 +90,8 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
             id: format!("delivery-{}", row.id),
             channel,
             to: row.recipient.clone(),
-            subject: n.subject,
-            body: n.body,
+            subject: n.subject.clone(),
+            body: n.body.clone(),
         };
         let result = match tokio::time::timeout(SEND_TIMEOUT, senders.of(channel).send(&out)).await
         {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use entity::{attachment, dossier};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    Statement,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -37,7 +38,7 @@ pub(crate) async fn check_may_attach(
     d: &dossier::Model,
 ) -> AppResult<()> {
     let actor = caller.signed_in()?;
-    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
+    let status = dossiers::status_of(d)?;
     let supplementing = status == DossierStatus::Paused
         && d.pause_kind.as_deref() == Some(PauseKind::Supplement.as_str());
     if d.applicant_account_id == Some(actor.account_id) {
@@ -281,18 +282,20 @@ pub async fn attach_result(
     let actor = caller.signed_in()?;
     let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
     let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
-    let within = |g: &crate::domain::authz::Grant, lineage: &[i64]| {
-        g.agency_id.is_some_and(|a| lineage.contains(&a))
-    };
     let allowed = actor.grants.iter().any(|g| match g.role {
-        Role::Specialist | Role::AgencyLeader => within(g, &settling),
-        Role::ReceptionOfficer => within(g, &receiving),
+        Role::Specialist | Role::AgencyLeader => covers(g, AgencyScope { lineage: &settling }),
+        Role::ReceptionOfficer => covers(
+            g,
+            AgencyScope {
+                lineage: &receiving,
+            },
+        ),
         _ => false,
     });
     if !allowed {
         return Err(AppError::Forbidden);
     }
-    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
+    let status = dossiers::status_of(&d)?;
     if !matches!(
         status,
         DossierStatus::Processing | DossierStatus::AwaitingApproval | DossierStatus::ResultReady
@@ -312,4 +315,34 @@ pub async fn attach_result(
         None,
     )
     .await
+}
+
+/// What files a dossier has: (a component file, a component from the data
+/// store, a result file).
+pub async fn files_of(
+    txn: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<(bool, bool, bool)> {
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            super::statistics::numbered(
+                "SELECT \
+                 CAST(SUM(CASE WHEN kind = 'COMPONENT' THEN 1 ELSE 0 END) AS BIGINT) AS component, \
+                 CAST(SUM(CASE WHEN kind = 'COMPONENT' AND document_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS reused, \
+                 CAST(SUM(CASE WHEN kind = 'RESULT' THEN 1 ELSE 0 END) AS BIGINT) AS result \
+                 FROM attachment WHERE dossier_id = ?",
+                backend,
+            ),
+            [dossier_id.into()],
+        ))
+        .await?;
+    let n = |c: &str| -> AppResult<bool> {
+        Ok(match &row {
+            Some(r) => r.try_get::<Option<i64>>("", c)?.unwrap_or(0) > 0,
+            None => false,
+        })
+    };
+    Ok((n("component")?, n("reused")?, n("result")?))
 }

@@ -186,3 +186,11 @@ pub async fn clear_day(st: &AppState, caller: &Caller<'_>, day: NaiveDate) -> Ap
     .await?;
     Ok(true)
 }
+
+/// Today in the province's time zone.
+pub fn today(st: &AppState) -> chrono::NaiveDate {
+    st.clock
+        .now()
+        .with_timezone(&st.config.calendar.tz)
+        .date_naive()
+}

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::attachments::{self, StoredFile, Upload};
 use super::audit::{self, Entry};
-use super::{catalogue, dossiers, page, Caller, Page, PageRequest};
+use super::{calendar, catalogue, dossiers, page, Caller, Page, PageRequest};
 use crate::app::AppState;
 use crate::domain::authz::AccountKind;
 use crate::domain::documents::{check_dates, check_valid, fits, AttachmentKind, DocumentSource};
@@ -26,13 +26,6 @@ pub struct DocumentInput {
     pub issuer: Option<String>,
     pub issued_on: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
-}
-
-fn today(st: &AppState) -> NaiveDate {
-    st.clock
-        .now()
-        .with_timezone(&st.config.calendar.tz)
-        .date_naive()
 }
 
 /// Citizens and organisations keep a store; officials act for agencies.
@@ -58,7 +51,7 @@ pub async fn upload(
         .map_err(|p| AppError::bad_input("number", p))?;
     let issuer = optional_text(input.issuer.as_deref(), 300)
         .map_err(|p| AppError::bad_input("issuer", p))?;
-    check_dates(input.issued_on, input.valid_until, today(st))
+    check_dates(input.issued_on, input.valid_until, calendar::today(st))
         .map_err(|(field, p)| AppError::bad_input(field, p))?;
     let stored = attachments::store_upload(st, file).await?;
     let now = st.clock.now();
@@ -181,7 +174,8 @@ pub async fn attach_stored(
     }
     attachments::check_may_attach(st, caller, &d).await?;
     let doc = own(st, caller, document_id).await?;
-    check_valid(doc.valid_until, today(st)).map_err(|p| AppError::bad_input("documentId", p))?;
+    check_valid(doc.valid_until, calendar::today(st))
+        .map_err(|p| AppError::bad_input("documentId", p))?;
     let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
     let wanted = content
         .components

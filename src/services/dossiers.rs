@@ -203,7 +203,7 @@ fn note(s: Option<&str>) -> AppResult<Option<String>> {
     optional_text(s, REASON_MAX).map_err(|p| AppError::bad_input("note", p))
 }
 
-fn status_of(d: &dossier::Model) -> AppResult<DossierStatus> {
+pub(crate) fn status_of(d: &dossier::Model) -> AppResult<DossierStatus> {
     DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad dossier status"))
 }
 
@@ -974,7 +974,8 @@ pub async fn apply(
         }
         Command::ReturnResult { method, .. } => {
             check_fees_paid(st, &d, &content, false).await?;
-            if *method == ReturnMethod::Online && !has_result_file(st, d.id).await? {
+            let (_, _, result_file) = super::attachments::files_of(&st.db, d.id).await?;
+            if *method == ReturnMethod::Online && !result_file {
                 return Err(AppError::InvalidTransition {
                     vi: "Chưa có bản điện tử của kết quả để trả trực tuyến".into(),
                     en: "There is no electronic copy of the result to return online".into(),
@@ -1304,7 +1305,7 @@ pub async fn apply(
     if action == DossierAction::ReturnResult {
         // The result goes into the applicant's data store.
         let issuer = catalogue::agency(st, Lookup::Id(d.settling_agency_id)).await?;
-        let today = now.with_timezone(&st.config.calendar.tz).date_naive();
+        let today = calendar::today(st);
         let saved = documents::save_results(
             &txn,
             &updated,
@@ -1344,7 +1345,8 @@ async fn check_fees_paid(
     if !PaymentDue::blocks(content.payment_due, reception) {
         return Ok(());
     }
-    let owed = payments::fees(content, &payments::of_dossier(&st.db, d.id).await?).outstanding_vnd;
+    let owed =
+        payments::fees(content, &payments::of_dossiers(&st.db, &[d.id]).await?).outstanding_vnd;
     if owed > 0 {
         return Err(AppError::InvalidTransition {
             vi: format!("Hồ sơ chưa nộp đủ phí, lệ phí (còn thiếu {owed} đồng)"),
@@ -1352,19 +1354,6 @@ async fn check_fees_paid(
         });
     }
     Ok(())
-}
-
-async fn has_result_file(st: &AppState, dossier_id: i64) -> AppResult<bool> {
-    use sea_orm::PaginatorTrait;
-    let n = entity::attachment::Entity::find()
-        .filter(entity::attachment::Column::DossierId.eq(dossier_id))
-        .filter(
-            entity::attachment::Column::Kind
-                .eq(crate::domain::documents::AttachmentKind::Result.as_str()),
-        )
-        .count(&st.db)
-        .await?;
-    Ok(n > 0)
 }
 
 fn past_deadline() -> Problem {

@@ -16,7 +16,7 @@ use super::notifications::{self, About};
 use super::rollup::{self, Delta, M};
 use super::{catalogue, dossiers, Caller};
 use crate::app::AppState;
-use crate::domain::authz::Role;
+use crate::domain::authz::{covers, AgencyScope, Role};
 use crate::domain::catalogue::ProcedureContent;
 use crate::domain::identity::{optional_text, required_text};
 use crate::domain::lifecycle::DossierStatus;
@@ -50,13 +50,10 @@ pub fn callback_secret(config: &crate::config::Config) -> std::io::Result<Vec<u8
     Ok(secret.into_bytes())
 }
 
-/// The payments of a dossier, oldest first.
-pub async fn of_dossier(
-    db: &impl ConnectionTrait,
-    dossier_id: i64,
-) -> AppResult<Vec<payment::Model>> {
+/// The payments of several dossiers, oldest first, in one query.
+pub async fn of_dossiers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<payment::Model>> {
     Ok(payment::Entity::find()
-        .filter(payment::Column::DossierId.eq(dossier_id))
+        .filter(payment::Column::DossierId.is_in(ids.iter().copied()))
         .order_by_asc(payment::Column::Id)
         .all(db)
         .await?)
@@ -80,11 +77,7 @@ pub fn fees(content: &ProcedureContent, payments: &[payment::Model]) -> Fees {
 /// The fees of a dossier now.
 pub async fn fees_of(db: &impl ConnectionTrait, d: &dossier::Model) -> AppResult<Fees> {
     let content = catalogue::version_content(db, d.procedure_id, d.procedure_version).await?;
-    Ok(fees(&content, &of_dossier(db, d.id).await?))
-}
-
-fn status_of(d: &dossier::Model) -> AppResult<DossierStatus> {
-    DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))
+    Ok(fees(&content, &of_dossiers(db, &[d.id]).await?))
 }
 
 fn not_payable(status: DossierStatus) -> AppError {
@@ -120,11 +113,11 @@ pub async fn create(
     if d.applicant_account_id != Some(actor.account_id) {
         return Err(AppError::NotFound("dossier"));
     }
-    let status = status_of(&d)?;
+    let status = dossiers::status_of(&d)?;
     if !payable(status) {
         return Err(not_payable(status));
     }
-    let payments = of_dossier(&st.db, d.id).await?;
+    let payments = of_dossiers(&st.db, &[d.id]).await?;
     let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
     let owed = fees(&content, &payments).outstanding_vnd;
     if owed == 0 {
@@ -360,13 +353,15 @@ async fn officer_of(
     let actor = caller.signed_in()?;
     let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
     let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
-    let ok = actor.grants.iter().any(|g| {
-        let at = |lineage: &[i64]| g.agency_id.is_some_and(|a| lineage.contains(&a));
-        match g.role {
-            Role::ReceptionOfficer => at(&receiving),
-            Role::AgencyLeader if leaders_too => at(&settling),
-            _ => false,
-        }
+    let ok = actor.grants.iter().any(|g| match g.role {
+        Role::ReceptionOfficer => covers(
+            g,
+            AgencyScope {
+                lineage: &receiving,
+            },
+        ),
+        Role::AgencyLeader if leaders_too => covers(g, AgencyScope { lineage: &settling }),
+        _ => false,
     });
     if ok {
         Ok(())
@@ -401,7 +396,7 @@ pub async fn record(
     if method == PaymentMethod::BankTransfer && external.is_none() {
         return Err(AppError::bad_input("reference", Problem::Required));
     }
-    let status = status_of(&d)?;
+    let status = dossiers::status_of(&d)?;
     if !payable(status) {
         return Err(not_payable(status));
     }
@@ -466,7 +461,7 @@ pub async fn refund(
             en: "Only a paid payment can be refunded".into(),
         });
     }
-    let status = status_of(&d)?;
+    let status = dossiers::status_of(&d)?;
     if !refundable(status) {
         return Err(AppError::InvalidTransition {
             vi: format!(

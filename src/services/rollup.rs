@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use entity::dossier;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
+use super::attachments::files_of;
 use super::dossiers::HANDOVER_LIMIT_SECONDS;
 use crate::app::AppState;
 use crate::domain::calendar::Timeliness;
@@ -205,36 +206,6 @@ pub fn month_of(st: &AppState, at: DateTime<Utc>) -> String {
     at.with_timezone(&st.config.calendar.tz)
         .format("%Y-%m")
         .to_string()
-}
-
-/// What files a dossier has: (a component file, a component from the data
-/// store, a result file).
-pub async fn files_of(
-    txn: &impl ConnectionTrait,
-    dossier_id: i64,
-) -> AppResult<(bool, bool, bool)> {
-    let backend = txn.get_database_backend();
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            super::statistics::numbered(
-                "SELECT \
-                 CAST(SUM(CASE WHEN kind = 'COMPONENT' THEN 1 ELSE 0 END) AS BIGINT) AS component, \
-                 CAST(SUM(CASE WHEN kind = 'COMPONENT' AND document_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS reused, \
-                 CAST(SUM(CASE WHEN kind = 'RESULT' THEN 1 ELSE 0 END) AS BIGINT) AS result \
-                 FROM attachment WHERE dossier_id = ?",
-                backend,
-            ),
-            [dossier_id.into()],
-        ))
-        .await?;
-    let n = |c: &str| -> AppResult<bool> {
-        Ok(match &row {
-            Some(r) => r.try_get::<Option<i64>>("", c)?.unwrap_or(0) > 0,
-            None => false,
-        })
-    };
-    Ok((n("component")?, n("reused")?, n("result")?))
 }
 
 /// A transition's counts, inside its transaction.
