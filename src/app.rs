@@ -44,6 +44,8 @@ pub struct AppState {
     pub delivery_wakeup: Arc<Notify>,
     /// The payment gateway's callback secret.
     pub payment_secret: Arc<[u8]>,
+    /// Atomic attempt counters: sign-in, public tracking, registration.
+    pub throttle: services::throttle::Throttle,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl App {
             db,
             payment_secret: payment_secret.into(),
             bus: EventBus::new(redis.clone(), config.event_buffer, &config.redis_channel),
+            throttle: services::throttle::Throttle::new(redis.clone(), &config.redis_channel),
             redis,
             config: Arc::new(config),
             clock: Clock::default(),

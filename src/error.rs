@@ -9,7 +9,7 @@
 use crate::domain::authz::Denied;
 use crate::domain::Problem;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("chưa đăng nhập")]
     Unauthenticated,
@@ -27,6 +27,9 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("quá nhiều yêu cầu")]
     RateLimited { retry_after_secs: u64 },
+    /// A limit on a request's cost: `limit` is `depth`, `complexity`,
+    /// `introspection` (one `__schema` a request) or `seconds` (the time an
+    /// operation may run).
     #[error("truy vấn quá tốn kém")]
     QueryTooExpensive {
         limit: &'static str,
@@ -119,9 +122,10 @@ impl AppError {
                 "Bạn không có quyền thực hiện thao tác này",
                 "You are not allowed to do this",
             ),
-            AppError::NotFound(what) => {
-                lang.pick(format!("Không tìm thấy {}", vi_noun(what)), format!("{what} not found"))
-            }
+            AppError::NotFound(what) => lang.pick(
+                format!("Không tìm thấy {}", vi_noun(what)),
+                format!("{what} not found"),
+            ),
             AppError::BadInput { field, problem } => match lang {
                 Lang::Vi => format!("Dữ liệu không hợp lệ ở trường {field}: {}", problem.vi()),
                 Lang::En => format!("Invalid value for {field}: {}", problem.en()),
@@ -139,15 +143,23 @@ impl AppError {
                 format!("Quá nhiều yêu cầu; thử lại sau {retry_after_secs} giây"),
                 format!("Too many attempts; try again in {retry_after_secs} seconds"),
             ),
-            AppError::QueryTooExpensive { limit, actual, max } => match lang {
-                Lang::Vi => format!(
-                    "Truy vấn vượt giới hạn {}: {actual} > {max}; hãy thu hẹp truy vấn hoặc giảm kích thước trang",
-                    if *limit == "depth" { "độ sâu" } else { "độ phức tạp" }
-                ),
-                Lang::En => format!(
-                    "The query exceeds the {limit} limit: {actual} > {max}; narrow it or ask for smaller pages"
-                ),
-            },
+            AppError::QueryTooExpensive { limit, actual, max } => {
+                let (vi, en) = match *limit {
+                    "depth" => ("độ sâu", "depth"),
+                    "complexity" => ("độ phức tạp", "complexity"),
+                    "introspection" => ("số lần đọc lược đồ (__schema)", "__schema count"),
+                    "seconds" => ("thời gian xử lý (giây)", "time (seconds)"),
+                    other => (other, other),
+                };
+                match lang {
+                    Lang::Vi => format!(
+                        "Truy vấn vượt giới hạn {vi}: {actual} > {max}; hãy thu hẹp truy vấn hoặc giảm kích thước trang"
+                    ),
+                    Lang::En => format!(
+                        "The query exceeds the {en} limit: {actual} > {max}; narrow it or ask for smaller pages"
+                    ),
+                }
+            }
             AppError::Internal(_) => lang.pick(
                 "Lỗi hệ thống; vui lòng thử lại sau",
                 "Internal error; please try again later",

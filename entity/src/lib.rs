@@ -15,7 +15,6 @@ pub mod dossier_event;
 pub mod dossier_task;
 pub mod feedback;
 pub mod field;
-pub mod login_throttle;
 pub mod notification;
 pub mod outbox;
 pub mod payment;

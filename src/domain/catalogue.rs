@@ -79,7 +79,8 @@ pub struct ProcessingTime {
 impl ProcessingTime {
     pub fn working_hours(self) -> u32 {
         match self.unit {
-            ProcessingUnit::WorkingDays => self.amount * HOURS_PER_WORKING_DAY,
+            // Saturating: an absurd amount stays absurd, for `normalise` to refuse.
+            ProcessingUnit::WorkingDays => self.amount.saturating_mul(HOURS_PER_WORKING_DAY),
             ProcessingUnit::WorkingHours => self.amount,
         }
     }

@@ -1,121 +1,129 @@
-//! Failed-login throttling: counts failures per key in a window and blocks the
-//! key for a while once a limit is passed. Blocks double with each further
-//! failure but never exceed `max_block`, so nobody can lock a stranger out
-//! for good.
+//! Throttling rules: a budget of attempts per key in fixed windows of time.
+//!
+//! Every attempt is counted *before* it is carried out, by one atomic
+//! increment of the key's counter for the current window (in Redis when
+//! configured, else in the instance's memory): concurrent attempts cannot
+//! all pass a check made before any of them was counted. Once the window's
+//! budget is spent the key waits for the next window — never longer than
+//! one window, so nobody can lock a stranger out for good.
 
 use chrono::{DateTime, Duration, Utc};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
-    pub max_failures: i32,
+    /// Attempts allowed in one window.
+    pub limit: i64,
     pub window: Duration,
-    pub first_block: Duration,
-    pub max_block: Duration,
 }
 
-/// Failures against one (account, client address) pair: a forgetful user
-/// is slowed down early.
+/// Sign-in attempts against one (account, client address) pair: a
+/// forgetful user is slowed down early.
 pub const PER_ACCOUNT_AND_ADDRESS: Rule = Rule {
-    max_failures: 5,
+    limit: 5,
     window: Duration::minutes(15),
-    first_block: Duration::minutes(1),
-    max_block: Duration::minutes(15),
 };
 
-/// Failures against one account from anywhere: a distributed guesser.
+/// Failed sign-ins against one account from anywhere: a distributed guesser.
 pub const PER_ACCOUNT: Rule = Rule {
-    max_failures: 30,
+    limit: 30,
     window: Duration::minutes(15),
-    first_block: Duration::minutes(5),
-    max_block: Duration::minutes(15),
 };
 
-/// Failures from one client address against any account: a sprayer.
+/// Failed sign-ins from one client address against any account: a sprayer.
 pub const PER_ADDRESS: Rule = Rule {
-    max_failures: 50,
+    limit: 50,
     window: Duration::minutes(15),
-    first_block: Duration::minutes(15),
-    max_block: Duration::minutes(15),
 };
 
 /// Public dossier lookups from one client address: every lookup counts, so
 /// codes cannot be enumerated.
-pub const PUBLIC_LOOKUP: Rule = Rule {
-    max_failures: 30,
+pub const LOOKUP_PER_ADDRESS: Rule = Rule {
+    limit: 30,
     window: Duration::minutes(10),
-    first_block: Duration::minutes(10),
-    max_block: Duration::minutes(10),
 };
 
+/// Public lookups of one dossier code, from anywhere: many addresses cannot
+/// guess the identity behind one code.
+pub const LOOKUP_PER_CODE: Rule = Rule {
+    limit: 20,
+    window: Duration::hours(1),
+};
+
+/// Public lookups with one ID number or phone, from anywhere, whether or not
+/// any dossier has it: many addresses cannot walk one person's codes.
+pub const LOOKUP_PER_IDENTIFIER: Rule = Rule {
+    limit: 20,
+    window: Duration::hours(1),
+};
+
+/// Registrations from one client address: "already in use" answers tell
+/// whether an ID number, tax code or e-mail has an account.
+pub const REGISTRATION_PER_ADDRESS: Rule = Rule {
+    limit: 10,
+    window: Duration::hours(1),
+};
+
+/// The window `now` falls in under `rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct State {
-    pub failures: i32,
-    pub window_started_at: DateTime<Utc>,
-    pub blocked_until: Option<DateTime<Utc>>,
+pub struct Window {
+    /// Which window since the epoch: part of the counter's key.
+    pub index: i64,
+    /// Seconds until it ends (at least 1): the counter's expiry, and how long
+    /// a refused client waits.
+    pub remaining_secs: u64,
 }
 
-/// `Err(seconds)` while the key is blocked.
-pub fn check(state: Option<&State>, now: DateTime<Utc>) -> Result<(), u64> {
-    match state.and_then(|s| s.blocked_until) {
-        Some(until) if until > now => Err((until - now).num_seconds().max(1) as u64),
-        _ => Ok(()),
+pub fn window(rule: &Rule, now: DateTime<Utc>) -> Window {
+    let length = rule.window.num_seconds().max(1);
+    let t = now.timestamp();
+    let index = t.div_euclid(length);
+    Window {
+        index,
+        remaining_secs: ((index + 1) * length - t).max(1) as u64,
     }
 }
 
-/// The state after one more failure.
-pub fn record_failure(state: Option<&State>, now: DateTime<Utc>, rule: &Rule) -> State {
-    let mut s = match state {
-        Some(s) if now - s.window_started_at < rule.window => *s,
-        _ => State {
-            failures: 0,
-            window_started_at: now,
-            blocked_until: None,
-        },
-    };
-    s.failures += 1;
-    let over = s.failures - rule.max_failures;
-    if over >= 0 {
-        let factor = 1i32 << over.min(16);
-        let block = (rule.first_block * factor).min(rule.max_block);
-        s.blocked_until = Some(now + block);
-        // The window restarts with the block, so the count decays.
-        s.window_started_at = now;
+/// Whether an attempt whose increment brought the window's count to `count`
+/// may proceed: `Err(seconds to wait)` past the budget.
+pub fn verdict(count: i64, rule: &Rule, window: &Window) -> Result<(), u64> {
+    if count > rule.limit {
+        Err(window.remaining_secs)
+    } else {
+        Ok(())
     }
-    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
-    fn blocks_start_after_the_limit_and_stay_bounded() {
-        let t0 = Utc::now();
-        let mut s: Option<State> = None;
-        for _ in 0..4 {
-            s = Some(record_failure(s.as_ref(), t0, &PER_ACCOUNT_AND_ADDRESS));
-            assert!(check(s.as_ref(), t0).is_ok());
+    fn the_budget_is_spent_then_refused_until_the_window_ends() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 10, 5, 0).unwrap();
+        let w = window(&PER_ACCOUNT_AND_ADDRESS, now);
+        for count in 1..=5 {
+            assert_eq!(verdict(count, &PER_ACCOUNT_AND_ADDRESS, &w), Ok(()));
         }
-        s = Some(record_failure(s.as_ref(), t0, &PER_ACCOUNT_AND_ADDRESS));
-        assert_eq!(check(s.as_ref(), t0), Err(60));
-        for _ in 0..40 {
-            s = Some(record_failure(s.as_ref(), t0, &PER_ACCOUNT_AND_ADDRESS));
-        }
-        // Never more than the maximum block.
-        assert_eq!(check(s.as_ref(), t0), Err(15 * 60));
-        assert!(check(s.as_ref(), t0 + Duration::minutes(15)).is_ok());
+        // 10:05 lies in the 10:00–10:15 window: ten minutes to wait.
+        assert_eq!(verdict(6, &PER_ACCOUNT_AND_ADDRESS, &w), Err(600));
     }
 
     #[test]
-    fn old_failures_fall_out_of_the_window() {
-        let t0 = Utc::now();
-        let mut s = None;
-        for _ in 0..4 {
-            s = Some(record_failure(s.as_ref(), t0, &PER_ACCOUNT_AND_ADDRESS));
+    fn windows_follow_each_other_and_never_wait_longer_than_one() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 10, 14, 59).unwrap();
+        let a = window(&PER_ACCOUNT_AND_ADDRESS, t0);
+        let b = window(&PER_ACCOUNT_AND_ADDRESS, t0 + Duration::seconds(1));
+        assert_eq!(a.remaining_secs, 1);
+        assert_eq!(b.index, a.index + 1);
+        assert_eq!(b.remaining_secs, 15 * 60);
+        for rule in [
+            PER_ACCOUNT,
+            PER_ADDRESS,
+            LOOKUP_PER_CODE,
+            REGISTRATION_PER_ADDRESS,
+        ] {
+            assert!(window(&rule, t0).remaining_secs <= rule.window.num_seconds() as u64);
         }
-        let later = t0 + Duration::minutes(16);
-        let s = record_failure(s.as_ref(), later, &PER_ACCOUNT_AND_ADDRESS);
-        assert_eq!(s.failures, 1);
-        assert!(check(Some(&s), later).is_ok());
     }
 }

@@ -1,5 +1,6 @@
 //! Accounts in GraphQL: registration, login, sessions, officials.
 
+use super::input::{Chars, Items};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -99,22 +100,42 @@ pub struct CreatedOfficial {
 
 #[derive(InputObject)]
 pub struct RegisterCitizenInput {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"fullName\", 300)"))]
     pub full_name: String,
     /// Số định danh cá nhân: 12 digits.
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"citizenId\", 20)"))]
     pub citizen_id: String,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
     pub phone: String,
+    /// At most 254 characters.
+    #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: Option<String>,
     /// At least 8 characters.
+    /// At most 128 characters.
+    #[graphql(validator(custom = "Chars::new(\"password\", 128)"))]
     pub password: String,
 }
 
 #[derive(InputObject)]
 pub struct RegisterOrganisationInput {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
     /// Mã số thuế: 10 digits, or 13 for a dependent unit.
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"taxCode\", 20)"))]
     pub tax_code: String,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
     pub phone: String,
+    /// At most 254 characters.
+    #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: String,
+    /// At most 128 characters.
+    #[graphql(validator(custom = "Chars::new(\"password\", 128)"))]
     pub password: String,
 }
 
@@ -127,9 +148,17 @@ pub struct RoleGrantInput {
 
 #[derive(InputObject)]
 pub struct CreateOfficialInput {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"fullName\", 300)"))]
     pub full_name: String,
+    /// At most 254 characters.
+    #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: String,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
     pub phone: Option<String>,
+    /// At most 100 items.
+    #[graphql(validator(custom = "Items(\"roles\", 100)"))]
     pub roles: Vec<RoleGrantInput>,
 }
 
@@ -207,7 +236,15 @@ impl AccountMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 254 characters.",
+            validator(custom = "Chars::new(\"identifier\", 254)")
+        )]
         identifier: String,
+        #[graphql(
+            desc = "At most 128 characters.",
+            validator(custom = "Chars::new(\"password\", 128)")
+        )]
         password: String,
     ) -> Result<LoginResult> {
         let out = svc::login(ctx.state(), &ctx.caller(), &identifier, &password).await?;
@@ -228,7 +265,15 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 128 characters.",
+            validator(custom = "Chars::new(\"currentPassword\", 128)")
+        )]
         current_password: String,
+        #[graphql(
+            desc = "At most 128 characters.",
+            validator(custom = "Chars::new(\"newPassword\", 128)")
+        )]
         new_password: String,
     ) -> Result<bool> {
         svc::change_password(ctx.state(), &ctx.caller(), &current_password, &new_password).await?;

@@ -1,5 +1,6 @@
 //! The audit log in GraphQL (ADMIN): reading it and checking its chain.
 
+use super::input::{Chars, Moment};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
@@ -54,10 +55,20 @@ impl AuditRecord {
 #[derive(InputObject, Default)]
 pub struct AuditFilter {
     pub actor_account_id: Option<ID>,
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"operation\", 100)"))]
     pub operation: Option<String>,
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"targetType\", 100)"))]
     pub target_type: Option<String>,
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"targetId\", 100)"))]
     pub target_id: Option<String>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"from\")"))]
     pub from: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"to\")"))]
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -83,6 +94,10 @@ impl AuditQuery {
         ctx: &Context<'_>,
         filter: Option<AuditFilter>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<AuditRecord>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -100,6 +115,8 @@ impl AuditQuery {
     }
 
     /// ADMIN: recomputes the hash chain and reports the first broken record.
+    /// Reads the whole log: priced as the most a request may cost.
+    #[graphql(complexity = 10_000)]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> Result<AuditChainCheck> {
         let v = svc::verify(ctx.state(), &ctx.caller()).await?;
         Ok(AuditChainCheck {

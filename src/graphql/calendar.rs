@@ -1,6 +1,7 @@
 //! The working calendar in GraphQL: the deadline calculator frontends use to
 //! show the same dates the server stores, and the ADMIN's holiday list.
 
+use super::input::{Chars, Day, Moment, Year};
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -55,6 +56,9 @@ pub struct DueDate {
 #[derive(Default)]
 pub struct CalendarQuery;
 
+/// The longest range the calendar arithmetic walks: ten years.
+const MAX_RANGE_DAYS: i64 = 3_660;
+
 /// Working hours as seconds; at most ten years of them.
 fn working_seconds(hours: f64) -> Result<i64, AppError> {
     if !hours.is_finite() || !(0.0..=20_000.0).contains(&hours) {
@@ -72,9 +76,15 @@ fn working_seconds(hours: f64) -> Result<i64, AppError> {
 #[Object]
 impl CalendarQuery {
     /// `from` plus a number of working hours, on the working calendar.
+    /// Priced like a page of 50: it walks the calendar day by day.
+    #[graphql(complexity = 50)]
     async fn add_working_time(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Moment(\"from\")")
+        )]
         from: DateTime<Utc>,
         working_hours: f64,
     ) -> Result<DateTime<Utc>> {
@@ -82,13 +92,33 @@ impl CalendarQuery {
         Ok(svc::add_working_time(ctx.state(), from, seconds).await?)
     }
 
-    /// The working time between two instants.
+    /// The working time between two instants at most ten years apart
+    /// (BAD_USER_INPUT on `to` otherwise). Priced like a page of 50.
+    #[graphql(complexity = "50 * child_complexity")]
     async fn working_time_between(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Moment(\"from\")")
+        )]
         from: DateTime<Utc>,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Moment(\"to\")")
+        )]
         to: DateTime<Utc>,
     ) -> Result<WorkingTime> {
+        if (to - from).num_days().abs() > MAX_RANGE_DAYS {
+            return Err(AppError::bad_input(
+                "to",
+                Problem::Invalid {
+                    vi: "Hai thời điểm cách nhau tối đa 10 năm".into(),
+                    en: "The two instants are at most ten years apart".into(),
+                },
+            )
+            .into());
+        }
         let seconds = svc::working_time_between(ctx.state(), from, to).await?;
         Ok(WorkingTime {
             seconds,
@@ -97,10 +127,15 @@ impl CalendarQuery {
     }
 
     /// The due date of a procedure's dossier received at `receivedAt`.
+    #[graphql(complexity = "50 * child_complexity")]
     async fn due_date(
         &self,
         ctx: &Context<'_>,
         procedure_id: ID,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Moment(\"receivedAt\")")
+        )]
         received_at: DateTime<Utc>,
     ) -> Result<DueDate> {
         let id = parse_id("procedureId", &procedure_id)?;
@@ -116,7 +151,11 @@ impl CalendarQuery {
 
     /// Holidays and compensatory working days of a year.
     #[graphql(complexity = "40 * child_complexity")]
-    async fn calendar_days(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<CalendarDay>> {
+    async fn calendar_days(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Between 1900 and 2200.", validator(custom = "Year(\"year\")"))] year: i32,
+    ) -> Result<Vec<CalendarDay>> {
         let rows = svc::days_of_year(ctx.state(), year).await?;
         Ok(rows
             .into_iter()
@@ -135,8 +174,16 @@ impl CalendarMutation {
     async fn set_calendar_day(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Day(\"date\")")
+        )]
         date: NaiveDate,
         kind: DayKind,
+        #[graphql(
+            desc = "At most 300 characters.",
+            validator(custom = "Chars::new(\"name\", 300)")
+        )]
         name: String,
     ) -> Result<CalendarDay> {
         let m = svc::set_day(ctx.state(), &ctx.caller(), date, kind.into(), &name).await?;
@@ -144,7 +191,15 @@ impl CalendarMutation {
     }
 
     /// ADMIN: make a day ordinary again.
-    async fn clear_calendar_day(&self, ctx: &Context<'_>, date: NaiveDate) -> Result<bool> {
+    async fn clear_calendar_day(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Day(\"date\")")
+        )]
+        date: NaiveDate,
+    ) -> Result<bool> {
         Ok(svc::clear_day(ctx.state(), &ctx.caller(), date).await?)
     }
 }

@@ -1,5 +1,6 @@
 //! The catalogue in GraphQL: agencies, sectors, fields and procedures.
 
+use super::input::{Chars, Items, SearchText};
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
@@ -452,6 +453,8 @@ impl From<dc::ProcessingTime> for ProcessingTime {
 #[graphql(input_name = "MethodInfoInput")]
 pub struct MethodInfo {
     pub method: SubmissionMethod,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"description\", 4000)"))]
     pub description: Option<String>,
 }
 
@@ -468,6 +471,8 @@ impl From<dc::MethodInfo> for MethodInfo {
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "ComponentInput")]
 pub struct Component {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
     /// Số bản chính.
     pub originals: u32,
@@ -475,8 +480,12 @@ pub struct Component {
     pub copies: u32,
     pub required: bool,
     /// Mẫu đơn, tờ khai.
+    /// At most 500 characters.
+    #[graphql(validator(custom = "Chars::new(\"formTemplate\", 500)"))]
     pub form_template: Option<String>,
     /// The data-store document type that can satisfy this component.
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"dataStoreDocumentType\", 100)"))]
     pub data_store_document_type: Option<String>,
 }
 
@@ -497,6 +506,8 @@ impl From<dc::Component> for Component {
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "FeeLineInput")]
 pub struct FeeLine {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
     pub amount_vnd: i64,
 }
@@ -514,6 +525,8 @@ impl From<dc::FeeLine> for FeeLine {
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "ProcessStepInput")]
 pub struct ProcessStep {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
     pub role: Role,
     pub working_hours: u32,
@@ -542,12 +555,16 @@ pub struct AgencyFilter {
     pub kind: Option<AgencyKind>,
     pub active: Option<bool>,
     /// Words of the name or code, with or without diacritics.
+    /// At most 200 characters and 10 words.
+    #[graphql(validator(custom = "SearchText(\"text\")"))]
     pub text: Option<String>,
 }
 
 #[derive(InputObject)]
 pub struct ProcedureFilter {
     /// Words of the name or code, with or without diacritics, any case.
+    /// At most 200 characters and 10 words.
+    #[graphql(validator(custom = "SearchText(\"text\")"))]
     pub text: Option<String>,
     pub sector_id: Option<ID>,
     pub field_id: Option<ID>,
@@ -561,16 +578,30 @@ pub struct ProcedureFilter {
 #[derive(InputObject)]
 pub struct AgencyInput {
     pub parent_id: Option<ID>,
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"code\", 100)"))]
     pub code: String,
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"shortName\", 300)"))]
     pub short_name: Option<String>,
     pub level: AgencyLevel,
     pub kind: AgencyKind,
     #[graphql(default = true)]
     pub active: bool,
+    /// At most 500 characters.
+    #[graphql(validator(custom = "Chars::new(\"address\", 500)"))]
     pub address: Option<String>,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
     pub phone: Option<String>,
+    /// At most 254 characters.
+    #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: Option<String>,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"hotline\", 20)"))]
     pub hotline: Option<String>,
 }
 
@@ -595,32 +626,56 @@ impl AgencyInput {
 /// The whole record of a procedure version.
 #[derive(InputObject)]
 pub struct ProcedureContentInput {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
     pub sector_id: ID,
     pub field_id: ID,
+    /// At most 100 items.
+    #[graphql(validator(custom = "Items(\"levels\", 100)"))]
     pub levels: Vec<AgencyLevel>,
+    /// At most 100 items.
+    #[graphql(validator(custom = "Items(\"agencyIds\", 100)"))]
     pub agency_ids: Vec<ID>,
     pub online_service_level: OnlineServiceLevel,
     pub legacy_online_level: Option<u8>,
     pub processing_time: ProcessingTime,
     #[graphql(default)]
     pub within_day: bool,
+    /// At most 4000 characters each, and 100 items.
     #[graphql(default)]
+    #[graphql(validator(list, max_items = 100, custom = "Chars::new(\"steps\", 4000)"))]
     pub steps: Vec<String>,
+    /// At most 100 items.
+    #[graphql(validator(custom = "Items(\"methods\", 100)"))]
     pub methods: Vec<MethodInfo>,
+    /// At most 100 items.
     #[graphql(default)]
+    #[graphql(validator(custom = "Items(\"components\", 100)"))]
     pub components: Vec<Component>,
+    /// At most 4000 characters each, and 100 items.
     #[graphql(default)]
+    #[graphql(validator(list, max_items = 100, custom = "Chars::new(\"subjects\", 4000)"))]
     pub subjects: Vec<String>,
+    /// At most 500 characters.
+    #[graphql(validator(custom = "Chars::new(\"resultDocument\", 500)"))]
     pub result_document: String,
+    /// At most 100 items.
     #[graphql(default)]
+    #[graphql(validator(custom = "Items(\"fees\", 100)"))]
     pub fees: Vec<FeeLine>,
     /// The step the fees must be paid before; none: whenever.
     pub payment_due: Option<super::enums::PaymentDue>,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"conditions\", 4000)"))]
     pub conditions: Option<String>,
+    /// At most 4000 characters each, and 100 items.
     #[graphql(default)]
+    #[graphql(validator(list, max_items = 100, custom = "Chars::new(\"legalBasis\", 4000)"))]
     pub legal_basis: Vec<String>,
+    /// At most 100 items.
     #[graphql(default)]
+    #[graphql(validator(custom = "Items(\"internalProcess\", 100)"))]
     pub internal_process: Vec<ProcessStep>,
 }
 
@@ -713,6 +768,10 @@ impl CatalogueQuery {
         ctx: &Context<'_>,
         filter: Option<AgencyFilter>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Agency>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -736,6 +795,10 @@ impl CatalogueQuery {
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"code\", 100)")
+        )]
         code: Option<String>,
     ) -> Result<Agency> {
         let by = lookup(id.as_ref(), code.as_deref())?;
@@ -770,6 +833,10 @@ impl CatalogueQuery {
         ctx: &Context<'_>,
         filter: Option<ProcedureFilter>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Procedure>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -794,6 +861,10 @@ impl CatalogueQuery {
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"code\", 100)")
+        )]
         code: Option<String>,
     ) -> Result<Procedure> {
         let by = lookup(id.as_ref(), code.as_deref())?;
@@ -802,7 +873,14 @@ impl CatalogueQuery {
 
     /// Vietnamese and English labels of every enumeration's values.
     #[graphql(complexity = "100 * child_complexity")]
-    async fn enum_labels(&self, enum_name: Option<String>) -> Vec<EnumLabel> {
+    async fn enum_labels(
+        &self,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"enumName\", 100)")
+        )]
+        enum_name: Option<String>,
+    ) -> Vec<EnumLabel> {
         super::enums::all_labels()
             .into_iter()
             .filter(|l| enum_name.as_deref().is_none_or(|n| n == l.enum_name))
@@ -816,17 +894,27 @@ pub struct CatalogueMutation;
 #[derive(InputObject)]
 pub struct CreateProcedureInput {
     /// Mã TTHC.
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"code\", 100)"))]
     pub code: String,
     pub content: ProcedureContentInput,
     /// Quyết định công bố.
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"decisionRef\", 100)"))]
     pub decision_ref: Option<String>,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"note\", 4000)"))]
     pub note: Option<String>,
 }
 
 #[derive(InputObject)]
 pub struct UpdateProcedureInput {
     pub content: ProcedureContentInput,
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"decisionRef\", 100)"))]
     pub decision_ref: Option<String>,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"note\", 4000)"))]
     pub note: Option<String>,
 }
 
@@ -850,7 +938,20 @@ impl CatalogueMutation {
     }
 
     /// ADMIN: add a sector (ngành).
-    async fn create_sector(&self, ctx: &Context<'_>, code: String, name: String) -> Result<Sector> {
+    async fn create_sector(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"code\", 100)")
+        )]
+        code: String,
+        #[graphql(
+            desc = "At most 300 characters.",
+            validator(custom = "Chars::new(\"name\", 300)")
+        )]
+        name: String,
+    ) -> Result<Sector> {
         Ok(Sector(
             svc::create_sector(ctx.state(), &ctx.caller(), &code, &name).await?,
         ))
@@ -861,7 +962,15 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         sector_id: ID,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"code\", 100)")
+        )]
         code: String,
+        #[graphql(
+            desc = "At most 300 characters.",
+            validator(custom = "Chars::new(\"name\", 300)")
+        )]
         name: String,
     ) -> Result<Field> {
         let sector_id = parse_id("sectorId", &sector_id)?;

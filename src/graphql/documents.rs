@@ -1,6 +1,7 @@
 //! The data store (kho dữ liệu): the signed-in account's documents, reuse in
 //! dossiers, and the agency's result files.
 
+use super::input::{Chars, Day};
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -83,6 +84,10 @@ impl DocumentQuery {
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<StoredDocument>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -94,11 +99,21 @@ impl DocumentQuery {
 #[derive(InputObject)]
 pub struct DocumentInput {
     /// The type code components ask for (e.g. CCCD, GIAY_KHAI_SINH).
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"docType\", 100)"))]
     pub doc_type: String,
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"number\", 100)"))]
     pub number: Option<String>,
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"issuer\", 300)"))]
     pub issuer: Option<String>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Day(\"issuedOn\")"))]
     pub issued_on: Option<NaiveDate>,
     /// The last day it is valid; none: indefinitely.
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Day(\"validUntil\")"))]
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -152,6 +167,10 @@ impl DocumentMutation {
         &self,
         ctx: &Context<'_>,
         dossier_id: ID,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"component\", 100)")
+        )]
         component: String,
         document_id: ID,
     ) -> Result<Attachment> {

@@ -1,6 +1,7 @@
 //! Dossiers in GraphQL: the record, its history, the queries, public
 //! tracking, and one mutation per lifecycle transition.
 
+use super::input::{Chars, Items, JsonBound, Moment};
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{dossier, dossier_event};
@@ -516,20 +517,36 @@ pub struct TrackedDossier {
 
 #[derive(InputObject, Default)]
 pub struct DossierFilter {
+    /// At most 100 items.
+    #[graphql(validator(custom = "Items(\"statuses\", 100)"))]
     pub statuses: Option<Vec<DossierStatus>>,
     /// Received or settled at this agency.
     pub agency_id: Option<ID>,
     pub procedure_id: Option<ID>,
     pub channel: Option<Channel>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"submittedFrom\")"))]
     pub submitted_from: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"submittedTo\")"))]
     pub submitted_to: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"receivedFrom\")"))]
     pub received_from: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"receivedTo\")"))]
     pub received_to: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"dueFrom\")"))]
     pub due_from: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"dueTo\")"))]
     pub due_to: Option<DateTime<Utc>>,
     /// Open dossiers past (true) or not yet past (false) their due date.
     pub overdue: Option<bool>,
     /// The applicant's ID number (audited).
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"applicantIdNumber\", 20)"))]
     pub applicant_id_number: Option<String>,
     pub handler_account_id: Option<ID>,
 }
@@ -584,7 +601,15 @@ impl DossierQuery {
     }
 
     /// One dossier by its code, scoped like `dossier`.
-    async fn dossier_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Dossier> {
+    async fn dossier_by_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"code\", 100)")
+        )]
+        code: String,
+    ) -> Result<Dossier> {
         Ok(Dossier(
             svc::get_by_code(ctx.state(), &ctx.caller(), &code).await?,
         ))
@@ -598,6 +623,10 @@ impl DossierQuery {
         ctx: &Context<'_>,
         filter: Option<DossierFilter>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -613,6 +642,10 @@ impl DossierQuery {
         ctx: &Context<'_>,
         filter: Option<DossierFilter>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -627,6 +660,10 @@ impl DossierQuery {
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -653,7 +690,15 @@ impl DossierQuery {
     async fn track_dossier(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"code\", 100)")
+        )]
         code: String,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"idNumberOrPhone\", 100)")
+        )]
         id_number_or_phone: String,
     ) -> Result<TrackedDossier> {
         let t = svc::track(ctx.state(), &ctx.caller(), &code, &id_number_or_phone).await?;
@@ -681,16 +726,30 @@ pub struct CreateDossierInput {
     pub agency_id: ID,
     /// E-form data: a JSON object whose `components` list names the
     /// components provided (`[{"name": "…"}]`).
+    /// At most 8 levels deep and 100,000 characters.
+    #[graphql(validator(custom = "JsonBound(\"formData\")"))]
     pub form_data: Json<Value>,
+    /// At most 500 characters.
+    #[graphql(validator(custom = "Chars::new(\"address\", 500)"))]
     pub address: Option<String>,
 }
 
 #[derive(InputObject)]
 pub struct ApplicantInput {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"idNumber\", 20)"))]
     pub id_number: Option<String>,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
     pub phone: Option<String>,
+    /// At most 254 characters.
+    #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: Option<String>,
+    /// At most 500 characters.
+    #[graphql(validator(custom = "Chars::new(\"address\", 500)"))]
     pub address: Option<String>,
 }
 
@@ -701,6 +760,8 @@ pub struct IntakeInput {
     pub applicant: ApplicantInput,
     /// The applicant's account, when they have one.
     pub applicant_account_id: Option<ID>,
+    /// At most 8 levels deep and 100,000 characters.
+    #[graphql(validator(custom = "JsonBound(\"formData\")"))]
     pub form_data: Json<Value>,
 }
 
@@ -728,10 +789,18 @@ impl IntakeInput {
 /// A verification visit (xác minh, thẩm tra thực địa).
 #[derive(InputObject)]
 pub struct VerificationInput {
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"at\")"))]
     pub at: DateTime<Utc>,
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"place\", 300)"))]
     pub place: String,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"participants\", 4000)"))]
     pub participants: String,
     /// What is verified.
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"content\", 4000)"))]
     pub content: String,
 }
 
@@ -739,14 +808,22 @@ pub struct VerificationInput {
 #[derive(InputObject)]
 pub struct InterAgencyTaskInput {
     pub agency_id: ID,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"task\", 4000)"))]
     pub task: String,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"deadline\")"))]
     pub deadline: DateTime<Utc>,
 }
 
 /// One missing or faulty item, with the reason.
 #[derive(InputObject)]
 pub struct SupplementItemInput {
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"component\", 100)"))]
     pub component: String,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"reason\", 4000)"))]
     pub reason: String,
 }
 
@@ -785,6 +862,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 8 levels deep and 100,000 characters.",
+            validator(custom = "JsonBound(\"formData\")")
+        )]
         form_data: Json<Value>,
     ) -> Result<Dossier> {
         act(
@@ -805,6 +886,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"idempotencyKey\", 100)")
+        )]
         idempotency_key: Option<String>,
     ) -> Result<Dossier> {
         act(
@@ -859,6 +944,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 100 items.",
+            validator(custom = "Items(\"items\", 100)")
+        )]
         items: Vec<SupplementItemInput>,
     ) -> Result<Dossier> {
         let items = items
@@ -883,6 +972,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 8 levels deep and 100,000 characters.",
+            validator(custom = "JsonBound(\"formData\")")
+        )]
         form_data: Option<Json<Value>>,
     ) -> Result<Dossier> {
         act(
@@ -902,6 +995,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Dossier> {
         act(ctx, id, expected_version, Command::Refuse { reason }).await
@@ -942,6 +1039,10 @@ impl DossierMutation {
         id: ID,
         expected_version: i32,
         kind: PauseKind,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Dossier> {
         act(
@@ -962,6 +1063,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"note\", 4000)")
+        )]
         note: Option<String>,
     ) -> Result<Dossier> {
         act(ctx, id, expected_version, Command::Resume { note }).await
@@ -973,6 +1078,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"note\", 4000)")
+        )]
         note: Option<String>,
     ) -> Result<Dossier> {
         act(
@@ -990,6 +1099,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Dossier> {
         act(ctx, id, expected_version, Command::SendBack { reason }).await
@@ -1001,6 +1114,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"note\", 4000)")
+        )]
         note: Option<String>,
     ) -> Result<Dossier> {
         act(ctx, id, expected_version, Command::Approve { note }).await
@@ -1012,6 +1129,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Dossier> {
         act(
@@ -1029,6 +1150,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Dossier> {
         act(ctx, id, expected_version, Command::Stop { reason }).await
@@ -1040,7 +1165,15 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Moment(\"newDueAt\")")
+        )]
         new_due_at: DateTime<Utc>,
     ) -> Result<Dossier> {
         act(
@@ -1060,6 +1193,10 @@ impl DossierMutation {
         id: ID,
         expected_version: i32,
         method: ReturnMethod,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"trackingNumber\", 100)")
+        )]
         tracking_number: Option<String>,
     ) -> Result<Dossier> {
         act(
@@ -1081,7 +1218,15 @@ impl DossierMutation {
         id: ID,
         expected_version: i32,
         agency_id: ID,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"question\", 4000)")
+        )]
         question: String,
+        #[graphql(
+            desc = "Between the years 1900 and 2200.",
+            validator(custom = "Moment(\"deadline\")")
+        )]
         deadline: DateTime<Utc>,
     ) -> Result<Dossier> {
         let agency_id = parse_id("agencyId", &agency_id)?;
@@ -1105,6 +1250,10 @@ impl DossierMutation {
         id: ID,
         expected_version: i32,
         task_id: ID,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"answer\", 4000)")
+        )]
         answer: String,
     ) -> Result<Dossier> {
         let task_id = parse_id("taskId", &task_id)?;
@@ -1142,6 +1291,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 100 items.",
+            validator(custom = "Items(\"tasks\", 100)")
+        )]
         tasks: Vec<InterAgencyTaskInput>,
     ) -> Result<Dossier> {
         let tasks = tasks
@@ -1171,6 +1324,10 @@ impl DossierMutation {
         id: ID,
         expected_version: i32,
         task_id: ID,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"result\", 4000)")
+        )]
         result: String,
     ) -> Result<Dossier> {
         let task_id = parse_id("taskId", &task_id)?;
@@ -1190,6 +1347,10 @@ impl DossierMutation {
         &self,
         ctx: &Context<'_>,
         dossier_id: ID,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"component\", 100)")
+        )]
         component: String,
         file: async_graphql::Upload,
     ) -> Result<Attachment> {
@@ -1212,6 +1373,10 @@ impl DossierMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: Option<String>,
     ) -> Result<Dossier> {
         act(ctx, id, expected_version, Command::Withdraw { reason }).await

@@ -2,6 +2,7 @@
 //! officers enter, assign, answer, transfer, reject and publish, the
 //! public reads the published answers.
 
+use super::input::{Chars, Items, Moment, SearchText};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::feedback::Model;
@@ -251,16 +252,28 @@ impl FeedbackLinks {
 #[derive(InputObject)]
 pub struct SubmitFeedbackInput {
     pub kind: FeedbackKind,
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"title\", 300)"))]
     pub title: String,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"content\", 4000)"))]
     pub content: String,
     pub links: Option<FeedbackLinks>,
 }
 
 #[derive(InputObject)]
 pub struct FeedbackSenderInput {
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
     pub name: String,
+    /// At most 20 characters.
+    #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
     pub phone: Option<String>,
+    /// At most 254 characters.
+    #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: Option<String>,
+    /// At most 500 characters.
+    #[graphql(validator(custom = "Chars::new(\"address\", 500)"))]
     pub address: Option<String>,
 }
 
@@ -270,9 +283,15 @@ pub struct RecordFeedbackInput {
     /// EMAIL, HOTLINE, POST or IN_PERSON.
     pub channel: FeedbackChannel,
     /// When it reached the agency.
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"arrivedAt\")"))]
     pub arrived_at: DateTime<Utc>,
     pub sender: FeedbackSenderInput,
+    /// At most 300 characters.
+    #[graphql(validator(custom = "Chars::new(\"title\", 300)"))]
     pub title: String,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"content\", 4000)"))]
     pub content: String,
     /// Without links it is addressed to the officer's own agency.
     pub links: Option<FeedbackLinks>,
@@ -280,6 +299,8 @@ pub struct RecordFeedbackInput {
 
 #[derive(InputObject, Default)]
 pub struct FeedbackFilter {
+    /// At most 100 items.
+    #[graphql(validator(custom = "Items(\"statuses\", 100)"))]
     pub statuses: Option<Vec<FeedbackStatus>>,
     pub kind: Option<FeedbackKind>,
     pub channel: Option<FeedbackChannel>,
@@ -317,6 +338,10 @@ impl FeedbackQuery {
         ctx: &Context<'_>,
         filter: Option<FeedbackFilter>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Feedback>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -349,9 +374,17 @@ impl FeedbackQuery {
     async fn public_feedbacks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 200 characters and 10 words.",
+            validator(custom = "SearchText(\"search\")")
+        )]
         search: Option<String>,
         agency_id: Option<ID>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<PublicFeedback>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
@@ -453,6 +486,10 @@ impl FeedbackMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"answer\", 4000)")
+        )]
         answer: String,
     ) -> Result<Feedback> {
         Self::act(ctx, &id, expected_version, svc::Command::Answer { answer }).await
@@ -465,6 +502,10 @@ impl FeedbackMutation {
         id: ID,
         expected_version: i32,
         agency_id: ID,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Feedback> {
         let agency_id = parse_id("agencyId", &agency_id)?;
@@ -483,6 +524,10 @@ impl FeedbackMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Feedback> {
         Self::act(ctx, &id, expected_version, svc::Command::Reject { reason }).await
@@ -495,7 +540,15 @@ impl FeedbackMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
+        #[graphql(
+            desc = "At most 500 characters.",
+            validator(custom = "Chars::new(\"publicTitle\", 500)")
+        )]
         public_title: Option<String>,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"publicContent\", 4000)")
+        )]
         public_content: Option<String>,
     ) -> Result<Feedback> {
         Self::act(

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod enums;
 pub mod feedback;
+pub mod input;
 pub mod loaders;
 pub mod notifications;
 pub mod payments;
@@ -63,7 +64,12 @@ pub fn build_schema(state: &AppState) -> MotcuaSchema {
         SubscriptionRoot,
     )
     .data(state.clone())
-    .extension(policy::Policy { limits });
+    .extension(policy::Policy {
+        limits,
+        // Just inside the HTTP timeout, so that HTTP clients get a GraphQL
+        // error rather than a bare 408; WebSocket operations get the same.
+        timeout: state.config.request_timeout.mul_f64(0.9),
+    });
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

@@ -1,5 +1,6 @@
 //! The signed-in account's notifications and how each was delivered.
 
+use super::input::Chars;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -85,6 +86,10 @@ impl NotificationQuery {
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"after\", 100)")
+        )]
         after: Option<String>,
     ) -> Result<CountedConnection<Notification>> {
         let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;

@@ -1,6 +1,7 @@
 //! Fees and payments: what a dossier owes, online payments through the
 //! gateway, payments recorded by officers, refunds and receipts.
 
+use super::input::Chars;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -116,7 +117,15 @@ pub struct PaymentQuery;
 #[Object]
 impl PaymentQuery {
     /// A receipt (biên lai) by its number, for whoever may read its dossier.
-    async fn payment_receipt(&self, ctx: &Context<'_>, number: String) -> Result<Payment> {
+    async fn payment_receipt(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"number\", 100)")
+        )]
+        number: String,
+    ) -> Result<Payment> {
         Ok(Payment(
             svc::receipt(ctx.state(), &ctx.caller(), &number).await?,
         ))
@@ -132,6 +141,8 @@ pub struct RecordPaymentInput {
     pub amount_vnd: i64,
     /// The counter slip, transfer or postal reference (required for a
     /// bank transfer).
+    /// At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"reference\", 100)"))]
     pub reference: Option<String>,
 }
 
@@ -175,6 +186,10 @@ impl PaymentMutation {
         &self,
         ctx: &Context<'_>,
         payment_id: ID,
+        #[graphql(
+            desc = "At most 4000 characters.",
+            validator(custom = "Chars::new(\"reason\", 4000)")
+        )]
         reason: String,
     ) -> Result<Payment> {
         let id = parse_id("paymentId", &payment_id)?;

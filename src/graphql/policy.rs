@@ -1,41 +1,165 @@
-//! The request policy: an async-graphql extension for query depth and
-//! complexity limits and the first-login password change, and
-//! `shape_response`, which the transport calls on every response to give
-//! each error a stable `extensions.code` and a message in the caller's
-//! language, never an internal detail.
+//! The request policy: one async-graphql extension that every transport
+//! goes through (GraphQL over HTTP, and both WebSocket protocols), so that
+//! they share the same limits and the same error shape:
+//!
+//! - query depth and complexity limits, one introspection schema a request;
+//! - a time limit on executing an operation (`MOTCUA_REQUEST_TIMEOUT_SECS`);
+//! - the first-login password change, checked on every root field;
+//! - root fields that hash a password run at most once a request;
+//! - every error leaves with a stable `extensions.code` and a message in the
+//!   caller's language, never an internal detail: `AppError`s keep their
+//!   code, input bounds (`graphql::input`) and argument values of the wrong
+//!   type become `BAD_USER_INPUT` naming the argument, anything else at a
+//!   field is `INTERNAL` with the request id, logged once.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextResolve, NextSubscribe, NextValidation, ResolveInfo,
 };
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 
 use super::context::RequestContext;
+use super::input;
 use crate::config::GraphqlLimits;
+use crate::domain::Problem;
 use crate::error::{code, AppError, Lang};
 
 /// Root fields an account that must change its password may still use.
 const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["me", "changePassword", "logout", "__typename"];
 
+/// Root fields that hash a password (deliberately slow): once a request.
+const ONCE_PER_REQUEST: &[&str] = &[
+    "login",
+    "registerCitizen",
+    "registerOrganisation",
+    "changePassword",
+    "createOfficial",
+];
+
+/// How many `__schema` fields one request may ask for: the whole schema is
+/// large, and aliases would multiply it.
+const MAX_SCHEMA_INTROSPECTIONS: usize = 1;
+
 pub struct Policy {
     pub limits: GraphqlLimits,
+    /// The longest an operation may run.
+    pub timeout: Duration,
 }
 
 impl ExtensionFactory for Policy {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(PolicyExtension {
             limits: self.limits,
+            timeout: self.timeout,
+            seen: Arc::new(Mutex::new(Seen::default())),
         })
     }
 }
 
+/// What one request's extension learned while parsing, for shaping its
+/// errors later.
+#[derive(Default)]
+struct Seen {
+    lang: Lang,
+    request_id: Option<String>,
+    query: Option<Arc<str>>,
+    once: HashSet<&'static str>,
+}
+
 struct PolicyExtension {
     limits: GraphqlLimits,
+    timeout: Duration,
+    seen: Arc<Mutex<Seen>>,
+}
+
+fn lock(seen: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
+    // A poisoned lock only means a panic elsewhere; the data is plain.
+    seen.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn shape_with(seen: &Mutex<Seen>, response: Response) -> Response {
+    let (lang, request_id, query) = {
+        let s = lock(seen);
+        (
+            s.lang,
+            s.request_id.clone().unwrap_or_else(|| "-".into()),
+            s.query.clone(),
+        )
+    };
+    shape_response(response, lang, &request_id, query.as_deref())
+}
+
+impl PolicyExtension {
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        lock(&self.seen)
+    }
+}
+
+/// An error of the whole request, at no position in the query.
+fn refusal(e: AppError) -> ServerError {
+    let mut error = async_graphql::Error::from(e).into_server_error(Default::default());
+    error.locations.clear();
+    error
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for PolicyExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let response = next.run(ctx).await;
+        shape_with(&self.seen, response)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        // The stream outlives this call, and parsing happens while it is
+        // polled: shape each response with what parsing learned by then.
+        let seen = self.seen.clone();
+        next.run(ctx, stream)
+            .map(move |r| shape_with(&seen, r))
+            .boxed()
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if let Some(rc) = ctx.data_opt::<RequestContext>() {
+            let mut s = self.seen();
+            s.lang = rc.lang;
+            s.request_id = Some(rc.request_id.clone());
+        }
+        self.seen().query = Some(Arc::from(query));
+        let doc = next.run(ctx, query, variables).await?;
+        let introspections = doc
+            .operations
+            .iter()
+            .map(|(_, op)| count_root_fields(&doc, &op.node.selection_set.node, "__schema"))
+            .max()
+            .unwrap_or(0);
+        if introspections > MAX_SCHEMA_INTROSPECTIONS {
+            return Err(refusal(AppError::QueryTooExpensive {
+                limit: "introspection",
+                actual: introspections,
+                max: MAX_SCHEMA_INTROSPECTIONS,
+            }));
+        }
+        Ok(doc)
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -50,11 +174,29 @@ impl Extension for PolicyExtension {
             None
         };
         match exceeded {
-            Some((limit, actual, max)) => Err(vec![async_graphql::Error::from(
-                AppError::QueryTooExpensive { limit, actual, max },
-            )
-            .into_server_error(Default::default())]),
+            Some((limit, actual, max)) => Err(vec![refusal(AppError::QueryTooExpensive {
+                limit,
+                actual,
+                max,
+            })]),
             None => Ok(result),
+        }
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        match tokio::time::timeout(self.timeout, next.run(ctx, operation_name)).await {
+            Ok(response) => response,
+            // Dropping the execution stops its work at its next await.
+            Err(_) => Response::from_errors(vec![refusal(AppError::QueryTooExpensive {
+                limit: "seconds",
+                actual: self.timeout.as_secs() as usize,
+                max: self.timeout.as_secs() as usize,
+            })]),
         }
     }
 
@@ -65,60 +207,118 @@ impl Extension for PolicyExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let is_root = info.path_node.parent.is_none();
-        if is_root
-            && !info.is_for_introspection
-            && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&info.name)
-        {
+        if is_root && !info.is_for_introspection {
             let must_change = ctx
                 .data_opt::<RequestContext>()
                 .and_then(|r| r.actor.as_ref())
                 .is_some_and(|a| a.must_change_password);
-            if must_change {
+            if must_change && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&info.name) {
                 return Err(async_graphql::Error::from(AppError::PasswordChangeRequired)
                     .into_server_error(info.field.name.pos));
+            }
+            if let Some(name) = ONCE_PER_REQUEST.iter().find(|n| **n == info.name) {
+                if !self.seen().once.insert(name) {
+                    return Err(async_graphql::Error::from(AppError::bad_input(
+                        *name,
+                        Problem::Invalid {
+                            vi: format!("Mỗi yêu cầu chỉ được gọi {name} một lần"),
+                            en: format!("{name} may be asked once a request"),
+                        },
+                    ))
+                    .into_server_error(info.field.name.pos));
+                }
             }
         }
         next.run(ctx, info).await
     }
 }
 
-/// Gives every error of a response its code and localised message.
-pub fn shape_response(mut response: Response, lang: Lang, request_id: &str) -> Response {
+/// How many fields named `name` an operation selects at its root, through
+/// inline fragments and fragment spreads (each fragment counted once: a
+/// cycle is refused by validation later, and must not loop here).
+fn count_root_fields(doc: &ExecutableDocument, set: &SelectionSet, name: &str) -> usize {
+    let mut visited = HashSet::new();
+    let mut stack = vec![set];
+    let mut count = 0;
+    while let Some(set) = stack.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) if f.node.name.node == name => count += 1,
+                Selection::Field(_) => {}
+                Selection::InlineFragment(f) => stack.push(&f.node.selection_set.node),
+                Selection::FragmentSpread(s) => {
+                    let fragment = &s.node.fragment_name.node;
+                    if visited.insert(fragment.clone()) {
+                        if let Some(def) = doc.fragments.get(fragment) {
+                            stack.push(&def.node.selection_set.node);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    count
+}
+
+/// Gives every error of a response its code and localised message. `query`
+/// is the request's text, to name the argument of a value of the wrong type.
+pub fn shape_response(
+    mut response: Response,
+    lang: Lang,
+    request_id: &str,
+    query: Option<&str>,
+) -> Response {
     for e in &mut response.errors {
-        shape_error(e, lang, request_id);
+        shape_error(e, lang, request_id, query);
     }
     response
 }
 
-fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str) {
+fn set_app_error(e: &mut ServerError, app: &AppError, lang: Lang, request_id: &str) {
+    let mut fields: Vec<(&str, Value)> = vec![("code", Value::from(app.code()))];
+    match app {
+        AppError::BadInput { field, .. } => fields.push(("field", Value::from(field.as_str()))),
+        AppError::QueryTooExpensive { limit, actual, max } => {
+            fields.push(("limit", Value::from(*limit)));
+            fields.push(("actual", Value::from(*actual as u64)));
+            fields.push(("max", Value::from(*max as u64)));
+        }
+        AppError::RateLimited { retry_after_secs } => {
+            fields.push(("retryAfterSeconds", Value::from(*retry_after_secs)))
+        }
+        AppError::Internal(detail) => {
+            tracing::error!(request_id, error = %detail, path = ?e.path, "internal error");
+            fields.push(("requestId", Value::from(request_id)));
+        }
+        _ => {}
+    }
+    e.message = app.message(lang);
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    for (k, v) in fields {
+        ext.set(k, v);
+    }
+}
+
+/// Messages async-graphql gives a value that does not parse as its type
+/// (`InputValueError`), or that validation finds of the wrong type.
+const WRONG_VALUE_PREFIXES: &[&str] = &[
+    "Failed to parse",
+    "Expected input type",
+    "Invalid value for argument",
+];
+
+fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str, query: Option<&str>) {
     let app = e
         .source::<AppError>()
-        .or_else(|| e.source::<Arc<AppError>>().map(|a| a.as_ref()));
+        .or_else(|| e.source::<Arc<AppError>>().map(|a| a.as_ref()))
+        .cloned();
     if let Some(app) = app {
-        let message = app.message(lang);
-        let code = app.code();
-        let mut fields: Vec<(&str, Value)> = vec![("code", Value::from(code))];
-        match app {
-            AppError::BadInput { field, .. } => fields.push(("field", Value::from(field.as_str()))),
-            AppError::QueryTooExpensive { limit, actual, max } => {
-                fields.push(("limit", Value::from(*limit)));
-                fields.push(("actual", Value::from(*actual as u64)));
-                fields.push(("max", Value::from(*max as u64)));
-            }
-            AppError::RateLimited { retry_after_secs } => {
-                fields.push(("retryAfterSeconds", Value::from(*retry_after_secs)))
-            }
-            AppError::Internal(detail) => {
-                tracing::error!(request_id, error = %detail, "internal error");
-                fields.push(("requestId", Value::from(request_id)));
-            }
-            _ => {}
-        }
-        e.message = message;
-        let ext = e.extensions.get_or_insert_with(Default::default);
-        for (k, v) in fields {
-            ext.set(k, v);
-        }
+        set_app_error(e, &app, lang, request_id);
+        return;
+    }
+    if let Some(app) = bounded_input(e) {
+        e.extensions = None;
+        set_app_error(e, &app, lang, request_id);
         return;
     }
     let has_code = e
@@ -128,21 +328,91 @@ fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str) {
     if has_code {
         return;
     }
-    // Arguments are parsed when their field resolves: a bad argument value
-    // arrives with a path but is the client's input, not a server fault.
-    let bad_argument = e.message.starts_with("Failed to parse")
-        || e.message.starts_with("Invalid value for argument");
-    if e.path.is_empty() || bad_argument {
+    if WRONG_VALUE_PREFIXES
+        .iter()
+        .any(|p| e.message.starts_with(p))
+    {
+        let field = e
+            .locations
+            .first()
+            .and_then(|pos| query.and_then(|q| argument_at(q, pos.line, pos.column)))
+            .unwrap_or_else(|| "argument".into());
+        let detail = e.message.clone();
+        let app = AppError::bad_input(
+            field,
+            Problem::Invalid {
+                vi: format!("Giá trị không đúng kiểu ({detail})"),
+                en: detail,
+            },
+        );
+        set_app_error(e, &app, lang, request_id);
+        return;
+    }
+    if e.path.is_empty() {
         // A malformed or invalid query: its message speaks of the query,
         // not of the server.
         e.extensions
             .get_or_insert_with(Default::default)
             .set("code", code::BAD_USER_INPUT);
     } else {
-        tracing::error!(request_id, error = %e.message, path = ?e.path, "unexpected resolver error");
-        e.message = AppError::Internal(String::new()).message(lang);
-        let ext = e.extensions.get_or_insert_with(Default::default);
-        ext.set("code", code::INTERNAL);
-        ext.set("requestId", request_id);
+        set_app_error(e, &AppError::Internal(e.message.clone()), lang, request_id);
+    }
+}
+
+/// A refusal by one of `graphql::input`'s bounds, read back from the
+/// extensions the validator set.
+fn bounded_input(e: &ServerError) -> Option<AppError> {
+    let ext = e.extensions.as_ref()?;
+    ext.get(input::MARKER_KEY)?;
+    let text = |k: &str| match ext.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    Some(AppError::bad_input(
+        text(input::FIELD_KEY),
+        Problem::Invalid {
+            vi: text(input::PROBLEM_KEY),
+            en: text(input::PROBLEM_EN_KEY),
+        },
+    ))
+}
+
+/// The argument whose value starts at (line, column) of the query: the name
+/// before the colon that precedes it.
+fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
+    let line_start: usize = query
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let rest = query.get(line_start..)?;
+    let offset = rest
+        .char_indices()
+        .nth(column.checked_sub(1)?)
+        .map(|(i, _)| i)?;
+    let before = query.get(..line_start + offset)?.trim_end();
+    let before = before.strip_suffix(':')?.trim_end();
+    let name: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_argument_of_a_value_is_found_by_its_position() {
+        let q = "{ dueDate(procedureId: \"1\",\n  receivedAt: 1700000000) { dueAt } }";
+        assert_eq!(argument_at(q, 2, 15).as_deref(), Some("receivedAt"));
+        assert_eq!(argument_at(q, 1, 24).as_deref(), Some("procedureId"));
+        assert_eq!(argument_at(q, 1, 1), None);
+        assert_eq!(argument_at(q, 9, 1), None);
     }
 }

@@ -1,5 +1,6 @@
 //! Ratings in GraphQL: the applicant's rating and the public summaries.
 
+use super::input::{Chars, Moment};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -50,6 +51,8 @@ pub struct RateDossierInput {
     pub service_use: RatingLevel,
     pub staff_attitude: RatingLevel,
     pub processing_time: RatingLevel,
+    /// At most 4000 characters.
+    #[graphql(validator(custom = "Chars::new(\"comment\", 4000)"))]
     pub comment: Option<String>,
 }
 
@@ -59,7 +62,11 @@ pub struct RatingSummaryFilter {
     pub agency_id: Option<ID>,
     pub procedure_id: Option<ID>,
     pub field_id: Option<ID>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"from\")"))]
     pub from: Option<DateTime<Utc>>,
+    /// Between the years 1900 and 2200.
+    #[graphql(validator(custom = "Moment(\"to\")"))]
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -92,7 +99,9 @@ pub struct RatingQuery;
 #[Object]
 impl RatingQuery {
     /// Public: counts and shares of each level per criterion, for an agency
-    /// (and below), a procedure, a field and a period.
+    /// (and below), a procedure, a field and a period. Counted by the
+    /// database over the period: priced like statistics.
+    #[graphql(complexity = "200 * child_complexity")]
     async fn rating_summary(
         &self,
         ctx: &Context<'_>,

@@ -1,5 +1,6 @@
 //! Public statistics in GraphQL.
 
+use super::input::Year;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -31,6 +32,7 @@ pub enum StatisticsGroup {
 #[derive(InputObject, Default)]
 pub struct StatisticsFilter {
     /// Default: the current year.
+    #[graphql(validator(custom = "Year(\"year\")"))]
     pub year: Option<i32>,
     /// 1–4; with `year`.
     pub quarter: Option<u32>,
@@ -201,6 +203,7 @@ impl StatisticsQuery {
 /// quarters.
 #[derive(InputObject, Default)]
 pub struct EvaluationPeriod {
+    #[graphql(validator(custom = "Year(\"year\")"))]
     pub year: Option<i32>,
     /// 1–4.
     pub quarter: Option<u32>,

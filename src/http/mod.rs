@@ -28,7 +28,6 @@ use crate::app::App;
 use crate::error::{AppError, Lang};
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
-use crate::graphql::policy::shape_response;
 use crate::services::accounts;
 
 const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
@@ -492,10 +491,9 @@ fn client_address(
 
 async fn execute(app: &App, incoming: Incoming) -> Response {
     let Incoming { context, request } = incoming;
-    let (lang, request_id) = (context.lang, context.request_id.clone());
     let request = request.data(loaders(app.state.db.clone())).data(context);
-    let response = shape_response(app.schema.execute(request).await, lang, &request_id);
-    GraphQLResponse::from(response).into_response()
+    // The schema's policy extension shapes every error (graphql::policy).
+    GraphQLResponse::from(app.schema.execute(request).await).into_response()
 }
 
 async fn graphql_post(State(app): State<App>, req: Request) -> Response {
@@ -538,8 +536,17 @@ async fn graphql_ws(
     State(app): State<App>,
     protocol: GraphQLProtocol,
     headers: HeaderMap,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // Each socket is throttled as its own client, like an HTTP request.
+    let client_addr = client_address(
+        &headers,
+        peer.map(|c| c.0 .0),
+        app.state.config.trust_forwarded_for,
+    );
+    // A message is bounded like an HTTP body.
+    let max_message = app.state.config.body_limit_bytes;
     let lang = Lang::from_accept_language(
         headers
             .get(header::ACCEPT_LANGUAGE)
@@ -552,6 +559,8 @@ async fn graphql_ws(
         .to_owned();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |stream| async move {
             let schema = app.schema.clone();
             let state = app.state.clone();
@@ -586,7 +595,7 @@ async fn graphql_ws(
                         token,
                         lang,
                         request_id,
-                        client_addr: "websocket".into(),
+                        client_addr,
                     });
                     Ok(data)
                 })

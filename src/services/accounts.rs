@@ -3,10 +3,9 @@
 
 use base64::Engine;
 use chrono::{DateTime, Datelike, Utc};
-use entity::{account, account_role, agency, login_throttle, session};
+use entity::{account, account_role, agency, session};
 use rand::RngCore;
 use sea_orm::prelude::Expr;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -78,6 +77,7 @@ pub async fn register_citizen(
     caller: &Caller<'_>,
     input: CitizenRegistration,
 ) -> AppResult<AccountView> {
+    throttle_registration(st, caller).await?;
     let now = st.clock.now();
     let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
     let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).map_err(field("citizenId"))?;
@@ -116,6 +116,7 @@ pub async fn register_organisation(
     caller: &Caller<'_>,
     input: OrganisationRegistration,
 ) -> AppResult<AccountView> {
+    throttle_registration(st, caller).await?;
     let name = required_text(&input.name, NAME_MAX).map_err(field("name"))?;
     let tax_code = TaxCode::parse(&input.tax_code).map_err(field("taxCode"))?;
     let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
@@ -364,31 +365,27 @@ pub async fn login(
             throttle::PER_ACCOUNT_AND_ADDRESS,
         ));
     }
-    let mut states = Vec::with_capacity(keys.len());
-    for (key, _) in &keys {
-        let state = load_throttle(st, key).await?;
-        if let Err(retry_after_secs) = throttle::check(state.as_ref(), now) {
-            return Err(AppError::RateLimited { retry_after_secs });
-        }
-        states.push(state);
+    // Every attempt is counted before the password is looked at, so that
+    // concurrent guesses cannot all slip past one check.
+    for (key, rule) in &keys {
+        st.throttle.hit(key, rule, now).await?;
     }
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     let ok = password::verify(password.to_owned(), stored).await?;
     let account = match account {
         Some(a) if ok && a.active => a,
-        _ => {
-            for ((key, rule), state) in keys.iter().zip(&states) {
-                let next = throttle::record_failure(state.as_ref(), now, rule);
-                save_throttle(st, key, next).await?;
-            }
-            return Err(AppError::Unauthenticated);
-        }
+        _ => return Err(AppError::Unauthenticated),
     };
-    // Success clears the failures of this account from this address only:
-    // the other counters keep protecting against guessing elsewhere.
-    login_throttle::Entity::delete_by_id(format!("account:{}:{client_addr}", account.id))
-        .exec(&st.db)
-        .await?;
+    // A success is no failure: it gives its attempt back to the account and
+    // the address, and clears this account's failures from this address
+    // only (the other counters keep protecting against guessing elsewhere).
+    for (key, rule) in &keys {
+        if rule == &throttle::PER_ACCOUNT_AND_ADDRESS {
+            st.throttle.clear(key, rule, now).await;
+        } else {
+            st.throttle.refund(key, rule, now).await;
+        }
+    }
     let token = new_token();
     let expires_at = now + st.config.sessions.absolute;
     let txn = store::write_txn(&st.db).await?;
@@ -428,48 +425,40 @@ pub async fn login(
     })
 }
 
-/// Counts a public lookup from an address; RATE_LIMITED past the limit.
-pub async fn throttle_lookup(st: &AppState, client_addr: &str) -> AppResult<()> {
+/// Counts a public dossier lookup against the client's address, the code
+/// and the identifier typed (hashed), whatever the lookup finds:
+/// RATE_LIMITED once any budget is spent.
+pub async fn throttle_lookup(
+    st: &AppState,
+    client_addr: &str,
+    code: &str,
+    identifier: &str,
+) -> AppResult<()> {
+    use super::throttle::hashed;
     let now = st.clock.now();
-    let key = format!("lookup:{client_addr}");
-    let state = load_throttle(st, &key).await?;
-    if let Err(retry_after_secs) = throttle::check(state.as_ref(), now) {
-        return Err(AppError::RateLimited { retry_after_secs });
+    let keys = [
+        (
+            format!("lookup:{client_addr}"),
+            throttle::LOOKUP_PER_ADDRESS,
+        ),
+        (hashed("lookup-code", code), throttle::LOOKUP_PER_CODE),
+        (
+            hashed("lookup-id", identifier),
+            throttle::LOOKUP_PER_IDENTIFIER,
+        ),
+    ];
+    for (key, rule) in &keys {
+        st.throttle.hit(key, rule, now).await?;
     }
-    let next = throttle::record_failure(state.as_ref(), now, &throttle::PUBLIC_LOOKUP);
-    save_throttle(st, &key, next).await
-}
-
-async fn load_throttle(st: &AppState, key: &str) -> AppResult<Option<throttle::State>> {
-    Ok(login_throttle::Entity::find_by_id(key.to_owned())
-        .one(&st.db)
-        .await?
-        .map(|r| throttle::State {
-            failures: r.failures,
-            window_started_at: r.window_started_at,
-            blocked_until: r.blocked_until,
-        }))
-}
-
-async fn save_throttle(st: &AppState, key: &str, s: throttle::State) -> AppResult<()> {
-    login_throttle::Entity::insert(login_throttle::ActiveModel {
-        key: Set(key.to_owned()),
-        failures: Set(s.failures),
-        window_started_at: Set(s.window_started_at),
-        blocked_until: Set(s.blocked_until),
-    })
-    .on_conflict(
-        OnConflict::column(login_throttle::Column::Key)
-            .update_columns([
-                login_throttle::Column::Failures,
-                login_throttle::Column::WindowStartedAt,
-                login_throttle::Column::BlockedUntil,
-            ])
-            .to_owned(),
-    )
-    .exec(&st.db)
-    .await?;
     Ok(())
+}
+
+/// Counts a registration from the client's address.
+async fn throttle_registration(st: &AppState, caller: &Caller<'_>) -> AppResult<()> {
+    let key = format!("register:{}", caller.client_addr);
+    st.throttle
+        .hit(&key, &throttle::REGISTRATION_PER_ADDRESS, st.clock.now())
+        .await
 }
 
 pub async fn grants_of(db: &impl ConnectionTrait, account_id: i64) -> AppResult<Vec<Grant>> {

@@ -18,7 +18,7 @@ use crate::domain::catalogue::{
 };
 use crate::domain::identity::{optional_text, required_text};
 use crate::domain::identity::{Email, Phone};
-use crate::domain::text::fold;
+use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -60,11 +60,11 @@ pub async fn list_agencies(
         q = q.filter(agency::Column::Active.eq(a));
     }
     if let Some(t) = f.text.as_deref() {
-        for word in fold(t).split(' ').filter(|w| !w.is_empty()) {
+        for word in search_words(t) {
             q = q.filter(
                 Condition::any()
-                    .add(agency::Column::NameSearch.contains(word))
-                    .add(agency::Column::Code.contains(word)),
+                    .add(store::contains_word(agency::Column::NameSearch, &word))
+                    .add(store::contains_word(agency::Column::Code, &word)),
             );
         }
     }
@@ -377,8 +377,8 @@ pub async fn search_procedures(
     let mut q = procedure::Entity::find();
     if let Some(t) = f.text.as_deref() {
         // Every word must appear, in any order: "giay phep xay dung cap".
-        for word in fold(t).split(' ').filter(|w| !w.is_empty()) {
-            q = q.filter(procedure::Column::SearchText.contains(word));
+        for word in search_words(t) {
+            q = q.filter(store::contains_word(procedure::Column::SearchText, &word));
         }
     }
     if let Some(s) = f.sector_id {

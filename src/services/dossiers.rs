@@ -1422,11 +1422,11 @@ async fn end_pause(
     let (due, legal) = (d.due_at, d.legal_due_at);
     let (secs, new_due, new_legal) = calendar::with_calendar(st, &st.db, paused_at, |c| {
         let secs = c.seconds_between(paused_at, now);
-        (
-            secs,
-            due.map(|x| c.add_seconds(x, secs)),
-            legal.map(|x| c.add_seconds(x, secs)),
-        )
+        // A pause that took no working time leaves the dates as they were
+        // (adding zero would move an end-of-day instant to the next
+        // morning: the same working instant, another date on the receipt).
+        let moved = |x: DateTime<Utc>| if secs == 0 { x } else { c.add_seconds(x, secs) };
+        (secs, due.map(moved), legal.map(moved))
     })
     .await?;
     row.paused_at = Set(None);
@@ -1822,14 +1822,14 @@ pub struct Tracking {
 }
 
 /// Public lookup. A wrong code and a wrong ID answer the same NOT_FOUND;
-/// lookups are throttled per client address.
+/// lookups are throttled per client address, per code and per identifier.
 pub async fn track(
     st: &AppState,
     caller: &Caller<'_>,
     code: &str,
     id_or_phone: &str,
 ) -> AppResult<Tracking> {
-    accounts::throttle_lookup(st, caller.client_addr).await?;
+    accounts::throttle_lookup(st, caller.client_addr, code, id_or_phone).await?;
     let d = dossier::Entity::find()
         .filter(dossier::Column::Code.eq(code.trim()))
         .one(&st.db)

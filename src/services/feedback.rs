@@ -20,7 +20,7 @@ use crate::domain::feedback::{
 };
 use crate::domain::identity::{optional_text, required_text, Email, Phone};
 use crate::domain::notification::{Facts, Template};
-use crate::domain::text::fold;
+use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -665,8 +665,8 @@ pub async fn published(
     let mut q = feedback::Entity::find().filter(feedback::Column::PublishedAt.is_not_null());
     if let Some(s) = search {
         let mut all = Condition::all();
-        for word in fold(s).split(' ').filter(|w| !w.is_empty()) {
-            all = all.add(feedback::Column::SearchText.contains(word));
+        for word in search_words(s) {
+            all = all.add(store::contains_word(feedback::Column::SearchText, &word));
         }
         q = q.filter(all);
     }

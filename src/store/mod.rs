@@ -68,3 +68,11 @@ pub fn unique_violation(e: DbErr, columns: &[(&str, &str)]) -> AppError {
     }
     AppError::from(e)
 }
+
+/// `column LIKE '%word%'` with the word's `%`, `_` and `\` taken literally:
+/// a user's search text is never a pattern.
+pub fn contains_word(column: impl sea_orm::ColumnTrait, word: &str) -> sea_orm::sea_query::Expr {
+    use crate::domain::text::{like_contains, LIKE_ESCAPE};
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Expr::col(column.as_column_ref()).like(LikeExpr::new(like_contains(word)).escape(LIKE_ESCAPE))
+}

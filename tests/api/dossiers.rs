@@ -1104,6 +1104,8 @@ async fn verification_visits_and_inter_agency_tasks_are_recorded() {
 #[tokio::test]
 async fn an_immediate_procedure_is_returned_at_the_counter_in_one_operation() {
     let f = flow().await;
+    // Within working hours: received and returned on the due instant's day.
+    f.t.to_working_hours().await;
     let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
     let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
     // A ward procedure with no processing time (chứng thực …).

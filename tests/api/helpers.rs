@@ -221,6 +221,24 @@ impl TestApp {
         self.login(email, DEMO_PASSWORD).await
     }
 
+    /// Moves the application's clock ten working hours on, into working
+    /// time, so that a test does not depend on the hour it runs at. Sign in
+    /// after it: sessions would expire on the way.
+    pub async fn to_working_hours(&self) {
+        let now = self.app.now();
+        let d = self
+            .data(
+                None,
+                "query($f: DateTime!) { addWorkingTime(from: $f, workingHours: 10) }",
+                json!({ "f": now.to_rfc3339() }),
+            )
+            .await;
+        let at = chrono::DateTime::parse_from_rfc3339(d["addWorkingTime"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        self.app.state.clock.advance(at - now);
+    }
+
     /// The id of an agency by its code.
     pub async fn agency_id(&self, code: &str) -> String {
         let d = self

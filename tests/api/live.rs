@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::dossiers::{flow, flow_with, register_other_citizen};
 use crate::helpers::{error_code, redis_url, Options, TestApp};
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn serve(t: &TestApp) -> SocketAddr {

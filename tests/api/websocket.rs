@@ -7,21 +7,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::TestApp;
-
-async fn serve(t: &TestApp) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = t.app.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
-}
+use crate::live::serve;
 
 async fn first_reply(addr: std::net::SocketAddr, protocol: &str, init: Value) -> Option<Value> {
     let mut req = format!("ws://{addr}/graphql/ws")
