@@ -278,6 +278,24 @@ async fn registration_is_throttled_per_address() {
         .filter(|v| v.get("errors").is_some() && error_code(v) == "RATE_LIMITED")
         .count();
     assert_eq!(limited, 10, "{answers:#?}");
+    // Aliases do not multiply a registration either.
+    let one = |a: &str, id: &str| {
+        format!("{a}: registerCitizen(input: {{ fullName: \"Lê Văn Hai\", citizenId: \"{id}\", phone: \"0905123400\", password: \"một mật khẩu đủ dài 2026\" }}) {{ id }}")
+    };
+    let v = t
+        .gql_with(
+            None,
+            &format!(
+                "mutation {{ {} {} }}",
+                one("a", "051190100001"),
+                one("b", "051190100002")
+            ),
+            json!({}),
+            &[("x-forwarded-for", "203.0.113.81")],
+        )
+        .await;
+    assert_eq!(codes(&v), ["BAD_USER_INPUT"], "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "registerCitizen");
 }
 
 #[tokio::test]
