@@ -1,0 +1,110 @@
+//! Issue 11 (hardening): one session check at every entry point, the
+//! password rule, security headers, and path ids that cannot exist.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::dossiers::{flow, Flow};
+use crate::helpers::{self, pdf, TestApp};
+
+const CREATE_OFFICIAL: &str =
+    "mutation($i: CreateOfficialInput!) { createOfficial(input: $i) { oneTimePassword } }";
+const CHANGE_PASSWORD: &str =
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id downloadUrl } }";
+
+/// A GET through the router: status, headers and body (JSON when it is).
+async fn get(t: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, HeaderMap, Value) {
+    let mut req = Request::get(path);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let resp = t
+        .app
+        .router()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, headers, body)
+}
+
+/// The admin creates an official at an agency; returns the one-time password.
+async fn create_official(t: &TestApp, email: &str, role: &str, agency_id: &str) -> String {
+    let admin = t.login_demo("quantri@demo.motcua.vn").await;
+    let d = t
+        .data(
+            Some(&admin),
+            CREATE_OFFICIAL,
+            json!({ "i": { "fullName": "Ngô Văn Mới", "email": email, "roles": [{ "role": role, "agencyId": agency_id }] } }),
+        )
+        .await;
+    d["createOfficial"]["oneTimePassword"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A dossier of the demo department, received and transferred, with one
+/// attachment; returns the attachment's download URL.
+async fn dossier_with_attachment(f: &Flow) -> String {
+    let d = f.draft().await;
+    let (status, v) =
+        f.t.send(helpers::multipart(
+            &f.citizen,
+            UPLOAD,
+            json!({ "d": d["id"] }),
+            "f",
+            "don.pdf",
+            &pdf(2_000),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let url = v["data"]["uploadAttachment"]["downloadUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    f.ok(&f.reception, "transferDossier", &d, "").await;
+    url
+}
+
+#[tokio::test]
+async fn a_one_time_password_session_cannot_download_until_the_password_is_changed() {
+    // Arrange: a leader of the dossier's agency, still on the one-time password.
+    let f = flow().await;
+    let url = dossier_with_attachment(&f).await;
+    let otp = create_official(&f.t, "moi@demo.motcua.vn", "AGENCY_LEADER", &f.department).await;
+    let token = f.t.login("moi@demo.motcua.vn", &otp).await;
+
+    // Act + Assert: both download routes refuse, in the JSON error shape.
+    for path in [url.as_str(), "/documents/1"] {
+        let (status, _, v) = get(&f.t, path, Some(&token)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {v}");
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "PASSWORD_CHANGE_REQUIRED",
+            "{path}: {v}"
+        );
+        assert!(v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+
+    // Once the password is changed, the same session downloads the file.
+    f.t.data(
+        Some(&token),
+        CHANGE_PASSWORD,
+        json!({ "c": otp, "n": "hoa-sen-no-giua-dong" }),
+    )
+    .await;
+    let (status, headers, body) = get(&f.t, &url, Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["content-type"], "application/pdf");
+}
