@@ -69,6 +69,7 @@ pub fn router(app: App) -> Router {
         .route("/payments/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .fallback(no_route)
         .with_state(app)
         // Innermost first: each Router::layer call wraps everything above it.
         // The outer bound covers a full multipart upload; JSON bodies get
@@ -227,6 +228,12 @@ fn percent_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Any other path: 404 NOT_FOUND in the JSON error shape, like an id that
+/// does not exist.
+async fn no_route(headers: HeaderMap) -> Response {
+    refuse(RequestMeta::of(&headers).lang, AppError::NotFound("route"))
 }
 
 async fn healthz() -> &'static str {

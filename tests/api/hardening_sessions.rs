@@ -108,3 +108,30 @@ async fn a_one_time_password_session_cannot_download_until_the_password_is_chang
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers["content-type"], "application/pdf");
 }
+
+#[tokio::test]
+async fn a_path_id_that_cannot_exist_is_not_found_in_the_json_error_shape() {
+    let t = TestApp::spawn().await;
+    let citizen = t.login_demo("congdan@demo.motcua.vn").await;
+    for path in [
+        "/attachments/abc",
+        "/documents/-1",
+        "/attachments/99999999999999999999",
+        "/documents/0",
+        "/attachments/1.5",
+        "/documents/%FF",
+        "/attachments/999999",
+        "/no-such-route",
+    ] {
+        let (status, headers, v) = get(&t, path, Some(&citizen)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {v}");
+        assert_eq!(headers["content-type"], "application/json", "{path}");
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{path}: {v}"
+        );
+        assert!(v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+}
