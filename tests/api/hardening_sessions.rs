@@ -135,3 +135,62 @@ async fn a_path_id_that_cannot_exist_is_not_found_in_the_json_error_shape() {
             .is_some_and(|m| !m.is_empty()));
     }
 }
+
+#[tokio::test]
+async fn the_playground_forbids_framing_inline_scripts_and_referrers() {
+    let t = TestApp::spawn_empty().await;
+    for (path, content_type) in [
+        ("/graphiql", "text/html; charset=utf-8"),
+        ("/graphiql/app.js", "text/javascript; charset=utf-8"),
+        ("/graphiql/app.css", "text/css; charset=utf-8"),
+    ] {
+        let (status, h, _) = get(&t, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(h["content-type"], content_type, "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.split(' ').next() == Some(name))
+                .unwrap_or_else(|| panic!("no {name} in {csp}"))
+                .to_owned()
+        };
+        assert_eq!(directive("frame-ancestors"), "frame-ancestors 'none'");
+        assert_eq!(directive("default-src"), "default-src 'none'");
+        assert_eq!(
+            directive("script-src"),
+            "script-src 'self' https://unpkg.com"
+        );
+        assert_eq!(directive("style-src"), "style-src 'self' https://unpkg.com");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+    }
+    // The page runs no inline script or style, which the policy would block.
+    let (_, _, page) = get(&t, "/graphiql", None).await;
+    let page = page.as_str().unwrap();
+    assert!(!page.contains("<script>") && !page.contains("<style"));
+    assert!(page.contains("src=\"/graphiql/app.js\""));
+}
+
+#[tokio::test]
+async fn api_answers_and_downloads_forbid_content_sniffing() {
+    let f = flow().await;
+    let url = dossier_with_attachment(&f).await;
+    let (status, h, _) = get(&f.t, &url, Some(&f.citizen)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    for path in [
+        "/graphql?query=%7B__typename%7D",
+        "/healthz",
+        "/attachments/abc",
+    ] {
+        let (_, h, _) = get(&f.t, path, Some(&f.citizen)).await;
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    }
+}
