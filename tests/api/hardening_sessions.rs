@@ -14,7 +14,7 @@ const CREATE_OFFICIAL: &str =
     "mutation($i: CreateOfficialInput!) { createOfficial(input: $i) { oneTimePassword } }";
 const CHANGE_PASSWORD: &str =
     "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
-const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id downloadUrl } }";
+const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id downloadUrl sha256 } }";
 
 /// A GET through the router: status, headers and body (JSON when it is).
 async fn get(t: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, HeaderMap, Value) {
@@ -52,8 +52,8 @@ async fn create_official(t: &TestApp, email: &str, role: &str, agency_id: &str) 
 }
 
 /// A dossier of the demo department, received and transferred, with one
-/// attachment; returns the attachment's download URL.
-async fn dossier_with_attachment(f: &Flow) -> String {
+/// attachment; returns the attachment (`id downloadUrl sha256`).
+async fn dossier_with_attachment(f: &Flow) -> Value {
     let d = f.draft().await;
     let (status, v) =
         f.t.send(helpers::multipart(
@@ -66,26 +66,23 @@ async fn dossier_with_attachment(f: &Flow) -> String {
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let url = v["data"]["uploadAttachment"]["downloadUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
     let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
     f.ok(&f.reception, "transferDossier", &d, "").await;
-    url
+    v["data"]["uploadAttachment"].clone()
 }
 
 #[tokio::test]
 async fn a_one_time_password_session_cannot_download_until_the_password_is_changed() {
     // Arrange: a leader of the dossier's agency, still on the one-time password.
     let f = flow().await;
-    let url = dossier_with_attachment(&f).await;
+    let attachment = dossier_with_attachment(&f).await;
+    let url = attachment["downloadUrl"].as_str().unwrap();
     let otp = create_official(&f.t, "moi@demo.motcua.vn", "AGENCY_LEADER", &f.department).await;
     let token = f.t.login("moi@demo.motcua.vn", &otp).await;
 
     // Act + Assert: both download routes refuse, in the JSON error shape.
-    for path in [url.as_str(), "/documents/1"] {
+    for path in [url, "/documents/1"] {
         let (status, _, v) = get(&f.t, path, Some(&token)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {v}");
         assert_eq!(
@@ -104,7 +101,7 @@ async fn a_one_time_password_session_cannot_download_until_the_password_is_chang
         json!({ "c": otp, "n": "hoa-sen-no-giua-dong" }),
     )
     .await;
-    let (status, headers, body) = get(&f.t, &url, Some(&token)).await;
+    let (status, headers, body) = get(&f.t, url, Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers["content-type"], "application/pdf");
 }
@@ -177,8 +174,9 @@ async fn the_playground_forbids_framing_inline_scripts_and_referrers() {
 #[tokio::test]
 async fn api_answers_and_downloads_forbid_content_sniffing() {
     let f = flow().await;
-    let url = dossier_with_attachment(&f).await;
-    let (status, h, _) = get(&f.t, &url, Some(&f.citizen)).await;
+    let attachment = dossier_with_attachment(&f).await;
+    let url = attachment["downloadUrl"].as_str().unwrap();
+    let (status, h, _) = get(&f.t, url, Some(&f.citizen)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(h["content-disposition"]
@@ -193,4 +191,19 @@ async fn api_answers_and_downloads_forbid_content_sniffing() {
         let (_, h, _) = get(&f.t, path, Some(&f.citizen)).await;
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
     }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_payment_secret_and_stored_files_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let f = flow().await;
+    let data_dir = f.t.app.state.config.data_dir.clone();
+    assert_eq!(mode(&data_dir.join("payment-callback.key")), 0o600);
+
+    let attachment = dossier_with_attachment(&f).await;
+    let stored =
+        motcua::services::attachments::path_of(&data_dir, attachment["sha256"].as_str().unwrap());
+    assert_eq!(mode(&stored), 0o600);
 }
