@@ -104,7 +104,10 @@ pub struct RegisterCitizenInput {
     pub citizen_id: String,
     pub phone: String,
     pub email: Option<String>,
-    /// At least 8 characters.
+    /// 8 to 128 characters, any characters; not a common or breached
+    /// password, and not containing the account's name, e-mail, phone, ID
+    /// number or tax code (NIST SP 800-63B). Refused as BAD_USER_INPUT on
+    /// `password`.
     pub password: String,
 }
 
@@ -115,6 +118,7 @@ pub struct RegisterOrganisationInput {
     pub tax_code: String,
     pub phone: String,
     pub email: String,
+    /// The same rule as `RegisterCitizenInput.password`.
     pub password: String,
 }
 
@@ -225,6 +229,9 @@ impl AccountMutation {
     }
 
     /// Changes the password and ends every other session of the account.
+    /// `newPassword` follows the rule of `RegisterCitizenInput.password`
+    /// (BAD_USER_INPUT on `newPassword`); a wrong `currentPassword` is
+    /// BAD_USER_INPUT on `currentPassword`.
     async fn change_password(
         &self,
         ctx: &Context<'_>,

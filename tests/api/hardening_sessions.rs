@@ -207,3 +207,91 @@ async fn the_payment_secret_and_stored_files_are_readable_by_the_owner_only() {
         motcua::services::attachments::path_of(&data_dir, attachment["sha256"].as_str().unwrap());
     assert_eq!(mode(&stored), 0o600);
 }
+
+const REGISTER: &str = "mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) { id } }";
+
+fn citizen_with(password: &str) -> Value {
+    json!({ "i": { "fullName": "Trần Thị Bình", "citizenId": "051195004321", "phone": "+84 905 111 222", "email": "Binh@Example.vn", "password": password } })
+}
+
+/// The first error's code, field and message.
+fn refusal(v: &Value) -> (&str, &str, &str) {
+    let e = &v["errors"][0];
+    (
+        e["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v:#}")),
+        e["extensions"]["field"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v:#}")),
+        e["message"].as_str().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn common_passwords_and_the_accounts_own_identifiers_are_refused_at_registration() {
+    let t = TestApp::spawn_empty().await;
+    let en = [("accept-language", "en")];
+    for (password, why) in [
+        ("12345678", "too common"),
+        ("password", "too common"),
+        ("Password1", "too common"),
+        ("binh@example.vn", "must not contain"),
+        ("mk-051195004321", "must not contain"),
+        ("0905111222-ok-ok", "must not contain"),
+    ] {
+        let v = t
+            .gql_with(None, REGISTER, citizen_with(password), &en)
+            .await;
+        let (code, field, message) = refusal(&v);
+        assert_eq!(
+            (code, field),
+            ("BAD_USER_INPUT", "password"),
+            "{password}: {v}"
+        );
+        assert!(message.contains(why), "{password}: {message}");
+        assert!(v["data"].is_null());
+    }
+    // In Vietnamese by default.
+    let v = t.gql(None, REGISTER, citizen_with("12345678")).await;
+    assert!(refusal(&v).2.contains("quá phổ biến"), "{v}");
+    // Nothing was stored: the same person registers with a good password.
+    t.data(None, REGISTER, citizen_with("hoa-sen-no-giua-dong"))
+        .await;
+    t.login("051195004321", "hoa-sen-no-giua-dong").await;
+}
+
+#[tokio::test]
+async fn organisations_and_password_changes_follow_the_same_rule() {
+    let t = TestApp::spawn().await;
+    let q = "mutation($i: RegisterOrganisationInput!) { registerOrganisation(input: $i) { id } }";
+    let organisation = |password: &str| json!({ "i": { "name": "Công ty TNHH Sông Trà", "taxCode": "4300123458-001", "phone": "0255 3822 999", "email": "st@x.vn", "password": password } });
+    for password in ["4300123458abc", "songtra2026", "qwerty123"] {
+        let v = t.gql(None, q, organisation(password)).await;
+        let (code, field, _) = refusal(&v);
+        assert_eq!((code, field), ("BAD_USER_INPUT", "password"), "{password}");
+    }
+
+    let citizen = t.login_demo("congdan@demo.motcua.vn").await;
+    for new in ["congdan@demo.motcua.vn", "iloveyou", "NguyenVanAn1"] {
+        let v = t
+            .gql(
+                Some(&citizen),
+                CHANGE_PASSWORD,
+                json!({ "c": helpers::DEMO_PASSWORD, "n": new }),
+            )
+            .await;
+        let (code, field, _) = refusal(&v);
+        assert_eq!(
+            (code, field),
+            ("BAD_USER_INPUT", "newPassword"),
+            "{new}: {v}"
+        );
+    }
+    t.data(
+        Some(&citizen),
+        CHANGE_PASSWORD,
+        json!({ "c": helpers::DEMO_PASSWORD, "n": "hoa-sen-no-giua-dong" }),
+    )
+    .await;
+}
