@@ -52,9 +52,13 @@ async fn create_official(t: &TestApp, email: &str, role: &str, agency_id: &str) 
 }
 
 /// A dossier of the demo department, received and transferred, with one
-/// attachment; returns the attachment (`id downloadUrl sha256`).
+/// attachment of content never stored before (the data directory is shared
+/// between runs on PostgreSQL); returns the attachment (`id downloadUrl
+/// sha256`).
 async fn dossier_with_attachment(f: &Flow) -> Value {
     let d = f.draft().await;
+    let mut content = pdf(2_000);
+    content.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
     let (status, v) =
         f.t.send(helpers::multipart(
             &f.citizen,
@@ -62,7 +66,7 @@ async fn dossier_with_attachment(f: &Flow) -> Value {
             json!({ "d": d["id"] }),
             "f",
             "don.pdf",
-            &pdf(2_000),
+            &content,
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
