@@ -102,8 +102,9 @@ async fn execute(command: Command) -> Result<(), String> {
         Command::CreateAdmin { email, name } => {
             config.demo = false;
             let app = App::start(config).await.map_err(|e| e.to_string())?;
-            let password = accounts::one_time_password();
-            accounts::insert_official(
+            // The same policy as `createOfficial`: a one-time password the
+            // rule accepts, to be changed at first sign-in.
+            let (_, password) = accounts::create_official(
                 &app.state,
                 &crate::services::Caller::SYSTEM,
                 accounts::OfficialInput {
@@ -115,8 +116,6 @@ async fn execute(command: Command) -> Result<(), String> {
                         agency_id: None,
                     }],
                 },
-                &password,
-                true,
             )
             .await
             .map_err(|e| {

@@ -175,6 +175,9 @@ fn vi_noun(what: &str) -> &str {
         "field" => "lĩnh vực",
         "procedure" => "thủ tục",
         "account" => "tài khoản",
+        "attachment" => "tệp đính kèm",
+        "document" => "giấy tờ",
+        "route" => "địa chỉ",
         _ => "đối tượng",
     }
 }

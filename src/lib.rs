@@ -23,6 +23,8 @@ pub mod graphql;
 pub mod http;
 /// Delivering notifications: senders (SMTP, SMS, log) and the outbox worker.
 pub mod notify;
+/// Files only the server's user may read: secrets and stored attachments.
+pub mod private_files;
 /// Use cases: one transaction each.
 pub mod services;
 /// Database connection, migrations and tree queries.

@@ -109,6 +109,42 @@ pub enum Denied {
     PasswordChangeRequired,
 }
 
+/// How a request reaches the server, for [`admit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryPoint<'a> {
+    /// A root field of a GraphQL operation (query, mutation or
+    /// subscription) by its schema name, over HTTP or WebSocket.
+    GraphqlField(&'a str),
+    /// Any other route that serves data to a signed-in caller: the file
+    /// downloads `GET /attachments/{id}` and `GET /documents/{id}`, and every
+    /// route added later.
+    Http,
+}
+
+/// GraphQL root fields a session may use while its account still holds a
+/// one-time password: enough to see who one is, change it, or sign out.
+pub const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] =
+    &["me", "changePassword", "logout", "__typename"];
+
+/// The one session check every entry point calls once it knows the actor:
+/// whether this (live, authenticated) session may be used here.
+///
+/// An official created by an ADMIN holds a one-time password and must change
+/// it at first sign-in (DOMAIN.md "Roles"; NIST SP 800-63B §3.1.1.2 on
+/// activation secrets): until then only the fields in
+/// [`ALLOWED_BEFORE_PASSWORD_CHANGE`] answer, and everything else — other
+/// GraphQL fields over HTTP or WebSocket, subscriptions, file downloads — is
+/// `Denied::PasswordChangeRequired`.
+pub fn admit(actor: &Actor, entry: EntryPoint<'_>) -> Result<(), Denied> {
+    if !actor.must_change_password {
+        return Ok(());
+    }
+    match entry {
+        EntryPoint::GraphqlField(name) if ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&name) => Ok(()),
+        EntryPoint::GraphqlField(_) | EntryPoint::Http => Err(Denied::PasswordChangeRequired),
+    }
+}
+
 /// The single authorization entry point.
 pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), Denied> {
     let actor = actor.ok_or(Denied::Unauthenticated)?;
@@ -175,6 +211,29 @@ mod tests {
             authorize(Some(&admin), Action::ManageCatalogue),
             Err(Denied::PasswordChangeRequired)
         );
+    }
+
+    #[test]
+    fn a_one_time_password_admits_only_me_change_password_and_logout() {
+        let mut fresh = official(&[(Role::Specialist, Some(3))]);
+        fresh.must_change_password = true;
+        for allowed in ["me", "changePassword", "logout"] {
+            assert_eq!(admit(&fresh, EntryPoint::GraphqlField(allowed)), Ok(()));
+        }
+        for refused in [
+            EntryPoint::GraphqlField("dossiers"),
+            EntryPoint::GraphqlField("dossierStatusChanged"),
+            EntryPoint::Http,
+        ] {
+            assert_eq!(
+                admit(&fresh, refused),
+                Err(Denied::PasswordChangeRequired),
+                "{refused:?}"
+            );
+        }
+        fresh.must_change_password = false;
+        assert_eq!(admit(&fresh, EntryPoint::Http), Ok(()));
+        assert_eq!(admit(&fresh, EntryPoint::GraphqlField("dossiers")), Ok(()));
     }
 
     #[test]

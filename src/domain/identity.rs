@@ -1,5 +1,6 @@
 //! Validated identity values: parse once at the edge, trust afterwards.
 
+use super::text::fold;
 use super::Problem;
 
 /// Province codes that open a 12-digit citizen ID number (mã tỉnh nơi đăng ký
@@ -133,16 +134,143 @@ impl Email {
     }
 }
 
-/// A new password that meets the policy (length only: NIST SP 800-63B
-/// advises against composition rules).
+/// What an account is known by. A password must not contain any of it
+/// (NIST SP 800-63B §3.1.1.2: "context-specific words, such as the name of
+/// the service, the username, and derivatives thereof"; OWASP ASVS 5.0
+/// V6.2.11). Values as stored (normalised), `None` when the account has none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccountIdentifiers<'a> {
+    /// Full name, or an organisation's name.
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub citizen_id: Option<&'a str>,
+    pub tax_code: Option<&'a str>,
+}
+
+impl AccountIdentifiers<'_> {
+    /// The folded (lower-case, no diacritics) pieces a password may not
+    /// contain: the e-mail, its local part and the local part's words; the
+    /// phone number without its leading 0 (so `0905…`, `+84905…` and `905…`
+    /// all match); the ID number; the tax code's first ten digits (a
+    /// dependent unit's `-NNN` suffix is not needed to match); the name's
+    /// words and the name written without spaces. Pieces shorter than
+    /// [`NewPassword::MIN_IDENTIFIER_CHARS`] are left out: "an" or "thi"
+    /// would forbid half the language.
+    pub fn pieces(&self) -> Vec<String> {
+        let mut pieces = Vec::new();
+        if let Some(email) = self.email.map(fold) {
+            if let Some((local, _domain)) = email.split_once('@') {
+                pieces.push(local.to_owned());
+                pieces.extend(local.split(['.', '_', '-', '+']).map(str::to_owned));
+            }
+            pieces.push(email);
+        }
+        let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+        if let Some(phone) = self.phone.map(digits) {
+            let national = phone.strip_prefix("84").map_or(phone.as_str(), |rest| rest);
+            pieces.push(national.trim_start_matches('0').to_owned());
+        }
+        if let Some(id) = self.citizen_id.map(digits) {
+            pieces.push(id);
+        }
+        if let Some(tax) = self.tax_code.map(digits) {
+            pieces.push(tax.chars().take(10).collect());
+        }
+        if let Some(name) = self.name.map(fold) {
+            pieces.extend(name.split(' ').map(str::to_owned));
+            pieces.push(name.replace(' ', ""));
+        }
+        pieces.retain(|p| p.chars().count() >= NewPassword::MIN_IDENTIFIER_CHARS);
+        pieces.sort();
+        pieces.dedup();
+        pieces
+    }
+}
+
+/// Words of this service a password may not be built on (ASVS 5.0
+/// V6.2.11), folded: "mật khẩu" (password), "dịch vụ công" (public
+/// service), "công dân" (citizen), "quản trị" (administration). The
+/// service's own name, `motcua`, is not here: the demo accounts' published
+/// password is built on it.
+const SERVICE_WORDS: &[&str] = &[
+    "matkhau",
+    "mat khau",
+    "dichvucong",
+    "dich vu cong",
+    "congdan",
+    "cong dan",
+    "quantri",
+    "quan tri",
+];
+
+/// A new password that meets the policy (NIST SP 800-63B §3.1.1.2; OWASP
+/// ASVS 5.0 V6.2): 8 to 128 characters, any characters (no composition
+/// rules); not one of the common or breached passwords, nor a simple
+/// variation of one; not containing the account's own identifiers.
+///
+/// "Common" is judged by zxcvbn (Dropbox's estimator, whose dictionaries
+/// rank the most frequent passwords of public breaches, English words and
+/// names, and which sees keyboard patterns, sequences, repeats, dates and
+/// l33t substitutions): a password it expects an attacker to guess in fewer
+/// than [`NewPassword::MIN_GUESSES`] tries is refused. It judges the folded
+/// password (lower case, no diacritics), as attackers' lists spell it.
+///
+/// Errors, for the caller to report on its `password` (or `newPassword`)
+/// field: `PasswordTooShort`, `PasswordTooLong`,
+/// `PasswordContainsIdentifier`, `PasswordTooCommon`.
 #[derive(Clone)]
 pub struct NewPassword(String);
 
 impl NewPassword {
     pub const MIN_CHARS: usize = 8;
+    /// Long enough for any pass phrase; bounds the work of checking and hashing.
     pub const MAX_CHARS: usize = 128;
+    /// zxcvbn's estimate of an attacker's guesses below which a password is
+    /// refused: 10^6, its "score 2" — out of reach of online guessing while
+    /// sign-in is throttled, and beyond every list of common passwords.
+    pub const MIN_GUESSES: u64 = 1_000_000;
+    /// The shortest identifier piece a password is checked for.
+    pub const MIN_IDENTIFIER_CHARS: usize = 4;
 
-    pub fn parse(s: &str) -> Result<Self, Problem> {
+    pub fn parse(s: &str, own: &AccountIdentifiers<'_>) -> Result<Self, Problem> {
+        Self::check_length(s)?;
+        let folded = fold(s);
+        // Also without spaces and punctuation: "0905 111 222", "binh.tran".
+        let compact: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+        let pieces = own.pieces();
+        if pieces
+            .iter()
+            .any(|p| folded.contains(p.as_str()) || compact.contains(p.as_str()))
+        {
+            return Err(Problem::PasswordContainsIdentifier);
+        }
+        let guesses = |inputs: &[&str]| zxcvbn::zxcvbn(&folded, inputs).guesses();
+        let mut inputs: Vec<&str> = SERVICE_WORDS.to_vec();
+        inputs.extend(pieces.iter().map(String::as_str));
+        if guesses(&inputs) >= Self::MIN_GUESSES {
+            return Ok(NewPassword(s.to_owned()));
+        }
+        // Weak: because it is common, or only through the identifiers
+        // (reversed, l33t-spelt…)?
+        if guesses(SERVICE_WORDS) < Self::MIN_GUESSES {
+            Err(Problem::PasswordTooCommon)
+        } else {
+            Err(Problem::PasswordContainsIdentifier)
+        }
+    }
+
+    /// A password that is public by design — the demo accounts',
+    /// printed in the README — checked for length only: a published password
+    /// is "breached" by definition, and it may well contain a demo account's
+    /// identifiers (`motcua@2026` for `motcua@demo.motcua.vn`). Never for an
+    /// account a person uses.
+    pub fn published(s: &str) -> Result<Self, Problem> {
+        Self::check_length(s)?;
+        Ok(NewPassword(s.to_owned()))
+    }
+
+    fn check_length(s: &str) -> Result<(), Problem> {
         let n = s.chars().count();
         if n < Self::MIN_CHARS {
             Err(Problem::PasswordTooShort {
@@ -153,7 +281,7 @@ impl NewPassword {
                 max: Self::MAX_CHARS,
             })
         } else {
-            Ok(NewPassword(s.to_owned()))
+            Ok(())
         }
     }
 
@@ -261,10 +389,157 @@ mod tests {
         }
     }
 
+    const NOBODY: AccountIdentifiers<'static> = AccountIdentifiers {
+        name: None,
+        email: None,
+        phone: None,
+        citizen_id: None,
+        tax_code: None,
+    };
+
+    fn binh() -> AccountIdentifiers<'static> {
+        AccountIdentifiers {
+            name: Some("Trần Thị Bình"),
+            email: Some("binh.tran@example.vn"),
+            phone: Some("0905111222"),
+            citizen_id: Some("051195004321"),
+            tax_code: None,
+        }
+    }
+
     #[test]
-    fn passwords_need_eight_characters() {
-        assert!(NewPassword::parse("1234567").is_err());
-        assert!(NewPassword::parse("mật khẩu").is_ok());
-        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
+    fn passwords_need_eight_to_128_characters_counted_as_characters() {
+        assert_eq!(
+            NewPassword::parse("1234567", &NOBODY).map(|_| ()),
+            Err(Problem::PasswordTooShort { min: 8 })
+        );
+        // Eight characters, fourteen bytes.
+        assert!(NewPassword::parse("đàn bầu5", &NOBODY).is_ok());
+        let long = "hoa sen nở giữa đầm lầy ".repeat(6);
+        assert!(
+            NewPassword::parse(&long[..long.char_indices().nth(128).unwrap().0], &NOBODY).is_ok()
+        );
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(129), &NOBODY).map(|_| ()),
+            Err(Problem::PasswordTooLong { max: 128 })
+        );
+    }
+
+    #[test]
+    fn common_and_breached_passwords_are_refused() {
+        for common in [
+            "12345678",
+            "123456789",
+            "password",
+            "Password1",
+            "P@ssw0rd!",
+            "qwertyuiop",
+            "iloveyou1",
+            "abcdefgh",
+            "11111111",
+            "a1b2c3d4",
+            "matkhau123",
+            "Mật khẩu",
+            "dichvucong1",
+        ] {
+            assert_eq!(
+                NewPassword::parse(common, &NOBODY).map(|_| ()),
+                Err(Problem::PasswordTooCommon),
+                "{common}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_with_the_accounts_identifiers_are_refused() {
+        for own in [
+            "binh.tran@example.vn",
+            "BINH.TRAN@example.vn!",
+            "binh.tran2026",
+            "x051195004321",
+            "0905 111 222 ab",
+            "+84905111222",
+            "Bình-2026-hay",
+            "tranthibinh",
+            // Reversed: zxcvbn sees it.
+            "nart.hnib",
+        ] {
+            assert_eq!(
+                NewPassword::parse(own, &binh()).map(|_| ()),
+                Err(Problem::PasswordContainsIdentifier),
+                "{own}"
+            );
+        }
+        let organisation = AccountIdentifiers {
+            name: Some("Công ty TNHH Sông Trà"),
+            tax_code: Some("0100109106-001"),
+            ..NOBODY
+        };
+        for own in ["0100109106xyz", "songtra-cong-ty", "tnhh 2026 abc"] {
+            assert_eq!(
+                NewPassword::parse(own, &organisation).map(|_| ()),
+                Err(Problem::PasswordContainsIdentifier),
+                "{own}"
+            );
+        }
+        // "Khác" is both a word of her name and her e-mail's local part.
+        let khac = AccountIdentifiers {
+            name: Some("Võ Thị Khác"),
+            email: Some("khac@x.vn"),
+            ..NOBODY
+        };
+        assert_eq!(
+            NewPassword::parse("mat-khau-khac", &khac).map(|_| ()),
+            Err(Problem::PasswordContainsIdentifier)
+        );
+        // Short name words ("thi") are not identifiers.
+        assert!(NewPassword::parse("thi ca hoa sen", &binh()).is_ok());
+    }
+
+    #[test]
+    fn good_passwords_pass_whoever_sets_them() {
+        for good in [
+            "motcua@2026",
+            "mat-khau-1",
+            "mat-khau-moi",
+            "mat-khau-thu-hai",
+            "hoa-sen-no-giua-dong",
+            "xK9#mQ2$",
+            "correct horse battery staple",
+        ] {
+            assert!(NewPassword::parse(good, &binh()).is_ok(), "{good}");
+            assert!(NewPassword::parse(good, &NOBODY).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn the_published_demo_password_is_checked_for_length_only() {
+        let receptionist = AccountIdentifiers {
+            email: Some("motcua@demo.motcua.vn"),
+            ..NOBODY
+        };
+        assert_eq!(
+            NewPassword::parse("motcua@2026", &receptionist).map(|_| ()),
+            Err(Problem::PasswordContainsIdentifier)
+        );
+        assert!(NewPassword::published("motcua@2026").is_ok());
+        assert!(NewPassword::published("short").is_err());
+    }
+
+    #[test]
+    fn identifier_pieces_are_folded_and_long_enough() {
+        let pieces = binh().pieces();
+        for p in [
+            "binh.tran@example.vn",
+            "binh.tran",
+            "binh",
+            "tran",
+            "tranthibinh",
+            "905111222",
+            "051195004321",
+        ] {
+            assert!(pieces.contains(&p.to_owned()), "{p} in {pieces:?}");
+        }
+        assert!(!pieces.contains(&"thi".to_owned()));
     }
 }

@@ -5,21 +5,37 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     Required,
-    TooLong { max: usize },
-    OutOfRange { min: i64, max: i64 },
+    TooLong {
+        max: usize,
+    },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
     CitizenIdFormat,
     CitizenIdProvince,
     CitizenIdBirthYear,
     TaxCode,
     Phone,
     Email,
-    PasswordTooShort { min: usize },
-    PasswordTooLong { max: usize },
+    PasswordTooShort {
+        min: usize,
+    },
+    PasswordTooLong {
+        max: usize,
+    },
     PasswordReused,
+    /// On a list of common or breached passwords, or a simple variation.
+    PasswordTooCommon,
+    /// Contains the account's name, e-mail, phone, ID number or tax code.
+    PasswordContainsIdentifier,
     AlreadyTaken,
     UnknownReference,
     UnknownValue,
-    Invalid { vi: String, en: String },
+    Invalid {
+        vi: String,
+        en: String,
+    },
 }
 
 impl Problem {
@@ -39,6 +55,12 @@ impl Problem {
             Problem::PasswordTooShort { min } => format!("Mật khẩu phải có ít nhất {min} ký tự"),
             Problem::PasswordTooLong { max } => format!("Mật khẩu dài quá {max} ký tự"),
             Problem::PasswordReused => "Mật khẩu mới phải khác mật khẩu hiện tại".into(),
+            Problem::PasswordTooCommon => {
+                "Mật khẩu quá phổ biến hoặc dễ đoán (có trong danh sách mật khẩu thường dùng hoặc đã bị lộ); hãy chọn mật khẩu khác, ví dụ một cụm nhiều từ".into()
+            }
+            Problem::PasswordContainsIdentifier => {
+                "Mật khẩu không được chứa họ tên, thư điện tử, số điện thoại, số định danh hoặc mã số thuế của tài khoản".into()
+            }
             Problem::AlreadyTaken => "Giá trị này đã được sử dụng".into(),
             Problem::UnknownReference => "Không tìm thấy đối tượng được tham chiếu".into(),
             Problem::UnknownValue => "Giá trị không hợp lệ".into(),
@@ -64,6 +86,12 @@ impl Problem {
             }
             Problem::PasswordTooLong { max } => format!("The password is longer than {max}"),
             Problem::PasswordReused => "The new password must differ from the current one".into(),
+            Problem::PasswordTooCommon => {
+                "This password is too common or easy to guess (it is on lists of common or breached passwords); choose another, for example a phrase of several words".into()
+            }
+            Problem::PasswordContainsIdentifier => {
+                "The password must not contain the account's name, e-mail, phone number, ID number or tax code".into()
+            }
             Problem::AlreadyTaken => "This value is already in use".into(),
             Problem::UnknownReference => "The referenced object does not exist".into(),
             Problem::UnknownValue => "Not an accepted value".into(),

@@ -113,7 +113,10 @@ pub struct RegisterCitizenInput {
     /// At most 254 characters.
     #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: Option<String>,
-    /// At least 8 characters.
+    /// 8 to 128 characters, any characters; not a common or breached
+    /// password, and not containing the account's name, e-mail, phone, ID
+    /// number or tax code (NIST SP 800-63B). Refused as BAD_USER_INPUT on
+    /// `password`.
     /// At most 128 characters.
     #[graphql(validator(custom = "Chars::new(\"password\", 128)"))]
     pub password: String,
@@ -134,6 +137,7 @@ pub struct RegisterOrganisationInput {
     /// At most 254 characters.
     #[graphql(validator(custom = "Chars::new(\"email\", 254)"))]
     pub email: String,
+    /// The same rule as `RegisterCitizenInput.password`.
     /// At most 128 characters.
     #[graphql(validator(custom = "Chars::new(\"password\", 128)"))]
     pub password: String,
@@ -262,6 +266,9 @@ impl AccountMutation {
     }
 
     /// Changes the password and ends every other session of the account.
+    /// `newPassword` follows the rule of `RegisterCitizenInput.password`
+    /// (BAD_USER_INPUT on `newPassword`); a wrong `currentPassword` is
+    /// BAD_USER_INPUT on `currentPassword`.
     async fn change_password(
         &self,
         ctx: &Context<'_>,

@@ -28,11 +28,9 @@ use futures_util::StreamExt;
 use super::context::RequestContext;
 use super::input;
 use crate::config::GraphqlLimits;
+use crate::domain::authz::{admit, EntryPoint};
 use crate::domain::Problem;
 use crate::error::{code, AppError, Lang};
-
-/// Root fields an account that must change its password may still use.
-const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["me", "changePassword", "logout", "__typename"];
 
 /// Root fields that hash a password (deliberately slow): once a request.
 const ONCE_PER_REQUEST: &[&str] = &[
@@ -206,15 +204,18 @@ impl Extension for PolicyExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        // Every root field, over HTTP or WebSocket (and each event of a
+        // subscription), passes the one session check.
         let is_root = info.path_node.parent.is_none();
         if is_root && !info.is_for_introspection {
-            let must_change = ctx
+            let actor = ctx
                 .data_opt::<RequestContext>()
-                .and_then(|r| r.actor.as_ref())
-                .is_some_and(|a| a.must_change_password);
-            if must_change && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&info.name) {
-                return Err(async_graphql::Error::from(AppError::PasswordChangeRequired)
-                    .into_server_error(info.field.name.pos));
+                .and_then(|r| r.actor.as_ref());
+            if let Some(actor) = actor {
+                admit(actor, EntryPoint::GraphqlField(info.name)).map_err(|denied| {
+                    async_graphql::Error::from(AppError::from(denied))
+                        .into_server_error(info.field.name.pos)
+                })?;
             }
             if let Some(name) = ONCE_PER_REQUEST.iter().find(|n| **n == info.name) {
                 if !self.seen().once.insert(name) {

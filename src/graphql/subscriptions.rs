@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::context::{parse_id, ContextExt};
 use super::enums::{DossierAction, DossierStatus, Role};
 use crate::app::AppState;
-use crate::domain::authz::{covers, Actor, AgencyScope};
+use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
 use crate::error::{AppError, Lang};
 use crate::events::{BusMessage, LiveEvent};
@@ -210,14 +210,15 @@ fn follow(
     })
 }
 
-/// The signed-in caller of a subscription, with the token to re-check.
+/// The signed-in caller of a subscription, with the token to re-check,
+/// after the one session check (`domain::authz::admit`) for this field.
 fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
     let rc = ctx.request();
-    match (&rc.actor, &rc.token) {
-        (Some(a), Some(t)) if !a.must_change_password => Ok((a.clone(), t.clone())),
-        (Some(_), Some(_)) => Err(AppError::PasswordChangeRequired),
-        _ => Err(AppError::Unauthenticated),
-    }
+    let (Some(actor), Some(token)) = (&rc.actor, &rc.token) else {
+        return Err(AppError::Unauthenticated);
+    };
+    admit(actor, EntryPoint::GraphqlField(ctx.field().name()))?;
+    Ok((actor.clone(), token.clone()))
 }
 
 #[derive(Default)]

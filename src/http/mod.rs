@@ -1,6 +1,7 @@
 //! HTTP: `/graphql` (POST; GET for queries only), `/graphiql`, the
-//! WebSocket endpoint `/graphql/ws`, `/healthz`, `/readyz`, and the tower
-//! layers (request ids, tracing, body limit, timeout, CORS).
+//! WebSocket endpoint `/graphql/ws`, the downloads, `/healthz`, `/readyz`,
+//! and the tower layers (request ids, tracing, body limit, timeout, CORS,
+//! security headers).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,17 +22,24 @@ use serde_json::json;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use crate::error::{AppError, Lang};
+use crate::error::AppError;
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
 use crate::services::accounts;
 
+mod session;
+
+use session::{refusal, refuse, signed_in, RequestMeta, X_REQUEST_ID};
+pub use session::{PathId, Session};
+
 const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
-const X_REQUEST_ID: &str = "x-request-id";
+const GRAPHIQL_JS: &str = include_str!("graphiql.js");
+const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
 
 pub fn router(app: App) -> Router {
     let config = app.state.config.clone();
@@ -57,13 +65,14 @@ pub fn router(app: App) -> Router {
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphiql", get(graphiql))
+        .merge(playground())
         .route("/graphql/ws", get(graphql_ws))
         .route("/attachments/{id}", get(download_attachment))
         .route("/documents/{id}", get(download_document))
         .route("/payments/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .fallback(no_route)
         .with_state(app)
         // Innermost first: each Router::layer call wraps everything above it.
         // The outer bound covers a full multipart upload; JSON bodies get
@@ -74,6 +83,12 @@ pub fn router(app: App) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
+        ))
+        // Every answer, downloads included: browsers must not guess a
+        // content type other than the one we send (OWASP ASVS 5.0 V3.4).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -88,7 +103,6 @@ pub fn router(app: App) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// An attachment's content, for whoever may read its dossier.
 /// A stored file a download serves.
 #[derive(Clone, Copy)]
 enum Stored {
@@ -96,38 +110,39 @@ enum Stored {
     Document,
 }
 
+/// An attachment's content, for whoever may read its dossier.
 async fn download_attachment(
     State(app): State<App>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-    headers: HeaderMap,
+    PathId(id): PathId,
+    session: Session,
 ) -> Response {
-    download(app, Stored::Attachment, id, headers).await
+    download(app, Stored::Attachment, id, session).await
 }
 
 /// A document of the signed-in account's data store.
 async fn download_document(
     State(app): State<App>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-    headers: HeaderMap,
+    PathId(id): PathId,
+    session: Session,
 ) -> Response {
-    download(app, Stored::Document, id, headers).await
+    download(app, Stored::Document, id, session).await
 }
 
-async fn download(app: App, stored: Stored, id: i64, headers: HeaderMap) -> Response {
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let request_id = headers
-        .get(X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    let actor = match signed_in(&app, &headers, lang, &request_id).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return refusal(StatusCode::UNAUTHORIZED, lang, AppError::Unauthenticated),
-        Err(resp) => return resp,
+/// Streams a stored file: 401 without a session, 403
+/// PASSWORD_CHANGE_REQUIRED or FORBIDDEN, 404 NOT_FOUND for an id that
+/// does not exist, cannot exist, or names a file the caller may not read.
+async fn download(app: App, stored: Stored, id: Option<i64>, session: Session) -> Response {
+    let Session {
+        actor,
+        lang,
+        request_id,
+    } = session;
+    let not_found = AppError::NotFound(match stored {
+        Stored::Attachment => "attachment",
+        Stored::Document => "document",
+    });
+    let Some(id) = id else {
+        return refuse(lang, not_found);
     };
     let caller = crate::services::Caller::new(Some(&actor), &request_id, "-");
     let opened = match stored {
@@ -140,7 +155,7 @@ async fn download(app: App, stored: Stored, id: i64, headers: HeaderMap) -> Resp
     };
     let (filename, content_type, size_bytes, path) = match opened {
         Ok(found) => found,
-        Err(e) => return refusal(http_status(&e), lang, e),
+        Err(e) => return refuse(lang, e),
     };
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
@@ -224,6 +239,12 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// Any other path: 404 NOT_FOUND in the JSON error shape, like an id that
+/// does not exist.
+async fn no_route(headers: HeaderMap) -> Response {
+    refuse(RequestMeta::of(&headers).lang, AppError::NotFound("route"))
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -259,17 +280,54 @@ async fn redis_ping(client: &redis::Client) -> bool {
     )
 }
 
-async fn graphiql() -> Html<&'static str> {
-    Html(GRAPHIQL_HTML)
-}
+/// The playground's Content-Security-Policy. GraphiQL and React still come
+/// from unpkg.com, so scripts and styles are allowed from there and from us
+/// (the page's own start-up script and styles are files, not inline); its
+/// requests go to this origin only (`'self'` covers ws:/wss: to it in CSP
+/// Level 3); no other page may frame it (clickjacking).
+const GRAPHIQL_CSP: &str = "default-src 'none'; \
+    script-src 'self' https://unpkg.com; style-src 'self' https://unpkg.com; \
+    font-src 'self' https://unpkg.com data:; img-src 'self' data:; \
+    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// A GraphQL-shaped refusal outside the executor (bad body, batch, GET
-/// mutation, bad token).
-fn refusal(status: StatusCode, lang: Lang, err: AppError) -> Response {
-    let body = json!({
-        "errors": [{ "message": err.message(lang), "extensions": { "code": err.code() } }]
-    });
-    (status, Json(body)).into_response()
+/// `/graphiql` and its two files, with the browser-facing security headers
+/// (OWASP ASVS 5.0 V3.4: CSP, X-Frame-Options, Referrer-Policy).
+fn playground() -> Router<App> {
+    Router::new()
+        .route("/graphiql", get(|| async { Html(GRAPHIQL_HTML) }))
+        .route(
+            "/graphiql/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    GRAPHIQL_JS,
+                )
+            }),
+        )
+        .route(
+            "/graphiql/app.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    GRAPHIQL_CSS,
+                )
+            }),
+        )
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(GRAPHIQL_CSP),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                )),
+        )
 }
 
 fn bad_request(vi: &str, en: &str) -> AppError {
@@ -291,20 +349,12 @@ struct Incoming {
 /// refused) and resolves the caller.
 async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
     let headers = req.headers().clone();
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let meta = RequestMeta::of(&headers);
+    let lang = meta.lang;
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let request_id = headers
-        .get(X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
     let gql = match read_request(app, req).await {
         Ok(r) => r,
         Err(rej) => {
@@ -345,14 +395,16 @@ async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
             return Err(refusal(status, lang, err));
         }
     };
-    let actor = signed_in(app, &headers, lang, &request_id).await?;
+    // The session check for each root field is the GraphQL policy's
+    // (`graphql::policy`, calling `domain::authz::admit`).
+    let actor = signed_in(app, &headers, &meta).await?;
     let client_addr = client_address(&headers, peer, app.state.config.trust_forwarded_for);
     Ok(Incoming {
         context: RequestContext {
             actor,
             token: None,
             lang,
-            request_id,
+            request_id: meta.request_id,
             client_addr,
         },
         request: gql,
@@ -420,51 +472,6 @@ async fn read_request(
     async_graphql::http::receive_batch_body(content_type, reader, options)
         .await?
         .into_single()
-}
-
-/// The caller behind the Authorization header: none without one, a
-/// refusal for a bad or expired token (the client must drop it).
-async fn signed_in(
-    app: &App,
-    headers: &HeaderMap,
-    lang: Lang,
-    request_id: &str,
-) -> Result<Option<crate::domain::authz::Actor>, Response> {
-    let Some(token) = bearer(headers) else {
-        return Ok(None);
-    };
-    accounts::authenticate(&app.state, token)
-        .await
-        .map(Some)
-        .map_err(|e| {
-            if let AppError::Internal(detail) = &e {
-                tracing::error!(request_id, error = %detail, "authentication failed");
-            }
-            refusal(http_status(&e), lang, e)
-        })
-}
-
-/// The HTTP status of an error answered outside GraphQL.
-fn http_status(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Forbidden | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
-        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
 }
 
 /// The client's address: the peer, or behind a trusted load balancer the
@@ -547,16 +554,7 @@ async fn graphql_ws(
     );
     // A message is bounded like an HTTP body.
     let max_message = app.state.config.body_limit_bytes;
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let request_id = headers
-        .get(X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let RequestMeta { lang, request_id } = RequestMeta::of(&headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message)

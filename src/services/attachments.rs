@@ -169,8 +169,9 @@ pub async fn store_upload(st: &AppState, upload: Upload) -> AppResult<StoredFile
         // Copy to a temporary name beside the target, then rename: a reader
         // never sees half a file.
         let tmp = dir.join(format!("{sha256}.{}.part", uuid::Uuid::new_v4()));
-        let mut out = tokio::fs::File::create(&tmp)
-            .await
+        // Personal data: readable by the server's user only.
+        let mut out = crate::private_files::create_new(&tmp)
+            .map(tokio::fs::File::from_std)
             .map_err(AppError::internal)?;
         let mut src = file;
         use tokio::io::AsyncSeekExt;

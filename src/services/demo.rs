@@ -9,7 +9,9 @@ use entity::{account, calendar_day, procedure_agency};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
 
-use super::accounts::{self, CitizenRegistration, OfficialInput, OrganisationRegistration};
+use super::accounts::{
+    self, CitizenRegistration, OfficialInput, OrganisationRegistration, StartingPassword,
+};
 use super::catalogue::{self, AgencyInput, Publication};
 use super::{dossiers, feedback, ratings, Caller};
 use crate::app::AppState;
@@ -444,8 +446,7 @@ async fn load_accounts(st: &AppState, agencies: &HashMap<String, i64>) -> AppRes
                 phone: None,
                 grants: vec![Grant { role, agency_id }],
             },
-            DEMO_PASSWORD,
-            false,
+            StartingPassword::Published(DEMO_PASSWORD),
         )
         .await?;
     }

@@ -1,10 +1,40 @@
-//! argon2id hashing, run on the blocking pool so that a burst of logins
-//! never stalls the async workers.
+//! argon2id hashing and the new-password policy, run on the blocking pool
+//! so that a burst of logins or registrations never stalls the async
+//! workers.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+use crate::domain::identity::{AccountIdentifiers, NewPassword};
 use crate::error::{AppError, AppResult};
+
+/// `NewPassword::parse` (the policy) off the async workers: zxcvbn's
+/// estimate takes milliseconds, and over 100 ms for a long input full of
+/// l33t-able characters. A refusal is BAD_USER_INPUT on `field`
+/// (`password`, or `newPassword` for `changePassword`).
+pub async fn check_new(
+    password: &str,
+    own: AccountIdentifiers<'_>,
+    field: &'static str,
+) -> AppResult<NewPassword> {
+    let password = password.to_owned();
+    let owned = [own.name, own.email, own.phone, own.citizen_id, own.tax_code]
+        .map(|v| v.map(str::to_owned));
+    tokio::task::spawn_blocking(move || {
+        let [name, email, phone, citizen_id, tax_code] = &owned;
+        let own = AccountIdentifiers {
+            name: name.as_deref(),
+            email: email.as_deref(),
+            phone: phone.as_deref(),
+            citizen_id: citizen_id.as_deref(),
+            tax_code: tax_code.as_deref(),
+        };
+        NewPassword::parse(&password, &own)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(|p| AppError::bad_input(field, p))
+}
 
 pub async fn hash(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {

@@ -27,26 +27,21 @@ use crate::error::{AppError, AppResult};
 use crate::store;
 
 /// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
-/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use), so
-/// that the demo and `motcua sign-callback` agree without configuration.
+/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use,
+/// readable by the server's user only: mode 0600), so that the demo and
+/// `motcua sign-callback` agree without configuration.
 pub fn callback_secret(config: &crate::config::Config) -> std::io::Result<Vec<u8>> {
     if let Some(s) = &config.payment_secret {
         return Ok(s.as_bytes().to_vec());
     }
     let path = config.data_dir.join("payment-callback.key");
-    match std::fs::read_to_string(&path) {
-        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().as_bytes().to_vec()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    std::fs::create_dir_all(&config.data_dir)?;
-    let secret = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    std::fs::write(&path, &secret)?;
+    let secret = crate::private_files::read_or_create_secret(&path, || {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    })?;
     Ok(secret.into_bytes())
 }
 

@@ -468,11 +468,11 @@ async fn the_wrong_role_or_a_foreign_agency_is_forbidden() {
 pub async fn register_other_citizen(t: &TestApp) -> String {
     t.data(
         None,
-        "mutation { registerCitizen(input: { fullName: \"Võ Thị Khác\", citizenId: \"051199000888\", phone: \"0905888999\", email: \"khac@x.vn\", password: \"mat-khau-khac\" }) { id } }",
+        "mutation { registerCitizen(input: { fullName: \"Võ Thị Khác\", citizenId: \"051199000888\", phone: \"0905888999\", email: \"khac@x.vn\", password: \"mat-khau-thu-hai\" }) { id } }",
         json!({}),
     )
     .await;
-    t.login("khac@x.vn", "mat-khau-khac").await
+    t.login("khac@x.vn", "mat-khau-thu-hai").await
 }
 
 #[tokio::test]

@@ -1,0 +1,191 @@
+//! Who is calling an HTTP route, and the route's path ids: axum extractors
+//! whose refusals have the GraphQL error shape
+//! (`{"errors":[{"message":…,"extensions":{"code":…}}]}`).
+//!
+//! Every route outside `/graphql` that serves data takes [`Session`]: it
+//! authenticates the bearer token (`services::accounts::authenticate`) and
+//! then asks the one session check, `domain::authz::admit`, whether this
+//! session may be used here — the same check the GraphQL policy makes for
+//! every root field over HTTP and WebSocket.
+
+use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::app::App;
+use crate::domain::authz::{admit, Actor, EntryPoint};
+use crate::error::{AppError, Lang};
+use crate::services::accounts;
+
+pub(crate) const X_REQUEST_ID: &str = "x-request-id";
+
+/// The caller's language (`Accept-Language`) and the request id set by the
+/// request-id layer.
+pub(crate) struct RequestMeta {
+    pub lang: Lang,
+    pub request_id: String,
+}
+
+impl RequestMeta {
+    pub fn of(headers: &HeaderMap) -> RequestMeta {
+        RequestMeta {
+            lang: Lang::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            ),
+            request_id: headers
+                .get(X_REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned(),
+        }
+    }
+}
+
+/// A GraphQL-shaped refusal outside the executor (bad body, batch, GET
+/// mutation, bad token, a download refused).
+pub(crate) fn refusal(status: StatusCode, lang: Lang, err: AppError) -> Response {
+    let body = json!({
+        "errors": [{ "message": err.message(lang), "extensions": { "code": err.code() } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+/// The HTTP status of an error answered outside GraphQL.
+pub(crate) fn http_status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Forbidden | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// [`refusal`] with the status that goes with the error.
+pub(crate) fn refuse(lang: Lang, err: AppError) -> Response {
+    refusal(http_status(&err), lang, err)
+}
+
+/// The caller behind the Authorization header: none without one, a
+/// refusal (401) for a bad, revoked or expired token (the client must drop
+/// it). Entry points then apply `domain::authz::admit`.
+pub(crate) async fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+    meta: &RequestMeta,
+) -> Result<Option<Actor>, Response> {
+    let Some(token) = bearer(headers) else {
+        return Ok(None);
+    };
+    accounts::authenticate(&app.state, token)
+        .await
+        .map(Some)
+        .map_err(|e| {
+            if let AppError::Internal(detail) = &e {
+                tracing::error!(request_id = %meta.request_id, error = %detail, "authentication failed");
+            }
+            refuse(meta.lang, e)
+        })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// A signed-in caller whose session may be used on an HTTP route
+/// (`admit(actor, EntryPoint::Http)`), with the request's language and id.
+///
+/// Refusals: 401 `UNAUTHENTICATED` without a token or with a bad, revoked
+/// or expired one; 403 `PASSWORD_CHANGE_REQUIRED` while the account holds
+/// a one-time password.
+pub struct Session {
+    pub actor: Actor,
+    pub lang: Lang,
+    pub request_id: String,
+}
+
+impl<S> FromRequestParts<S> for Session
+where
+    App: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = App::from_ref(state);
+        let meta = RequestMeta::of(&parts.headers);
+        let actor = signed_in(&app, &parts.headers, &meta)
+            .await?
+            .ok_or_else(|| refuse(meta.lang, AppError::Unauthenticated))?;
+        admit(&actor, EntryPoint::Http).map_err(|d| refuse(meta.lang, d.into()))?;
+        Ok(Session {
+            actor,
+            lang: meta.lang,
+            request_id: meta.request_id,
+        })
+    }
+}
+
+/// A database id in the path (`/attachments/{id}`): a positive integer,
+/// or `None` for anything else (`abc`, `-1`, a number past `i64`), which
+/// the route answers as 404 `NOT_FOUND` — an id that cannot exist is simply
+/// not found. Never rejects, so that axum's plain-text 400 never answers.
+pub struct PathId(pub Option<i64>);
+
+impl<S> FromRequestParts<S> for PathId
+where
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let id = Path::<String>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(raw)| parse_id(&raw));
+        Ok(PathId(id))
+    }
+}
+
+/// A positive decimal id, the way ids are written in URLs.
+fn parse_id(raw: &str) -> Option<i64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_id;
+
+    #[test]
+    fn only_positive_decimal_ids_parse() {
+        assert_eq!(parse_id("42"), Some(42));
+        for bad in [
+            "",
+            "abc",
+            "-1",
+            "0",
+            "+5",
+            " 5",
+            "1e3",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_id(bad), None, "{bad:?}");
+        }
+    }
+}
