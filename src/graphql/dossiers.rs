@@ -687,10 +687,16 @@ pub struct CreateDossierInput {
 
 #[derive(InputObject)]
 pub struct ApplicantInput {
+    /// At most 200 characters.
     pub name: String,
+    /// The citizen ID number (12 digits) or, for an organisation, its tax
+    /// code. At most 16 characters.
     pub id_number: Option<String>,
+    /// At most 20 characters.
     pub phone: Option<String>,
+    /// At most 254 characters.
     pub email: Option<String>,
+    /// At most 500 characters.
     pub address: Option<String>,
 }
 
@@ -699,7 +705,10 @@ pub struct IntakeInput {
     pub procedure_id: ID,
     pub agency_id: ID,
     pub applicant: ApplicantInput,
-    /// The applicant's account, when they have one.
+    /// The applicant's own account, when they have one: linked only when
+    /// its verified identity (a citizen's ID number, an organisation's tax
+    /// code) is `applicant.idNumber`; otherwise BAD_USER_INPUT, the same as
+    /// for an id that names no account.
     pub applicant_account_id: Option<ID>,
     pub form_data: Json<Value>,
 }

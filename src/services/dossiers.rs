@@ -22,7 +22,9 @@ use crate::app::AppState;
 use crate::domain::authz::{covers, AccountKind, AgencyScope, Grant, Role};
 use crate::domain::calendar::Timeliness;
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
-use crate::domain::identity::{optional_text, required_text, CitizenId, Email, Phone};
+use crate::domain::identity::{
+    applicant_id_number, is_applicants_account, optional_text, required_text, Email, Phone,
+};
 use crate::domain::lifecycle::{
     may, may_read, next_status, Channel, DossierAction, DossierStatus, Parties, PauseKind,
     ReturnMethod, TaskKind,
@@ -442,12 +444,7 @@ fn clean_applicant(a: &ApplicantInput, year: i32) -> AppResult<ApplicantInput> {
         id_number: match optional_text(a.id_number.as_deref(), 16)
             .map_err(at("applicant.idNumber"))?
         {
-            Some(n) => Some(
-                CitizenId::parse(&n, year)
-                    .map_err(at("applicant.idNumber"))?
-                    .as_str()
-                    .to_owned(),
-            ),
+            Some(n) => Some(applicant_id_number(&n, year).map_err(at("applicant.idNumber"))?),
             None => None,
         },
         phone: match optional_text(a.phone.as_deref(), 20).map_err(at("applicant.phone"))? {
@@ -528,7 +525,8 @@ pub struct IntakeInput {
     pub agency_id: i64,
     pub applicant: ApplicantInput,
     /// The applicant's account, when they have one (their dossier then shows
-    /// in myDossiers).
+    /// in myDossiers): linked only when its verified identity is the
+    /// applicant's ID number or tax code.
     pub applicant_account_id: Option<i64>,
     pub form_data: Value,
 }
@@ -703,16 +701,7 @@ async fn intake(
     let year = chrono::Datelike::year(&st.clock.now());
     let applicant = clean_applicant(&input.applicant, year)?;
     if let Some(a) = input.applicant_account_id {
-        if entity::account::Entity::find_by_id(a)
-            .one(&st.db)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::bad_input(
-                "applicantAccountId",
-                Problem::UnknownReference,
-            ));
-        }
+        check_applicant_account(st, a, applicant.id_number.as_deref()).await?;
     }
     insert(
         st,
@@ -732,6 +721,43 @@ async fn intake(
         },
     )
     .await
+}
+
+/// An account may be linked to a dossier entered on someone's behalf only
+/// when it is the applicant's own (`identity::is_applicants_account`):
+/// otherwise a stranger's dossier (name, ID number, phone, address, e-form)
+/// would show in that account's myDossiers, and it could withdraw it. An id
+/// that names no account answers the same, so that the check tells nothing
+/// about which accounts exist.
+async fn check_applicant_account(
+    st: &AppState,
+    account_id: i64,
+    applicant_id_number: Option<&str>,
+) -> AppResult<()> {
+    let account = entity::account::Entity::find_by_id(account_id)
+        .one(&st.db)
+        .await?;
+    let own = account.is_some_and(|a| {
+        AccountKind::parse(&a.kind).is_some_and(|kind| {
+            is_applicants_account(
+                kind,
+                a.citizen_id.as_deref(),
+                a.tax_code.as_deref(),
+                applicant_id_number,
+            )
+        })
+    });
+    if own {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "applicantAccountId",
+            Problem::Invalid {
+                vi: "Không có tài khoản nào mang số định danh (mã số thuế) của người nộp hồ sơ với mã tài khoản này".into(),
+                en: "No account with this id carries the applicant's ID number (or tax code)".into(),
+            },
+        ))
+    }
 }
 
 struct NewDossier<'a> {

@@ -13,6 +13,7 @@ mod cli;
 mod documents;
 mod dossiers;
 mod feedback;
+mod hardening_scopes;
 mod helpers;
 mod http;
 mod limits;
