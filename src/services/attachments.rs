@@ -93,7 +93,7 @@ pub async fn attach(
     component: &str,
     upload: Upload,
 ) -> AppResult<attachment::Model> {
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     check_may_attach(st, caller, &d).await?;
     let component =
         required_text(component, 500).map_err(|p| AppError::bad_input("component", p))?;
@@ -250,21 +250,29 @@ pub async fn of_dossiers(
 }
 
 /// An attachment the caller may read (whoever may read its dossier), with
-/// the path of its content.
+/// the path of its content. The attachment of a dossier the caller may not
+/// read answers like a missing one.
 pub async fn open(
     st: &AppState,
     caller: &Caller<'_>,
     id: i64,
 ) -> AppResult<(attachment::Model, PathBuf)> {
+    let actor = caller.signed_in()?;
     let a = attachment::Entity::find_by_id(id)
         .one(&st.db)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
+    let d = dossiers::visible(st, caller, a.dossier_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("attachment"),
+            other => other,
+        })?;
     // Analysts read masked data only; a file cannot be masked.
-    if caller.actor.is_some_and(|a| a.is_analyst_only()) {
+    if actor.is_analyst_only() {
         return Err(AppError::Forbidden);
     }
-    dossiers::get(st, caller, a.dossier_id).await?;
+    dossiers::audit_read(st, caller, &d).await?;
     let path = path_of(&st.config.data_dir, &a.sha256);
     Ok((a, path))
 }
@@ -278,7 +286,7 @@ pub async fn attach_result(
     dossier_id: i64,
     upload: Upload,
 ) -> AppResult<attachment::Model> {
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     let actor = caller.signed_in()?;
     let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
     let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;

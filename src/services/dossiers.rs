@@ -228,13 +228,6 @@ fn invalid_transition(from: DossierStatus, action: DossierAction) -> AppError {
     }
 }
 
-pub async fn find(st: &AppState, id: i64) -> AppResult<dossier::Model> {
-    dossier::Entity::find_by_id(id)
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::NotFound("dossier"))
-}
-
 /// The lineages a dossier's authorization needs.
 struct Lineages {
     receiving: Vec<i64>,
@@ -277,6 +270,39 @@ fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
 /// `domain::lifecycle::may_read` for a stored dossier.
 fn readable(actor: &crate::domain::authz::Actor, d: &dossier::Model, l: &Lineages) -> bool {
     DossierStatus::parse(&d.status).is_some_and(|s| may_read(actor, &parties(d, l), s))
+}
+
+/// A dossier and its lineages, for a signed-in caller who may read it
+/// (`may_read`). A dossier the caller may not read answers exactly like
+/// one that does not exist (DOMAIN.md: no existence oracle), and an
+/// anonymous caller is UNAUTHENTICATED whether it exists or not. Every
+/// operation that takes a dossier id starts here; FORBIDDEN is left for
+/// readers who may not do the operation.
+async fn visible_with_lineages(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+) -> AppResult<(dossier::Model, Lineages)> {
+    let actor = caller.signed_in()?;
+    let d = dossier::Entity::find_by_id(id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("dossier"))?;
+    let l = lineages(st, &d).await?;
+    if !readable(actor, &d, &l) {
+        return Err(AppError::NotFound("dossier"));
+    }
+    Ok((d, l))
+}
+
+/// `visible_with_lineages` for the other use cases taking a dossier id
+/// (attachments, payments, ratings, documents, feedback links).
+pub(crate) async fn visible(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+) -> AppResult<dossier::Model> {
+    Ok(visible_with_lineages(st, caller, id).await?.0)
 }
 
 /// A dossier's consultations, verifications and inter-agency tasks.
@@ -942,9 +968,12 @@ async fn next_code(
     Ok(format!("{}-{}-{:04}", unit.code, day, n))
 }
 
-/// Takes one transition. The order of refusals: who (FORBIDDEN), then the
-/// version the client saw (VERSION_CONFLICT), then the status
-/// (INVALID_TRANSITION), then the arguments (BAD_USER_INPUT).
+/// Takes one transition. The order of refusals: nobody signed in
+/// (UNAUTHENTICATED), a dossier the caller may not read (NOT_FOUND, as for a
+/// missing one), who (FORBIDDEN), the task named (BAD_USER_INPUT, looked at
+/// only after authorization), then the version the client saw
+/// (VERSION_CONFLICT), then the status (INVALID_TRANSITION), then the other
+/// arguments (BAD_USER_INPUT).
 pub async fn apply(
     st: &AppState,
     caller: &Caller<'_>,
@@ -952,7 +981,7 @@ pub async fn apply(
     expected_version: i32,
     cmd: Command,
 ) -> AppResult<dossier::Model> {
-    let d = find(st, id).await?;
+    let (d, mut l) = visible_with_lineages(st, caller, id).await?;
     let action = cmd.action();
     // A retried submission with the same key returns the same dossier.
     if let Command::Submit {
@@ -966,8 +995,9 @@ pub async fn apply(
             return Ok(d);
         }
     }
-    let mut l = lineages(st, &d).await?;
-    // An answer comes from the agency that was asked, not from any of them.
+    let mut grant = may(caller.actor, action, &parties(&d, &l))?;
+    // An answer comes from the agency that was asked, not from any of them:
+    // the task is looked at once the caller is known to be one of them.
     let answering = match &cmd {
         Command::AnswerConsultation { task_id, .. } => {
             Some(open_task(st, id, *task_id, TaskKind::Consultation).await?)
@@ -982,8 +1012,8 @@ pub async fn apply(
             Some(a) => store::agencies::lineage(&st.db, a).await?,
             None => Vec::new(),
         };
+        grant = may(caller.actor, action, &parties(&d, &l))?;
     }
-    let grant = may(caller.actor, action, &parties(&d, &l))?;
     if d.version != expected_version {
         return Err(AppError::VersionConflict);
     }
@@ -1516,14 +1546,18 @@ pub async fn control_sheet(
 /// A dossier the caller may read. Officials' reads of personal data are
 /// audited (Decree 13/2023/NĐ-CP).
 pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<dossier::Model> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    let d = find(st, id).await?;
-    let l = lineages(st, &d).await?;
-    if !readable(actor, &d, &l) {
-        return Err(AppError::NotFound("dossier"));
-    }
-    audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await?;
+    let d = visible(st, caller, id).await?;
+    audit_read(st, caller, &d).await?;
     Ok(d)
+}
+
+/// Records an official's read of a dossier's personal data.
+pub(crate) async fn audit_read(
+    st: &AppState,
+    caller: &Caller<'_>,
+    d: &dossier::Model,
+) -> AppResult<()> {
+    audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await
 }
 
 /// The dossier's current version if the actor may follow its events (read
@@ -1545,6 +1579,8 @@ pub async fn get_by_code(
     caller: &Caller<'_>,
     code: &str,
 ) -> AppResult<dossier::Model> {
+    // Signed in first: an anonymous caller learns nothing of which codes exist.
+    caller.signed_in()?;
     let d = dossier::Entity::find()
         .filter(dossier::Column::Code.eq(code.trim()))
         .one(&st.db)
@@ -1584,12 +1620,7 @@ pub async fn events(
     id: i64,
     after_seq: i32,
 ) -> AppResult<Vec<dossier_event::Model>> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    let d = find(st, id).await?;
-    let l = lineages(st, &d).await?;
-    if !readable(actor, &d, &l) {
-        return Err(AppError::NotFound("dossier"));
-    }
+    visible(st, caller, id).await?;
     events_of(&st.db, id, after_seq).await
 }
 

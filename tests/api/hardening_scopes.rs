@@ -2,10 +2,12 @@
 //! entered on someone's behalf, scopes no wider than DOMAIN.md's role
 //! table, and no existence oracle on any id-taking dossier operation.
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 
 use crate::dossiers::{flow, register_other_citizen, Flow};
-use crate::helpers::{error_code, error_field, TestApp};
+use crate::helpers::{error_code, error_field, multipart, pdf, TestApp};
 
 const INTAKE: &str =
     "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id version status } }";
@@ -102,4 +104,270 @@ async fn intake_links_an_account_only_when_its_identity_is_the_applicants() {
         f.t.data(Some(&org), "{ myDossiers { totalCount } }", json!({}))
             .await;
     assert_eq!(mine["myDossiers"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn a_dossier_one_may_not_read_answers_like_a_missing_one() {
+    let f = flow().await;
+    let d = f.processing().await;
+    let other_citizen = register_other_citizen(&f.t).await;
+    let ward_leader = f.t.login_demo("lanhdao.phuong@demo.motcua.vn").await;
+    let missing = json!({ "id": "999999", "version": d["version"] });
+    let mutations: [(&str, &str); 4] = [
+        ("pauseDossier", ", kind: SUPPLEMENT, reason: \"x\""),
+        ("withdrawDossier", ""),
+        ("receiveDossier", ""),
+        ("approveDossier", ""),
+    ];
+    for (name, args) in mutations {
+        for (label, token) in [
+            ("another citizen", &other_citizen),
+            ("another agency", &ward_leader),
+        ] {
+            let stranger = f.act(token, name, &d, args).await;
+            let none = f.act(token, name, &missing, args).await;
+            assert_eq!(
+                error_code(&stranger),
+                "NOT_FOUND",
+                "{name} by {label}: {stranger}"
+            );
+            assert_eq!(error_code(&none), "NOT_FOUND", "{name} by {label}: {none}");
+            assert_eq!(message(&stranger), message(&none), "{name} by {label}");
+        }
+        let q = format!("mutation($id: ID!, $v: Int!) {{ {name}(id: $id, expectedVersion: $v{args}) {{ id }} }}");
+        for target in [&d, &missing] {
+            let v =
+                f.t.gql(
+                    None,
+                    &q,
+                    json!({ "id": target["id"], "v": target["version"] }),
+                )
+                .await;
+            assert_eq!(error_code(&v), "UNAUTHENTICATED", "{name} anonymous: {v}");
+        }
+    }
+    // The other operations taking a dossier id answer alike.
+    let others = [
+        ("mutation($d: ID!) { rateDossier(dossierId: $d, input: { serviceUse: SATISFIED, staffAttitude: SATISFIED, processingTime: SATISFIED }) { ratedAt } }", "rateDossier"),
+        ("mutation($d: ID!) { createPayment(dossierId: $d) { id } }", "createPayment"),
+        ("mutation($d: ID!) { recordPayment(input: { dossierId: $d, method: COUNTER, amountVnd: 1 }) { id } }", "recordPayment"),
+        ("mutation($d: ID!) { attachStoredDocument(dossierId: $d, component: \"Đơn\", documentId: 1) { id } }", "attachStoredDocument"),
+        ("query($d: ID!) { dossierEvents(dossierId: $d) { seq } }", "dossierEvents"),
+        ("query($d: ID!) { dossier(id: $d) { id } }", "dossier"),
+    ];
+    for (q, name) in others {
+        for token in [&other_citizen, &ward_leader] {
+            let stranger = f.t.gql(Some(token), q, json!({ "d": d["id"] })).await;
+            let none = f.t.gql(Some(token), q, json!({ "d": "999999" })).await;
+            assert_eq!(error_code(&stranger), "NOT_FOUND", "{name}: {stranger}");
+            assert_eq!(message(&stranger), message(&none), "{name}");
+        }
+        for id in [&d["id"], &json!("999999")] {
+            let v = f.t.gql(None, q, json!({ "d": id })).await;
+            assert_eq!(error_code(&v), "UNAUTHENTICATED", "{name} anonymous: {v}");
+        }
+    }
+    // Uploads too.
+    let upload = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn\", file: $f) { id } }";
+    for id in [&d["id"], &json!("999999")] {
+        let (_, v) =
+            f.t.send(multipart(
+                &ward_leader,
+                upload,
+                json!({ "d": id }),
+                "f",
+                "x.pdf",
+                &pdf(100),
+            ))
+            .await;
+        assert_eq!(error_code(&v), "NOT_FOUND", "{v}");
+    }
+    // Looked up by code: anonymous callers learn nothing of which exist.
+    let by_code = "query($c: String!) { dossierByCode(code: $c) { id } }";
+    for code in [&d["code"], &json!("000.00.00.H00-000000-0000")] {
+        let v = f.t.gql(None, by_code, json!({ "c": code })).await;
+        assert_eq!(error_code(&v), "UNAUTHENTICATED", "{v}");
+    }
+    // Nothing changed; a reader who may not act is told FORBIDDEN.
+    let v = f
+        .act(
+            &f.reception,
+            "pauseDossier",
+            &d,
+            ", kind: SUPPLEMENT, reason: \"x\"",
+        )
+        .await;
+    assert_eq!(error_code(&v), "FORBIDDEN", "{v}");
+    let now =
+        f.t.data(
+            Some(&f.citizen),
+            "query($id: ID!) { dossier(id: $id) { version } }",
+            json!({ "id": d["id"] }),
+        )
+        .await;
+    assert_eq!(now["dossier"]["version"], d["version"]);
+}
+
+#[tokio::test]
+async fn task_ids_are_looked_at_only_after_authorization() {
+    let f = flow().await;
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let later = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
+    let ask = format!(", agencyId: \"{ward}\", question: \"Ý kiến?\", deadline: \"{later}\"");
+    let tasks = "query($id: ID!) { dossier(id: $id) { version tasks { id } } }";
+    let consulted = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;
+    let first = f.processing().await;
+    let first = f
+        .ok(&f.specialist, "requestConsultation", &first, &ask)
+        .await;
+    let second = f.processing().await;
+    let second = f
+        .ok(&f.specialist, "requestConsultation", &second, &ask)
+        .await;
+    let task_of = |d: &Value| {
+        let t = f.t.clone_handle();
+        let token = consulted.clone();
+        let id = d["id"].clone();
+        async move {
+            t.data(Some(&token), tasks, json!({ "id": id })).await["dossier"]["tasks"][0]["id"]
+                .clone()
+        }
+    };
+    let first_task = task_of(&first).await;
+    let second_task = task_of(&second).await;
+    let answer = |task: &Value| {
+        format!(
+            ", taskId: \"{}\", answer: \"Đồng ý\"",
+            task.as_str().unwrap()
+        )
+    };
+    // Anonymous: UNAUTHENTICATED, whether the task exists or not.
+    let q = "mutation($id: ID!, $v: Int!, $t: ID!) { answerConsultation(id: $id, expectedVersion: $v, taskId: $t, answer: \"x\") { id } }";
+    for (dossier, task) in [
+        (&first, &first_task),
+        (&first, &json!("999999")),
+        (&json!({ "id": "999999", "version": 1 }), &first_task),
+    ] {
+        let v =
+            f.t.gql(
+                None,
+                q,
+                json!({ "id": dossier["id"], "v": dossier["version"], "t": task }),
+            )
+            .await;
+        assert_eq!(error_code(&v), "UNAUTHENTICATED", "{v}");
+    }
+    // A stranger: the dossier does not exist for them, whatever the task.
+    let other_citizen = register_other_citizen(&f.t).await;
+    for task in [&first_task, &json!("999999")] {
+        let v = f
+            .act(&other_citizen, "answerConsultation", &first, &answer(task))
+            .await;
+        assert_eq!(error_code(&v), "NOT_FOUND", "{v}");
+    }
+    // A reader who may not answer: FORBIDDEN before the task is looked at.
+    for task in [&first_task, &json!("999999")] {
+        let v = f
+            .act(&f.specialist, "answerConsultation", &first, &answer(task))
+            .await;
+        assert_eq!(error_code(&v), "FORBIDDEN", "{v}");
+    }
+    // The consulted official: another dossier's task and a missing one
+    // answer alike.
+    let other_dossiers = f
+        .act(
+            &consulted,
+            "answerConsultation",
+            &first,
+            &answer(&second_task),
+        )
+        .await;
+    let nonexistent = f
+        .act(
+            &consulted,
+            "answerConsultation",
+            &first,
+            &answer(&json!("999999")),
+        )
+        .await;
+    for v in [&other_dossiers, &nonexistent] {
+        assert_eq!(
+            (error_code(v), error_field(v)),
+            ("BAD_USER_INPUT", "taskId"),
+            "{v}"
+        );
+    }
+    assert_eq!(message(&other_dossiers), message(&nonexistent));
+    f.ok(
+        &consulted,
+        "answerConsultation",
+        &first,
+        &answer(&first_task),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn files_and_payments_of_a_dossier_one_may_not_read_answer_like_missing_ones() {
+    let f = flow().await;
+    let d = f.draft().await;
+    let (_, up) =
+        f.t.send(multipart(
+            &f.citizen,
+            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn\", file: $f) { id downloadUrl } }",
+            json!({ "d": d["id"] }),
+            "f",
+            "don.pdf",
+            &pdf(500),
+        ))
+        .await;
+    let url = up["data"]["uploadAttachment"]["downloadUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ward_leader = f.t.login_demo("lanhdao.phuong@demo.motcua.vn").await;
+    let get = |url: &str, token: Option<&str>| {
+        let mut r = Request::get(url);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let stranger = f.t.send(get(&url, Some(&ward_leader))).await;
+    let none =
+        f.t.send(get("/attachments/999999", Some(&ward_leader)))
+            .await;
+    assert_eq!(stranger.0, StatusCode::NOT_FOUND);
+    assert_eq!(stranger, none);
+    // Even the reception officer: a draft is its applicant's alone.
+    assert_eq!(f.t.send(get(&url, Some(&f.reception))).await, none);
+    for u in [url.as_str(), "/attachments/999999"] {
+        assert_eq!(f.t.send(get(u, None)).await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    // A payment of someone else's dossier, and a missing one, alike.
+    let q = "mutation($p: ID!) { refundPayment(paymentId: $p, reason: \"x\") { status } }";
+    let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
+    let pending =
+        f.t.data(
+            Some(&f.citizen),
+            "mutation($d: ID!) { createPayment(dossierId: $d) { id } }",
+            json!({ "d": d["id"] }),
+        )
+        .await["createPayment"]["id"]
+            .clone();
+    let stranger =
+        f.t.gql(Some(&ward_leader), q, json!({ "p": pending }))
+            .await;
+    let none =
+        f.t.gql(Some(&ward_leader), q, json!({ "p": "999999" }))
+            .await;
+    assert_eq!(error_code(&stranger), "NOT_FOUND", "{stranger}");
+    assert_eq!(message(&stranger), message(&none));
+    for p in [&pending, &json!("999999")] {
+        assert_eq!(
+            error_code(&f.t.gql(None, q, json!({ "p": p })).await),
+            "UNAUTHENTICATED"
+        );
+    }
 }
