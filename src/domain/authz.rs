@@ -99,6 +99,11 @@ pub enum Action<'a> {
     ReadAgencyStaff(AgencyScope<'a>),
     /// Act on one's own account.
     OwnAccount { account_id: i64 },
+    /// Filter or search records by a person's identifiers (ID number, tax
+    /// code, phone, name, e-mail): everybody within their own scope except
+    /// analysts, who read masked data and may not single a person out
+    /// (DOMAIN.md, ANALYST).
+    SearchPersonalData,
 }
 
 /// Why an action is refused.
@@ -123,6 +128,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), Denied
             _ => false,
         }),
         Action::OwnAccount { account_id } => actor.account_id == account_id,
+        Action::SearchPersonalData => !actor.is_analyst_only(),
     };
     if allowed {
         Ok(())
@@ -219,6 +225,19 @@ mod tests {
             authorize(Some(&a), Action::OwnAccount { account_id: 8 }),
             Err(Denied::Forbidden)
         );
+    }
+
+    #[test]
+    fn analysts_never_search_by_personal_identifiers() {
+        let analyst = official(&[(Role::Analyst, None)]);
+        assert_eq!(
+            authorize(Some(&analyst), Action::SearchPersonalData),
+            Err(Denied::Forbidden)
+        );
+        for role in [Role::ReceptionOfficer, Role::ProvinceSupervisor] {
+            let o = official(&[(role, Some(3))]);
+            assert!(authorize(Some(&o), Action::SearchPersonalData).is_ok());
+        }
     }
 
     #[test]

@@ -529,7 +529,9 @@ pub struct DossierFilter {
     pub due_to: Option<DateTime<Utc>>,
     /// Open dossiers past (true) or not yet past (false) their due date.
     pub overdue: Option<bool>,
-    /// The applicant's ID number (audited).
+    /// The applicant's ID number or tax code (the search is audited). At
+    /// most 16 characters. Not for analysts, who may not single a person
+    /// out: FORBIDDEN.
     pub applicant_id_number: Option<String>,
     pub handler_account_id: Option<ID>,
 }

@@ -19,7 +19,7 @@ use super::{
     accounts, calendar, documents, notifications, page, payments, rollup, Caller, Page, PageRequest,
 };
 use crate::app::AppState;
-use crate::domain::authz::{covers, AccountKind, AgencyScope, Grant, Role};
+use crate::domain::authz::{covers, AccountKind, Action, AgencyScope, Grant, Role};
 use crate::domain::calendar::Timeliness;
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
 use crate::domain::identity::{
@@ -1691,6 +1691,10 @@ pub async fn list(
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.signed_in()?;
+    if f.applicant_id_number.is_some() {
+        // Analysts may not single a person out.
+        caller.authorize(Action::SearchPersonalData)?;
+    }
     let mut q = dossier::Entity::find();
     let province_wide = actor.grants.iter().any(|g| g.role.is_province_wide());
     if f.mine_only || actor.kind != AccountKind::Official {
@@ -1759,14 +1763,16 @@ pub async fn list(
             q.filter(dossier::Column::DueAt.gte(now))
         };
     }
-    if let Some(n) = f.applicant_id_number.as_deref() {
-        q = q.filter(dossier::Column::ApplicantIdNumber.eq(n.trim()));
+    let id_number = optional_text(f.applicant_id_number.as_deref(), 16)
+        .map_err(|p| AppError::bad_input("filter.applicantIdNumber", p))?;
+    if let Some(n) = id_number.as_deref() {
+        q = q.filter(dossier::Column::ApplicantIdNumber.eq(n));
         audit_official_read(
             st,
             caller,
             "searchDossiersByIdNumber",
             "-",
-            json!({ "idNumber": n.trim() }),
+            json!({ "idNumber": n }),
         )
         .await?;
     }

@@ -107,6 +107,29 @@ async fn intake_links_an_account_only_when_its_identity_is_the_applicants() {
 }
 
 #[tokio::test]
+async fn analysts_may_not_filter_dossiers_by_an_applicants_identity() {
+    let f = flow().await;
+    f.submitted().await;
+    let q = "query($n: String) { dossiers(filter: { applicantIdNumber: $n }) { totalCount } }";
+    let id = json!({ "n": motcua::services::demo::DEMO_CITIZEN_ID });
+    let analyst = f.t.login_demo("phantich@demo.motcua.vn").await;
+    let v = f.t.gql(Some(&analyst), q, id.clone()).await;
+    assert_eq!(error_code(&v), "FORBIDDEN", "{v}");
+    assert!(v["data"].is_null(), "{v}");
+    // Without the filter they still count everything, masked.
+    let all =
+        f.t.data(Some(&analyst), "{ dossiers { totalCount } }", json!({}))
+            .await;
+    assert_eq!(all["dossiers"]["totalCount"], 1);
+    // Officials within their scope still search by ID number.
+    let supervisor = f.t.login_demo("giamsat@demo.motcua.vn").await;
+    let found = f.t.data(Some(&supervisor), q, id.clone()).await;
+    assert_eq!(found["dossiers"]["totalCount"], 1);
+    let found = f.t.data(Some(&f.reception), q, id).await;
+    assert_eq!(found["dossiers"]["totalCount"], 1);
+}
+
+#[tokio::test]
 async fn a_dossier_one_may_not_read_answers_like_a_missing_one() {
     let f = flow().await;
     let d = f.processing().await;
