@@ -235,6 +235,10 @@ pub fn party(action: DossierAction) -> Party {
 #[derive(Debug, Clone, Copy)]
 pub struct Parties<'a> {
     pub applicant_account_id: Option<i64>,
+    /// The handler a leader assigned: from then on only they and the
+    /// settling agency's leaders take the processing actions (DOMAIN.md,
+    /// SPECIALIST).
+    pub handler_account_id: Option<i64>,
     /// The receiving one-stop unit and its ancestors.
     pub receiving: AgencyScope<'a>,
     /// The settling agency and its ancestors.
@@ -271,11 +275,24 @@ pub fn may(
             }
         }
         Party::Reception => bound(&[Role::ReceptionOfficer], parties.receiving),
-        Party::Processing => bound(&[Role::Specialist, Role::AgencyLeader], parties.settling),
+        Party::Processing => match parties.handler_account_id {
+            // Assigned to someone else: the leaders still may, other
+            // specialists no longer.
+            Some(h) if h != actor.account_id => bound(&[Role::AgencyLeader], parties.settling),
+            _ => bound(&[Role::Specialist, Role::AgencyLeader], parties.settling),
+        },
         Party::Leader => bound(&[Role::AgencyLeader], parties.settling),
         Party::Consulted => bound(&[Role::Specialist, Role::AgencyLeader], parties.consulted),
     };
     found.map(Some).ok_or(Denied::Forbidden)
+}
+
+/// Whether the actor may file the result's electronic copy: whoever
+/// processes the dossier now (the handler rule included), or the receiving
+/// unit's reception officer who returns it.
+pub fn may_file_result(actor: &Actor, parties: &Parties<'_>) -> bool {
+    may(Some(actor), DossierAction::SubmitForApproval, parties).is_ok()
+        || may(Some(actor), DossierAction::ReturnResult, parties).is_ok()
 }
 
 /// Whether the actor may read the dossier: its applicant, officials of the
@@ -392,6 +409,7 @@ mod tests {
         // Receiving unit 10 under 1; settling department 20 under 1.
         let parties = Parties {
             applicant_account_id: Some(7),
+            handler_account_id: None,
             receiving: AgencyScope { lineage: &[10, 1] },
             settling: AgencyScope { lineage: &[20, 1] },
             consulted: AgencyScope { lineage: &[30, 1] },
@@ -440,5 +458,54 @@ mod tests {
             may(Some(&specialist), A::AnswerConsultation, &parties),
             Err(Denied::Forbidden)
         );
+    }
+
+    /// Receiving unit 10 under 1; settling department 20 under 1; nothing
+    /// consulted.
+    fn department_dossier() -> Parties<'static> {
+        Parties {
+            applicant_account_id: Some(7),
+            handler_account_id: None,
+            receiving: AgencyScope { lineage: &[10, 1] },
+            settling: AgencyScope { lineage: &[20, 1] },
+            consulted: AgencyScope { lineage: &[] },
+        }
+    }
+
+    #[test]
+    fn once_a_handler_is_assigned_only_they_and_the_leaders_process() {
+        let mut handler = officer(Role::Specialist, 20);
+        handler.account_id = 51;
+        let colleague = officer(Role::Specialist, 20);
+        let leader = officer(Role::AgencyLeader, 20);
+        let unassigned = department_dossier();
+        let assigned = Parties {
+            handler_account_id: Some(51),
+            ..department_dossier()
+        };
+        let processing: Vec<A> = A::ALL
+            .iter()
+            .copied()
+            .filter(|a| party(*a) == Party::Processing)
+            .collect();
+        assert!(processing.contains(&A::Pause) && processing.contains(&A::ScheduleVerification));
+        for a in processing {
+            assert!(may(Some(&colleague), a, &unassigned).is_ok(), "{a}");
+            assert_eq!(
+                may(Some(&colleague), a, &assigned),
+                Err(Denied::Forbidden),
+                "{a}"
+            );
+            assert!(may(Some(&handler), a, &assigned).is_ok(), "{a}");
+            assert!(may(Some(&leader), a, &assigned).is_ok(), "{a}");
+        }
+        assert!(!may_file_result(&colleague, &assigned));
+        assert!(may_file_result(&handler, &assigned));
+        assert!(may_file_result(
+            &officer(Role::ReceptionOfficer, 10),
+            &assigned
+        ));
+        // The colleague still reads it.
+        assert!(may_read(&colleague, &assigned, S::Processing));
     }
 }

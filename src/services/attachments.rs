@@ -277,9 +277,10 @@ pub async fn open(
     Ok((a, path))
 }
 
-/// The settling agency's specialist or leader, or the receiving unit's
-/// reception officer, files the result's electronic copy while the dossier
-/// is being settled; on return it goes into the applicant's data store.
+/// The settling agency's specialist (its handler, once assigned) or leader,
+/// or the receiving unit's reception officer, files the result's electronic
+/// copy while the dossier is being settled; on return it goes into the
+/// applicant's data store.
 pub async fn attach_result(
     st: &AppState,
     caller: &Caller<'_>,
@@ -288,19 +289,8 @@ pub async fn attach_result(
 ) -> AppResult<attachment::Model> {
     let d = dossiers::visible(st, caller, dossier_id).await?;
     let actor = caller.signed_in()?;
-    let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
-    let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
-    let allowed = actor.grants.iter().any(|g| match g.role {
-        Role::Specialist | Role::AgencyLeader => covers(g, AgencyScope { lineage: &settling }),
-        Role::ReceptionOfficer => covers(
-            g,
-            AgencyScope {
-                lineage: &receiving,
-            },
-        ),
-        _ => false,
-    });
-    if !allowed {
+    // The handler (once assigned) or the leaders, or the unit that returns.
+    if !dossiers::may_file_result(st, actor, &d).await? {
         return Err(AppError::Forbidden);
     }
     let status = dossiers::status_of(&d)?;

@@ -255,6 +255,7 @@ async fn lineages(st: &AppState, d: &dossier::Model) -> AppResult<Lineages> {
 fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
     Parties {
         applicant_account_id: d.applicant_account_id,
+        handler_account_id: d.handler_account_id,
         receiving: AgencyScope {
             lineage: &l.receiving,
         },
@@ -303,6 +304,19 @@ pub(crate) async fn visible(
     id: i64,
 ) -> AppResult<dossier::Model> {
     Ok(visible_with_lineages(st, caller, id).await?.0)
+}
+
+/// `domain::lifecycle::may_file_result` for a dossier.
+pub(crate) async fn may_file_result(
+    st: &AppState,
+    actor: &crate::domain::authz::Actor,
+    d: &dossier::Model,
+) -> AppResult<bool> {
+    let l = lineages(st, d).await?;
+    Ok(crate::domain::lifecycle::may_file_result(
+        actor,
+        &parties(d, &l),
+    ))
 }
 
 /// A dossier's consultations, verifications and inter-agency tasks.

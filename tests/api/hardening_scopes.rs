@@ -129,6 +129,111 @@ async fn analysts_may_not_filter_dossiers_by_an_applicants_identity() {
     assert_eq!(found["dossiers"]["totalCount"], 1);
 }
 
+/// A second specialist at the demo department, signed in.
+async fn second_specialist(f: &Flow) -> String {
+    let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
+    let d = f.t.data(
+        Some(&admin),
+        "mutation($i: CreateOfficialInput!) { createOfficial(input: $i) { oneTimePassword } }",
+        json!({ "i": { "fullName": "Ngô Văn Khác", "email": "chuyenvien2@demo.motcua.vn", "roles": [{ "role": "SPECIALIST", "agencyId": f.department }] } }),
+    )
+    .await;
+    let otp = d["createOfficial"]["oneTimePassword"].as_str().unwrap();
+    let first = f.t.login("chuyenvien2@demo.motcua.vn", otp).await;
+    f.t.data(
+        Some(&first),
+        "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+        json!({ "c": otp, "n": "mat-khau-chuyen-vien-2" }),
+    )
+    .await;
+    f.t.login("chuyenvien2@demo.motcua.vn", "mat-khau-chuyen-vien-2")
+        .await
+}
+
+#[tokio::test]
+async fn once_assigned_only_the_handler_and_the_leaders_process_a_dossier() {
+    let f = flow().await;
+    let other = second_specialist(&f).await;
+    let d = f.processing().await;
+    let handler_id = my_id(&f.t, &f.specialist).await;
+    let d = f
+        .ok(
+            &f.leader,
+            "assignHandler",
+            &d,
+            &format!(", handlerAccountId: {handler_id}"),
+        )
+        .await;
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let later = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
+    let specialist_actions = [
+        ("pauseDossier", ", kind: SUPPLEMENT, reason: \"Thiếu bản vẽ\"".to_owned()),
+        ("submitForApproval", String::new()),
+        ("declareNotEligible", ", reason: \"Không đủ điều kiện\"".to_owned()),
+        (
+            "requestConsultation",
+            format!(", agencyId: \"{ward}\", question: \"Ý kiến?\", deadline: \"{later}\""),
+        ),
+        (
+            "scheduleVerification",
+            format!(", input: {{ at: \"{later}\", place: \"Thửa đất số 12\", participants: \"Tổ xác minh\", content: \"Hiện trạng\" }}"),
+        ),
+        (
+            "assignInterAgency",
+            format!(", tasks: [{{ agencyId: \"{ward}\", task: \"Xác nhận\", deadline: \"{later}\" }}]"),
+        ),
+    ];
+    for (name, args) in &specialist_actions {
+        let v = f.act(&other, name, &d, args).await;
+        assert_eq!(
+            error_code(&v),
+            "FORBIDDEN",
+            "{name} by another specialist: {v}"
+        );
+    }
+    // Nor does the other specialist file the result.
+    let q = "mutation($f: Upload!, $d: ID!) { uploadResult(dossierId: $d, file: $f) { id } }";
+    let (_, v) =
+        f.t.send(multipart(
+            &other,
+            q,
+            json!({ "d": d["id"] }),
+            "f",
+            "kq.pdf",
+            &pdf(500),
+        ))
+        .await;
+    assert_eq!(error_code(&v), "FORBIDDEN", "{v}");
+    // They still read it (the agency's dossier), and nothing changed.
+    let seen =
+        f.t.data(
+            Some(&other),
+            "query($id: ID!) { dossier(id: $id) { version } }",
+            json!({ "id": d["id"] }),
+        )
+        .await;
+    assert_eq!(seen["dossier"]["version"], d["version"]);
+    // The handler and the leader may.
+    let d = f
+        .ok(
+            &f.specialist,
+            "scheduleVerification",
+            &d,
+            &specialist_actions[4].1,
+        )
+        .await;
+    let d = f
+        .ok(
+            &f.leader,
+            "requestConsultation",
+            &d,
+            &specialist_actions[3].1,
+        )
+        .await;
+    let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
+    assert_eq!(d["status"], "AWAITING_APPROVAL");
+}
+
 #[tokio::test]
 async fn a_dossier_one_may_not_read_answers_like_a_missing_one() {
     let f = flow().await;
