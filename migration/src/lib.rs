@@ -12,6 +12,7 @@ mod m20261123_000007_feedback;
 mod m20261130_000008_store_payments_notifications;
 mod m20261130_000009_statistics_rollup;
 mod m20261130_000010_evaluation_rollup;
+mod m20261201_000011_postal_delivery;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_store_payments_notifications::Migration),
             Box::new(m20261130_000009_statistics_rollup::Migration),
             Box::new(m20261130_000010_evaluation_rollup::Migration),
+            Box::new(m20261201_000011_postal_delivery::Migration),
         ]
     }
 }

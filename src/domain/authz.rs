@@ -45,6 +45,13 @@ impl Role {
     pub fn is_province_wide(self) -> bool {
         matches!(self, Role::Admin | Role::ProvinceSupervisor | Role::Analyst)
     }
+
+    /// Agency-bound roles that read what reaches their agency (its
+    /// dossiers, its feedback). Not postal staff: they see only the
+    /// dossiers they registered or deliver (`lifecycle::may_read`).
+    pub fn reads_agency_records(self) -> bool {
+        self.is_agency_bound() && self != Role::PostalStaff
+    }
 }
 
 /// One role of an account, with its agency when bound.
@@ -72,6 +79,13 @@ impl Actor {
     /// An analyst and nothing else: reads with personal data masked.
     pub fn is_analyst_only(&self) -> bool {
         !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::Analyst)
+    }
+
+    /// Postal staff and nothing else: reads only what delivery needs (the
+    /// applicant's name, phone and address, the code, the procedure, the
+    /// status; not the e-form, the files or the history's details).
+    pub fn is_postal_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::PostalStaff)
     }
 
     /// The main role to record against an action: the first grant's.
@@ -238,6 +252,19 @@ mod tests {
             let o = official(&[(role, Some(3))]);
             assert!(authorize(Some(&o), Action::SearchPersonalData).is_ok());
         }
+    }
+
+    #[test]
+    fn postal_staff_do_not_read_their_agency_records() {
+        assert!(!Role::PostalStaff.reads_agency_records());
+        assert!(Role::PostalStaff.is_agency_bound());
+        assert!(Role::ReceptionOfficer.reads_agency_records());
+        assert!(official(&[(Role::PostalStaff, Some(3))]).is_postal_only());
+        assert!(!official(&[
+            (Role::PostalStaff, Some(3)),
+            (Role::ReceptionOfficer, Some(3))
+        ])
+        .is_postal_only());
     }
 
     #[test]

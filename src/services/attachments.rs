@@ -268,8 +268,9 @@ pub async fn open(
             AppError::NotFound(_) => AppError::NotFound("attachment"),
             other => other,
         })?;
-    // Analysts read masked data only; a file cannot be masked.
-    if actor.is_analyst_only() {
+    // Analysts read masked data only, and postal staff what delivery
+    // needs: a file is neither.
+    if actor.is_analyst_only() || actor.is_postal_only() {
         return Err(AppError::Forbidden);
     }
     dossiers::audit_read(st, caller, &d).await?;

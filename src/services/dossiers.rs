@@ -135,6 +135,26 @@ pub enum Command {
         task_id: i64,
         result: String,
     },
+    RecordPostalDelivery(PostalDelivery),
+}
+
+/// The post's delivery of a result it was handed (BCCI).
+#[derive(Debug, Clone)]
+pub struct PostalDelivery {
+    /// The parcel's number, as recorded when the result was returned by post.
+    pub tracking_number: String,
+    pub delivered_at: DateTime<Utc>,
+    /// Who took the parcel.
+    pub recipient: String,
+}
+
+impl PostalDelivery {
+    /// This very delivery is already recorded on the dossier (a retry).
+    fn is_recorded_on(&self, d: &dossier::Model) -> bool {
+        d.delivered_at.map(|t| t.timestamp()) == Some(self.delivered_at.timestamp())
+            && d.tracking_number.as_deref() == Some(self.tracking_number.trim())
+            && d.delivery_recipient.as_deref() == Some(self.recipient.trim())
+    }
 }
 
 impl Command {
@@ -164,6 +184,7 @@ impl Command {
             Command::ScheduleVerification { .. } => A::ScheduleVerification,
             Command::AssignInterAgency { .. } => A::AssignInterAgency,
             Command::CompleteInterAgencyTask { .. } => A::CompleteInterAgencyTask,
+            Command::RecordPostalDelivery(_) => A::RecordPostalDelivery,
         }
     }
 
@@ -193,6 +214,7 @@ impl Command {
             Command::ScheduleVerification { .. } => "scheduleVerification",
             Command::AssignInterAgency { .. } => "assignInterAgency",
             Command::CompleteInterAgencyTask { .. } => "completeInterAgencyTask",
+            Command::RecordPostalDelivery(_) => "recordPostalDelivery",
         }
     }
 }
@@ -256,6 +278,8 @@ fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
     Parties {
         applicant_account_id: d.applicant_account_id,
         handler_account_id: d.handler_account_id,
+        registered_by_account_id: d.registered_by_account_id,
+        by_post: d.return_method.as_deref() == Some(ReturnMethod::Post.as_str()),
         receiving: AgencyScope {
             lineage: &l.receiving,
         },
@@ -814,6 +838,13 @@ struct NewDossier<'a> {
     action: DossierAction,
 }
 
+impl NewDossier<'_> {
+    /// Who entered it for the applicant: the acting official, if any.
+    fn registrar(&self, caller: &Caller<'_>) -> Option<i64> {
+        self.acting_as.and(caller.actor.map(|a| a.account_id))
+    }
+}
+
 /// Inserts a dossier with its first history event, audit and outbox rows.
 async fn insert(
     st: &AppState,
@@ -821,8 +852,10 @@ async fn insert(
     n: NewDossier<'_>,
 ) -> AppResult<dossier::Model> {
     let now = st.clock.now();
+    let registrar = n.registrar(caller);
     let txn = store::write_txn(&st.db).await?;
     let d = dossier::ActiveModel {
+        registered_by_account_id: Set(registrar),
         code: Set(None),
         procedure_id: Set(n.procedure.id),
         procedure_version: Set(n.procedure.current_version),
@@ -1027,6 +1060,12 @@ pub async fn apply(
             None => Vec::new(),
         };
         grant = may(caller.actor, action, &parties(&d, &l))?;
+    }
+    if let Command::RecordPostalDelivery(delivery) = &cmd {
+        // A retry of the delivery already recorded returns the dossier.
+        if delivery.is_recorded_on(&d) {
+            return Ok(d);
+        }
     }
     if d.version != expected_version {
         return Err(AppError::VersionConflict);
@@ -1306,6 +1345,9 @@ pub async fn apply(
             }
             data = json!({ "leadAgencyId": d.settling_agency_id, "tasks": summary });
         }
+        Command::RecordPostalDelivery(p) => {
+            data = record_delivery(&d, p, now, &mut row)?;
+        }
         Command::AnswerConsultation { answer, .. }
         | Command::CompleteInterAgencyTask { result: answer, .. } => {
             let text = reason("answer", answer)?;
@@ -1402,6 +1444,54 @@ pub async fn apply(
     txn.commit().await?;
     st.outbox_committed();
     Ok(updated)
+}
+
+/// Checks a postal delivery against the parcel the unit handed the post,
+/// and writes it.
+fn record_delivery(
+    d: &dossier::Model,
+    p: &PostalDelivery,
+    now: DateTime<Utc>,
+    row: &mut dossier::ActiveModel,
+) -> AppResult<Value> {
+    if d.return_method.as_deref() != Some(ReturnMethod::Post.as_str()) {
+        return Err(AppError::InvalidTransition {
+            vi: "Kết quả của hồ sơ này không được gửi qua bưu chính".into(),
+            en: "This dossier's result was not sent by post".into(),
+        });
+    }
+    if d.delivered_at.is_some() {
+        return Err(AppError::InvalidTransition {
+            vi: "Việc phát kết quả qua bưu chính đã được ghi nhận".into(),
+            en: "The postal delivery is already recorded".into(),
+        });
+    }
+    let tracking = required_text(&p.tracking_number, 64)
+        .map_err(|e| AppError::bad_input("trackingNumber", e))?;
+    if d.tracking_number.as_deref() != Some(tracking.as_str()) {
+        return Err(AppError::bad_input(
+            "trackingNumber",
+            Problem::Invalid {
+                vi: "Không phải số hiệu bưu gửi đã dùng để gửi kết quả".into(),
+                en: "Not the tracking number the result was sent with".into(),
+            },
+        ));
+    }
+    let recipient =
+        required_text(&p.recipient, 200).map_err(|e| AppError::bad_input("recipient", e))?;
+    let sent = d.returned_at.unwrap_or(now);
+    if p.delivered_at > now || p.delivered_at < sent {
+        return Err(AppError::bad_input(
+            "deliveredAt",
+            Problem::Invalid {
+                vi: "Thời điểm phát phải sau khi gửi kết quả và không ở tương lai".into(),
+                en: "The delivery must be after the result was sent and not in the future".into(),
+            },
+        ));
+    }
+    row.delivered_at = Set(Some(p.delivered_at));
+    row.delivery_recipient = Set(Some(recipient.clone()));
+    Ok(json!({ "trackingNumber": tracking, "deliveredAt": p.delivered_at, "recipient": recipient }))
 }
 
 /// Refuses a step its procedure says must wait for the fees.
@@ -1682,10 +1772,11 @@ pub struct DossierFilter {
     pub handler_account_id: Option<i64>,
 }
 
-/// The agencies an official's grants reach (each grant's subtree).
+/// The agencies an official's grants reach (each grant's subtree); postal
+/// staff reach no agency's dossiers as such (`postal_reach`).
 async fn reach(st: &AppState, grants: &[Grant]) -> AppResult<Vec<i64>> {
     let mut ids = Vec::new();
-    for g in grants.iter().filter(|g| g.role.is_agency_bound()) {
+    for g in grants.iter().filter(|g| g.role.reads_agency_records()) {
         if let Some(a) = g.agency_id {
             ids.extend(store::agencies::subtree(&st.db, a).await?);
         }
@@ -1693,6 +1784,33 @@ async fn reach(st: &AppState, grants: &[Grant]) -> AppResult<Vec<i64>> {
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
+}
+
+/// What postal staff see (`lifecycle::may_read`): the dossiers they
+/// registered, and those their unit handed to the post.
+async fn postal_reach(
+    st: &AppState,
+    actor: &crate::domain::authz::Actor,
+) -> AppResult<Option<Condition>> {
+    let mut any = Condition::any();
+    let mut postal = false;
+    for g in actor.grants.iter().filter(|g| g.role == Role::PostalStaff) {
+        postal = true;
+        if let Some(a) = g.agency_id {
+            let units = store::agencies::subtree(&st.db, a).await?;
+            any = any.add(
+                Condition::all()
+                    .add(dossier::Column::ReturnMethod.eq(ReturnMethod::Post.as_str()))
+                    .add(dossier::Column::ReceivingAgencyId.is_in(units)),
+            );
+        }
+    }
+    if !postal {
+        return Ok(None);
+    }
+    Ok(Some(any.add(
+        dossier::Column::RegisteredByAccountId.eq(actor.account_id),
+    )))
 }
 
 /// Dossiers the caller may see, filtered, in id order.
@@ -1718,11 +1836,13 @@ pub async fn list(
         q = q.filter(dossier::Column::Status.ne(DossierStatus::Draft.as_str()));
         if !province_wide {
             let ids = reach(st, &actor.grants).await?;
-            q = q.filter(
-                Condition::any()
-                    .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
-                    .add(dossier::Column::SettlingAgencyId.is_in(ids)),
-            );
+            let mut scope = Condition::any()
+                .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
+                .add(dossier::Column::SettlingAgencyId.is_in(ids));
+            if let Some(postal) = postal_reach(st, actor).await? {
+                scope = scope.add(postal);
+            }
+            q = q.filter(scope);
         }
     }
     if !f.statuses.is_empty() {
@@ -1818,7 +1938,8 @@ async fn audit_listed(
 }
 
 /// What waits for the caller: receptions, transfers and returns at their
-/// one-stop unit; processing at their agency; approvals for leaders.
+/// one-stop unit; processing at their agency; approvals for leaders;
+/// deliveries for postal staff.
 pub async fn work_queue(
     st: &AppState,
     caller: &Caller<'_>,
@@ -1838,6 +1959,17 @@ pub async fn work_queue(
             ],
             Role::Specialist => &[DossierStatus::Processing],
             Role::AgencyLeader => &[DossierStatus::AwaitingApproval, DossierStatus::Processing],
+            Role::PostalStaff => {
+                // Results handed to the post at their unit, not yet delivered.
+                any = any.add(
+                    Condition::all()
+                        .add(dossier::Column::ReceivingAgencyId.is_in(ids))
+                        .add(dossier::Column::Status.eq(DossierStatus::Returned.as_str()))
+                        .add(dossier::Column::ReturnMethod.eq(ReturnMethod::Post.as_str()))
+                        .add(dossier::Column::DeliveredAt.is_null()),
+                );
+                continue;
+            }
             _ => &[],
         };
         if statuses.is_empty() {

@@ -617,7 +617,11 @@ pub async fn list(
         q = q.filter(feedback::Column::SenderAccountId.eq(actor.account_id));
     } else if !actor.grants.iter().any(|g| g.role.is_province_wide()) {
         let mut reach = Vec::new();
-        for g in actor.grants.iter().filter(|g| g.role.is_agency_bound()) {
+        for g in actor
+            .grants
+            .iter()
+            .filter(|g| g.role.reads_agency_records())
+        {
             if let Some(a) = g.agency_id {
                 reach.extend(store::agencies::subtree(&st.db, a).await?);
             }

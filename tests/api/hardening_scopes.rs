@@ -4,6 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::dossiers::{flow, register_other_citizen, Flow};
@@ -13,6 +14,13 @@ const INTAKE: &str =
     "mutation($i: IntakeInput!) { registerCounterDossier(input: $i) { id version status } }";
 const POSTAL_INTAKE: &str =
     "mutation($i: IntakeInput!) { registerPostalDossier(input: $i) { id version status } }";
+const DELIVER: &str = "mutation($d: ID!, $v: Int!, $t: String!, $at: DateTime!, $r: String!) {
+  recordPostalDelivery(dossierId: $d, expectedVersion: $v, trackingNumber: $t, deliveredAt: $at, recipient: $r) {
+    id version status deliveredAt deliveryRecipient trackingNumber } }";
+const READ: &str = "query($id: ID!) { dossier(id: $id) { id status code channel
+  applicant { name idNumber phone email address } procedure { id } formData handlerAccountId
+  attachments { id } tasks { id } payments { reference } history { action note data } } }";
+const TRACKING: &str = "EB000111222VN";
 
 async fn my_id(t: &TestApp, token: &str) -> Value {
     t.data(Some(token), "{ me { id } }", json!({})).await["me"]["id"].clone()
@@ -232,6 +240,305 @@ async fn once_assigned_only_the_handler_and_the_leaders_process_a_dossier() {
         .await;
     let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
     assert_eq!(d["status"], "AWAITING_APPROVAL");
+}
+
+/// A dossier of the demo citizen returned by post through the centre.
+async fn returned_by_post(f: &Flow) -> Value {
+    let d = f.processing().await;
+    let d = f.approved(&d).await;
+    f.ok(
+        &f.reception,
+        "returnResult",
+        &d,
+        &format!(", method: POST, trackingNumber: \"{TRACKING}\""),
+    )
+    .await
+}
+
+fn delivery(d: &Value, tracking: &str, at: &str, recipient: &str) -> Value {
+    json!({ "d": d["id"], "v": d["version"], "t": tracking, "at": at, "r": recipient })
+}
+
+#[tokio::test]
+async fn postal_staff_see_what_they_registered_with_only_what_delivery_needs() {
+    let f = flow().await;
+    let postal = f.t.login_demo("buudien@demo.motcua.vn").await;
+    // An online dossier of their unit is not theirs to see.
+    let online = f.processing().await;
+    let v =
+        f.t.gql(Some(&postal), READ, json!({ "id": online["id"] }))
+            .await;
+    assert_eq!(error_code(&v), "NOT_FOUND", "{v}");
+    let none =
+        f.t.data(
+            Some(&postal),
+            "{ dossiers { totalCount } workQueue { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &none["dossiers"]["totalCount"],
+            &none["workQueue"]["totalCount"]
+        ),
+        (&json!(0), &json!(0))
+    );
+
+    // What they registered, they see: without the e-form, files or details.
+    let mine =
+        f.t.data(
+            Some(&postal),
+            POSTAL_INTAKE,
+            intake_for(&f, "001085000111", Value::Null),
+        )
+        .await["registerPostalDossier"]
+            .clone();
+    let (_, up) =
+        f.t.send(multipart(
+            &f.reception,
+            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn\", file: $f) { id downloadUrl } }",
+            json!({ "d": mine["id"] }),
+            "f",
+            "don.pdf",
+            &pdf(500),
+        ))
+        .await;
+    let url = up["data"]["uploadAttachment"]["downloadUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{up}"))
+        .to_owned();
+    let seen =
+        f.t.data(Some(&postal), READ, json!({ "id": mine["id"] }))
+            .await["dossier"]
+            .clone();
+    assert_eq!(seen["applicant"]["name"], "Phạm Văn Khác");
+    assert_eq!(seen["applicant"]["phone"], "0912000111");
+    assert_eq!(seen["applicant"]["address"], "12 Lê Lợi, Thanh Hóa");
+    assert_eq!(seen["applicant"]["idNumber"], Value::Null);
+    assert!(seen["procedure"]["id"].is_string());
+    assert_eq!(seen["formData"], json!({ "masked": true }));
+    assert_eq!(seen["attachments"], json!([]));
+    assert!(seen["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["data"] == json!({ "masked": true }) && e["note"].is_null()));
+    assert!(
+        !seen.to_string().contains("Hồ sơ thử"),
+        "the e-form: {seen}"
+    );
+    let listed =
+        f.t.data(
+            Some(&postal),
+            "{ dossiers { totalCount edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["dossiers"]["totalCount"], 1);
+    assert_eq!(listed["dossiers"]["edges"][0]["node"]["id"], mine["id"]);
+    // The file itself is refused; it exists for them, so FORBIDDEN.
+    let get = |token: &str| {
+        Request::get(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(f.t.send(get(&postal)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(f.t.send(get(&f.reception)).await.0, StatusCode::OK);
+
+    // Their unit's feedback is not theirs either.
+    f.t.data(
+        Some(&f.reception),
+        "mutation($i: RecordFeedbackInput!) { recordFeedback(input: $i) { id } }",
+        json!({ "i": { "kind": "FEEDBACK", "channel": "HOTLINE", "arrivedAt": chrono::Utc::now().to_rfc3339(),
+            "sender": { "name": "Trần Văn Gọi", "phone": "0912000222" }, "title": "Chờ lâu", "content": "Chờ lâu ở quầy" } }),
+    )
+    .await;
+    let fb =
+        f.t.data(Some(&postal), "{ feedbacks { totalCount } }", json!({}))
+            .await;
+    assert_eq!(fb["feedbacks"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn postal_staff_record_the_delivery_of_a_result_sent_by_post() {
+    let f = flow().await;
+    let postal = f.t.login_demo("buudien@demo.motcua.vn").await;
+    let d = returned_by_post(&f).await;
+    // Handed to the post: now it is theirs to deliver, and waits for them.
+    let seen =
+        f.t.data(Some(&postal), READ, json!({ "id": d["id"] }))
+            .await["dossier"]
+            .clone();
+    assert_eq!(seen["applicant"]["name"], "Nguyễn Văn An");
+    assert_eq!(seen["formData"], json!({ "masked": true }));
+    let queue =
+        f.t.data(
+            Some(&postal),
+            "{ workQueue { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(queue["workQueue"]["edges"][0]["node"]["id"], d["id"]);
+
+    let now = f.t.app.state.clock.now();
+    let at = now.to_rfc3339();
+    // Refusals: another parcel, the future, before it was sent, no
+    // recipient, anybody but postal staff, a stale version.
+    let cases = [
+        (
+            delivery(&d, "EB999999999VN", &at, "Nguyễn Văn An"),
+            "trackingNumber",
+        ),
+        (
+            delivery(
+                &d,
+                TRACKING,
+                &(now + chrono::Duration::hours(2)).to_rfc3339(),
+                "Nguyễn Văn An",
+            ),
+            "deliveredAt",
+        ),
+        (
+            delivery(
+                &d,
+                TRACKING,
+                &(now - chrono::Duration::days(30)).to_rfc3339(),
+                "Nguyễn Văn An",
+            ),
+            "deliveredAt",
+        ),
+        (delivery(&d, TRACKING, &at, "  "), "recipient"),
+        (delivery(&d, TRACKING, &at, &"x".repeat(201)), "recipient"),
+    ];
+    for (vars, field) in cases {
+        let v = f.t.gql(Some(&postal), DELIVER, vars).await;
+        assert_eq!(
+            (error_code(&v), error_field(&v)),
+            ("BAD_USER_INPUT", field),
+            "{v}"
+        );
+    }
+    for token in [&f.reception, &f.citizen, &f.leader] {
+        let v =
+            f.t.gql(Some(token), DELIVER, delivery(&d, TRACKING, &at, "An"))
+                .await;
+        assert_eq!(error_code(&v), "FORBIDDEN", "{v}");
+    }
+    let mut stale = delivery(&d, TRACKING, &at, "Nguyễn Văn An");
+    stale["v"] = json!(d["version"].as_i64().unwrap() - 1);
+    assert_eq!(
+        error_code(&f.t.gql(Some(&postal), DELIVER, stale).await),
+        "VERSION_CONFLICT"
+    );
+
+    let ok =
+        f.t.data(
+            Some(&postal),
+            DELIVER,
+            delivery(&d, TRACKING, &at, "Nguyễn Văn An"),
+        )
+        .await["recordPostalDelivery"]
+            .clone();
+    assert_eq!(ok["status"], "RETURNED");
+    assert_eq!(ok["deliveryRecipient"], "Nguyễn Văn An");
+    assert!(ok["deliveredAt"].is_string());
+    let version = d["version"].as_i64().unwrap() + 1;
+    assert_eq!(ok["version"], version);
+    // A retry of the same delivery returns it unchanged; another is refused.
+    let again =
+        f.t.data(
+            Some(&postal),
+            DELIVER,
+            delivery(&d, TRACKING, &at, "Nguyễn Văn An"),
+        )
+        .await["recordPostalDelivery"]
+            .clone();
+    assert_eq!(again, ok);
+    let v =
+        f.t.gql(
+            Some(&postal),
+            DELIVER,
+            delivery(&ok, TRACKING, &at, "Người khác"),
+        )
+        .await;
+    assert_eq!(error_code(&v), "INVALID_TRANSITION", "{v}");
+
+    // History, audit and outbox, like every transition.
+    let h = f.history(&f.citizen, &ok, 0).await;
+    let last = h.last().unwrap();
+    assert_eq!(
+        (
+            last["action"].as_str(),
+            last["actorRole"].as_str(),
+            last["seq"].as_i64()
+        ),
+        (
+            Some("RECORD_POSTAL_DELIVERY"),
+            Some("POSTAL_STAFF"),
+            Some(version)
+        )
+    );
+    assert_eq!(last["data"]["trackingNumber"], TRACKING);
+    let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
+    let log =
+        f.t.data(
+            Some(&admin),
+            "{ auditLog(filter: { operation: \"recordPostalDelivery\" }) { totalCount edges { node { targetId actorRole } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(log["auditLog"]["totalCount"], 1);
+    assert_eq!(log["auditLog"]["edges"][0]["node"]["targetId"], d["id"]);
+    let dossier_id: i64 = d["id"].as_str().unwrap().parse().unwrap();
+    let outbox = entity::outbox::Entity::find()
+        .filter(entity::outbox::Column::DossierId.eq(dossier_id))
+        .filter(entity::outbox::Column::Seq.eq(version as i32))
+        .count(&f.t.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(outbox, 1);
+    // Delivered: no longer waiting.
+    let queue =
+        f.t.data(Some(&postal), "{ workQueue { totalCount } }", json!({}))
+            .await;
+    assert_eq!(queue["workQueue"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn a_delivery_is_recorded_only_for_a_result_sent_by_post() {
+    let f = flow().await;
+    let postal = f.t.login_demo("buudien@demo.motcua.vn").await;
+    let at = f.t.app.state.clock.now().to_rfc3339();
+    // Returned at the counter: not theirs to see at all.
+    let d = f.processing().await;
+    let d = f.approved(&d).await;
+    let d = f
+        .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
+        .await;
+    let v =
+        f.t.gql(Some(&postal), DELIVER, delivery(&d, TRACKING, &at, "An"))
+            .await;
+    assert_eq!(error_code(&v), "NOT_FOUND", "{v}");
+    // Registered by them but returned at the counter: theirs to see, not to deliver.
+    let mine =
+        f.t.data(
+            Some(&postal),
+            POSTAL_INTAKE,
+            intake_for(&f, "001085000111", Value::Null),
+        )
+        .await["registerPostalDossier"]
+            .clone();
+    let mine = f.ok(&f.reception, "receiveDossier", &mine, "").await;
+    let mine = f.ok(&f.reception, "transferDossier", &mine, "").await;
+    let mine = f.approved(&mine).await;
+    let mine = f
+        .ok(&f.reception, "returnResult", &mine, ", method: COUNTER")
+        .await;
+    let v =
+        f.t.gql(Some(&postal), DELIVER, delivery(&mine, TRACKING, &at, "An"))
+            .await;
+    assert_eq!(error_code(&v), "INVALID_TRANSITION", "{v}");
 }
 
 #[tokio::test]

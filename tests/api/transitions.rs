@@ -257,9 +257,9 @@ async fn every_transition_is_forbidden_to_every_wrong_actor() {
         };
         let status = a_status_allowing(name);
         let d = dossier_in(&f, status).await;
-        // Who may read it: the applicant, the centre's desk and postal
-        // staff, the department, the province-wide roles; a draft is the
-        // applicant's alone. To everybody else it does not exist (NOT_FOUND); readers
+        // Who may read it: the applicant, the centre's desk, the
+        // department, the province-wide roles; a draft is the applicant's
+        // alone. To everybody else it does not exist (NOT_FOUND); readers
         // who may not act are FORBIDDEN.
         let readers: &[&str] = if status == "DRAFT" {
             &["citizen"]
@@ -267,7 +267,6 @@ async fn every_transition_is_forbidden_to_every_wrong_actor() {
             &[
                 "citizen",
                 "reception",
-                "postal",
                 "specialist",
                 "leader",
                 "supervisor",
