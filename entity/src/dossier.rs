@@ -49,6 +49,12 @@ pub struct Model {
     pub returned_at: Option<DateTimeUtc>,
     pub return_method: Option<String>,
     pub tracking_number: Option<String>,
+    /// The official who entered it on the applicant's behalf (counter or
+    /// postal intake).
+    pub registered_by_account_id: Option<i64>,
+    /// When the post delivered the result, and to whom.
+    pub delivered_at: Option<DateTimeUtc>,
+    pub delivery_recipient: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -13,6 +13,7 @@ mod m20261130_000008_store_payments_notifications;
 mod m20261130_000009_statistics_rollup;
 mod m20261130_000010_evaluation_rollup;
 mod m20261130_000011_drop_login_throttle;
+mod m20261130_000012_postal_delivery;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_statistics_rollup::Migration),
             Box::new(m20261130_000010_evaluation_rollup::Migration),
             Box::new(m20261130_000011_drop_login_throttle::Migration),
+            Box::new(m20261130_000012_postal_delivery::Migration),
         ]
     }
 }

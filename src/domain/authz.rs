@@ -45,6 +45,13 @@ impl Role {
     pub fn is_province_wide(self) -> bool {
         matches!(self, Role::Admin | Role::ProvinceSupervisor | Role::Analyst)
     }
+
+    /// Agency-bound roles that read what reaches their agency (its
+    /// dossiers, its feedback). Not postal staff: they see only the
+    /// dossiers they registered or deliver (`lifecycle::may_read`).
+    pub fn reads_agency_records(self) -> bool {
+        self.is_agency_bound() && self != Role::PostalStaff
+    }
 }
 
 /// One role of an account, with its agency when bound.
@@ -74,6 +81,13 @@ impl Actor {
         !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::Analyst)
     }
 
+    /// Postal staff and nothing else: reads only what delivery needs (the
+    /// applicant's name, phone and address, the code, the procedure, the
+    /// status; not the e-form, the files or the history's details).
+    pub fn is_postal_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::PostalStaff)
+    }
+
     /// The main role to record against an action: the first grant's.
     pub fn primary_role(&self) -> Option<Role> {
         self.grants.first().map(|g| g.role)
@@ -99,6 +113,11 @@ pub enum Action<'a> {
     ReadAgencyStaff(AgencyScope<'a>),
     /// Act on one's own account.
     OwnAccount { account_id: i64 },
+    /// Filter or search records by a person's identifiers (ID number, tax
+    /// code, phone, name, e-mail): everybody within their own scope except
+    /// analysts, who read masked data and may not single a person out
+    /// (DOMAIN.md, ANALYST).
+    SearchPersonalData,
 }
 
 /// Why an action is refused.
@@ -159,6 +178,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action<'_>) -> Result<(), Denied
             _ => false,
         }),
         Action::OwnAccount { account_id } => actor.account_id == account_id,
+        Action::SearchPersonalData => !actor.is_analyst_only(),
     };
     if allowed {
         Ok(())
@@ -278,6 +298,32 @@ mod tests {
             authorize(Some(&a), Action::OwnAccount { account_id: 8 }),
             Err(Denied::Forbidden)
         );
+    }
+
+    #[test]
+    fn analysts_never_search_by_personal_identifiers() {
+        let analyst = official(&[(Role::Analyst, None)]);
+        assert_eq!(
+            authorize(Some(&analyst), Action::SearchPersonalData),
+            Err(Denied::Forbidden)
+        );
+        for role in [Role::ReceptionOfficer, Role::ProvinceSupervisor] {
+            let o = official(&[(role, Some(3))]);
+            assert!(authorize(Some(&o), Action::SearchPersonalData).is_ok());
+        }
+    }
+
+    #[test]
+    fn postal_staff_do_not_read_their_agency_records() {
+        assert!(!Role::PostalStaff.reads_agency_records());
+        assert!(Role::PostalStaff.is_agency_bound());
+        assert!(Role::ReceptionOfficer.reads_agency_records());
+        assert!(official(&[(Role::PostalStaff, Some(3))]).is_postal_only());
+        assert!(!official(&[
+            (Role::PostalStaff, Some(3)),
+            (Role::ReceptionOfficer, Some(3))
+        ])
+        .is_postal_only());
     }
 
     #[test]

@@ -117,13 +117,13 @@ pub fn may_act(
 }
 
 /// Who may read feedback: its sender, any official whose agency-bound role
-/// reaches its agency, and the province-wide roles (analysts masked).
+/// reaches its agency (not postal staff, who handle no feedback), and the
+/// province-wide roles (analysts masked).
 pub fn may_read(actor: &Actor, agency: AgencyScope<'_>, sender_account_id: Option<i64>) -> bool {
     sender_account_id == Some(actor.account_id)
-        || actor
-            .grants
-            .iter()
-            .any(|g| (g.role.is_agency_bound() || g.role.is_province_wide()) && covers(g, agency))
+        || actor.grants.iter().any(|g| {
+            (g.role.reads_agency_records() || g.role.is_province_wide()) && covers(g, agency)
+        })
 }
 
 /// Officials who may enter feedback that arrived by e-mail, hotline, post
@@ -216,6 +216,12 @@ mod tests {
         ));
         assert!(!may_read(
             &official(&[(Role::Specialist, Some(4))]),
+            scope,
+            None
+        ));
+        // Postal staff handle no feedback, even at the agency.
+        assert!(!may_read(
+            &official(&[(Role::PostalStaff, Some(5))]),
             scope,
             None
         ));

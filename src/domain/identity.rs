@@ -1,5 +1,6 @@
 //! Validated identity values: parse once at the edge, trust afterwards.
 
+use super::authz::AccountKind;
 use super::text::fold;
 use super::Problem;
 
@@ -296,6 +297,38 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
+/// The identity number written on a dossier for its applicant: a citizen
+/// ID number, or an organisation's tax code (normalised).
+pub fn applicant_id_number(s: &str, current_year: i32) -> Result<String, Problem> {
+    match CitizenId::parse(s, current_year) {
+        Ok(id) => Ok(id.0),
+        // Not 12 digits: an organisation's tax code, or a mistake in an ID.
+        Err(Problem::CitizenIdFormat) => TaxCode::parse(s)
+            .map(|t| t.0)
+            .map_err(|_| Problem::CitizenIdFormat),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether an account is the applicant's own, so that a dossier entered on
+/// their behalf may be linked to it: its verified identity (a citizen's ID
+/// number, an organisation's tax code) is the number written on the
+/// dossier. Officials are nobody's applicant account (DOMAIN.md "Who uses
+/// it").
+pub fn is_applicants_account(
+    kind: AccountKind,
+    citizen_id: Option<&str>,
+    tax_code: Option<&str>,
+    applicant_id_number: Option<&str>,
+) -> bool {
+    let verified = match kind {
+        AccountKind::Citizen => citizen_id,
+        AccountKind::Organisation => tax_code,
+        AccountKind::Official => None,
+    };
+    matches!((verified, applicant_id_number), (Some(a), Some(b)) if a == b)
+}
+
 /// A required, trimmed, bounded piece of text (a name, a title).
 pub fn required_text(s: &str, max: usize) -> Result<String, Problem> {
     let t = s.trim();
@@ -363,6 +396,46 @@ mod tests {
         );
         assert_eq!(TaxCode::parse("0100109107"), Err(Problem::TaxCode));
         assert_eq!(TaxCode::parse("01001091"), Err(Problem::TaxCode));
+    }
+
+    #[test]
+    fn an_applicant_is_identified_by_a_citizen_id_or_a_tax_code() {
+        assert_eq!(
+            applicant_id_number(" 051095001234 ", 2026),
+            Ok("051095001234".into())
+        );
+        assert_eq!(
+            applicant_id_number("0100109106001", 2026),
+            Ok("0100109106-001".into())
+        );
+        assert_eq!(
+            applicant_id_number("123", 2026),
+            Err(Problem::CitizenIdFormat)
+        );
+        assert_eq!(
+            applicant_id_number("003095001234", 2026),
+            Err(Problem::CitizenIdProvince)
+        );
+    }
+
+    #[test]
+    fn only_the_applicants_own_verified_identity_links_an_account() {
+        use AccountKind as K;
+        let id = Some("001085000111");
+        let tax = Some("0100109106");
+        assert!(is_applicants_account(K::Citizen, id, None, id));
+        assert!(!is_applicants_account(
+            K::Citizen,
+            Some("051095001234"),
+            None,
+            id
+        ));
+        assert!(!is_applicants_account(K::Citizen, None, None, None));
+        assert!(!is_applicants_account(K::Citizen, id, None, None));
+        assert!(is_applicants_account(K::Organisation, None, tax, tax));
+        // An organisation is not linked by a citizen ID it does not verify.
+        assert!(!is_applicants_account(K::Organisation, id, tax, id));
+        assert!(!is_applicants_account(K::Official, id, tax, id));
     }
 
     #[test]

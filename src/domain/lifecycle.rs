@@ -76,6 +76,7 @@ labelled_enum! {
         ScheduleVerification => ("SCHEDULE_VERIFICATION", "Lập lịch xác minh", "Schedule a verification"),
         AssignInterAgency => ("ASSIGN_INTER_AGENCY", "Phân công liên thông", "Assign inter-agency tasks"),
         CompleteInterAgencyTask => ("COMPLETE_INTER_AGENCY_TASK", "Hoàn thành phần việc liên thông", "Complete an inter-agency task"),
+        RecordPostalDelivery => ("RECORD_POSTAL_DELIVERY", "Ghi nhận phát kết quả qua bưu chính", "Record the postal delivery"),
     }
 }
 
@@ -182,6 +183,9 @@ pub fn next_status(
             A::AnswerConsultation | A::CompleteInterAgencyTask,
         ) => from,
         (S::ResultReady, A::ReturnResult) => S::Returned,
+        // The post delivers what the unit handed it: recorded on the
+        // returned dossier, which stays returned.
+        (S::Returned, A::RecordPostalDelivery) => S::Returned,
         (
             S::Draft
             | S::Submitted
@@ -210,6 +214,8 @@ pub enum Party {
     Leader,
     /// An official (specialist or leader) of an agency asked to contribute.
     Consulted,
+    /// Postal staff of the unit that handed the result to the post.
+    Postal,
 }
 
 pub fn party(action: DossierAction) -> Party {
@@ -228,6 +234,7 @@ pub fn party(action: DossierAction) -> Party {
         | A::AssignInterAgency => Party::Processing,
         A::AnswerConsultation | A::CompleteInterAgencyTask => Party::Consulted,
         A::AssignHandler | A::SendBack | A::Approve | A::Stop | A::IssueApology => Party::Leader,
+        A::RecordPostalDelivery => Party::Postal,
     }
 }
 
@@ -235,6 +242,16 @@ pub fn party(action: DossierAction) -> Party {
 #[derive(Debug, Clone, Copy)]
 pub struct Parties<'a> {
     pub applicant_account_id: Option<i64>,
+    /// The handler a leader assigned: from then on only they and the
+    /// settling agency's leaders take the processing actions (DOMAIN.md,
+    /// SPECIALIST).
+    pub handler_account_id: Option<i64>,
+    /// The official who entered the dossier on the applicant's behalf (at
+    /// the counter or by post).
+    pub registered_by_account_id: Option<i64>,
+    /// The result was handed to the post (returned with method POST): the
+    /// receiving unit's postal staff deliver it.
+    pub by_post: bool,
     /// The receiving one-stop unit and its ancestors.
     pub receiving: AgencyScope<'a>,
     /// The settling agency and its ancestors.
@@ -271,27 +288,50 @@ pub fn may(
             }
         }
         Party::Reception => bound(&[Role::ReceptionOfficer], parties.receiving),
-        Party::Processing => bound(&[Role::Specialist, Role::AgencyLeader], parties.settling),
+        Party::Processing => match parties.handler_account_id {
+            // Assigned to someone else: the leaders still may, other
+            // specialists no longer.
+            Some(h) if h != actor.account_id => bound(&[Role::AgencyLeader], parties.settling),
+            _ => bound(&[Role::Specialist, Role::AgencyLeader], parties.settling),
+        },
         Party::Leader => bound(&[Role::AgencyLeader], parties.settling),
         Party::Consulted => bound(&[Role::Specialist, Role::AgencyLeader], parties.consulted),
+        Party::Postal => bound(&[Role::PostalStaff], parties.receiving),
     };
     found.map(Some).ok_or(Denied::Forbidden)
+}
+
+/// Whether the actor may file the result's electronic copy: whoever
+/// processes the dossier now (the handler rule included), or the receiving
+/// unit's reception officer who returns it.
+pub fn may_file_result(actor: &Actor, parties: &Parties<'_>) -> bool {
+    may(Some(actor), DossierAction::SubmitForApproval, parties).is_ok()
+        || may(Some(actor), DossierAction::ReturnResult, parties).is_ok()
 }
 
 /// Whether the actor may read the dossier: its applicant, officials of the
 /// agencies it involves (or above them), and the province-wide roles. A
 /// draft is its applicant's alone: nobody else sees it before submission.
+/// Postal staff see only the dossiers they registered and those their unit
+/// handed to the post for delivery (and then only what delivery needs:
+/// `authz::Actor::is_postal_only`).
 pub fn may_read(actor: &Actor, parties: &Parties<'_>, status: DossierStatus) -> bool {
     if parties.applicant_account_id == Some(actor.account_id) {
         return true;
     }
     status != DossierStatus::Draft
-        && actor.grants.iter().any(|g| {
-            g.role.is_province_wide()
-                || (g.role.is_agency_bound()
-                    && (covers(g, parties.receiving)
-                        || covers(g, parties.settling)
-                        || covers(g, parties.consulted)))
+        && actor.grants.iter().any(|g| match g.role {
+            Role::PostalStaff => {
+                parties.registered_by_account_id == Some(actor.account_id)
+                    || (parties.by_post && covers(g, parties.receiving))
+            }
+            role if role.is_province_wide() => true,
+            role if role.reads_agency_records() => {
+                covers(g, parties.receiving)
+                    || covers(g, parties.settling)
+                    || covers(g, parties.consulted)
+            }
+            _ => false,
         })
 }
 
@@ -319,11 +359,20 @@ mod tests {
     }
 
     #[test]
-    fn final_statuses_allow_nothing() {
+    fn final_statuses_allow_nothing_but_recording_the_postal_delivery() {
         for s in S::ALL.iter().filter(|s| s.is_final()) {
-            for a in A::ALL {
+            for a in A::ALL.iter().filter(|a| **a != A::RecordPostalDelivery) {
                 assert_eq!(next_status(*s, *a, None), None, "{s} {a}");
             }
+        }
+        // The delivery is recorded on a returned dossier and moves nothing.
+        for s in S::ALL {
+            let expected = (*s == S::Returned).then_some(S::Returned);
+            assert_eq!(
+                next_status(*s, A::RecordPostalDelivery, None),
+                expected,
+                "{s}"
+            );
         }
     }
 
@@ -392,6 +441,9 @@ mod tests {
         // Receiving unit 10 under 1; settling department 20 under 1.
         let parties = Parties {
             applicant_account_id: Some(7),
+            handler_account_id: None,
+            registered_by_account_id: None,
+            by_post: false,
             receiving: AgencyScope { lineage: &[10, 1] },
             settling: AgencyScope { lineage: &[20, 1] },
             consulted: AgencyScope { lineage: &[30, 1] },
@@ -438,6 +490,97 @@ mod tests {
         assert!(may_read(&consulted, &parties, open));
         assert_eq!(
             may(Some(&specialist), A::AnswerConsultation, &parties),
+            Err(Denied::Forbidden)
+        );
+    }
+
+    /// Receiving unit 10 under 1; settling department 20 under 1; nothing
+    /// consulted.
+    fn department_dossier() -> Parties<'static> {
+        Parties {
+            applicant_account_id: Some(7),
+            handler_account_id: None,
+            registered_by_account_id: None,
+            by_post: false,
+            receiving: AgencyScope { lineage: &[10, 1] },
+            settling: AgencyScope { lineage: &[20, 1] },
+            consulted: AgencyScope { lineage: &[] },
+        }
+    }
+
+    #[test]
+    fn once_a_handler_is_assigned_only_they_and_the_leaders_process() {
+        let mut handler = officer(Role::Specialist, 20);
+        handler.account_id = 51;
+        let colleague = officer(Role::Specialist, 20);
+        let leader = officer(Role::AgencyLeader, 20);
+        let unassigned = department_dossier();
+        let assigned = Parties {
+            handler_account_id: Some(51),
+            ..department_dossier()
+        };
+        let processing: Vec<A> = A::ALL
+            .iter()
+            .copied()
+            .filter(|a| party(*a) == Party::Processing)
+            .collect();
+        assert!(processing.contains(&A::Pause) && processing.contains(&A::ScheduleVerification));
+        for a in processing {
+            assert!(may(Some(&colleague), a, &unassigned).is_ok(), "{a}");
+            assert_eq!(
+                may(Some(&colleague), a, &assigned),
+                Err(Denied::Forbidden),
+                "{a}"
+            );
+            assert!(may(Some(&handler), a, &assigned).is_ok(), "{a}");
+            assert!(may(Some(&leader), a, &assigned).is_ok(), "{a}");
+        }
+        assert!(!may_file_result(&colleague, &assigned));
+        assert!(may_file_result(&handler, &assigned));
+        assert!(may_file_result(
+            &officer(Role::ReceptionOfficer, 10),
+            &assigned
+        ));
+        // The colleague still reads it.
+        assert!(may_read(&colleague, &assigned, S::Processing));
+    }
+
+    #[test]
+    fn postal_staff_read_what_they_registered_or_deliver() {
+        let postal = officer(Role::PostalStaff, 10);
+        let online = department_dossier();
+        assert!(!may_read(&postal, &online, S::Processing));
+        let registered = Parties {
+            registered_by_account_id: Some(postal.account_id),
+            ..department_dossier()
+        };
+        assert!(may_read(&postal, &registered, S::Processing));
+        let someone_elses = Parties {
+            registered_by_account_id: Some(99),
+            ..department_dossier()
+        };
+        assert!(!may_read(&postal, &someone_elses, S::Processing));
+        let by_post = Parties {
+            by_post: true,
+            ..department_dossier()
+        };
+        assert!(may_read(&postal, &by_post, S::Returned));
+        assert!(may(Some(&postal), A::RecordPostalDelivery, &by_post).is_ok());
+        // Another unit's post office does not deliver it.
+        let elsewhere = officer(Role::PostalStaff, 11);
+        assert!(!may_read(&elsewhere, &by_post, S::Returned));
+        assert_eq!(
+            may(Some(&elsewhere), A::RecordPostalDelivery, &by_post),
+            Err(Denied::Forbidden)
+        );
+        // Nobody else records a delivery, and postal staff nothing else.
+        let reception = officer(Role::ReceptionOfficer, 10);
+        assert_eq!(
+            may(Some(&reception), A::RecordPostalDelivery, &by_post),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            may(Some(&postal), A::ReturnResult, &by_post),
             Err(Denied::Forbidden)
         );
     }

@@ -42,10 +42,17 @@ pub trait ContextExt {
     fn masked(&self) -> bool {
         self.actor().is_some_and(|a| a.is_analyst_only())
     }
+    /// Postal staff read only what delivering a result needs (DOMAIN.md: the
+    /// POSTAL_STAFF role): the applicant's name, phone and address, the
+    /// code, the procedure and the status; not the e-form, the files, the
+    /// tasks, the payments or the history's details.
+    fn delivery_only(&self) -> bool {
+        self.actor().is_some_and(|a| a.is_postal_only())
+    }
     /// Free text officials or citizens wrote (it may name people), withheld
-    /// from analysts.
+    /// from analysts and from postal staff.
     fn free_text<'a>(&self, text: Option<&'a str>) -> Option<&'a str> {
-        if self.masked() {
+        if self.masked() || self.delivery_only() {
             None
         } else {
             text

@@ -100,9 +100,19 @@ impl Dossier {
     async fn procedure_version(&self) -> i32 {
         self.0.procedure_version
     }
-    /// The applicant; masked for analysts.
+    /// The applicant; masked for analysts; for postal staff only the name,
+    /// phone and address a delivery needs.
     async fn applicant(&self, ctx: &Context<'_>) -> Applicant {
         let d = &self.0;
+        if ctx.delivery_only() {
+            return Applicant {
+                name: d.applicant_name.clone(),
+                id_number: None,
+                phone: d.applicant_phone.clone(),
+                email: None,
+                address: d.applicant_address.clone(),
+            };
+        }
         if ctx.masked() {
             return Applicant {
                 name: svc::mask_name(&d.applicant_name),
@@ -139,12 +149,17 @@ impl Dossier {
             .await?
             .map(Agency))
     }
-    async fn handler_account_id(&self) -> Option<ID> {
+    /// The assigned handler (not shown to postal staff).
+    async fn handler_account_id(&self, ctx: &Context<'_>) -> Option<ID> {
+        if ctx.delivery_only() {
+            return None;
+        }
         self.0.handler_account_id.map(Into::into)
     }
-    /// The e-form; withheld from analysts (it holds personal data).
+    /// The e-form; withheld (`{"masked": true}`) from analysts (it holds
+    /// personal data) and from postal staff (delivery does not need it).
     async fn form_data(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
-        if ctx.masked() {
+        if ctx.masked() || ctx.delivery_only() {
             return Ok(Json(serde_json::json!({ "masked": true })));
         }
         Ok(Json(serde_json::from_str(&self.0.form_data)?))
@@ -205,8 +220,20 @@ impl Dossier {
             .and_then(dl::ReturnMethod::parse)
             .map(Into::into)
     }
+    /// The parcel's number when the result went by post.
     async fn tracking_number(&self) -> Option<&str> {
         self.0.tracking_number.as_deref()
+    }
+    /// When the post delivered the result (recordPostalDelivery).
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.delivered_at
+    }
+    /// Who took the parcel; withheld from analysts.
+    async fn delivery_recipient(&self, ctx: &Context<'_>) -> Option<&str> {
+        if ctx.masked() {
+            return None;
+        }
+        self.0.delivery_recipient.as_deref()
     }
     /// The receipt (form 01), once received.
     async fn receipt(&self, ctx: &Context<'_>) -> Result<Option<Receipt>> {
@@ -240,8 +267,12 @@ impl Dossier {
     }
     /// The processing control sheet (form 06): each internal step against
     /// its share of the processing time.
+    /// Not shown to postal staff.
     #[graphql(complexity = "10 * child_complexity")]
     async fn control_sheet(&self, ctx: &Context<'_>) -> Result<Vec<ControlSheetRow>> {
+        if ctx.delivery_only() {
+            return Ok(Vec::new());
+        }
         let rows = svc::control_sheet(ctx.state(), &self.0).await?;
         Ok(rows
             .into_iter()
@@ -256,17 +287,24 @@ impl Dossier {
             })
             .collect())
     }
-    /// The applicant's satisfaction rating, once given.
+    /// The applicant's satisfaction rating, once given (not shown to postal
+    /// staff).
     async fn rating(&self, ctx: &Context<'_>) -> Result<Option<super::ratings::Rating>> {
+        if ctx.delivery_only() {
+            return Ok(None);
+        }
         Ok(ctx
             .data_unchecked::<Loaders>()
             .load_one(RatingOf(self.0.id))
             .await?
             .map(super::ratings::Rating))
     }
-    /// Files attached, per component.
+    /// Files attached, per component (none shown to postal staff).
     #[graphql(complexity = "20 * child_complexity")]
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
+        if ctx.delivery_only() {
+            return Ok(Vec::new());
+        }
         let rows = ctx
             .data_unchecked::<Loaders>()
             .load_one(AttachmentsOf(self.0.id))
@@ -280,15 +318,22 @@ impl Dossier {
     async fn fees(&self, ctx: &Context<'_>) -> Result<super::payments::DossierFees> {
         super::payments::fees_of(ctx, &self.0).await
     }
-    /// Its payments, refunds and receipts.
+    /// Its payments, refunds and receipts (not shown to postal staff).
     #[graphql(complexity = "20 * child_complexity")]
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Payment>> {
+        if ctx.delivery_only() {
+            return Ok(Vec::new());
+        }
         let rows = super::payments::payments_of(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(super::payments::Payment).collect())
     }
-    /// Consultations, verification visits and inter-agency tasks.
+    /// Consultations, verification visits and inter-agency tasks (not shown
+    /// to postal staff).
     #[graphql(complexity = "20 * child_complexity")]
     async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<DossierTask>> {
+        if ctx.delivery_only() {
+            return Ok(Vec::new());
+        }
         let rows = ctx
             .data_unchecked::<Loaders>()
             .load_one(TasksOf(self.0.id))
@@ -359,14 +404,14 @@ impl DossierEvent {
             None => Ok(None),
         }
     }
-    /// Withheld from analysts.
+    /// Withheld from analysts and postal staff.
     async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.note.as_deref())
     }
     /// Details: supplement items, the receipt, a new due date …; withheld
-    /// from analysts (`{"masked": true}`).
+    /// from analysts and postal staff (`{"masked": true}`).
     async fn data(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
-        if ctx.masked() {
+        if ctx.masked() || ctx.delivery_only() {
             return Ok(Json(serde_json::json!({ "masked": true })));
         }
         Ok(Json(serde_json::from_str(&self.0.data)?))
@@ -544,9 +589,10 @@ pub struct DossierFilter {
     pub due_to: Option<DateTime<Utc>>,
     /// Open dossiers past (true) or not yet past (false) their due date.
     pub overdue: Option<bool>,
-    /// The applicant's ID number (audited).
-    /// At most 20 characters.
-    #[graphql(validator(custom = "Chars::new(\"applicantIdNumber\", 20)"))]
+    /// The applicant's ID number or tax code (the search is audited). At
+    /// most 16 characters. Not for analysts, who may not single a person
+    /// out: FORBIDDEN.
+    #[graphql(validator(custom = "Chars::new(\"applicantIdNumber\", 16)"))]
     pub applicant_id_number: Option<String>,
     pub handler_account_id: Option<ID>,
 }
@@ -736,11 +782,12 @@ pub struct CreateDossierInput {
 
 #[derive(InputObject)]
 pub struct ApplicantInput {
-    /// At most 300 characters.
-    #[graphql(validator(custom = "Chars::new(\"name\", 300)"))]
+    /// At most 200 characters.
+    #[graphql(validator(custom = "Chars::new(\"name\", 200)"))]
     pub name: String,
-    /// At most 20 characters.
-    #[graphql(validator(custom = "Chars::new(\"idNumber\", 20)"))]
+    /// The citizen ID number (12 digits) or, for an organisation, its tax
+    /// code. At most 16 characters.
+    #[graphql(validator(custom = "Chars::new(\"idNumber\", 16)"))]
     pub id_number: Option<String>,
     /// At most 20 characters.
     #[graphql(validator(custom = "Chars::new(\"phone\", 20)"))]
@@ -758,7 +805,10 @@ pub struct IntakeInput {
     pub procedure_id: ID,
     pub agency_id: ID,
     pub applicant: ApplicantInput,
-    /// The applicant's account, when they have one.
+    /// The applicant's own account, when they have one: linked only when
+    /// its verified identity (a citizen's ID number, an organisation's tax
+    /// code) is `applicant.idNumber`; otherwise BAD_USER_INPUT, the same as
+    /// for an id that names no account.
     pub applicant_account_id: Option<ID>,
     /// At most 8 levels deep and 100,000 characters.
     #[graphql(validator(custom = "JsonBound(\"formData\")"))]
@@ -1365,6 +1415,34 @@ impl DossierMutation {
         )
         .await?;
         Ok(Attachment(saved))
+    }
+
+    /// Postal staff of the unit that handed the result to the post: record
+    /// its delivery to the applicant. The tracking number must be the one
+    /// the result was returned with; repeating the same delivery returns
+    /// the dossier unchanged.
+    async fn record_postal_delivery(
+        &self,
+        ctx: &Context<'_>,
+        dossier_id: ID,
+        expected_version: i32,
+        #[graphql(desc = "The parcel's number (số hiệu bưu gửi). At most 64 characters.")]
+        tracking_number: String,
+        #[graphql(
+            desc = "When the applicant took the parcel: after it was sent, not in the future."
+        )]
+        delivered_at: DateTime<Utc>,
+        #[graphql(desc = "Who took the parcel. At most 200 characters.")] recipient: String,
+    ) -> Result<Dossier> {
+        let cmd = Command::RecordPostalDelivery(svc::PostalDelivery {
+            tracking_number,
+            delivered_at,
+            recipient,
+        });
+        let id = parse_id("dossierId", &dossier_id)?;
+        Ok(Dossier(
+            svc::apply(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+        ))
     }
 
     /// Applicant: withdraw, any time before the result.

@@ -311,6 +311,8 @@ pub enum DossierAction {
     ScheduleVerification,
     AssignInterAgency,
     CompleteInterAgencyTask,
+    /// Ghi nhận phát kết quả qua bưu chính
+    RecordPostalDelivery,
 }
 
 /// Loại phần việc.

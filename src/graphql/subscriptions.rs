@@ -120,7 +120,7 @@ async fn may_watch_agency(st: &AppState, actor: &Actor, agency_id: i64) -> Resul
     Ok(actor
         .grants
         .iter()
-        .any(|g| (g.role.is_agency_bound() || g.role.is_province_wide()) && covers(g, scope)))
+        .any(|g| (g.role.reads_agency_records() || g.role.is_province_wide()) && covers(g, scope)))
 }
 
 fn ws_error(e: AppError, lang: Lang) -> async_graphql::Error {

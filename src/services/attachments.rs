@@ -93,7 +93,7 @@ pub async fn attach(
     component: &str,
     upload: Upload,
 ) -> AppResult<attachment::Model> {
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     check_may_attach(st, caller, &d).await?;
     let component =
         required_text(component, 500).map_err(|p| AppError::bad_input("component", p))?;
@@ -251,49 +251,48 @@ pub async fn of_dossiers(
 }
 
 /// An attachment the caller may read (whoever may read its dossier), with
-/// the path of its content.
+/// the path of its content. The attachment of a dossier the caller may not
+/// read answers like a missing one.
 pub async fn open(
     st: &AppState,
     caller: &Caller<'_>,
     id: i64,
 ) -> AppResult<(attachment::Model, PathBuf)> {
+    let actor = caller.signed_in()?;
     let a = attachment::Entity::find_by_id(id)
         .one(&st.db)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
-    // Analysts read masked data only; a file cannot be masked.
-    if caller.actor.is_some_and(|a| a.is_analyst_only()) {
+    let d = dossiers::visible(st, caller, a.dossier_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("attachment"),
+            other => other,
+        })?;
+    // Analysts read masked data only, and postal staff what delivery
+    // needs: a file is neither.
+    if actor.is_analyst_only() || actor.is_postal_only() {
         return Err(AppError::Forbidden);
     }
-    dossiers::get(st, caller, a.dossier_id).await?;
+    dossiers::audit_read(st, caller, &d).await?;
     let path = path_of(&st.config.data_dir, &a.sha256);
     Ok((a, path))
 }
 
-/// The settling agency's specialist or leader, or the receiving unit's
-/// reception officer, files the result's electronic copy while the dossier
-/// is being settled; on return it goes into the applicant's data store.
+/// The settling agency's specialist (its handler, once assigned) or leader,
+/// or the receiving unit's reception officer, files the result's electronic
+/// copy while the dossier is being settled; on return it goes into the
+/// applicant's data store.
 pub async fn attach_result(
     st: &AppState,
     caller: &Caller<'_>,
     dossier_id: i64,
     upload: Upload,
 ) -> AppResult<attachment::Model> {
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     let actor = caller.signed_in()?;
-    let settling = store::agencies::lineage(&st.db, d.settling_agency_id).await?;
-    let receiving = store::agencies::lineage(&st.db, d.receiving_agency_id).await?;
-    let allowed = actor.grants.iter().any(|g| match g.role {
-        Role::Specialist | Role::AgencyLeader => covers(g, AgencyScope { lineage: &settling }),
-        Role::ReceptionOfficer => covers(
-            g,
-            AgencyScope {
-                lineage: &receiving,
-            },
-        ),
-        _ => false,
-    });
-    if !allowed {
+    // The handler (once assigned) or the leaders, or the unit that returns.
+    if !dossiers::may_file_result(st, actor, &d).await? {
         return Err(AppError::Forbidden);
     }
     let status = dossiers::status_of(&d)?;

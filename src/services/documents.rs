@@ -166,7 +166,7 @@ pub async fn attach_stored(
     component: &str,
     document_id: i64,
 ) -> AppResult<attachment::Model> {
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     let actor = caller.signed_in()?;
     if d.applicant_account_id != Some(actor.account_id) {
         // Officers attach what is handed to them, not a citizen's store.

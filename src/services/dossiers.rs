@@ -19,10 +19,12 @@ use super::{
     accounts, calendar, documents, notifications, page, payments, rollup, Caller, Page, PageRequest,
 };
 use crate::app::AppState;
-use crate::domain::authz::{covers, AccountKind, AgencyScope, Grant, Role};
+use crate::domain::authz::{covers, AccountKind, Action, AgencyScope, Grant, Role};
 use crate::domain::calendar::Timeliness;
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
-use crate::domain::identity::{optional_text, required_text, CitizenId, Email, Phone};
+use crate::domain::identity::{
+    applicant_id_number, is_applicants_account, optional_text, required_text, Email, Phone,
+};
 use crate::domain::lifecycle::{
     may, may_read, next_status, Channel, DossierAction, DossierStatus, Parties, PauseKind,
     ReturnMethod, TaskKind,
@@ -133,6 +135,26 @@ pub enum Command {
         task_id: i64,
         result: String,
     },
+    RecordPostalDelivery(PostalDelivery),
+}
+
+/// The post's delivery of a result it was handed (BCCI).
+#[derive(Debug, Clone)]
+pub struct PostalDelivery {
+    /// The parcel's number, as recorded when the result was returned by post.
+    pub tracking_number: String,
+    pub delivered_at: DateTime<Utc>,
+    /// Who took the parcel.
+    pub recipient: String,
+}
+
+impl PostalDelivery {
+    /// This very delivery is already recorded on the dossier (a retry).
+    fn is_recorded_on(&self, d: &dossier::Model) -> bool {
+        d.delivered_at.map(|t| t.timestamp()) == Some(self.delivered_at.timestamp())
+            && d.tracking_number.as_deref() == Some(self.tracking_number.trim())
+            && d.delivery_recipient.as_deref() == Some(self.recipient.trim())
+    }
 }
 
 impl Command {
@@ -162,6 +184,7 @@ impl Command {
             Command::ScheduleVerification { .. } => A::ScheduleVerification,
             Command::AssignInterAgency { .. } => A::AssignInterAgency,
             Command::CompleteInterAgencyTask { .. } => A::CompleteInterAgencyTask,
+            Command::RecordPostalDelivery(_) => A::RecordPostalDelivery,
         }
     }
 
@@ -191,6 +214,7 @@ impl Command {
             Command::ScheduleVerification { .. } => "scheduleVerification",
             Command::AssignInterAgency { .. } => "assignInterAgency",
             Command::CompleteInterAgencyTask { .. } => "completeInterAgencyTask",
+            Command::RecordPostalDelivery(_) => "recordPostalDelivery",
         }
     }
 }
@@ -226,13 +250,6 @@ fn invalid_transition(from: DossierStatus, action: DossierAction) -> AppError {
     }
 }
 
-pub async fn find(st: &AppState, id: i64) -> AppResult<dossier::Model> {
-    dossier::Entity::find_by_id(id)
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::NotFound("dossier"))
-}
-
 /// The lineages a dossier's authorization needs.
 struct Lineages {
     receiving: Vec<i64>,
@@ -260,6 +277,9 @@ async fn lineages(st: &AppState, d: &dossier::Model) -> AppResult<Lineages> {
 fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
     Parties {
         applicant_account_id: d.applicant_account_id,
+        handler_account_id: d.handler_account_id,
+        registered_by_account_id: d.registered_by_account_id,
+        by_post: d.return_method.as_deref() == Some(ReturnMethod::Post.as_str()),
         receiving: AgencyScope {
             lineage: &l.receiving,
         },
@@ -275,6 +295,52 @@ fn parties<'a>(d: &dossier::Model, l: &'a Lineages) -> Parties<'a> {
 /// `domain::lifecycle::may_read` for a stored dossier.
 fn readable(actor: &crate::domain::authz::Actor, d: &dossier::Model, l: &Lineages) -> bool {
     DossierStatus::parse(&d.status).is_some_and(|s| may_read(actor, &parties(d, l), s))
+}
+
+/// A dossier and its lineages, for a signed-in caller who may read it
+/// (`may_read`). A dossier the caller may not read answers exactly like
+/// one that does not exist (DOMAIN.md: no existence oracle), and an
+/// anonymous caller is UNAUTHENTICATED whether it exists or not. Every
+/// operation that takes a dossier id starts here; FORBIDDEN is left for
+/// readers who may not do the operation.
+async fn visible_with_lineages(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+) -> AppResult<(dossier::Model, Lineages)> {
+    let actor = caller.signed_in()?;
+    let d = dossier::Entity::find_by_id(id)
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::NotFound("dossier"))?;
+    let l = lineages(st, &d).await?;
+    if !readable(actor, &d, &l) {
+        return Err(AppError::NotFound("dossier"));
+    }
+    Ok((d, l))
+}
+
+/// `visible_with_lineages` for the other use cases taking a dossier id
+/// (attachments, payments, ratings, documents, feedback links).
+pub(crate) async fn visible(
+    st: &AppState,
+    caller: &Caller<'_>,
+    id: i64,
+) -> AppResult<dossier::Model> {
+    Ok(visible_with_lineages(st, caller, id).await?.0)
+}
+
+/// `domain::lifecycle::may_file_result` for a dossier.
+pub(crate) async fn may_file_result(
+    st: &AppState,
+    actor: &crate::domain::authz::Actor,
+    d: &dossier::Model,
+) -> AppResult<bool> {
+    let l = lineages(st, d).await?;
+    Ok(crate::domain::lifecycle::may_file_result(
+        actor,
+        &parties(d, &l),
+    ))
 }
 
 /// A dossier's consultations, verifications and inter-agency tasks.
@@ -442,12 +508,7 @@ fn clean_applicant(a: &ApplicantInput, year: i32) -> AppResult<ApplicantInput> {
         id_number: match optional_text(a.id_number.as_deref(), 16)
             .map_err(at("applicant.idNumber"))?
         {
-            Some(n) => Some(
-                CitizenId::parse(&n, year)
-                    .map_err(at("applicant.idNumber"))?
-                    .as_str()
-                    .to_owned(),
-            ),
+            Some(n) => Some(applicant_id_number(&n, year).map_err(at("applicant.idNumber"))?),
             None => None,
         },
         phone: match optional_text(a.phone.as_deref(), 20).map_err(at("applicant.phone"))? {
@@ -528,7 +589,8 @@ pub struct IntakeInput {
     pub agency_id: i64,
     pub applicant: ApplicantInput,
     /// The applicant's account, when they have one (their dossier then shows
-    /// in myDossiers).
+    /// in myDossiers): linked only when its verified identity is the
+    /// applicant's ID number or tax code.
     pub applicant_account_id: Option<i64>,
     pub form_data: Value,
 }
@@ -703,16 +765,7 @@ async fn intake(
     let year = chrono::Datelike::year(&st.clock.now());
     let applicant = clean_applicant(&input.applicant, year)?;
     if let Some(a) = input.applicant_account_id {
-        if entity::account::Entity::find_by_id(a)
-            .one(&st.db)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::bad_input(
-                "applicantAccountId",
-                Problem::UnknownReference,
-            ));
-        }
+        check_applicant_account(st, a, applicant.id_number.as_deref()).await?;
     }
     insert(
         st,
@@ -734,6 +787,43 @@ async fn intake(
     .await
 }
 
+/// An account may be linked to a dossier entered on someone's behalf only
+/// when it is the applicant's own (`identity::is_applicants_account`):
+/// otherwise a stranger's dossier (name, ID number, phone, address, e-form)
+/// would show in that account's myDossiers, and it could withdraw it. An id
+/// that names no account answers the same, so that the check tells nothing
+/// about which accounts exist.
+async fn check_applicant_account(
+    st: &AppState,
+    account_id: i64,
+    applicant_id_number: Option<&str>,
+) -> AppResult<()> {
+    let account = entity::account::Entity::find_by_id(account_id)
+        .one(&st.db)
+        .await?;
+    let own = account.is_some_and(|a| {
+        AccountKind::parse(&a.kind).is_some_and(|kind| {
+            is_applicants_account(
+                kind,
+                a.citizen_id.as_deref(),
+                a.tax_code.as_deref(),
+                applicant_id_number,
+            )
+        })
+    });
+    if own {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "applicantAccountId",
+            Problem::Invalid {
+                vi: "Không có tài khoản nào mang số định danh (mã số thuế) của người nộp hồ sơ với mã tài khoản này".into(),
+                en: "No account with this id carries the applicant's ID number (or tax code)".into(),
+            },
+        ))
+    }
+}
+
 struct NewDossier<'a> {
     procedure: &'a entity::procedure::Model,
     applicant_account_id: Option<i64>,
@@ -748,6 +838,13 @@ struct NewDossier<'a> {
     action: DossierAction,
 }
 
+impl NewDossier<'_> {
+    /// Who entered it for the applicant: the acting official, if any.
+    fn registrar(&self, caller: &Caller<'_>) -> Option<i64> {
+        self.acting_as.and(caller.actor.map(|a| a.account_id))
+    }
+}
+
 /// Inserts a dossier with its first history event, audit and outbox rows.
 async fn insert(
     st: &AppState,
@@ -755,8 +852,10 @@ async fn insert(
     n: NewDossier<'_>,
 ) -> AppResult<dossier::Model> {
     let now = st.clock.now();
+    let registrar = n.registrar(caller);
     let txn = store::write_txn(&st.db).await?;
     let d = dossier::ActiveModel {
+        registered_by_account_id: Set(registrar),
         code: Set(None),
         procedure_id: Set(n.procedure.id),
         procedure_version: Set(n.procedure.current_version),
@@ -916,9 +1015,12 @@ async fn next_code(
     Ok(format!("{}-{}-{:04}", unit.code, day, n))
 }
 
-/// Takes one transition. The order of refusals: who (FORBIDDEN), then the
-/// version the client saw (VERSION_CONFLICT), then the status
-/// (INVALID_TRANSITION), then the arguments (BAD_USER_INPUT).
+/// Takes one transition. The order of refusals: nobody signed in
+/// (UNAUTHENTICATED), a dossier the caller may not read (NOT_FOUND, as for a
+/// missing one), who (FORBIDDEN), the task named (BAD_USER_INPUT, looked at
+/// only after authorization), then the version the client saw
+/// (VERSION_CONFLICT), then the status (INVALID_TRANSITION), then the other
+/// arguments (BAD_USER_INPUT).
 pub async fn apply(
     st: &AppState,
     caller: &Caller<'_>,
@@ -926,7 +1028,7 @@ pub async fn apply(
     expected_version: i32,
     cmd: Command,
 ) -> AppResult<dossier::Model> {
-    let d = find(st, id).await?;
+    let (d, mut l) = visible_with_lineages(st, caller, id).await?;
     let action = cmd.action();
     // A retried submission with the same key returns the same dossier.
     if let Command::Submit {
@@ -940,8 +1042,9 @@ pub async fn apply(
             return Ok(d);
         }
     }
-    let mut l = lineages(st, &d).await?;
-    // An answer comes from the agency that was asked, not from any of them.
+    let mut grant = may(caller.actor, action, &parties(&d, &l))?;
+    // An answer comes from the agency that was asked, not from any of them:
+    // the task is looked at once the caller is known to be one of them.
     let answering = match &cmd {
         Command::AnswerConsultation { task_id, .. } => {
             Some(open_task(st, id, *task_id, TaskKind::Consultation).await?)
@@ -956,8 +1059,14 @@ pub async fn apply(
             Some(a) => store::agencies::lineage(&st.db, a).await?,
             None => Vec::new(),
         };
+        grant = may(caller.actor, action, &parties(&d, &l))?;
     }
-    let grant = may(caller.actor, action, &parties(&d, &l))?;
+    if let Command::RecordPostalDelivery(delivery) = &cmd {
+        // A retry of the delivery already recorded returns the dossier.
+        if delivery.is_recorded_on(&d) {
+            return Ok(d);
+        }
+    }
     if d.version != expected_version {
         return Err(AppError::VersionConflict);
     }
@@ -1236,6 +1345,9 @@ pub async fn apply(
             }
             data = json!({ "leadAgencyId": d.settling_agency_id, "tasks": summary });
         }
+        Command::RecordPostalDelivery(p) => {
+            data = record_delivery(&d, p, now, &mut row)?;
+        }
         Command::AnswerConsultation { answer, .. }
         | Command::CompleteInterAgencyTask { result: answer, .. } => {
             let text = reason("answer", answer)?;
@@ -1332,6 +1444,54 @@ pub async fn apply(
     txn.commit().await?;
     st.outbox_committed();
     Ok(updated)
+}
+
+/// Checks a postal delivery against the parcel the unit handed the post,
+/// and writes it.
+fn record_delivery(
+    d: &dossier::Model,
+    p: &PostalDelivery,
+    now: DateTime<Utc>,
+    row: &mut dossier::ActiveModel,
+) -> AppResult<Value> {
+    if d.return_method.as_deref() != Some(ReturnMethod::Post.as_str()) {
+        return Err(AppError::InvalidTransition {
+            vi: "Kết quả của hồ sơ này không được gửi qua bưu chính".into(),
+            en: "This dossier's result was not sent by post".into(),
+        });
+    }
+    if d.delivered_at.is_some() {
+        return Err(AppError::InvalidTransition {
+            vi: "Việc phát kết quả qua bưu chính đã được ghi nhận".into(),
+            en: "The postal delivery is already recorded".into(),
+        });
+    }
+    let tracking = required_text(&p.tracking_number, 64)
+        .map_err(|e| AppError::bad_input("trackingNumber", e))?;
+    if d.tracking_number.as_deref() != Some(tracking.as_str()) {
+        return Err(AppError::bad_input(
+            "trackingNumber",
+            Problem::Invalid {
+                vi: "Không phải số hiệu bưu gửi đã dùng để gửi kết quả".into(),
+                en: "Not the tracking number the result was sent with".into(),
+            },
+        ));
+    }
+    let recipient =
+        required_text(&p.recipient, 200).map_err(|e| AppError::bad_input("recipient", e))?;
+    let sent = d.returned_at.unwrap_or(now);
+    if p.delivered_at > now || p.delivered_at < sent {
+        return Err(AppError::bad_input(
+            "deliveredAt",
+            Problem::Invalid {
+                vi: "Thời điểm phát phải sau khi gửi kết quả và không ở tương lai".into(),
+                en: "The delivery must be after the result was sent and not in the future".into(),
+            },
+        ));
+    }
+    row.delivered_at = Set(Some(p.delivered_at));
+    row.delivery_recipient = Set(Some(recipient.clone()));
+    Ok(json!({ "trackingNumber": tracking, "deliveredAt": p.delivered_at, "recipient": recipient }))
 }
 
 /// Refuses a step its procedure says must wait for the fees.
@@ -1490,14 +1650,18 @@ pub async fn control_sheet(
 /// A dossier the caller may read. Officials' reads of personal data are
 /// audited (Decree 13/2023/NĐ-CP).
 pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<dossier::Model> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    let d = find(st, id).await?;
-    let l = lineages(st, &d).await?;
-    if !readable(actor, &d, &l) {
-        return Err(AppError::NotFound("dossier"));
-    }
-    audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await?;
+    let d = visible(st, caller, id).await?;
+    audit_read(st, caller, &d).await?;
     Ok(d)
+}
+
+/// Records an official's read of a dossier's personal data.
+pub(crate) async fn audit_read(
+    st: &AppState,
+    caller: &Caller<'_>,
+    d: &dossier::Model,
+) -> AppResult<()> {
+    audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await
 }
 
 /// The dossier's current version if the actor may follow its events (read
@@ -1519,6 +1683,8 @@ pub async fn get_by_code(
     caller: &Caller<'_>,
     code: &str,
 ) -> AppResult<dossier::Model> {
+    // Signed in first: an anonymous caller learns nothing of which codes exist.
+    caller.signed_in()?;
     let d = dossier::Entity::find()
         .filter(dossier::Column::Code.eq(code.trim()))
         .one(&st.db)
@@ -1558,12 +1724,7 @@ pub async fn events(
     id: i64,
     after_seq: i32,
 ) -> AppResult<Vec<dossier_event::Model>> {
-    let actor = caller.actor.ok_or(AppError::Unauthenticated)?;
-    let d = find(st, id).await?;
-    let l = lineages(st, &d).await?;
-    if !readable(actor, &d, &l) {
-        return Err(AppError::NotFound("dossier"));
-    }
+    visible(st, caller, id).await?;
     events_of(&st.db, id, after_seq).await
 }
 
@@ -1611,10 +1772,11 @@ pub struct DossierFilter {
     pub handler_account_id: Option<i64>,
 }
 
-/// The agencies an official's grants reach (each grant's subtree).
+/// The agencies an official's grants reach (each grant's subtree); postal
+/// staff reach no agency's dossiers as such (`postal_reach`).
 async fn reach(st: &AppState, grants: &[Grant]) -> AppResult<Vec<i64>> {
     let mut ids = Vec::new();
-    for g in grants.iter().filter(|g| g.role.is_agency_bound()) {
+    for g in grants.iter().filter(|g| g.role.reads_agency_records()) {
         if let Some(a) = g.agency_id {
             ids.extend(store::agencies::subtree(&st.db, a).await?);
         }
@@ -1622,6 +1784,33 @@ async fn reach(st: &AppState, grants: &[Grant]) -> AppResult<Vec<i64>> {
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
+}
+
+/// What postal staff see (`lifecycle::may_read`): the dossiers they
+/// registered, and those their unit handed to the post.
+async fn postal_reach(
+    st: &AppState,
+    actor: &crate::domain::authz::Actor,
+) -> AppResult<Option<Condition>> {
+    let mut any = Condition::any();
+    let mut postal = false;
+    for g in actor.grants.iter().filter(|g| g.role == Role::PostalStaff) {
+        postal = true;
+        if let Some(a) = g.agency_id {
+            let units = store::agencies::subtree(&st.db, a).await?;
+            any = any.add(
+                Condition::all()
+                    .add(dossier::Column::ReturnMethod.eq(ReturnMethod::Post.as_str()))
+                    .add(dossier::Column::ReceivingAgencyId.is_in(units)),
+            );
+        }
+    }
+    if !postal {
+        return Ok(None);
+    }
+    Ok(Some(any.add(
+        dossier::Column::RegisteredByAccountId.eq(actor.account_id),
+    )))
 }
 
 /// Dossiers the caller may see, filtered, in id order.
@@ -1634,6 +1823,10 @@ pub async fn list(
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.signed_in()?;
+    if f.applicant_id_number.is_some() {
+        // Analysts may not single a person out.
+        caller.authorize(Action::SearchPersonalData)?;
+    }
     let mut q = dossier::Entity::find();
     let province_wide = actor.grants.iter().any(|g| g.role.is_province_wide());
     if f.mine_only || actor.kind != AccountKind::Official {
@@ -1643,11 +1836,13 @@ pub async fn list(
         q = q.filter(dossier::Column::Status.ne(DossierStatus::Draft.as_str()));
         if !province_wide {
             let ids = reach(st, &actor.grants).await?;
-            q = q.filter(
-                Condition::any()
-                    .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
-                    .add(dossier::Column::SettlingAgencyId.is_in(ids)),
-            );
+            let mut scope = Condition::any()
+                .add(dossier::Column::ReceivingAgencyId.is_in(ids.clone()))
+                .add(dossier::Column::SettlingAgencyId.is_in(ids));
+            if let Some(postal) = postal_reach(st, actor).await? {
+                scope = scope.add(postal);
+            }
+            q = q.filter(scope);
         }
     }
     if !f.statuses.is_empty() {
@@ -1702,14 +1897,16 @@ pub async fn list(
             q.filter(dossier::Column::DueAt.gte(now))
         };
     }
-    if let Some(n) = f.applicant_id_number.as_deref() {
-        q = q.filter(dossier::Column::ApplicantIdNumber.eq(n.trim()));
+    let id_number = optional_text(f.applicant_id_number.as_deref(), 16)
+        .map_err(|p| AppError::bad_input("filter.applicantIdNumber", p))?;
+    if let Some(n) = id_number.as_deref() {
+        q = q.filter(dossier::Column::ApplicantIdNumber.eq(n));
         audit_official_read(
             st,
             caller,
             "searchDossiersByIdNumber",
             "-",
-            json!({ "idNumber": n.trim() }),
+            json!({ "idNumber": n }),
         )
         .await?;
     }
@@ -1741,7 +1938,8 @@ async fn audit_listed(
 }
 
 /// What waits for the caller: receptions, transfers and returns at their
-/// one-stop unit; processing at their agency; approvals for leaders.
+/// one-stop unit; processing at their agency; approvals for leaders;
+/// deliveries for postal staff.
 pub async fn work_queue(
     st: &AppState,
     caller: &Caller<'_>,
@@ -1761,6 +1959,17 @@ pub async fn work_queue(
             ],
             Role::Specialist => &[DossierStatus::Processing],
             Role::AgencyLeader => &[DossierStatus::AwaitingApproval, DossierStatus::Processing],
+            Role::PostalStaff => {
+                // Results handed to the post at their unit, not yet delivered.
+                any = any.add(
+                    Condition::all()
+                        .add(dossier::Column::ReceivingAgencyId.is_in(ids))
+                        .add(dossier::Column::Status.eq(DossierStatus::Returned.as_str()))
+                        .add(dossier::Column::ReturnMethod.eq(ReturnMethod::Post.as_str()))
+                        .add(dossier::Column::DeliveredAt.is_null()),
+                );
+                continue;
+            }
             _ => &[],
         };
         if statuses.is_empty() {

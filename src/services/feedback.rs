@@ -120,13 +120,19 @@ async fn handling_agency(
     sender: Option<i64>,
 ) -> AppResult<i64> {
     if let Some(d) = links.dossier_id {
-        let dossier = dossiers::find(st, d)
+        // A dossier the caller may not read does not exist for them: the
+        // same answer as a missing one.
+        let unknown = || AppError::bad_input("links.dossierId", Problem::UnknownReference);
+        let dossier = dossiers::visible(st, caller, d)
             .await
-            .map_err(|_| AppError::bad_input("links.dossierId", Problem::UnknownReference))?;
+            .map_err(|e| match e {
+                AppError::NotFound(_) => unknown(),
+                other => other,
+            })?;
         // A citizen links only their own dossier; an officer any they reach.
         let allowed = match sender {
             Some(account) => dossier.applicant_account_id == Some(account),
-            None => dossiers::get(st, caller, d).await.is_ok(),
+            None => true,
         };
         if !allowed {
             return Err(AppError::bad_input(
@@ -611,7 +617,11 @@ pub async fn list(
         q = q.filter(feedback::Column::SenderAccountId.eq(actor.account_id));
     } else if !actor.grants.iter().any(|g| g.role.is_province_wide()) {
         let mut reach = Vec::new();
-        for g in actor.grants.iter().filter(|g| g.role.is_agency_bound()) {
+        for g in actor
+            .grants
+            .iter()
+            .filter(|g| g.role.reads_agency_records())
+        {
             if let Some(a) = g.agency_id {
                 reach.extend(store::agencies::subtree(&st.db, a).await?);
             }

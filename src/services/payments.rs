@@ -104,9 +104,9 @@ pub async fn create(
     dossier_id: i64,
 ) -> AppResult<payment::Model> {
     let actor = caller.signed_in()?;
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     if d.applicant_account_id != Some(actor.account_id) {
-        return Err(AppError::NotFound("dossier"));
+        return Err(AppError::Forbidden);
     }
     let status = dossiers::status_of(&d)?;
     if !payable(status) {
@@ -375,7 +375,7 @@ pub async fn record(
     amount_vnd: i64,
     reference: Option<&str>,
 ) -> AppResult<payment::Model> {
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     officer_of(st, caller, &d, false).await?;
     if method == PaymentMethod::OnlineGateway {
         return Err(AppError::bad_input(
@@ -443,11 +443,18 @@ pub async fn refund(
     payment_id: i64,
     reason: &str,
 ) -> AppResult<payment::Model> {
+    caller.signed_in()?;
     let p = payment::Entity::find_by_id(payment_id)
         .one(&st.db)
         .await?
         .ok_or(AppError::NotFound("payment"))?;
-    let d = dossiers::find(st, p.dossier_id).await?;
+    // The payment of a dossier the caller may not read does not exist.
+    let d = dossiers::visible(st, caller, p.dossier_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("payment"),
+            other => other,
+        })?;
     officer_of(st, caller, &d, true).await?;
     let reason = required_text(reason, 2_000).map_err(|e| AppError::bad_input("reason", e))?;
     if p.status != PaymentStatus::Paid.as_str() {
@@ -514,6 +521,7 @@ pub async fn receipt(
     caller: &Caller<'_>,
     number: &str,
 ) -> AppResult<payment::Model> {
+    caller.signed_in()?;
     let p = payment::Entity::find()
         .filter(payment::Column::ReceiptNumber.eq(number.trim()))
         .one(&st.db)

@@ -35,7 +35,7 @@ pub async fn rate(
     input: RatingInput,
 ) -> AppResult<rating::Model> {
     let actor = caller.signed_in()?;
-    let d = dossiers::find(st, dossier_id).await?;
+    let d = dossiers::visible(st, caller, dossier_id).await?;
     if d.applicant_account_id != Some(actor.account_id) {
         return Err(AppError::Forbidden);
     }

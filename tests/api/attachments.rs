@@ -70,7 +70,9 @@ async fn an_applicant_attaches_a_pdf_stored_by_its_digest() {
             .to_vec(),
         bytes
     );
-    // Analysts see dossiers masked, so never their files.
+    // Analysts see dossiers masked, so never their files (once submitted:
+    // a draft does not exist for them at all).
+    f.ok(&f.citizen, "submitDossier", &d, "").await;
     let analyst = f.t.login_demo("phantich@demo.motcua.vn").await;
     let resp = f.t.app.router().oneshot(get(&analyst)).await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);

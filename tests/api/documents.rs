@@ -154,7 +154,7 @@ async fn a_stored_document_satisfies_a_component_and_outlives_its_deletion() {
     assert_eq!(error_code(&v), "NOT_FOUND");
     // Nor does the applicant's dossier for someone else.
     let v = f.t.gql(Some(&other), ATTACH, vars(&foreign)).await;
-    assert_eq!(error_code(&v), "FORBIDDEN");
+    assert_eq!(error_code(&v), "NOT_FOUND");
 
     let a = f.t.data(Some(&f.citizen), ATTACH, vars(&doc)).await["attachStoredDocument"].clone();
     assert_eq!(

@@ -366,13 +366,14 @@ async fn transitions_from_the_wrong_status_are_refused_and_change_nothing() {
         (&f.reception, "returnResult", ", method: COUNTER"),
         (&f.citizen, "supplementDossier", ""),
     ];
-    // On a draft every officer is refused for its status or its scope.
+    // On a draft every officer is refused for its status or its scope (a
+    // draft does not exist for them: NOT_FOUND).
     let processing = f.processing().await;
     for (token, name, args) in cases {
         let v = f.act(token, name, &draft, args).await;
         let code = error_code(&v);
         assert!(
-            code == "INVALID_TRANSITION" || code == "FORBIDDEN",
+            code == "INVALID_TRANSITION" || code == "FORBIDDEN" || code == "NOT_FOUND",
             "{name} on a draft: {v}"
         );
     }
@@ -412,16 +413,26 @@ async fn the_wrong_role_or_a_foreign_agency_is_forbidden() {
     for (token, name, args) in [
         (&f.specialist, "receiveDossier", ""),
         (&f.leader, "receiveDossier", ""),
-        (&ward_desk, "receiveDossier", ""),
         (&f.citizen, "receiveDossier", ""),
         (&f.reception, "withdrawDossier", ""),
     ] {
         let v = f.act(token, name, &submitted, args).await;
         assert_eq!(error_code(&v), "FORBIDDEN", "{name}: {v}");
     }
+    // A foreign agency may not even read it: it does not exist for them.
+    assert_eq!(
+        error_code(&f.act(&ward_desk, "receiveDossier", &submitted, "").await),
+        "NOT_FOUND"
+    );
     let processing = f.processing().await;
+    assert_eq!(
+        error_code(
+            &f.act(&ward_leader, "stopDossier", &processing, ", reason: \"x\"")
+                .await
+        ),
+        "NOT_FOUND"
+    );
     for (token, name, args) in [
-        (&ward_leader, "stopDossier", ", reason: \"x\""),
         (&f.specialist, "stopDossier", ", reason: \"x\""),
         (&f.reception, "submitForApproval", ""),
         (
@@ -437,7 +448,7 @@ async fn the_wrong_role_or_a_foreign_agency_is_forbidden() {
     let other = register_other_citizen(&f.t).await;
     assert_eq!(
         error_code(&f.act(&other, "withdrawDossier", &submitted, "").await),
-        "FORBIDDEN"
+        "NOT_FOUND"
     );
     let v =
         f.t.gql(
@@ -1003,10 +1014,11 @@ async fn another_agency_is_consulted_and_answers_within_its_deadline() {
         ),
         "FORBIDDEN"
     );
+    // The ward's desk does not even see the dossier: it does not exist for it.
     let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
     assert_eq!(
         error_code(&f.act(&ward_desk, "answerConsultation", &d, &answer).await),
-        "FORBIDDEN"
+        "NOT_FOUND"
     );
     let d = f.ok(&consulted, "answerConsultation", &d, &answer).await;
     let after =

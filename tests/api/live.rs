@@ -206,9 +206,10 @@ async fn a_refused_change_publishes_nothing() {
     let mut c = Client::connect(addr, false, &f.citizen).await;
     c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // A draft does not exist for the reception officer yet.
     assert_eq!(
         error_code(&f.act(&f.reception, "receiveDossier", &d, "").await),
-        "INVALID_TRANSITION"
+        "NOT_FOUND"
     );
     let stale = json!({ "id": d["id"], "version": 99 });
     assert_eq!(

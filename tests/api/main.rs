@@ -14,6 +14,7 @@ mod documents;
 mod dossiers;
 mod feedback;
 mod hardening;
+mod hardening_scopes;
 mod hardening_sessions;
 mod helpers;
 mod http;

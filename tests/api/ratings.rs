@@ -37,7 +37,7 @@ async fn only_the_applicant_rates_and_only_after_the_result() {
             &f.t.gql(Some(&other), RATE, json!({ "d": d["id"], "i": r }))
                 .await
         ),
-        "FORBIDDEN"
+        "NOT_FOUND"
     );
     assert_eq!(
         error_code(
