@@ -28,7 +28,7 @@ pub enum AppError {
     #[error("quá nhiều yêu cầu")]
     RateLimited { retry_after_secs: u64 },
     /// A limit on a request's cost: `limit` is `depth`, `complexity`,
-    /// `introspection` (one `__schema` a request) or `seconds` (the time an
+    /// `introspection` (one `__schema`, ten `__type` a request) or `seconds` (the time an
     /// operation may run).
     #[error("truy vấn quá tốn kém")]
     QueryTooExpensive {
@@ -147,7 +147,10 @@ impl AppError {
                 let (vi, en) = match *limit {
                     "depth" => ("độ sâu", "depth"),
                     "complexity" => ("độ phức tạp", "complexity"),
-                    "introspection" => ("số lần đọc lược đồ (__schema)", "__schema count"),
+                    "introspection" => (
+                        "số lần đọc lược đồ (__schema, __type)",
+                        "introspection (__schema, __type) count",
+                    ),
                     "seconds" => ("thời gian xử lý (giây)", "time (seconds)"),
                     other => (other, other),
                 };

@@ -589,9 +589,9 @@ pub struct DossierFilter {
     pub due_to: Option<DateTime<Utc>>,
     /// Open dossiers past (true) or not yet past (false) their due date.
     pub overdue: Option<bool>,
-    /// The applicant's ID number or tax code (the search is audited). At
-    /// most 16 characters. Not for analysts, who may not single a person
-    /// out: FORBIDDEN.
+    /// The applicant's ID number or tax code (the search is audited). Not
+    /// for analysts, who may not single a person out: FORBIDDEN.
+    /// At most 16 characters.
     #[graphql(validator(custom = "Chars::new(\"applicantIdNumber\", 16)"))]
     pub applicant_id_number: Option<String>,
     pub handler_account_id: Option<ID>,
@@ -1426,13 +1426,21 @@ impl DossierMutation {
         ctx: &Context<'_>,
         dossier_id: ID,
         expected_version: i32,
-        #[graphql(desc = "The parcel's number (số hiệu bưu gửi). At most 64 characters.")]
+        #[graphql(
+            desc = "The parcel's number (số hiệu bưu gửi). At most 64 characters.",
+            validator(custom = "Chars::new(\"trackingNumber\", 64)")
+        )]
         tracking_number: String,
         #[graphql(
-            desc = "When the applicant took the parcel: after it was sent, not in the future."
+            desc = "When the applicant took the parcel: after it was sent, not in the future.",
+            validator(custom = "Moment(\"deliveredAt\")")
         )]
         delivered_at: DateTime<Utc>,
-        #[graphql(desc = "Who took the parcel. At most 200 characters.")] recipient: String,
+        #[graphql(
+            desc = "Who took the parcel. At most 200 characters.",
+            validator(custom = "Chars::new(\"recipient\", 200)")
+        )]
+        recipient: String,
     ) -> Result<Dossier> {
         let cmd = Command::RecordPostalDelivery(svc::PostalDelivery {
             tracking_number,

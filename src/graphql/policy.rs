@@ -32,7 +32,8 @@ use crate::domain::authz::{admit, EntryPoint};
 use crate::domain::Problem;
 use crate::error::{code, AppError, Lang};
 
-/// Root fields that hash a password (deliberately slow): once a request.
+/// Root fields that hash a password (deliberately slow): one of them a
+/// request.
 const ONCE_PER_REQUEST: &[&str] = &[
     "login",
     "registerCitizen",
@@ -44,6 +45,8 @@ const ONCE_PER_REQUEST: &[&str] = &[
 /// How many `__schema` fields one request may ask for: the whole schema is
 /// large, and aliases would multiply it.
 const MAX_SCHEMA_INTROSPECTIONS: usize = 1;
+/// How many `__type` fields one request may ask for, for the same reason.
+const MAX_TYPE_INTROSPECTIONS: usize = 10;
 
 pub struct Policy {
     pub limits: GraphqlLimits,
@@ -142,18 +145,23 @@ impl Extension for PolicyExtension {
         }
         self.seen().query = Some(Arc::from(query));
         let doc = next.run(ctx, query, variables).await?;
-        let introspections = doc
-            .operations
-            .iter()
-            .map(|(_, op)| count_root_fields(&doc, &op.node.selection_set.node, "__schema"))
-            .max()
-            .unwrap_or(0);
-        if introspections > MAX_SCHEMA_INTROSPECTIONS {
-            return Err(refusal(AppError::QueryTooExpensive {
-                limit: "introspection",
-                actual: introspections,
-                max: MAX_SCHEMA_INTROSPECTIONS,
-            }));
+        for (field, max) in [
+            ("__schema", MAX_SCHEMA_INTROSPECTIONS),
+            ("__type", MAX_TYPE_INTROSPECTIONS),
+        ] {
+            let actual = doc
+                .operations
+                .iter()
+                .map(|(_, op)| count_root_fields(&doc, &op.node.selection_set.node, field))
+                .max()
+                .unwrap_or(0);
+            if actual > max {
+                return Err(refusal(AppError::QueryTooExpensive {
+                    limit: "introspection",
+                    actual,
+                    max,
+                }));
+            }
         }
         Ok(doc)
     }
@@ -218,12 +226,18 @@ impl Extension for PolicyExtension {
                 })?;
             }
             if let Some(name) = ONCE_PER_REQUEST.iter().find(|n| **n == info.name) {
-                if !self.seen().once.insert(name) {
+                if !self.seen().once.insert("password hashing") {
                     return Err(async_graphql::Error::from(AppError::bad_input(
                         *name,
                         Problem::Invalid {
-                            vi: format!("Mỗi yêu cầu chỉ được gọi {name} một lần"),
-                            en: format!("{name} may be asked once a request"),
+                            vi: format!(
+                                "Mỗi yêu cầu chỉ được gọi một trong {} một lần",
+                                ONCE_PER_REQUEST.join(", ")
+                            ),
+                            en: format!(
+                                "Only one of {} may be asked, once, in a request",
+                                ONCE_PER_REQUEST.join(", ")
+                            ),
                         },
                     ))
                     .into_server_error(info.field.name.pos));

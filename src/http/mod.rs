@@ -84,6 +84,9 @@ pub fn router(app: App) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        // The layers above answer bare statuses (413, 408, 405): give them
+        // the JSON error shape too.
+        .layer(axum::middleware::from_fn(json_errors))
         // Every answer, downloads included: browsers must not guess a
         // content type other than the one we send (OWASP ASVS 5.0 V3.4).
         .layer(SetResponseHeaderLayer::overriding(
@@ -330,6 +333,36 @@ fn playground() -> Router<App> {
         )
 }
 
+/// Gives an error answered without a JSON body (by a tower layer or axum
+/// itself) the JSON error shape every other error has.
+async fn json_errors(req: Request, next: axum::middleware::Next) -> Response {
+    let lang = RequestMeta::of(req.headers()).lang;
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json") || c.contains("+json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let err = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => bad_request("Yêu cầu quá lớn", "The request is too large"),
+        StatusCode::REQUEST_TIMEOUT => bad_request(
+            "Yêu cầu xử lý quá thời gian cho phép",
+            "The request took longer than allowed",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => bad_request(
+            "Phương thức HTTP không được hỗ trợ ở địa chỉ này",
+            "This HTTP method is not supported here",
+        ),
+        s if s.is_server_error() => AppError::internal(format!("bare {s} answer")),
+        _ => bad_request("Yêu cầu không hợp lệ", "Not a valid request"),
+    };
+    refusal(status, lang, err)
+}
+
 fn bad_request(vi: &str, en: &str) -> AppError {
     AppError::bad_input(
         "request",
@@ -469,9 +502,15 @@ async fn read_request(
     let options = async_graphql::http::MultipartOptions::default()
         .max_file_size(config.upload_max_bytes)
         .max_num_files(config.upload_max_files);
-    async_graphql::http::receive_batch_body(content_type, reader, options)
+    let request = async_graphql::http::receive_batch_body(content_type, reader, options)
         .await?
-        .into_single()
+        .into_single()?;
+    // MultipartOptions bounds the parts it reads; the files a request maps
+    // are counted here.
+    if request.uploads.len() > config.upload_max_files {
+        return Err(async_graphql::ParseRequestError::PayloadTooLarge);
+    }
+    Ok(request)
 }
 
 /// The client's address: the peer, or behind a trusted load balancer the

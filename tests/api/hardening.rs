@@ -453,3 +453,85 @@ async fn the_websocket_transport_has_the_same_limits_errors_and_throttles() {
         assert_ne!(m["id"], "big", "the oversized message was run: {m}");
     }
 }
+
+#[tokio::test]
+async fn type_introspection_is_bounded_and_one_password_hash_a_request() {
+    let t = TestApp::spawn().await;
+    let aliases: String = (0..11)
+        .map(|i| format!("t{i}: __type(name: \"MutationRoot\") {{ name }} "))
+        .collect();
+    let v = t.gql(None, &format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT");
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "introspection");
+    // Different password-hashing fields share the one allowance.
+    let v = t
+        .gql(
+            None,
+            &format!(
+                "mutation {{ a: login(identifier: \"congdan@demo.motcua.vn\", password: \"{DEMO_PASSWORD}\") {{ token }} b: registerCitizen(input: {{ fullName: \"Lê Văn Ba\", citizenId: \"051190100003\", phone: \"0905123401\", password: \"một mật khẩu đủ dài 2026\" }}) {{ id }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&v), ["BAD_USER_INPUT"], "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "registerCitizen");
+}
+
+#[tokio::test]
+async fn bodies_refused_by_size_and_uploads_by_count_answer_in_the_error_shape() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let t = TestApp::spawn().await;
+    // Over the outer limit, refused on its declared length alone.
+    let (status, body) = t
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "multipart/form-data; boundary=x")
+                .header("content-length", "999999999")
+                .body(Body::from("--x--"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 413);
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    // Six files mapped in one request, where five are allowed.
+    let citizen = t.login_demo("congdan@demo.motcua.vn").await;
+    let boundary = "b";
+    let vars: Vec<String> = (0..6).map(|i| format!("$f{i}: Upload!")).collect();
+    let fields: String = (0..6)
+        .map(|i| {
+            format!(
+                "a{i}: uploadAttachment(dossierId: \"1\", component: \"x\", file: $f{i}) {{ id }} "
+            )
+        })
+        .collect();
+    let ops = json!({
+        "query": format!("mutation({}) {{ {fields} }}", vars.join(", ")),
+        "variables": (0..6).map(|i| (format!("f{i}"), Value::Null)).collect::<serde_json::Map<_, _>>(),
+    });
+    let map: serde_json::Map<String, Value> = (0..6)
+        .map(|i| (i.to_string(), json!([format!("variables.f{i}")])))
+        .collect();
+    let mut multipart = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{ops}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{}\r\n",
+        Value::Object(map)
+    );
+    for i in 0..6 {
+        multipart.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{i}\"; filename=\"f{i}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 {i}\r\n"));
+    }
+    multipart.push_str(&format!("--{boundary}--\r\n"));
+    let (status, body) = t
+        .send(
+            Request::post("/graphql")
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .header("authorization", format!("Bearer {citizen}"))
+                .body(Body::from(multipart))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 413, "{body}");
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+}

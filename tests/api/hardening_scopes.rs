@@ -151,10 +151,10 @@ async fn second_specialist(f: &Flow) -> String {
     f.t.data(
         Some(&first),
         "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
-        json!({ "c": otp, "n": "mat-khau-chuyen-vien-2" }),
+        json!({ "c": otp, "n": "bien-ban-giao-nhan-2026" }),
     )
     .await;
-    f.t.login("chuyenvien2@demo.motcua.vn", "mat-khau-chuyen-vien-2")
+    f.t.login("chuyenvien2@demo.motcua.vn", "bien-ban-giao-nhan-2026")
         .await
 }
 
