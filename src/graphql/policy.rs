@@ -5,7 +5,7 @@
 //! - query depth and complexity limits, one introspection schema a request;
 //! - a time limit on executing an operation (`MOTCUA_REQUEST_TIMEOUT_SECS`);
 //! - the first-login password change, checked on every root field;
-//! - root fields that hash a password run at most once a request;
+//! - one root field that hashes a password a request;
 //! - every error leaves with a stable `extensions.code` and a message in the
 //!   caller's language, never an internal detail: `AppError`s keep their
 //!   code, input bounds (`graphql::input`) and argument values of the wrong
@@ -71,7 +71,8 @@ struct Seen {
     lang: Lang,
     request_id: Option<String>,
     query: Option<Arc<str>>,
-    once: HashSet<&'static str>,
+    /// Whether a password-hashing root field already ran.
+    hashed_a_password: bool,
 }
 
 struct PolicyExtension {
@@ -226,7 +227,7 @@ impl Extension for PolicyExtension {
                 })?;
             }
             if let Some(name) = ONCE_PER_REQUEST.iter().find(|n| **n == info.name) {
-                if !self.seen().once.insert("password hashing") {
+                if std::mem::replace(&mut self.seen().hashed_a_password, true) {
                     return Err(async_graphql::Error::from(AppError::bad_input(
                         *name,
                         Problem::Invalid {
