@@ -195,6 +195,24 @@ impl From<Denied> for AppError {
     }
 }
 
+impl From<crate::domain::transition::Refusal> for AppError {
+    fn from(r: crate::domain::transition::Refusal) -> Self {
+        use crate::domain::transition::Refusal;
+        match r {
+            Refusal::Stale => AppError::VersionConflict,
+            Refusal::State { vi, en } => AppError::InvalidTransition { vi, en },
+            Refusal::Input { field, problem } => AppError::BadInput { field, problem },
+        }
+    }
+}
+
+/// A refusal of one field, as the domain's validators return it.
+impl From<crate::domain::catalogue::FieldProblem> for AppError {
+    fn from((field, problem): crate::domain::catalogue::FieldProblem) -> Self {
+        AppError::BadInput { field, problem }
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
         AppError::Internal(e.to_string())

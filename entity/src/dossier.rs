@@ -30,7 +30,11 @@ pub struct Model {
     /// E-form data, JSON.
     #[sea_orm(column_type = "Text")]
     pub form_data: String,
+    /// The applicant's submission key (submitDossier), unique per applicant.
     pub idempotency_key: Option<String>,
+    /// The key the dossier was created with (createDossier,
+    /// registerCounterDossier, registerPostalDossier), unique.
+    pub creation_key: Option<String>,
     pub submitted_at: Option<DateTimeUtc>,
     pub received_at: Option<DateTimeUtc>,
     pub transferred_at: Option<DateTimeUtc>,

@@ -14,6 +14,7 @@ mod m20261130_000009_statistics_rollup;
 mod m20261130_000010_evaluation_rollup;
 mod m20261130_000011_drop_login_throttle;
 mod m20261130_000012_postal_delivery;
+mod m20261130_000013_dossier_creation_key;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_evaluation_rollup::Migration),
             Box::new(m20261130_000011_drop_login_throttle::Migration),
             Box::new(m20261130_000012_postal_delivery::Migration),
+            Box::new(m20261130_000013_dossier_creation_key::Migration),
         ]
     }
 }

@@ -157,6 +157,52 @@ pub struct ProcedureContent {
 /// A refusal of one field of a procedure record: its path and the reason.
 pub type FieldProblem = (String, Problem);
 
+impl ProcedureContent {
+    /// E-form data is a JSON object; when `complete` (at submission and
+    /// intake), its `components` list names every required component of
+    /// this version (`{"components": [{"name": …}, …]}`). The error names
+    /// `formData` or `formData.components`.
+    pub fn check_form(&self, form: &serde_json::Value, complete: bool) -> Result<(), FieldProblem> {
+        let obj = form.as_object().ok_or_else(|| {
+            (
+                "formData".to_owned(),
+                Problem::Invalid {
+                    vi: "Dữ liệu biểu mẫu phải là một đối tượng JSON".into(),
+                    en: "Form data must be a JSON object".into(),
+                },
+            )
+        })?;
+        if !complete {
+            return Ok(());
+        }
+        let given: Vec<&str> = obj
+            .get("components")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.get("name").and_then(serde_json::Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let missing: Vec<&str> = self
+            .components
+            .iter()
+            .filter(|c| c.required && !given.contains(&c.name.as_str()))
+            .map(|c| c.name.as_str())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err((
+            "formData.components".to_owned(),
+            Problem::Invalid {
+                vi: format!("Thiếu thành phần hồ sơ bắt buộc: {}", missing.join("; ")),
+                en: format!("Required components are missing: {}", missing.join("; ")),
+            },
+        ))
+    }
+}
+
 fn at(path: impl Into<String>) -> impl FnOnce(Problem) -> FieldProblem {
     let path = path.into();
     move |p| (path, p)

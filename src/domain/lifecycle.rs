@@ -89,6 +89,45 @@ labelled_enum! {
     }
 }
 
+/// Reception, and transfer to the settling agency, within 8 working hours,
+/// in seconds (Thanh Hóa 17/2024 Art. 11; Đắk Lắk 04/2024 Art. 8).
+pub const HANDOVER_LIMIT_SECONDS: i64 = 8 * 3600;
+
+impl DossierAction {
+    /// The API operation that records this action (and names it in the
+    /// audit log): the one table of action ↔ operation.
+    pub fn operation(self) -> &'static str {
+        use DossierAction as A;
+        match self {
+            A::Create => "createDossier",
+            A::Update => "updateDossier",
+            A::Submit => "submitDossier",
+            A::Receive => "receiveDossier",
+            A::RequestSupplement => "requestSupplement",
+            A::Supplement => "supplementDossier",
+            A::Refuse => "refuseDossier",
+            A::Transfer => "transferDossier",
+            A::AssignHandler => "assignHandler",
+            A::Pause => "pauseDossier",
+            A::Resume => "resumeDossier",
+            A::SubmitForApproval => "submitForApproval",
+            A::SendBack => "sendBackDossier",
+            A::Approve => "approveDossier",
+            A::DeclareNotEligible => "declareNotEligible",
+            A::Stop => "stopDossier",
+            A::IssueApology => "issueApology",
+            A::ReturnResult => "returnResult",
+            A::Withdraw => "withdrawDossier",
+            A::RequestConsultation => "requestConsultation",
+            A::AnswerConsultation => "answerConsultation",
+            A::ScheduleVerification => "scheduleVerification",
+            A::AssignInterAgency => "assignInterAgency",
+            A::CompleteInterAgencyTask => "completeInterAgencyTask",
+            A::RecordPostalDelivery => "recordPostalDelivery",
+        }
+    }
+}
+
 impl DossierStatus {
     /// The national public-service portal's status code (1–10) for
     /// synchronisation. A draft has none.

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod labels;
+pub mod applicant;
 pub mod audit;
 pub mod authz;
 pub mod calendar;
@@ -14,12 +15,14 @@ pub mod feedback;
 pub mod files;
 pub mod identity;
 pub mod lifecycle;
+pub mod masking;
 pub mod notification;
 pub mod payment;
 pub mod problem;
 pub mod rating;
 pub mod text;
 pub mod throttle;
+pub mod transition;
 
 pub use labels::EnumLabel;
 pub use problem::Problem;

@@ -816,7 +816,7 @@ pub struct IntakeInput {
 }
 
 impl IntakeInput {
-    fn into_service(self) -> Result<svc::IntakeInput, AppError> {
+    fn into_service(self, idempotency_key: Option<String>) -> Result<svc::IntakeInput, AppError> {
         Ok(svc::IntakeInput {
             procedure_id: parse_id("procedureId", &self.procedure_id)?,
             agency_id: parse_id("agencyId", &self.agency_id)?,
@@ -832,6 +832,7 @@ impl IntakeInput {
                 self.applicant_account_id.as_ref(),
             )?,
             form_data: self.form_data.0,
+            idempotency_key,
         })
     }
 }
@@ -894,12 +895,18 @@ impl DossierMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateDossierInput,
+        #[graphql(
+            desc = "At most 100 characters. A retry with the same key answers the dossier it created; a key used for another dossier is BAD_USER_INPUT.",
+            validator(custom = "Chars::new(\"idempotencyKey\", 100)")
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Dossier> {
         let input = svc::DraftInput {
             procedure_id: parse_id("procedureId", &input.procedure_id)?,
             agency_id: parse_id("agencyId", &input.agency_id)?,
             form_data: input.form_data.0,
             address: input.address,
+            idempotency_key,
         };
         Ok(Dossier(
             svc::create_draft(ctx.state(), &ctx.caller(), input).await?,
@@ -959,8 +966,13 @@ impl DossierMutation {
         ctx: &Context<'_>,
         input: IntakeInput,
         #[graphql(default)] return_immediately: bool,
+        #[graphql(
+            desc = "At most 100 characters. A retry with the same key answers the dossier it created; a key used for another dossier is BAD_USER_INPUT.",
+            validator(custom = "Chars::new(\"idempotencyKey\", 100)")
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Dossier> {
-        let input = input.into_service()?;
+        let input = input.into_service(idempotency_key)?;
         Ok(Dossier(
             svc::register_counter(ctx.state(), &ctx.caller(), input, return_immediately).await?,
         ))
@@ -971,8 +983,13 @@ impl DossierMutation {
         &self,
         ctx: &Context<'_>,
         input: IntakeInput,
+        #[graphql(
+            desc = "At most 100 characters. A retry with the same key answers the dossier it created; a key used for another dossier is BAD_USER_INPUT.",
+            validator(custom = "Chars::new(\"idempotencyKey\", 100)")
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Dossier> {
-        let input = input.into_service()?;
+        let input = input.into_service(idempotency_key)?;
         Ok(Dossier(
             svc::register_postal(ctx.state(), &ctx.caller(), input).await?,
         ))

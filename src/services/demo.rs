@@ -270,6 +270,7 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
                 agency_id: department,
                 form_data: form_data.clone(),
                 address: None,
+                idempotency_key: None,
             },
         )
         .await?;

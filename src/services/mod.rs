@@ -68,6 +68,40 @@ impl<'a> Caller<'a> {
     }
 }
 
+/// The write transaction of one API operation. On SQLite it takes the
+/// write lock at BEGIN (`store::write_txn`); `commit` then wakes the outbox
+/// relay and the notification worker — the one place that does. Dropped
+/// without `commit`, it rolls back.
+pub struct WriteTxn<'s> {
+    txn: sea_orm::DatabaseTransaction,
+    st: &'s crate::app::AppState,
+}
+
+impl<'s> WriteTxn<'s> {
+    pub async fn begin(st: &'s crate::app::AppState) -> crate::error::AppResult<WriteTxn<'s>> {
+        Ok(WriteTxn {
+            txn: crate::store::write_txn(&st.db).await?,
+            st,
+        })
+    }
+
+    /// Commits, then tells the background workers that outbox rows and
+    /// notifications may be waiting.
+    pub async fn commit(self) -> crate::error::AppResult<()> {
+        self.txn.commit().await?;
+        self.st.outbox_committed();
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTxn<'_> {
+    type Target = sea_orm::DatabaseTransaction;
+
+    fn deref(&self) -> &Self::Target {
+        &self.txn
+    }
+}
+
 /// A page request after validation: at most `first` items after the cursor.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {

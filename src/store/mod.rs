@@ -56,6 +56,64 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
 
+/// A unique constraint as each database reports its violation: PostgreSQL
+/// by name (`<table>_<column>_key` for a column's own UNIQUE), SQLite by
+/// its table and columns ("UNIQUE constraint failed: t.a, t.b").
+#[derive(Debug, Clone, Copy)]
+pub struct Unique {
+    pub name: &'static str,
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+impl Unique {
+    /// Whether a unique-violation message is about this constraint.
+    pub fn is_named_in(&self, detail: &str) -> bool {
+        if detail.contains(&format!("\"{}\"", self.name)) {
+            return true;
+        }
+        let listed = self
+            .columns
+            .iter()
+            .map(|c| format!("{}.{c}", self.table))
+            .collect::<Vec<_>>()
+            .join(", ");
+        detail
+            .split("UNIQUE constraint failed: ")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .is_some_and(|rest| rest.trim() == listed)
+    }
+}
+
+/// One applicant's idempotency keys (submitDossier).
+pub const DOSSIER_SUBMISSION_KEY: Unique = Unique {
+    name: "uq_dossier_idempotency",
+    table: "dossier",
+    columns: &["applicant_account_id", "idempotency_key"],
+};
+
+/// The keys of dossier creation: createDossier, registerCounterDossier,
+/// registerPostalDossier.
+pub const DOSSIER_CREATION_KEY: Unique = Unique {
+    name: "uq_dossier_creation_key",
+    table: "dossier",
+    columns: &["creation_key"],
+};
+
+/// Turns a unique violation into `BAD_USER_INPUT` (`AlreadyTaken`) on the
+/// API field of the constraint violated; anything else is `INTERNAL`.
+pub fn unique_violation_of(e: DbErr, constraints: &[(Unique, &str)]) -> AppError {
+    if let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
+        for (constraint, field) in constraints {
+            if constraint.is_named_in(&detail) {
+                return AppError::bad_input(*field, Problem::AlreadyTaken);
+            }
+        }
+    }
+    AppError::from(e)
+}
+
 /// Turns a unique violation into `BAD_USER_INPUT` on the field whose column
 /// the constraint names; `columns` maps column names to API field names.
 pub fn unique_violation(e: DbErr, columns: &[(&str, &str)]) -> AppError {
@@ -75,4 +133,21 @@ pub fn contains_word(column: impl sea_orm::ColumnTrait, word: &str) -> sea_orm::
     use crate::domain::text::{like_contains, LIKE_ESCAPE};
     use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
     Expr::col(column.as_column_ref()).like(LikeExpr::new(like_contains(word)).escape(LIKE_ESCAPE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_are_recognised_by_name_or_by_their_columns() {
+        let pg = "duplicate key value violates unique constraint \"uq_dossier_idempotency\"";
+        let sqlite =
+            "UNIQUE constraint failed: dossier.applicant_account_id, dossier.idempotency_key";
+        assert!(DOSSIER_SUBMISSION_KEY.is_named_in(pg));
+        assert!(DOSSIER_SUBMISSION_KEY.is_named_in(sqlite));
+        assert!(!DOSSIER_CREATION_KEY.is_named_in(pg));
+        assert!(!DOSSIER_CREATION_KEY.is_named_in(sqlite));
+        assert!(DOSSIER_CREATION_KEY.is_named_in("UNIQUE constraint failed: dossier.creation_key"));
+    }
 }

@@ -25,5 +25,6 @@ mod payments;
 mod ratings;
 mod schema_walk;
 mod statistics;
+mod transactions;
 mod transitions;
 mod websocket;

@@ -1,0 +1,189 @@
+//! One API operation, one transaction: idempotent creation on every
+//! channel, keys that belong to one dossier, and concurrent writers on the
+//! single SQLite writer.
+
+use serde_json::{json, Value};
+
+use crate::dossiers::{flow, form_for, Flow};
+use crate::helpers::{error_code, error_field};
+
+const FIELDS: &str = "id code version status channel";
+
+fn intake(f: &Flow) -> Value {
+    json!({
+        "procedureId": f.procedure["id"], "agencyId": f.department, "formData": f.form,
+        "applicant": { "name": "Phạm Thị Hoa", "idNumber": "051185000777", "phone": "0912000777" }
+    })
+}
+
+async fn create(f: &Flow, token: &str, key: &str) -> Value {
+    let q = format!("mutation($i: CreateDossierInput!, $k: String) {{ createDossier(input: $i, idempotencyKey: $k) {{ {FIELDS} }} }}");
+    let input =
+        json!({ "procedureId": f.procedure["id"], "agencyId": f.department, "formData": f.form });
+    f.t.gql(Some(token), &q, json!({ "i": input, "k": key }))
+        .await
+}
+
+async fn register(f: &Flow, token: &str, mutation: &str, extra: &str, key: &str) -> Value {
+    let q = format!(
+        "mutation($i: IntakeInput!, $k: String) {{ {mutation}(input: $i, idempotencyKey: $k{extra}) {{ {FIELDS} }} }}"
+    );
+    f.t.gql(Some(token), &q, json!({ "i": intake(f), "k": key }))
+        .await
+}
+
+async fn count_mine(f: &Flow) -> i64 {
+    f.t.data(Some(&f.citizen), "{ myDossiers { totalCount } }", json!({}))
+        .await["myDossiers"]["totalCount"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_retried_creation_answers_the_dossier_it_created() {
+    let f = flow().await;
+    let first = create(&f, &f.citizen, "draft-1").await;
+    let again = create(&f, &f.citizen, "draft-1").await;
+    assert_eq!(first["data"], again["data"], "{again}");
+    assert_eq!(count_mine(&f).await, 1);
+
+    let counter = register(&f, &f.reception, "registerCounterDossier", "", "desk-1").await;
+    let counter_again = register(&f, &f.reception, "registerCounterDossier", "", "desk-1").await;
+    assert_eq!(
+        counter["data"]["registerCounterDossier"]["status"],
+        "RECEIVED"
+    );
+    // The retry gets the same dossier, code and all: not a second one.
+    assert_eq!(counter["data"], counter_again["data"], "{counter_again}");
+
+    let postal = f.t.login_demo("buudien@demo.motcua.vn").await;
+    let by_post = register(&f, &postal, "registerPostalDossier", "", "post-1").await;
+    let by_post_again = register(&f, &postal, "registerPostalDossier", "", "post-1").await;
+    assert_eq!(
+        by_post["data"]["registerPostalDossier"]["status"],
+        "SUBMITTED"
+    );
+    assert_eq!(by_post["data"], by_post_again["data"], "{by_post_again}");
+
+    let q = "{ dossiers(first: 100) { totalCount } }";
+    let all = f.t.data(Some(&f.reception), q, json!({})).await;
+    assert_eq!(
+        all["dossiers"]["totalCount"], 2,
+        "one counter and one postal dossier"
+    );
+}
+
+#[tokio::test]
+async fn a_key_used_for_another_dossier_is_refused() {
+    let f = flow().await;
+    // Creation keys belong to one dossier, whoever used them first.
+    assert!(create(&f, &f.citizen, "shared")
+        .await
+        .get("errors")
+        .is_none());
+    for v in [
+        register(&f, &f.reception, "registerCounterDossier", "", "shared").await,
+        register(
+            &f,
+            &f.t.login_demo("buudien@demo.motcua.vn").await,
+            "registerPostalDossier",
+            "",
+            "shared",
+        )
+        .await,
+    ] {
+        assert_eq!(
+            (error_code(&v), error_field(&v)),
+            ("BAD_USER_INPUT", "idempotencyKey"),
+            "{v}"
+        );
+    }
+    assert_eq!(count_mine(&f).await, 1);
+
+    // A submission key used for one dossier cannot submit another
+    // (PostgreSQL reports the constraint by name, SQLite by its columns).
+    let a = f.draft().await;
+    let b = f.draft().await;
+    f.ok(
+        &f.citizen,
+        "submitDossier",
+        &a,
+        ", idempotencyKey: \"same\"",
+    )
+    .await;
+    let v = f
+        .act(
+            &f.citizen,
+            "submitDossier",
+            &b,
+            ", idempotencyKey: \"same\"",
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "idempotencyKey"),
+        "{v}"
+    );
+    // Nothing of the refused submission was written.
+    let q = "query($id: ID!) { dossier(id: $id) { status version } }";
+    let after =
+        f.t.data(Some(&f.citizen), q, json!({ "id": b["id"] }))
+            .await;
+    assert_eq!(after["dossier"], json!({ "status": "DRAFT", "version": 1 }));
+}
+
+#[tokio::test]
+async fn an_immediate_return_retried_answers_the_returned_dossier() {
+    let f = flow().await;
+    f.t.to_working_hours().await;
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    let d = f
+        .t
+        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { components { name required } } } } } }", json!({ "a": ward }))
+        .await;
+    let immediate = d["procedures"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .find(|n| n["processingHours"] == 0)
+        .unwrap();
+    let q = format!("mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i, returnImmediately: true, idempotencyKey: \"now-1\") {{ {FIELDS} }} }}");
+    let input = json!({ "i": { "procedureId": immediate["id"], "agencyId": ward, "formData": form_for(&immediate), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } } });
+    let first = f.t.data(Some(&desk), &q, input.clone()).await;
+    let again = f.t.data(Some(&desk), &q, input).await;
+    assert_eq!(first["registerCounterDossier"]["status"], "RETURNED");
+    assert_eq!(first, again);
+    let q = "{ dossiers(first: 100) { totalCount } }";
+    assert_eq!(
+        f.t.data(Some(&desk), q, json!({})).await["dossiers"]["totalCount"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn sixteen_concurrent_receptions_each_get_their_own_code() {
+    let f = flow().await;
+    let mut submitted = Vec::new();
+    for _ in 0..16 {
+        submitted.push(f.submitted().await);
+    }
+    let receptions = submitted
+        .iter()
+        .map(|d| f.act(&f.reception, "receiveDossier", d, ""));
+    let answers = futures_util::future::join_all(receptions).await;
+    let mut codes: Vec<String> = answers
+        .iter()
+        .map(|v| {
+            assert!(v.get("errors").is_none(), "{v}");
+            v["data"]["receiveDossier"]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 16, "distinct codes: {codes:?}");
+}
