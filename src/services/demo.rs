@@ -221,11 +221,12 @@ async fn actor_of(st: &AppState, email: &str) -> AppResult<Actor> {
 /// show something on first start: Sở Xây dựng's dossiers at three stages
 /// (one returned and rated), and two feedbacks, one answered and published.
 async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
-    let citizen = actor_of(st, "congdan@demo.motcua.vn").await?;
-    let reception = actor_of(st, "motcua@demo.motcua.vn").await?;
-    let specialist = actor_of(st, "chuyenvien@demo.motcua.vn").await?;
-    let leader = actor_of(st, "lanhdao@demo.motcua.vn").await?;
-    let by = |a| Caller::new(Some(a), "demo", "local");
+    let people = DemoPeople {
+        citizen: actor_of(st, "congdan@demo.motcua.vn").await?,
+        reception: actor_of(st, "motcua@demo.motcua.vn").await?,
+        specialist: actor_of(st, "chuyenvien@demo.motcua.vn").await?,
+        leader: actor_of(st, "lanhdao@demo.motcua.vn").await?,
+    };
     let procedure = procedure_agency::Entity::find()
         .filter(procedure_agency::Column::AgencyId.eq(department))
         .order_by_asc(procedure_agency::Column::ProcedureId)
@@ -233,6 +234,45 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
         .await?
         .ok_or_else(|| AppError::internal("the demo department has no procedure"))?
         .procedure_id;
+    let returned = load_dossiers(st, &people, department, procedure).await?;
+    let by = |a| Caller::new(Some(a), "demo", "local");
+    ratings::rate(
+        st,
+        &by(&people.citizen),
+        returned,
+        ratings::RatingInput {
+            service_use: RatingLevel::VerySatisfied,
+            staff_attitude: RatingLevel::Satisfied,
+            processing_time: RatingLevel::Satisfied,
+            comment: Some("Cán bộ hướng dẫn tận tình.".into()),
+        },
+    )
+    .await?;
+    load_feedback(st, &people, department, procedure).await
+}
+
+/// The demo's signed-in people.
+struct DemoPeople {
+    citizen: Actor,
+    reception: Actor,
+    specialist: Actor,
+    leader: Actor,
+}
+
+/// Three dossiers: returned, processing, submitted. The returned one's id.
+async fn load_dossiers(
+    st: &AppState,
+    people: &DemoPeople,
+    department: i64,
+    procedure: i64,
+) -> AppResult<i64> {
+    let DemoPeople {
+        citizen,
+        reception,
+        specialist,
+        leader,
+    } = people;
+    let by = |a| Caller::new(Some(a), "demo", "local");
     let p = catalogue::procedure(st, catalogue::Lookup::Id(procedure)).await?;
     let content = catalogue::current_content(st, &p).await?;
     let components: Vec<serde_json::Value> = content
@@ -245,10 +285,10 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
     use dossiers::Command as C;
     let steps: [&[(&Actor, C)]; 3] = [
         &[
-            (&reception, C::Receive),
-            (&reception, C::Transfer),
-            (&specialist, C::SubmitForApproval { note: None }),
-            (&leader, C::Approve { note: None }),
+            (reception, C::Receive),
+            (reception, C::Transfer),
+            (specialist, C::SubmitForApproval { note: None }),
+            (leader, C::Approve { note: None }),
             (
                 &reception,
                 C::ReturnResult {
@@ -257,14 +297,14 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
                 },
             ),
         ],
-        &[(&reception, C::Receive), (&reception, C::Transfer)],
+        &[(reception, C::Receive), (reception, C::Transfer)],
         &[],
     ];
     let mut returned = None;
     for (i, path) in steps.into_iter().enumerate() {
         let draft = dossiers::create_draft(
             st,
-            &by(&citizen),
+            &by(citizen),
             dossiers::DraftInput {
                 procedure_id: procedure,
                 agency_id: department,
@@ -276,7 +316,7 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
         .await?;
         let mut d = dossiers::apply(
             st,
-            &by(&citizen),
+            &by(citizen),
             draft.id,
             draft.version,
             C::Submit {
@@ -291,20 +331,17 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
             returned = Some(d.id);
         }
     }
-    if let Some(id) = returned {
-        ratings::rate(
-            st,
-            &by(&citizen),
-            id,
-            ratings::RatingInput {
-                service_use: RatingLevel::VerySatisfied,
-                staff_attitude: RatingLevel::Satisfied,
-                processing_time: RatingLevel::Satisfied,
-                comment: Some("Cán bộ hướng dẫn tận tình.".into()),
-            },
-        )
-        .await?;
-    }
+    returned.ok_or_else(|| AppError::internal("the demo returned no dossier"))
+}
+
+/// A petition assigned, answered and published, and feedback waiting.
+async fn load_feedback(
+    st: &AppState,
+    people: &DemoPeople,
+    department: i64,
+    procedure: i64,
+) -> AppResult<()> {
+    let by = |a| Caller::new(Some(a), "demo", "local");
     let links = feedback::Links {
         agency_id: Some(department),
         procedure_id: Some(procedure),
@@ -312,7 +349,7 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
     };
     let asked = feedback::submit(
         st,
-        &by(&citizen),
+        &by(&people.citizen),
         feedback::SubmitInput {
             kind: FeedbackKind::Petition,
             title: "Hỏi về thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ".into(),
@@ -323,17 +360,17 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
     .await?;
     let f = feedback::act(
         st,
-        &by(&leader),
+        &by(&people.leader),
         asked.id,
         asked.version,
         feedback::Command::Assign {
-            handler_account_id: specialist.account_id,
+            handler_account_id: people.specialist.account_id,
         },
     )
     .await?;
     let f = feedback::act(
         st,
-        &by(&specialist),
+        &by(&people.specialist),
         f.id,
         f.version,
         feedback::Command::Answer {
@@ -343,7 +380,7 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
     .await?;
     feedback::act(
         st,
-        &by(&leader),
+        &by(&people.leader),
         f.id,
         f.version,
         feedback::Command::Publish {
@@ -354,7 +391,7 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
     .await?;
     feedback::submit(
         st,
-        &by(&citizen),
+        &by(&people.citizen),
         feedback::SubmitInput {
             kind: FeedbackKind::Feedback,
             title: "Bộ phận một cửa đông, chờ lâu".into(),
