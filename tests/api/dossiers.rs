@@ -62,6 +62,37 @@ pub fn form_for(procedure: &Value) -> Value {
     json!({ "components": names, "ghiChu": "Hồ sơ thử" })
 }
 
+/// The demo ward, its desk officer signed in, and two of its procedures:
+/// one with no processing time (chứng thực …) and one with some.
+pub struct Ward {
+    pub ward: String,
+    pub desk: String,
+    pub immediate: Value,
+    pub timed: Value,
+}
+
+pub async fn ward(f: &Flow) -> Ward {
+    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
+    let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
+    let d = f
+        .t
+        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { components { name required } } } } } }", json!({ "a": ward }))
+        .await;
+    let nodes: Vec<Value> = d["procedures"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let hours = |n: &Value| n["processingHours"].as_i64().unwrap();
+    Ward {
+        immediate: nodes.iter().find(|n| hours(n) == 0).unwrap().clone(),
+        timed: nodes.iter().find(|n| hours(n) > 0).unwrap().clone(),
+        ward,
+        desk,
+    }
+}
+
 impl Flow {
     /// Signs everybody in again (after the clock moved past their sessions).
     pub async fn relogin(self) -> Flow {
@@ -1118,26 +1149,12 @@ async fn an_immediate_procedure_is_returned_at_the_counter_in_one_operation() {
     let f = flow().await;
     // Within working hours: received and returned on the due instant's day.
     f.t.to_working_hours().await;
-    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
-    let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
-    // A ward procedure with no processing time (chứng thực …).
-    let d = f
-        .t
-        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { components { name required } } } } } }", json!({ "a": ward }))
-        .await;
-    let nodes = d["procedures"]["edges"].as_array().unwrap();
-    let immediate = nodes
-        .iter()
-        .map(|e| &e["node"])
-        .find(|n| n["processingHours"] == 0)
-        .unwrap()
-        .clone();
-    let timed = nodes
-        .iter()
-        .map(|e| &e["node"])
-        .find(|n| n["processingHours"].as_i64().unwrap() > 0)
-        .unwrap()
-        .clone();
+    let Ward {
+        ward,
+        desk,
+        immediate,
+        timed,
+    } = ward(&f).await;
     let q = format!("mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i, returnImmediately: true) {{ {FIELDS} }} }}");
     let input = |p: &Value| json!({ "i": { "procedureId": p["id"], "agencyId": ward, "formData": form_for(p), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } } });
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, form_for, Flow};
+use crate::dossiers::{flow, form_for, ward, Flow, Ward};
 use crate::helpers::{error_code, error_field};
 
 const FIELDS: &str = "id code version status channel";
@@ -136,19 +136,12 @@ async fn a_key_used_for_another_dossier_is_refused() {
 async fn an_immediate_return_retried_answers_the_returned_dossier() {
     let f = flow().await;
     f.t.to_working_hours().await;
-    let ward = f.t.agency_id(motcua::services::demo::DEMO_WARD_CODE).await;
-    let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
-    let d = f
-        .t
-        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { components { name required } } } } } }", json!({ "a": ward }))
-        .await;
-    let immediate = d["procedures"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .find(|n| n["processingHours"] == 0)
-        .unwrap();
+    let Ward {
+        ward,
+        desk,
+        immediate,
+        ..
+    } = ward(&f).await;
     let q = format!("mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i, returnImmediately: true, idempotencyKey: \"now-1\") {{ {FIELDS} }} }}");
     let input = json!({ "i": { "procedureId": immediate["id"], "agencyId": ward, "formData": form_for(&immediate), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } } });
     let first = f.t.data(Some(&desk), &q, input.clone()).await;
