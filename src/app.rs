@@ -1,61 +1,19 @@
-//! The application: shared state (database, Redis, configuration, clock) and
-//! start-up (connect, migrate, load the demo). Tests build it the same way.
+//! Start-up and wiring: connect, migrate, build the shared state
+//! (`crate::state`), spawn the outbox relay and the notification worker,
+//! fill the rollup, load the demo, build the schema and the router. Tests
+//! build the application the same way.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::graphql::{self, MotcuaSchema};
+use crate::state::{AppState, Clock};
+use crate::store::throttle::Throttle;
 use crate::{services, store};
-use tokio::sync::Notify;
-
-/// The clock every use case reads. Tests move it forward to expire sessions
-/// without sleeping.
-#[derive(Clone, Default)]
-pub struct Clock {
-    offset_secs: Arc<AtomicI64>,
-}
-
-impl Clock {
-    pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
-    }
-
-    pub fn advance(&self, by: chrono::Duration) {
-        self.offset_secs
-            .fetch_add(by.num_seconds(), Ordering::Relaxed);
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub redis: Option<redis::Client>,
-    pub config: Arc<Config>,
-    pub clock: Clock,
-    pub bus: EventBus,
-    /// Woken after each commit that wrote outbox rows.
-    pub outbox_wakeup: Arc<Notify>,
-    /// Woken after each commit that may have written notifications.
-    pub delivery_wakeup: Arc<Notify>,
-    /// The payment gateway's callback secret.
-    pub payment_secret: Arc<[u8]>,
-    /// Atomic attempt counters: sign-in, public tracking, registration.
-    pub throttle: services::throttle::Throttle,
-}
-
-impl AppState {
-    /// Tells the relay and the notification worker that committed outbox
-    /// rows may be waiting.
-    pub fn outbox_committed(&self) {
-        self.outbox_wakeup.notify_one();
-        self.delivery_wakeup.notify_one();
-    }
-}
 
 /// A started application: its state and its GraphQL schema.
 #[derive(Clone)]
@@ -99,18 +57,29 @@ impl App {
             db,
             payment_secret: payment_secret.into(),
             bus: EventBus::new(redis.clone(), config.event_buffer, &config.redis_channel),
-            throttle: services::throttle::Throttle::new(redis.clone(), &config.redis_channel),
+            throttle: Throttle::new(redis.clone(), &config.redis_channel),
             redis,
             config: Arc::new(config),
             clock: Clock::default(),
             outbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),
         };
-        crate::events::relay::spawn(state.clone(), state.outbox_wakeup.clone());
+        let clock = state.clock.clone();
+        crate::events::relay::spawn(
+            state.db.clone(),
+            state.bus.clone(),
+            state.outbox_wakeup.clone(),
+            move || clock.now(),
+        );
         if state.config.notify.worker {
             let senders = crate::notify::Senders::from_config(&state.config.notify)
                 .map_err(StartError::Notify)?;
-            crate::notify::worker::spawn(state.clone(), senders, state.delivery_wakeup.clone());
+            crate::notify::worker::spawn(
+                state.db.clone(),
+                state.clock.clone(),
+                senders,
+                state.delivery_wakeup.clone(),
+            );
         }
         if services::rollup::backfill_if_empty(&state)
             .await
@@ -131,7 +100,7 @@ impl App {
     }
 
     pub fn router(&self) -> axum::Router {
-        crate::http::router(self.clone())
+        crate::http::router(self.state.clone(), self.schema.clone())
     }
 
     pub fn now(&self) -> DateTime<Utc> {

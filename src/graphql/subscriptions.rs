@@ -12,12 +12,12 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{parse_id, ContextExt};
 use super::enums::{DossierAction, DossierStatus, Role};
-use crate::app::AppState;
 use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
 use crate::error::{AppError, Lang};
 use crate::events::{BusMessage, LiveEvent};
 use crate::services::{accounts, dossiers};
+use crate::state::AppState;
 use crate::store;
 
 /// A dossier moved — or, with `resyncRequired`, events may have been missed:

@@ -26,11 +26,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::App;
 use crate::error::AppError;
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
+use crate::graphql::MotcuaSchema;
 use crate::services::accounts;
+use crate::state::AppState;
 
 mod session;
 
@@ -41,7 +42,16 @@ const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
 const GRAPHIQL_JS: &str = include_str!("graphiql.js");
 const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
 
-pub fn router(app: App) -> Router {
+/// What every route reads: the shared state and the GraphQL schema.
+#[derive(Clone)]
+pub struct Web {
+    pub state: AppState,
+    pub schema: MotcuaSchema,
+}
+
+/// The whole HTTP surface over `state` and `schema`, with its tower layers.
+pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
+    let app = Web { state, schema };
     let config = app.state.config.clone();
     let cors = {
         let base = CorsLayer::new()
@@ -115,7 +125,7 @@ enum Stored {
 
 /// An attachment's content, for whoever may read its dossier.
 async fn download_attachment(
-    State(app): State<App>,
+    State(app): State<Web>,
     PathId(id): PathId,
     session: Session,
 ) -> Response {
@@ -124,7 +134,7 @@ async fn download_attachment(
 
 /// A document of the signed-in account's data store.
 async fn download_document(
-    State(app): State<App>,
+    State(app): State<Web>,
     PathId(id): PathId,
     session: Session,
 ) -> Response {
@@ -134,7 +144,7 @@ async fn download_document(
 /// Streams a stored file: 401 without a session, 403
 /// PASSWORD_CHANGE_REQUIRED or FORBIDDEN, 404 NOT_FOUND for an id that
 /// does not exist, cannot exist, or names a file the caller may not read.
-async fn download(app: App, stored: Stored, id: Option<i64>, session: Session) -> Response {
+async fn download(app: Web, stored: Stored, id: Option<i64>, session: Session) -> Response {
     let Session {
         actor,
         lang,
@@ -190,7 +200,7 @@ async fn download(app: App, stored: Stored, id: Option<i64>, session: Session) -
 /// (BAD_SIGNATURE 401, BAD_REQUEST 400, UNKNOWN_REFERENCE 404,
 /// AMOUNT_MISMATCH 422, ALREADY_PAID 409, INTERNAL 500).
 async fn payment_callback(
-    State(app): State<App>,
+    State(app): State<Web>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -253,7 +263,7 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready when the database answers, and Redis too when configured.
-async fn readyz(State(app): State<App>) -> Response {
+async fn readyz(State(app): State<Web>) -> Response {
     let db = crate::store::ping(&app.state.db).await;
     let redis = match &app.state.redis {
         None => None,
@@ -295,7 +305,7 @@ const GRAPHIQL_CSP: &str = "default-src 'none'; \
 
 /// `/graphiql` and its two files, with the browser-facing security headers
 /// (OWASP ASVS 5.0 V3.4: CSP, X-Frame-Options, Referrer-Policy).
-fn playground() -> Router<App> {
+fn playground() -> Router<Web> {
     Router::new()
         .route("/graphiql", get(|| async { Html(GRAPHIQL_HTML) }))
         .route(
@@ -380,7 +390,7 @@ struct Incoming {
 
 /// Reads the body as one GraphQL request (a JSON array — a batch — is
 /// refused) and resolves the caller.
-async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
+async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
     let headers = req.headers().clone();
     let meta = RequestMeta::of(&headers);
     let lang = meta.lang;
@@ -464,7 +474,7 @@ fn is_length_limit(e: &std::io::Error) -> bool {
 /// (bounded by MOTCUA_BODY_LIMIT_BYTES), or a multipart upload (bounded per
 /// file and in number of files). A JSON array — a batch — is refused.
 async fn read_request(
-    app: &App,
+    app: &Web,
     req: Request,
 ) -> Result<async_graphql::Request, async_graphql::ParseRequestError> {
     use futures_util::TryStreamExt;
@@ -535,14 +545,14 @@ fn client_address(
         .unwrap_or_else(|| "local".into())
 }
 
-async fn execute(app: &App, incoming: Incoming) -> Response {
+async fn execute(app: &Web, incoming: Incoming) -> Response {
     let Incoming { context, request } = incoming;
     let request = request.data(loaders(app.state.db.clone())).data(context);
     // The schema's policy extension shapes every error (graphql::policy).
     GraphQLResponse::from(app.schema.execute(request).await).into_response()
 }
 
-async fn graphql_post(State(app): State<App>, req: Request) -> Response {
+async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
     match incoming(&app, req).await {
         Ok(i) => execute(&app, i).await,
         Err(resp) => resp,
@@ -550,7 +560,7 @@ async fn graphql_post(State(app): State<App>, req: Request) -> Response {
 }
 
 /// GET carries queries only (GraphQL over HTTP): a mutation must be POSTed.
-async fn graphql_get(State(app): State<App>, req: Request) -> Response {
+async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
     let incoming = match incoming(&app, req).await {
         Ok(i) => i,
         Err(resp) => return resp,
@@ -579,7 +589,7 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
 /// session token travels in `connection_init` (`{"authorization": "Bearer
 /// …"}` or `{"token": "…"}`); a bad one closes the connection.
 async fn graphql_ws(
-    State(app): State<App>,
+    State(app): State<Web>,
     protocol: GraphQLProtocol,
     headers: HeaderMap,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::app::App;
+use super::Web;
 use crate::domain::authz::{admit, Actor, EntryPoint};
 use crate::error::{AppError, Lang};
 use crate::services::accounts;
@@ -75,7 +75,7 @@ pub(crate) fn refuse(lang: Lang, err: AppError) -> Response {
 /// refusal (401) for a bad, revoked or expired token (the client must drop
 /// it). Entry points then apply `domain::authz::admit`.
 pub(crate) async fn signed_in(
-    app: &App,
+    app: &Web,
     headers: &HeaderMap,
     meta: &RequestMeta,
 ) -> Result<Option<Actor>, Response> {
@@ -119,13 +119,13 @@ pub struct Session {
 
 impl<S> FromRequestParts<S> for Session
 where
-    App: FromRef<S>,
+    Web: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = App::from_ref(state);
+        let app = Web::from_ref(state);
         let meta = RequestMeta::of(&parts.headers);
         let actor = signed_in(&app, &parts.headers, &meta)
             .await?

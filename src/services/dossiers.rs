@@ -18,7 +18,6 @@ use super::catalogue::{self, Lookup};
 use super::{
     accounts, calendar, documents, notifications, page, payments, rollup, Caller, Page, PageRequest,
 };
-use crate::app::AppState;
 use crate::domain::authz::{covers, AccountKind, Action, AgencyScope, Grant, Role};
 use crate::domain::calendar::Timeliness;
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
@@ -31,6 +30,7 @@ use crate::domain::lifecycle::{
 };
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// Reception, and transfer to the settling agency, within 8 working hours

@@ -17,7 +17,6 @@ pub mod payments;
 pub mod ratings;
 pub mod rollup;
 pub mod statistics;
-pub mod throttle;
 
 use crate::domain::authz::{authorize, Action, Actor};
 

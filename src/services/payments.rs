@@ -15,7 +15,6 @@ use super::audit::{self, Entry};
 use super::notifications::{self, About};
 use super::rollup::{self, Delta, M};
 use super::{catalogue, dossiers, Caller};
-use crate::app::AppState;
 use crate::domain::authz::{covers, AgencyScope, Role};
 use crate::domain::catalogue::ProcedureContent;
 use crate::domain::identity::{optional_text, required_text};
@@ -24,6 +23,7 @@ use crate::domain::notification::Template;
 use crate::domain::payment::{payable, refundable, Fees, Paid, PaymentMethod, PaymentStatus};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one

@@ -18,6 +18,7 @@ mod hardening_scopes;
 mod hardening_sessions;
 mod helpers;
 mod http;
+mod layers;
 mod limits;
 mod live;
 mod notifications;
