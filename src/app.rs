@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 use crate::config::Config;
@@ -43,16 +44,16 @@ pub enum StartError {
 impl App {
     /// Connects, migrates and (when configured) loads the demo province.
     pub async fn start(config: Config) -> Result<App, StartError> {
-        let db = store::connect(&config.database_url)
+        let db = store::connect(config.database_url.expose_secret())
             .await
             .map_err(StartError::Database)?;
         store::migrate(&db).await.map_err(StartError::Migration)?;
         let redis = match &config.redis_url {
-            Some(url) => Some(redis::Client::open(url.as_str()).map_err(StartError::Redis)?),
+            Some(url) => Some(redis::Client::open(url.expose_secret()).map_err(StartError::Redis)?),
             None => None,
         };
-        let payment_secret = services::payments::callback_secret(&config)
-            .map_err(|e| StartError::Secret(e.to_string()))?;
+        let payment_secret =
+            payment_callback_secret(&config).map_err(|e| StartError::Secret(e.to_string()))?;
         let state = AppState {
             db,
             payment_secret: payment_secret.into(),
@@ -106,4 +107,24 @@ impl App {
     pub fn now(&self) -> DateTime<Utc> {
         self.state.clock.now()
     }
+}
+
+/// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
+/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use,
+/// readable by the server's user only: mode 0600), so that the demo and
+/// `motcua sign-callback` agree without configuration. Fails when the file
+/// can be neither read nor created.
+pub fn payment_callback_secret(config: &Config) -> std::io::Result<Vec<u8>> {
+    if let Some(s) = &config.payment_secret {
+        return Ok(s.expose_secret().as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("payment-callback.key");
+    let secret = crate::private_files::read_or_create_secret(&path, || {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    })?;
+    Ok(secret.into_bytes())
 }

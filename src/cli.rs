@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 
 use crate::app::App;
 use crate::config::Config;
@@ -68,13 +69,13 @@ async fn execute(command: Command) -> Result<(), String> {
     match command {
         Command::Serve => serve(config).await,
         Command::SignCallback { body } => {
-            let secret = crate::services::payments::callback_secret(&config)
+            let secret = crate::app::payment_callback_secret(&config)
                 .map_err(|e| format!("cannot read the payment callback secret: {e}"))?;
             println!("{}", crate::domain::payment::sign(&secret, body.as_bytes()));
             Ok(())
         }
         Command::Migrate => {
-            let db = crate::store::connect(&config.database_url)
+            let db = crate::store::connect(config.database_url.expose_secret())
                 .await
                 .map_err(|e| format!("cannot open the database: {e}"))?;
             crate::store::migrate(&db)

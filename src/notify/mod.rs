@@ -9,6 +9,7 @@
 
 pub mod worker;
 
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ impl Senders {
     /// logged (a gateway plugs in as another `Sender`).
     pub fn from_config(c: &NotifyConfig) -> Result<Senders, ConfigError> {
         let email: Arc<dyn Sender> = match &c.smtp_url {
-            Some(url) => Arc::new(Smtp::new(url, &c.mail_from)?),
+            Some(url) => Arc::new(Smtp::new(url.expose_secret(), &c.mail_from)?),
             None => Arc::new(LogSender),
         };
         Ok(Senders {
