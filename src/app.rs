@@ -5,11 +5,13 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::error::AppError;
 use crate::events::EventBus;
 use crate::graphql::{self, MotcuaSchema};
 use crate::state::{AppState, Clock};
@@ -23,37 +25,25 @@ pub struct App {
     pub schema: MotcuaSchema,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot open the database: {0}")]
-    Database(sea_orm::DbErr),
-    #[error("cannot migrate the database: {0}")]
-    Migration(sea_orm::DbErr),
-    #[error("MOTCUA_REDIS_URL: {0}")]
-    Redis(redis::RedisError),
-    #[error("cannot fill the statistics rollup: {0}")]
-    Rollup(String),
-    #[error("cannot read or create the payment callback secret: {0}")]
-    Secret(String),
-    #[error("{}: {}", .0.var, .0.reason)]
-    Notify(crate::config::ConfigError),
-    #[error("cannot load the demo province: {0}")]
-    Demo(String),
-}
-
 impl App {
     /// Connects, migrates and (when configured) loads the demo province.
-    pub async fn start(config: Config) -> Result<App, StartError> {
+    /// An error reads as one line with `{:#}`: what failed, then why
+    /// (`cannot open the database: …`, `MOTCUA_REDIS_URL: …`).
+    pub async fn start(config: Config) -> anyhow::Result<App> {
         let db = store::connect(config.database_url.expose_secret())
             .await
-            .map_err(StartError::Database)?;
-        store::migrate(&db).await.map_err(StartError::Migration)?;
+            .context("cannot open the database")?;
+        store::migrate(&db)
+            .await
+            .context("cannot migrate the database")?;
         let redis = match &config.redis_url {
-            Some(url) => Some(redis::Client::open(url.expose_secret()).map_err(StartError::Redis)?),
+            Some(url) => {
+                Some(redis::Client::open(url.expose_secret()).context("MOTCUA_REDIS_URL")?)
+            }
             None => None,
         };
-        let payment_secret =
-            payment_callback_secret(&config).map_err(|e| StartError::Secret(e.to_string()))?;
+        let payment_secret = payment_callback_secret(&config)
+            .context("cannot read or create the payment callback secret")?;
         let state = AppState {
             db,
             payment_secret: payment_secret.into(),
@@ -73,8 +63,7 @@ impl App {
             move || clock.now(),
         );
         if state.config.notify.worker {
-            let senders = crate::notify::Senders::from_config(&state.config.notify)
-                .map_err(StartError::Notify)?;
+            let senders = crate::notify::Senders::from_config(&state.config.notify)?;
             crate::notify::worker::spawn(
                 state.db.clone(),
                 state.clock.clone(),
@@ -84,14 +73,16 @@ impl App {
         }
         if services::rollup::backfill_if_empty(&state)
             .await
-            .map_err(|e| StartError::Rollup(e.to_string()))?
+            .map_err(AppError::into_cause)
+            .context("cannot fill the statistics rollup")?
         {
             tracing::info!("filled the statistics rollup from the existing dossiers");
         }
         if state.config.demo {
             let loaded = services::demo::load_if_empty(&state)
                 .await
-                .map_err(|e| StartError::Demo(e.to_string()))?;
+                .map_err(AppError::into_cause)
+                .context("cannot load the demo province")?;
             if loaded {
                 tracing::info!("loaded the demo province");
             }

@@ -13,7 +13,6 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use tokio::sync::Notify;
 
 use super::{EventBus, LiveEvent};
-use crate::error::AppResult;
 
 const BATCH: u64 = 200;
 /// How often the relay looks without being woken.
@@ -25,7 +24,7 @@ pub async fn relay_once(
     db: &DatabaseConnection,
     bus: &EventBus,
     now: DateTime<Utc>,
-) -> AppResult<usize> {
+) -> anyhow::Result<usize> {
     let rows = outbox::Entity::find()
         .filter(outbox::Column::PublishedAt.is_null())
         .order_by_asc(outbox::Column::Id)
@@ -67,7 +66,7 @@ pub fn spawn(
             match relay_once(&db, &bus, now()).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox relay pass failed"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed"),
             }
             let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
         }

@@ -16,7 +16,6 @@ use tokio::sync::Notify;
 
 use super::{Outgoing, Senders};
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
-use crate::error::{AppError, AppResult};
 use crate::state::Clock;
 
 const BATCH: u64 = 50;
@@ -47,7 +46,7 @@ pub async fn deliver_once(
     db: &DatabaseConnection,
     clock: &Clock,
     senders: &Senders,
-) -> AppResult<Pass> {
+) -> anyhow::Result<Pass> {
     let now = clock.now();
     let due = delivery::Entity::find()
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
@@ -89,9 +88,10 @@ pub async fn deliver_once(
         }
         let n = messages
             .get(&row.notification_id)
-            .ok_or_else(|| AppError::internal("delivery without its notification"))?;
-        let channel = Channel::parse(&row.channel)
-            .ok_or_else(|| AppError::internal(format!("stored channel {:?}", row.channel)))?;
+            .ok_or_else(|| anyhow::anyhow!("delivery {} without its notification", row.id))?;
+        let channel = Channel::parse(&row.channel).ok_or_else(|| {
+            anyhow::anyhow!("delivery {}: stored channel {:?}", row.id, row.channel)
+        })?;
         let out = Outgoing {
             id: format!("delivery-{}", row.id),
             channel,
@@ -102,7 +102,7 @@ pub async fn deliver_once(
         let result = match tokio::time::timeout(SEND_TIMEOUT, senders.of(channel).send(&out)).await
         {
             Ok(r) => r,
-            Err(_) => Err("timed out".to_owned()),
+            Err(_) => Err(anyhow::anyhow!("timed out")),
         };
         let done = clock.now();
         let mut update = delivery::Entity::update_many().col_expr(
@@ -121,6 +121,7 @@ pub async fn deliver_once(
                 pass.sent += 1;
             }
             Err(e) if attempt >= MAX_ATTEMPTS => {
+                let e = format!("{e:#}");
                 tracing::error!(delivery = row.id, error = %e, "notification given up");
                 update = update
                     .col_expr(
@@ -131,6 +132,7 @@ pub async fn deliver_once(
                 pass.failed += 1;
             }
             Err(e) => {
+                let e = format!("{e:#}");
                 tracing::warn!(delivery = row.id, attempt, error = %e, "notification will be retried");
                 update = update
                     .col_expr(
@@ -163,7 +165,7 @@ pub fn spawn(
             match deliver_once(&db, &clock, &senders).await {
                 Ok(p) if p.handled() as u64 == BATCH => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "notification pass failed"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
             }
             let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
         }

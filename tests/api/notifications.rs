@@ -31,7 +31,7 @@ impl Sender for Recording {
             let mut left = self.failures.lock().unwrap();
             if *left > 0 {
                 *left -= 1;
-                return Err("SMTP 451 try again later".to_owned());
+                return Err(anyhow::anyhow!("SMTP 451 try again later"));
             }
             Ok(())
         })
