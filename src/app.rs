@@ -1,61 +1,22 @@
-//! The application: shared state (database, Redis, configuration, clock) and
-//! start-up (connect, migrate, load the demo). Tests build it the same way.
+//! Start-up and wiring: connect, migrate, build the shared state
+//! (`crate::state`), spawn the outbox relay and the notification worker,
+//! fill the rollup, load the demo, build the schema and the router. Tests
+//! build the application the same way.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
-
-use crate::config::Config;
-use crate::events::EventBus;
-use crate::graphql::{self, MotcuaSchema};
-use crate::{services, store};
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
-/// The clock every use case reads. Tests move it forward to expire sessions
-/// without sleeping.
-#[derive(Clone, Default)]
-pub struct Clock {
-    offset_secs: Arc<AtomicI64>,
-}
-
-impl Clock {
-    pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
-    }
-
-    pub fn advance(&self, by: chrono::Duration) {
-        self.offset_secs
-            .fetch_add(by.num_seconds(), Ordering::Relaxed);
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub redis: Option<redis::Client>,
-    pub config: Arc<Config>,
-    pub clock: Clock,
-    pub bus: EventBus,
-    /// Woken after each commit that wrote outbox rows.
-    pub outbox_wakeup: Arc<Notify>,
-    /// Woken after each commit that may have written notifications.
-    pub delivery_wakeup: Arc<Notify>,
-    /// The payment gateway's callback secret.
-    pub payment_secret: Arc<[u8]>,
-    /// Atomic attempt counters: sign-in, public tracking, registration.
-    pub throttle: services::throttle::Throttle,
-}
-
-impl AppState {
-    /// Tells the relay and the notification worker that committed outbox
-    /// rows may be waiting.
-    pub fn outbox_committed(&self) {
-        self.outbox_wakeup.notify_one();
-        self.delivery_wakeup.notify_one();
-    }
-}
+use crate::config::Config;
+use crate::error::AppError;
+use crate::events::EventBus;
+use crate::graphql::{self, MotcuaSchema};
+use crate::state::{AppState, Clock};
+use crate::store::throttle::Throttle;
+use crate::{services, store};
 
 /// A started application: its state and its GraphQL schema.
 #[derive(Clone)]
@@ -64,64 +25,64 @@ pub struct App {
     pub schema: MotcuaSchema,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot open the database: {0}")]
-    Database(sea_orm::DbErr),
-    #[error("cannot migrate the database: {0}")]
-    Migration(sea_orm::DbErr),
-    #[error("MOTCUA_REDIS_URL: {0}")]
-    Redis(redis::RedisError),
-    #[error("cannot fill the statistics rollup: {0}")]
-    Rollup(String),
-    #[error("cannot read or create the payment callback secret: {0}")]
-    Secret(String),
-    #[error("{}: {}", .0.var, .0.reason)]
-    Notify(crate::config::ConfigError),
-    #[error("cannot load the demo province: {0}")]
-    Demo(String),
-}
-
 impl App {
     /// Connects, migrates and (when configured) loads the demo province.
-    pub async fn start(config: Config) -> Result<App, StartError> {
-        let db = store::connect(&config.database_url)
+    /// An error reads as one line with `{:#}`: what failed, then why
+    /// (`cannot open the database: …`, `MOTCUA_REDIS_URL: …`).
+    pub async fn start(config: Config) -> anyhow::Result<App> {
+        let db = store::connect(config.database_url.expose_secret())
             .await
-            .map_err(StartError::Database)?;
-        store::migrate(&db).await.map_err(StartError::Migration)?;
+            .context("cannot open the database")?;
+        store::migrate(&db)
+            .await
+            .context("cannot migrate the database")?;
         let redis = match &config.redis_url {
-            Some(url) => Some(redis::Client::open(url.as_str()).map_err(StartError::Redis)?),
+            Some(url) => {
+                Some(redis::Client::open(url.expose_secret()).context("MOTCUA_REDIS_URL")?)
+            }
             None => None,
         };
-        let payment_secret = services::payments::callback_secret(&config)
-            .map_err(|e| StartError::Secret(e.to_string()))?;
+        let payment_secret = payment_callback_secret(&config)
+            .context("cannot read or create the payment callback secret")?;
         let state = AppState {
             db,
             payment_secret: payment_secret.into(),
             bus: EventBus::new(redis.clone(), config.event_buffer, &config.redis_channel),
-            throttle: services::throttle::Throttle::new(redis.clone(), &config.redis_channel),
+            throttle: Throttle::new(redis.clone(), &config.redis_channel),
             redis,
             config: Arc::new(config),
             clock: Clock::default(),
             outbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),
         };
-        crate::events::relay::spawn(state.clone(), state.outbox_wakeup.clone());
+        let clock = state.clock.clone();
+        crate::events::relay::spawn(
+            state.db.clone(),
+            state.bus.clone(),
+            state.outbox_wakeup.clone(),
+            move || clock.now(),
+        );
         if state.config.notify.worker {
-            let senders = crate::notify::Senders::from_config(&state.config.notify)
-                .map_err(StartError::Notify)?;
-            crate::notify::worker::spawn(state.clone(), senders, state.delivery_wakeup.clone());
+            let senders = crate::notify::Senders::from_config(&state.config.notify)?;
+            crate::notify::worker::spawn(
+                state.db.clone(),
+                state.clock.clone(),
+                senders,
+                state.delivery_wakeup.clone(),
+            );
         }
         if services::rollup::backfill_if_empty(&state)
             .await
-            .map_err(|e| StartError::Rollup(e.to_string()))?
+            .map_err(AppError::into_cause)
+            .context("cannot fill the statistics rollup")?
         {
             tracing::info!("filled the statistics rollup from the existing dossiers");
         }
         if state.config.demo {
             let loaded = services::demo::load_if_empty(&state)
                 .await
-                .map_err(|e| StartError::Demo(e.to_string()))?;
+                .map_err(AppError::into_cause)
+                .context("cannot load the demo province")?;
             if loaded {
                 tracing::info!("loaded the demo province");
             }
@@ -131,10 +92,30 @@ impl App {
     }
 
     pub fn router(&self) -> axum::Router {
-        crate::http::router(self.clone())
+        crate::http::router(self.state.clone(), self.schema.clone())
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.state.clock.now()
     }
+}
+
+/// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
+/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use,
+/// readable by the server's user only: mode 0600), so that the demo and
+/// `motcua sign-callback` agree without configuration. Fails when the file
+/// can be neither read nor created.
+pub fn payment_callback_secret(config: &Config) -> std::io::Result<Vec<u8>> {
+    if let Some(s) = &config.payment_secret {
+        return Ok(s.expose_secret().as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("payment-callback.key");
+    let secret = crate::private_files::read_or_create_secret(&path, || {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    })?;
+    Ok(secret.into_bytes())
 }

@@ -2,11 +2,14 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 
 use crate::app::App;
 use crate::config::Config;
 use crate::domain::authz::{Grant, Role};
+use crate::error::AppError;
 use crate::services::{accounts, demo};
 
 #[derive(Parser)]
@@ -52,43 +55,45 @@ pub async fn run() -> ExitCode {
     match execute(cli.command.unwrap_or(Command::Serve)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(reason) => {
-            eprintln!("motcua: {reason}");
+            // `{:#}`: the context, then each cause, on one line.
+            eprintln!("motcua: {reason:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn execute(command: Command) -> Result<(), String> {
+async fn execute(command: Command) -> anyhow::Result<()> {
     if let Command::ExportSchema = command {
         print!("{}", crate::graphql::sdl());
         return Ok(());
     }
-    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+    let mut config = Config::from_env()?;
     init_tracing(&config);
     match command {
         Command::Serve => serve(config).await,
         Command::SignCallback { body } => {
-            let secret = crate::services::payments::callback_secret(&config)
-                .map_err(|e| format!("cannot read the payment callback secret: {e}"))?;
+            let secret = crate::app::payment_callback_secret(&config)
+                .context("cannot read the payment callback secret")?;
             println!("{}", crate::domain::payment::sign(&secret, body.as_bytes()));
             Ok(())
         }
         Command::Migrate => {
-            let db = crate::store::connect(&config.database_url)
+            let db = crate::store::connect(config.database_url.expose_secret())
                 .await
-                .map_err(|e| format!("cannot open the database: {e}"))?;
+                .context("cannot open the database")?;
             crate::store::migrate(&db)
                 .await
-                .map_err(|e| format!("cannot migrate the database: {e}"))?;
+                .context("cannot migrate the database")?;
             println!("migrations applied");
             Ok(())
         }
         Command::SeedDemo => {
             config.demo = false;
-            let app = App::start(config).await.map_err(|e| e.to_string())?;
+            let app = App::start(config).await?;
             let loaded = demo::load_if_empty(&app.state)
                 .await
-                .map_err(|e| format!("cannot load the demo province: {e}"))?;
+                .map_err(AppError::into_cause)
+                .context("cannot load the demo province")?;
             println!(
                 "{}",
                 if loaded {
@@ -101,7 +106,7 @@ async fn execute(command: Command) -> Result<(), String> {
         }
         Command::CreateAdmin { email, name } => {
             config.demo = false;
-            let app = App::start(config).await.map_err(|e| e.to_string())?;
+            let app = App::start(config).await?;
             // The same policy as `createOfficial`: a one-time password the
             // rule accepts, to be changed at first sign-in.
             let (_, password) = accounts::create_official(
@@ -118,12 +123,8 @@ async fn execute(command: Command) -> Result<(), String> {
                 },
             )
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot create the admin: {}",
-                    e.message(crate::error::Lang::En)
-                )
-            })?;
+            .map_err(AppError::into_cause)
+            .context("cannot create the admin")?;
             println!("one-time password (change it at first login): {password}");
             Ok(())
         }
@@ -131,12 +132,12 @@ async fn execute(command: Command) -> Result<(), String> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
-    let app = App::start(config).await.map_err(|e| e.to_string())?;
+    let app = App::start(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("MOTCUA_BIND: cannot listen on {bind}: {e}"))?;
+        .with_context(|| format!("MOTCUA_BIND: cannot listen on {bind}"))?;
     tracing::info!(%bind, "serving; playground at http://{bind}/graphiql");
     axum::serve(
         listener,
@@ -147,7 +148,7 @@ async fn serve(config: Config) -> Result<(), String> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
-    .map_err(|e| format!("server error: {e}"))
+    .context("server error")
 }
 
 fn init_tracing(config: &Config) {

@@ -6,10 +6,14 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
+
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
-    pub redis_url: Option<String>,
+    /// `sqlite:…` or `postgres://user:password@…`: secret, for its password.
+    pub database_url: SecretString,
+    /// `redis://[user:password@]host…`: secret, for its password.
+    pub redis_url: Option<SecretString>,
     /// The Redis pub/sub channel prefix: instances of one deployment share
     /// it; deployments sharing a Redis must not.
     pub redis_channel: String,
@@ -48,7 +52,7 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The payment gateway's callback secret (HMAC-SHA256). Unset: a random
     /// one kept in MOTCUA_DATA_DIR/payment-callback.key (the demo's).
-    pub payment_secret: Option<String>,
+    pub payment_secret: Option<SecretString>,
 }
 
 /// How notifications leave the system.
@@ -56,7 +60,7 @@ pub struct Config {
 pub struct NotifyConfig {
     /// `smtp://[user:password@]host[:port]` (STARTTLS when offered),
     /// `smtps://…` (TLS from the start); unset: e-mails are only logged.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     /// Run the delivery worker in this process.
     pub worker: bool,
@@ -103,42 +107,17 @@ impl Config {
         Config::from_lookup(|k| std::env::var(k).ok())
     }
 
-    /// Reads from any lookup (tests pass a map).
+    /// Reads from any lookup (tests pass a map). A blank value counts as
+    /// unset. Errors name the variable: `MOTCUA_X: reason`.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let database_url =
-            get("MOTCUA_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        let is_sqlite = database_url.starts_with("sqlite:");
-        if !is_sqlite
-            && !database_url.starts_with("postgres://")
-            && !database_url.starts_with("postgresql://")
-        {
-            return Err(ConfigError {
-                var: "MOTCUA_DATABASE_URL",
-                reason: "must start with sqlite: or postgres://".into(),
-            });
-        }
-        let redis_url = get("MOTCUA_REDIS_URL");
-        if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(ConfigError {
-                    var: "MOTCUA_REDIS_URL",
-                    reason: "must start with redis:// or rediss://".into(),
-                });
-            }
-        }
-        let cors_origins = get("MOTCUA_CORS_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty() && s != "*")
-                    .collect()
-            })
-            .unwrap_or_default();
+        let stores = stores(&get)?;
+        let is_sqlite = stores.database_url.expose_secret().starts_with("sqlite:");
+        let http = http(&get)?;
         Ok(Config {
-            database_url,
-            redis_url,
-            redis_channel: get("MOTCUA_REDIS_CHANNEL").unwrap_or_else(|| "motcua".into()),
+            database_url: stores.database_url,
+            redis_url: stores.redis_url,
+            redis_channel: stores.redis_channel,
             bind: parse(&get, "MOTCUA_BIND", "127.0.0.1:8080".parse().ok())?,
             data_dir: get("MOTCUA_DATA_DIR")
                 .map(PathBuf::from)
@@ -146,122 +125,199 @@ impl Config {
             demo: parse_bool(&get, "MOTCUA_DEMO", is_sqlite)?,
             demo_activity: parse_bool(&get, "MOTCUA_DEMO_ACTIVITY", true)?,
             log: get("MOTCUA_LOG").unwrap_or_else(|| "info".into()),
-            log_json: match get("MOTCUA_LOG_FORMAT").as_deref() {
-                None | Some("text") => false,
-                Some("json") => true,
-                Some(other) => {
-                    return Err(ConfigError {
-                        var: "MOTCUA_LOG_FORMAT",
-                        reason: format!("'{other}' is neither text nor json"),
-                    })
-                }
-            },
-            cors_origins,
-            trust_forwarded_for: parse_bool(&get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
+            log_json: log_json(&get)?,
+            cors_origins: http.cors_origins,
+            trust_forwarded_for: http.trust_forwarded_for,
             event_buffer: parse(&get, "MOTCUA_EVENT_BUFFER", Some(1_024))?,
-            ws_init_timeout: Duration::from_secs(parse(
-                &get,
-                "MOTCUA_WS_INIT_TIMEOUT_SECS",
-                Some(10u64),
-            )?),
-            request_timeout: Duration::from_secs(parse(
-                &get,
-                "MOTCUA_REQUEST_TIMEOUT_SECS",
-                Some(30u64),
-            )?),
-            body_limit_bytes: parse(&get, "MOTCUA_BODY_LIMIT_BYTES", Some(2 * 1024 * 1024))?,
-            upload_max_bytes: parse(&get, "MOTCUA_UPLOAD_MAX_BYTES", Some(10 * 1024 * 1024))?,
-            upload_max_files: parse(&get, "MOTCUA_UPLOAD_MAX_FILES", Some(5))?,
-            graphql: GraphqlLimits {
-                max_depth: parse(&get, "MOTCUA_GRAPHQL_MAX_DEPTH", Some(12))?,
-                max_complexity: parse(&get, "MOTCUA_GRAPHQL_MAX_COMPLEXITY", Some(20_000))?,
-                max_page_size: parse(&get, "MOTCUA_GRAPHQL_MAX_PAGE_SIZE", Some(100))?,
-                introspection: parse_bool(&get, "MOTCUA_INTROSPECTION", true)?,
-            },
-            calendar: CalendarConfig {
-                tz: parse(&get, "MOTCUA_TIMEZONE", Some(chrono_tz::Asia::Ho_Chi_Minh))?,
-                hours: match get("MOTCUA_WORKING_HOURS") {
-                    None => Default::default(),
-                    Some(v) => crate::domain::calendar::WorkingHours::parse(&v).map_err(|p| {
-                        ConfigError {
-                            var: "MOTCUA_WORKING_HOURS",
-                            reason: p.en(),
-                        }
-                    })?,
-                },
-                same_day_cutoff: match get("MOTCUA_SAME_DAY_CUTOFF") {
-                    None => chrono::NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default(),
-                    Some(v) => {
-                        chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| {
-                            ConfigError {
-                                var: "MOTCUA_SAME_DAY_CUTOFF",
-                                reason: format!("'{v}' is not a time like 15:00"),
-                            }
-                        })?
-                    }
-                },
-            },
-            feedback_due_working_days: match parse(
-                &get,
-                "MOTCUA_FEEDBACK_DUE_WORKING_DAYS",
-                Some(crate::domain::feedback::DEFAULT_DUE_WORKING_DAYS),
-            )? {
-                0 => {
-                    return Err(ConfigError {
-                        var: "MOTCUA_FEEDBACK_DUE_WORKING_DAYS",
-                        reason: "must be at least 1".into(),
-                    })
-                }
-                n => n,
-            },
-            evaluation_weights: match get("MOTCUA_EVALUATION_WEIGHTS") {
-                None => Default::default(),
-                Some(v) => {
-                    crate::domain::evaluation::Weights::parse(&v).map_err(|_| ConfigError {
-                        var: "MOTCUA_EVALUATION_WEIGHTS",
-                        reason: format!(
-                            "'{v}' is not six non-negative numbers like 18,20,12,10,22,18"
-                        ),
-                    })?
-                }
-            },
-            notify: NotifyConfig {
-                smtp_url: match get("MOTCUA_SMTP_URL") {
-                    Some(u) if !(u.starts_with("smtp://") || u.starts_with("smtps://")) => {
-                        return Err(ConfigError {
-                            var: "MOTCUA_SMTP_URL",
-                            reason: "must start with smtp:// or smtps://".into(),
-                        })
-                    }
-                    other => other,
-                },
-                mail_from: get("MOTCUA_MAIL_FROM")
-                    .unwrap_or_else(|| "Cổng Dịch vụ công <no-reply@motcua.local>".into()),
-                worker: parse_bool(&get, "MOTCUA_NOTIFY_WORKER", true)?,
-            },
-            payment_secret: get("MOTCUA_PAYMENT_SECRET"),
-            sessions: SessionPolicy {
-                idle: chrono::Duration::minutes(parse(
-                    &get,
-                    "MOTCUA_SESSION_IDLE_MINUTES",
-                    Some(120),
-                )?),
-                absolute: chrono::Duration::hours(parse(
-                    &get,
-                    "MOTCUA_SESSION_MAX_HOURS",
-                    Some(24),
-                )?),
-            },
+            ws_init_timeout: http.ws_init_timeout,
+            request_timeout: http.request_timeout,
+            body_limit_bytes: http.body_limit_bytes,
+            upload_max_bytes: http.upload_max_bytes,
+            upload_max_files: http.upload_max_files,
+            graphql: graphql_limits(&get)?,
+            calendar: calendar(&get)?,
+            feedback_due_working_days: feedback_due_working_days(&get)?,
+            evaluation_weights: evaluation_weights(&get)?,
+            notify: notify(&get)?,
+            payment_secret: get("MOTCUA_PAYMENT_SECRET").map(SecretString::from),
+            sessions: sessions(&get)?,
         })
     }
 
+    /// Whether the database is SQLite (the embedded single instance).
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.expose_secret().starts_with("sqlite:")
     }
 }
 
+/// A lookup of `MOTCUA_*` values, blanks already treated as unset.
+trait Lookup: Fn(&str) -> Option<String> {}
+impl<F: Fn(&str) -> Option<String>> Lookup for F {}
+
+/// Where the data lives: the database, Redis and its channel prefix.
+struct Stores {
+    database_url: SecretString,
+    redis_url: Option<SecretString>,
+    redis_channel: String,
+}
+
+fn stores(get: &impl Lookup) -> Result<Stores, ConfigError> {
+    let database_url = get("MOTCUA_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+    if !["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| database_url.starts_with(p))
+    {
+        return Err(ConfigError {
+            var: "MOTCUA_DATABASE_URL",
+            reason: "must start with sqlite: or postgres://".into(),
+        });
+    }
+    let redis_url = get("MOTCUA_REDIS_URL");
+    if let Some(url) = &redis_url {
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(ConfigError {
+                var: "MOTCUA_REDIS_URL",
+                reason: "must start with redis:// or rediss://".into(),
+            });
+        }
+    }
+    Ok(Stores {
+        database_url: database_url.into(),
+        redis_url: redis_url.map(SecretString::from),
+        redis_channel: get("MOTCUA_REDIS_CHANNEL").unwrap_or_else(|| "motcua".into()),
+    })
+}
+
+fn log_json(get: &impl Lookup) -> Result<bool, ConfigError> {
+    match get("MOTCUA_LOG_FORMAT").as_deref() {
+        None | Some("text") => Ok(false),
+        Some("json") => Ok(true),
+        Some(other) => Err(ConfigError {
+            var: "MOTCUA_LOG_FORMAT",
+            reason: format!("'{other}' is neither text nor json"),
+        }),
+    }
+}
+
+/// The HTTP surface: origins, forwarding, timeouts and size limits.
+struct HttpSettings {
+    cors_origins: Vec<String>,
+    trust_forwarded_for: bool,
+    ws_init_timeout: Duration,
+    request_timeout: Duration,
+    body_limit_bytes: usize,
+    upload_max_bytes: usize,
+    upload_max_files: usize,
+}
+
+fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
+    let cors_origins = get("MOTCUA_CORS_ORIGINS")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty() && s != "*")
+                .collect()
+        })
+        .unwrap_or_default();
+    let secs = |var, default: u64| parse(get, var, Some(default)).map(Duration::from_secs);
+    Ok(HttpSettings {
+        cors_origins,
+        trust_forwarded_for: parse_bool(get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
+        ws_init_timeout: secs("MOTCUA_WS_INIT_TIMEOUT_SECS", 10)?,
+        request_timeout: secs("MOTCUA_REQUEST_TIMEOUT_SECS", 30)?,
+        body_limit_bytes: parse(get, "MOTCUA_BODY_LIMIT_BYTES", Some(2 * 1024 * 1024))?,
+        upload_max_bytes: parse(get, "MOTCUA_UPLOAD_MAX_BYTES", Some(10 * 1024 * 1024))?,
+        upload_max_files: parse(get, "MOTCUA_UPLOAD_MAX_FILES", Some(5))?,
+    })
+}
+
+fn graphql_limits(get: &impl Lookup) -> Result<GraphqlLimits, ConfigError> {
+    Ok(GraphqlLimits {
+        max_depth: parse(get, "MOTCUA_GRAPHQL_MAX_DEPTH", Some(12))?,
+        max_complexity: parse(get, "MOTCUA_GRAPHQL_MAX_COMPLEXITY", Some(20_000))?,
+        max_page_size: parse(get, "MOTCUA_GRAPHQL_MAX_PAGE_SIZE", Some(100))?,
+        introspection: parse_bool(get, "MOTCUA_INTROSPECTION", true)?,
+    })
+}
+
+fn calendar(get: &impl Lookup) -> Result<CalendarConfig, ConfigError> {
+    Ok(CalendarConfig {
+        tz: parse(get, "MOTCUA_TIMEZONE", Some(chrono_tz::Asia::Ho_Chi_Minh))?,
+        hours: match get("MOTCUA_WORKING_HOURS") {
+            None => Default::default(),
+            Some(v) => {
+                crate::domain::calendar::WorkingHours::parse(&v).map_err(|p| ConfigError {
+                    var: "MOTCUA_WORKING_HOURS",
+                    reason: p.en(),
+                })?
+            }
+        },
+        same_day_cutoff: match get("MOTCUA_SAME_DAY_CUTOFF") {
+            None => chrono::NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default(),
+            Some(v) => {
+                chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| ConfigError {
+                    var: "MOTCUA_SAME_DAY_CUTOFF",
+                    reason: format!("'{v}' is not a time like 15:00"),
+                })?
+            }
+        },
+    })
+}
+
+fn feedback_due_working_days(get: &impl Lookup) -> Result<u32, ConfigError> {
+    let var = "MOTCUA_FEEDBACK_DUE_WORKING_DAYS";
+    match parse(
+        get,
+        var,
+        Some(crate::domain::feedback::DEFAULT_DUE_WORKING_DAYS),
+    )? {
+        0 => Err(ConfigError {
+            var,
+            reason: "must be at least 1".into(),
+        }),
+        n => Ok(n),
+    }
+}
+
+fn evaluation_weights(
+    get: &impl Lookup,
+) -> Result<crate::domain::evaluation::Weights, ConfigError> {
+    match get("MOTCUA_EVALUATION_WEIGHTS") {
+        None => Ok(Default::default()),
+        Some(v) => crate::domain::evaluation::Weights::parse(&v).map_err(|_| ConfigError {
+            var: "MOTCUA_EVALUATION_WEIGHTS",
+            reason: format!("'{v}' is not six non-negative numbers like 18,20,12,10,22,18"),
+        }),
+    }
+}
+
+fn notify(get: &impl Lookup) -> Result<NotifyConfig, ConfigError> {
+    let smtp_url = match get("MOTCUA_SMTP_URL") {
+        Some(u) if !(u.starts_with("smtp://") || u.starts_with("smtps://")) => {
+            return Err(ConfigError {
+                var: "MOTCUA_SMTP_URL",
+                reason: "must start with smtp:// or smtps://".into(),
+            })
+        }
+        other => other.map(SecretString::from),
+    };
+    Ok(NotifyConfig {
+        smtp_url,
+        mail_from: get("MOTCUA_MAIL_FROM")
+            .unwrap_or_else(|| "Cổng Dịch vụ công <no-reply@motcua.local>".into()),
+        worker: parse_bool(get, "MOTCUA_NOTIFY_WORKER", true)?,
+    })
+}
+
+fn sessions(get: &impl Lookup) -> Result<SessionPolicy, ConfigError> {
+    Ok(SessionPolicy {
+        idle: chrono::Duration::minutes(parse(get, "MOTCUA_SESSION_IDLE_MINUTES", Some(120))?),
+        absolute: chrono::Duration::hours(parse(get, "MOTCUA_SESSION_MAX_HOURS", Some(24))?),
+    })
+}
+
 fn parse<T: FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
+    get: &impl Lookup,
     var: &'static str,
     default: Option<T>,
 ) -> Result<T, ConfigError> {
@@ -277,11 +333,7 @@ fn parse<T: FromStr>(
     }
 }
 
-fn parse_bool(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
+fn parse_bool(get: &impl Lookup, var: &'static str, default: bool) -> Result<bool, ConfigError> {
     match get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
@@ -309,7 +361,7 @@ mod tests {
     #[test]
     fn defaults_give_an_embedded_demo_server() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
         assert!(c.demo);
         assert!(c.redis_url.is_none());
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
@@ -332,5 +384,25 @@ mod tests {
         let e = config(&[("MOTCUA_DEMO", "maybe")]).unwrap_err();
         assert_eq!(e.to_string(), "MOTCUA_DEMO: 'maybe' is not true or false");
         assert!(config(&[("MOTCUA_DATABASE_URL", "mysql://x")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_secret() {
+        let c = config(&[
+            (
+                "MOTCUA_DATABASE_URL",
+                "postgres://motcua:pg-hunter2@db/motcua",
+            ),
+            ("MOTCUA_REDIS_URL", "redis://:redis-hunter2@cache:6379/"),
+            ("MOTCUA_SMTP_URL", "smtps://mailer:smtp-hunter2@mail:465"),
+            ("MOTCUA_PAYMENT_SECRET", "gateway-hunter2"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert_eq!(
+            c.redis_url.as_ref().map(|u| u.expose_secret()),
+            Some("redis://:redis-hunter2@cache:6379/")
+        );
     }
 }

@@ -1,43 +1,76 @@
-//! `AppError`: the one error type of the services and resolvers.
+//! `AppError`: the one error type of the request path, and the one
+//! envelope every transport answers it in.
 //!
-//! Use it everywhere below the GraphQL layer. Resolvers may `?` it directly:
-//! async-graphql keeps the value as the error's source, and
-//! `graphql::policy` turns it into a stable `extensions.code` and a message in
-//! the caller's language. Anything else that reaches a response (a `DbErr`, a
-//! panic message) becomes `INTERNAL` with its details logged, never sent.
+//! The error policy:
+//!
+//! - **Domain rules** return their own small types (`domain::Problem`,
+//!   `authz::Denied`, a lifecycle refusal): pure, no I/O, no codes.
+//! - **Services, the store and resolvers** return [`AppResult`]. A refusal
+//!   the client can act on is one of the coded variants; anything else —
+//!   a `DbErr`, an I/O error, a row that breaks an invariant — is
+//!   [`AppError::Internal`], which keeps its cause (an `anyhow::Error`
+//!   chain) for the log and never shows it to the client. Use `?` on a
+//!   `DbErr` or an `anyhow::Error`, and `AppError::internal(e)` for any
+//!   other error or a message.
+//! - **Start-up, the CLI and background work** (the outbox relay, the
+//!   notification worker) return `anyhow::Result` with `.context(…)`: their
+//!   failures go to a log line or to stderr, never to a client.
+//! - **Every transport** — HTTP routes, GraphQL over HTTP and both
+//!   WebSocket protocols — answers an `AppError` through [`envelope`]: a
+//!   message in the caller's language and `extensions.code`; an `INTERNAL`
+//!   adds `extensions.requestId` and is logged there, once, with its cause
+//!   chain and the request id. async-graphql keeps an `AppError` a resolver
+//!   returns as the error's source; `graphql::policy` finds it there.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
 
 use crate::domain::authz::Denied;
 use crate::domain::Problem;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
+    /// `UNAUTHENTICATED`: no session, or a bad, revoked or expired token.
     #[error("chưa đăng nhập")]
     Unauthenticated,
+    /// `FORBIDDEN`: the actor's roles or agency scope do not allow this.
     #[error("không có quyền")]
     Forbidden,
+    /// `NOT_FOUND`: no such thing (named in English), or one the caller may
+    /// not see.
     #[error("không tìm thấy {0}")]
     NotFound(&'static str),
+    /// `BAD_USER_INPUT` with `extensions.field`: a value breaks a rule.
     #[error("dữ liệu không hợp lệ: {field}")]
     BadInput { field: String, problem: Problem },
+    /// `INVALID_TRANSITION`: the action is not allowed in the dossier's (or
+    /// feedback's) current status; the message says why.
     #[error("thao tác không hợp lệ ở trạng thái hiện tại")]
     InvalidTransition { vi: String, en: String },
+    /// `VERSION_CONFLICT`: someone else changed the row first.
     #[error("dữ liệu đã bị thay đổi")]
     VersionConflict,
+    /// `PASSWORD_CHANGE_REQUIRED`: the account holds a one-time password.
     #[error("phải đổi mật khẩu")]
     PasswordChangeRequired,
+    /// `RATE_LIMITED` with `extensions.retryAfterSeconds`.
     #[error("quá nhiều yêu cầu")]
     RateLimited { retry_after_secs: u64 },
-    /// A limit on a request's cost: `limit` is `depth`, `complexity`,
-    /// `introspection` (one `__schema`, ten `__type` a request) or `seconds` (the time an
-    /// operation may run).
+    /// `BAD_USER_INPUT` with `extensions.limit`, `actual` and `max`: a limit
+    /// on a request's cost: `limit` is `depth`, `complexity`,
+    /// `introspection` (one `__schema`, ten `__type` a request) or `seconds`
+    /// (the time an operation may run).
     #[error("truy vấn quá tốn kém")]
     QueryTooExpensive {
         limit: &'static str,
         actual: usize,
         max: usize,
     },
+    /// `INTERNAL` with `extensions.requestId`: a fault of ours. Holds the
+    /// cause for the log; the client sees a generic message.
     #[error("lỗi hệ thống")]
-    Internal(String),
+    Internal(Arc<anyhow::Error>),
 }
 
 /// The stable codes of `extensions.code`.
@@ -62,19 +95,31 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// English when the first language the client names is English.
+    /// The language an `Accept-Language` header prefers among Vietnamese
+    /// and English: the higher quality (`q`, 1 when absent) wins, a tie goes
+    /// to the one listed first, and without either (or without a header)
+    /// Vietnamese. `q=0` means "not this one"; an unreadable `q` counts as 0.
     pub fn from_accept_language(header: Option<&str>) -> Lang {
-        let first = header.and_then(|h| h.split(',').next()).map(|t| {
-            t.split(';')
+        let mut best: Option<(Lang, f32)> = None;
+        for entry in header.unwrap_or("").split(',') {
+            let mut parts = entry.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let primary = tag.split('-').next().unwrap_or("");
+            let lang = match primary {
+                "vi" => Lang::Vi,
+                "en" => Lang::En,
+                _ => continue,
+            };
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .map(|v| v.trim().parse::<f32>().unwrap_or(0.0))
                 .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-        match first {
-            Some(tag) if tag == "en" || tag.starts_with("en-") => Lang::En,
-            _ => Lang::Vi,
+                .unwrap_or(1.0);
+            if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+                best = Some((lang, q));
+            }
         }
+        best.map_or(Lang::Vi, |(lang, _)| lang)
     }
 
     pub fn pick(self, vi: impl Into<String>, en: impl Into<String>) -> String {
@@ -93,8 +138,61 @@ impl AppError {
         }
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        AppError::Internal(e.to_string())
+    /// An `INTERNAL` error caused by `e`: any error value (kept as the
+    /// cause, downcastable) or a message saying which invariant broke.
+    pub fn internal<E>(e: E) -> Self
+    where
+        E: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static,
+    {
+        AppError::Internal(Arc::new(anyhow::Error::msg(e)))
+    }
+
+    /// This error as the cause of a failure outside the request path
+    /// (start-up, the CLI): an `INTERNAL` gives back its cause chain, any
+    /// other its English message.
+    pub fn into_cause(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(cause) => match Arc::try_unwrap(cause) {
+                Ok(cause) => cause,
+                Err(shared) => anyhow::anyhow!("{shared:#}"),
+            },
+            other => anyhow::anyhow!(other.message(Lang::En)),
+        }
+    }
+
+    /// The one answer every transport gives for this error (see the module
+    /// comment); logs an `INTERNAL`'s cause chain once, with `request_id`
+    /// and `at` (the route or field path).
+    pub fn envelope(&self, lang: Lang, request_id: &str, at: &str) -> Envelope {
+        let mut extensions = Map::new();
+        extensions.insert("code".into(), json!(self.code()));
+        match self {
+            AppError::BadInput { field, .. } => {
+                extensions.insert("field".into(), json!(field));
+            }
+            AppError::QueryTooExpensive { limit, actual, max } => {
+                extensions.insert("limit".into(), json!(limit));
+                extensions.insert("actual".into(), json!(actual));
+                extensions.insert("max".into(), json!(max));
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                extensions.insert("retryAfterSeconds".into(), json!(retry_after_secs));
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(
+                    request_id,
+                    at,
+                    error = format!("{cause:#}"),
+                    "internal error"
+                );
+                extensions.insert("requestId".into(), json!(request_id));
+            }
+            _ => {}
+        }
+        Envelope {
+            message: self.message(lang),
+            extensions,
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -215,7 +313,31 @@ impl From<crate::domain::catalogue::FieldProblem> for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::Internal(Arc::new(anyhow::Error::new(e)))
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(Arc::new(e))
+    }
+}
+
+/// An error as a client receives it: `{message, extensions: {code, …}}`,
+/// the shape of a GraphQL error.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// In the caller's language.
+    pub message: String,
+    /// `code`, and `field`, `requestId`, `retryAfterSeconds` or the limit's
+    /// `limit`/`actual`/`max` when they apply.
+    pub extensions: Map<String, Value>,
+}
+
+impl Envelope {
+    /// The error as JSON: `{"message": …, "extensions": {…}}`.
+    pub fn to_json(&self) -> Value {
+        json!({ "message": self.message, "extensions": self.extensions })
     }
 }
 
@@ -231,6 +353,34 @@ mod tests {
         assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
         assert_eq!(Lang::from_accept_language(Some("vi,en;q=0.8")), Lang::Vi);
         assert_eq!(Lang::from_accept_language(None), Lang::Vi);
+    }
+
+    #[test]
+    fn the_higher_quality_wins_and_a_tie_goes_to_the_first_listed() {
+        let lang = |h| Lang::from_accept_language(Some(h));
+        assert_eq!(lang("en;q=0.1, vi"), Lang::Vi);
+        assert_eq!(lang("vi;q=0.5, en-GB;q=0.8"), Lang::En);
+        assert_eq!(lang("en;q=0.7, vi;q=0.7"), Lang::En);
+        assert_eq!(lang("vi-VN, en"), Lang::Vi);
+        assert_eq!(lang("fr, en;q=0.2"), Lang::En);
+        assert_eq!(lang("en;q=0, fr"), Lang::Vi);
+        assert_eq!(lang("en;q=abc"), Lang::Vi);
+        assert_eq!(lang("fr-FR, de"), Lang::Vi);
+        assert_eq!(lang(""), Lang::Vi);
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_and_its_envelope_names_the_request() {
+        let db = sea_orm::DbErr::Custom("no such table: dossier".into());
+        let e = AppError::from(db);
+        let AppError::Internal(cause) = &e else {
+            panic!("not internal")
+        };
+        assert!(cause.downcast_ref::<sea_orm::DbErr>().is_some());
+        let json = e.envelope(Lang::En, "req-1", "test").to_json();
+        assert_eq!(json["extensions"]["code"], "INTERNAL");
+        assert_eq!(json["extensions"]["requestId"], "req-1");
+        assert!(!json["message"].as_str().unwrap_or("").contains("dossier"));
     }
 
     #[test]

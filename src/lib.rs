@@ -2,9 +2,13 @@
 //! procedure system (Cổng Dịch vụ công + Hệ thống một cửa điện tử).
 //!
 //! Data flows one way: `http` → `graphql` → `services` → `domain` and
-//! `store` → back.
+//! `store` → back. Modules import downwards only (`tests/api/layers.rs`
+//! checks it): `app` and `cli` wire everything; `http` → `graphql` →
+//! `services` → `state` → `events`, `store` → `error`, `config` → `domain`,
+//! which imports nothing of ours.
 
-/// Start-up and shared state: database, Redis, configuration, clock.
+/// Start-up and wiring: connect, migrate, spawn the background loops, build
+/// the schema and the router.
 pub mod app;
 /// The `motcua` command line: serve, migrate, seed-demo, export-schema,
 /// create-admin, sign-callback.
@@ -27,5 +31,8 @@ pub mod notify;
 pub mod private_files;
 /// Use cases: one transaction each.
 pub mod services;
-/// Database connection, migrations and tree queries.
+/// The shared state every use case reads (database, Redis, configuration,
+/// clock, event bus, attempt counters): infrastructure only.
+pub mod state;
+/// Database connection, migrations, queries and the attempt counters.
 pub mod store;

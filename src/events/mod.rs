@@ -12,6 +12,7 @@ pub mod relay;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -110,15 +111,18 @@ impl EventBus {
                 event,
             };
             if let Err(e) = link.publish(&envelope).await {
-                tracing::warn!(error = %e, "redis publish failed; other instances will resync");
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "redis publish failed; other instances will resync"
+                );
             }
         }
     }
 }
 
 impl RedisLink {
-    async fn publish(&self, envelope: &Envelope) -> Result<(), String> {
-        let payload = serde_json::to_string(envelope).map_err(|e| e.to_string())?;
+    async fn publish(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        let payload = serde_json::to_string(envelope).context("cannot encode the event")?;
         let mut guard = self.publisher.lock().await;
         if guard.is_none() {
             let config = redis::aio::ConnectionManagerConfig::new()
@@ -129,11 +133,13 @@ impl RedisLink {
                 self.client.get_connection_manager_with_config(config),
             )
             .await
-            .map_err(|_| "connect timeout".to_owned())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| anyhow::anyhow!("connect timeout"))?
+            .context("cannot connect")?;
             *guard = Some(manager);
         }
-        let conn = guard.as_mut().ok_or("no connection")?;
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no connection"))?;
         let sent = tokio::time::timeout(
             Duration::from_secs(1),
             redis::cmd("PUBLISH")
@@ -146,11 +152,11 @@ impl RedisLink {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => {
                 *guard = None;
-                Err(e.to_string())
+                Err(anyhow::Error::new(e).context("PUBLISH failed"))
             }
             Err(_) => {
                 *guard = None;
-                Err("publish timeout".into())
+                Err(anyhow::anyhow!("publish timeout"))
             }
         }
     }

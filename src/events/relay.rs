@@ -6,42 +6,45 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use entity::outbox;
 use sea_orm::prelude::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 
-use super::LiveEvent;
-use crate::app::AppState;
-use crate::error::AppResult;
+use super::{EventBus, LiveEvent};
 
 const BATCH: u64 = 200;
 /// How often the relay looks without being woken.
 const POLL: Duration = Duration::from_millis(500);
 
-/// One pass: claims and publishes what is committed and unpublished.
-/// Returns how many events this instance published.
-pub async fn relay_once(st: &AppState) -> AppResult<usize> {
+/// One pass: claims (at `now`) and publishes what is committed and
+/// unpublished. Returns how many events this instance published.
+pub async fn relay_once(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let rows = outbox::Entity::find()
         .filter(outbox::Column::PublishedAt.is_null())
         .order_by_asc(outbox::Column::Id)
         .limit(BATCH)
-        .all(&st.db)
+        .all(db)
         .await?;
     let mut published = 0;
     for row in rows {
         let claimed = outbox::Entity::update_many()
-            .col_expr(outbox::Column::PublishedAt, Expr::value(st.clock.now()))
+            .col_expr(outbox::Column::PublishedAt, Expr::value(now))
             .filter(outbox::Column::Id.eq(row.id))
             .filter(outbox::Column::PublishedAt.is_null())
-            .exec(&st.db)
+            .exec(db)
             .await?;
         if claimed.rows_affected != 1 {
             continue; // another instance took it
         }
         match serde_json::from_str::<LiveEvent>(&row.payload) {
             Ok(event) => {
-                st.bus.publish(event).await;
+                bus.publish(event).await;
                 published += 1;
             }
             Err(e) => tracing::error!(outbox_id = row.id, error = %e, "unreadable outbox row"),
@@ -51,14 +54,19 @@ pub async fn relay_once(st: &AppState) -> AppResult<usize> {
 }
 
 /// Runs the relay until the process ends: woken after each commit, and
-/// every half second regardless.
-pub fn spawn(st: AppState, wakeup: Arc<Notify>) {
+/// every half second regardless. `now` is the application's clock.
+pub fn spawn(
+    db: DatabaseConnection,
+    bus: EventBus,
+    wakeup: Arc<Notify>,
+    now: impl Fn() -> DateTime<Utc> + Send + 'static,
+) {
     tokio::spawn(async move {
         loop {
-            match relay_once(&st).await {
+            match relay_once(&db, &bus, now()).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox relay pass failed"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed"),
             }
             let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
         }

@@ -4,12 +4,12 @@
 use async_graphql::{Context, ID};
 use base64::Engine;
 
-use crate::app::AppState;
 use crate::config::GraphqlLimits;
 use crate::domain::authz::Actor;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult, Lang};
 use crate::services::{Caller, PageRequest};
+use crate::state::AppState;
 
 /// Built by the HTTP layer for each request (or WebSocket connection).
 #[derive(Debug, Clone)]

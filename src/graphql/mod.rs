@@ -22,7 +22,7 @@ pub mod subscriptions;
 use async_graphql::{MergedObject, Schema};
 use subscriptions::SubscriptionRoot;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(

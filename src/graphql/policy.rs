@@ -290,28 +290,15 @@ pub fn shape_response(
     response
 }
 
+/// Gives `e` the envelope of `app` (`AppError::envelope`, which logs an
+/// `INTERNAL` once).
 fn set_app_error(e: &mut ServerError, app: &AppError, lang: Lang, request_id: &str) {
-    let mut fields: Vec<(&str, Value)> = vec![("code", Value::from(app.code()))];
-    match app {
-        AppError::BadInput { field, .. } => fields.push(("field", Value::from(field.as_str()))),
-        AppError::QueryTooExpensive { limit, actual, max } => {
-            fields.push(("limit", Value::from(*limit)));
-            fields.push(("actual", Value::from(*actual as u64)));
-            fields.push(("max", Value::from(*max as u64)));
-        }
-        AppError::RateLimited { retry_after_secs } => {
-            fields.push(("retryAfterSeconds", Value::from(*retry_after_secs)))
-        }
-        AppError::Internal(detail) => {
-            tracing::error!(request_id, error = %detail, path = ?e.path, "internal error");
-            fields.push(("requestId", Value::from(request_id)));
-        }
-        _ => {}
-    }
-    e.message = app.message(lang);
+    let at = format!("{:?}", e.path);
+    let envelope = app.envelope(lang, request_id, &at);
+    e.message = envelope.message;
     let ext = e.extensions.get_or_insert_with(Default::default);
-    for (k, v) in fields {
-        ext.set(k, v);
+    for (k, v) in envelope.extensions {
+        ext.set(k, Value::from_json(v).unwrap_or(Value::Null));
     }
 }
 
@@ -371,7 +358,7 @@ fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str, query: Option<
             .get_or_insert_with(Default::default)
             .set("code", code::BAD_USER_INPUT);
     } else {
-        set_app_error(e, &AppError::Internal(e.message.clone()), lang, request_id);
+        set_app_error(e, &AppError::internal(e.message.clone()), lang, request_id);
     }
 }
 

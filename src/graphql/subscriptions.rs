@@ -12,12 +12,12 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{parse_id, ContextExt};
 use super::enums::{DossierAction, DossierStatus, Role};
-use crate::app::AppState;
 use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
 use crate::error::{AppError, Lang};
 use crate::events::{BusMessage, LiveEvent};
 use crate::services::{accounts, dossiers};
+use crate::state::AppState;
 use crate::store;
 
 /// A dossier moved — or, with `resyncRequired`, events may have been missed:
@@ -123,12 +123,13 @@ async fn may_watch_agency(st: &AppState, actor: &Actor, agency_id: i64) -> Resul
         .any(|g| (g.role.reads_agency_records() || g.role.is_province_wide()) && covers(g, scope)))
 }
 
-fn ws_error(e: AppError, lang: Lang) -> async_graphql::Error {
-    let code = e.code();
-    async_graphql::Error::new(e.message(lang)).extend_with(|_, ext| ext.set("code", code))
+/// The error of a subscription, with the `AppError` as its source: the
+/// policy (`graphql::policy`) gives it its envelope — message in the
+/// caller's language, code, and for an `INTERNAL` the request id and one log
+/// line with the cause — the same as over HTTP.
+fn ws_error(e: AppError) -> async_graphql::Error {
+    async_graphql::Error::from(e)
 }
-
-use async_graphql::ErrorExtensions;
 
 struct Follow {
     rx: tokio::sync::broadcast::Receiver<BusMessage>,
@@ -180,18 +181,18 @@ fn follow(
                         Ok(a) => a,
                         Err(err) => {
                             s.done = true;
-                            return Some((Err(ws_error(err, s.lang)), s));
+                            return Some((Err(ws_error(err)), s));
                         }
                     };
                     match s.interest.allowed(&s.st, &actor).await {
                         Ok(true) => {}
                         Ok(false) => {
                             s.done = true;
-                            return Some((Err(ws_error(AppError::Forbidden, s.lang)), s));
+                            return Some((Err(ws_error(AppError::Forbidden)), s));
                         }
                         Err(err) => {
                             s.done = true;
-                            return Some((Err(ws_error(err, s.lang)), s));
+                            return Some((Err(ws_error(err)), s));
                         }
                     }
                     if s.last_seq.len() > 10_000 {
@@ -233,15 +234,15 @@ impl SubscriptionRoot {
         dossier_id: ID,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let lang = ctx.lang();
-        let id = parse_id("dossierId", &dossier_id).map_err(|e| ws_error(e, lang))?;
-        let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
+        let id = parse_id("dossierId", &dossier_id).map_err(ws_error)?;
+        let (actor, token) = signed_in(ctx).map_err(ws_error)?;
         let st = ctx.state().clone();
         // Subscribing after reading the dossier: what it already showed is
         // not sent again, only what comes after.
         let version = dossiers::may_follow(&st, &actor, id)
             .await
-            .map_err(|e| ws_error(e, lang))?
-            .ok_or_else(|| ws_error(AppError::NotFound("dossier"), lang))?;
+            .map_err(ws_error)?
+            .ok_or_else(|| ws_error(AppError::NotFound("dossier")))?;
         let known = HashMap::from([(id, version)]);
         Ok(follow(st, token, Interest::Dossier(id), lang, known))
     }
@@ -252,7 +253,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let lang = ctx.lang();
-        let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
+        let (actor, token) = signed_in(ctx).map_err(ws_error)?;
         Ok(follow(
             ctx.state().clone(),
             token,
@@ -269,18 +270,15 @@ impl SubscriptionRoot {
         agency_id: ID,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let lang = ctx.lang();
-        let id = parse_id("agencyId", &agency_id).map_err(|e| ws_error(e, lang))?;
-        let (actor, token) = signed_in(ctx).map_err(|e| ws_error(e, lang))?;
+        let id = parse_id("agencyId", &agency_id).map_err(ws_error)?;
+        let (actor, token) = signed_in(ctx).map_err(ws_error)?;
         let st = ctx.state().clone();
-        if !may_watch_agency(&st, &actor, id)
-            .await
-            .map_err(|e| ws_error(e, lang))?
-        {
-            return Err(ws_error(AppError::Forbidden, lang));
+        if !may_watch_agency(&st, &actor, id).await.map_err(ws_error)? {
+            return Err(ws_error(AppError::Forbidden));
         }
         let subtree = store::agencies::subtree(&st.db, id)
             .await
-            .map_err(|e| ws_error(e.into(), lang))?;
+            .map_err(|e| ws_error(e.into()))?;
         Ok(follow(
             st,
             token,

@@ -3,7 +3,6 @@
 //! and the tower layers (request ids, tracing, body limit, timeout, CORS,
 //! security headers).
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, ErrorExtensions};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -26,11 +25,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::App;
-use crate::error::AppError;
+use crate::error::{AppError, Lang};
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
+use crate::graphql::MotcuaSchema;
 use crate::services::accounts;
+use crate::state::AppState;
 
 mod session;
 
@@ -41,7 +41,16 @@ const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
 const GRAPHIQL_JS: &str = include_str!("graphiql.js");
 const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
 
-pub fn router(app: App) -> Router {
+/// What every route reads: the shared state and the GraphQL schema.
+#[derive(Clone)]
+pub struct Web {
+    pub state: AppState,
+    pub schema: MotcuaSchema,
+}
+
+/// The whole HTTP surface over `state` and `schema`, with its tower layers.
+pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
+    let app = Web { state, schema };
     let config = app.state.config.clone();
     let cors = {
         let base = CorsLayer::new()
@@ -115,7 +124,7 @@ enum Stored {
 
 /// An attachment's content, for whoever may read its dossier.
 async fn download_attachment(
-    State(app): State<App>,
+    State(app): State<Web>,
     PathId(id): PathId,
     session: Session,
 ) -> Response {
@@ -124,7 +133,7 @@ async fn download_attachment(
 
 /// A document of the signed-in account's data store.
 async fn download_document(
-    State(app): State<App>,
+    State(app): State<Web>,
     PathId(id): PathId,
     session: Session,
 ) -> Response {
@@ -134,20 +143,16 @@ async fn download_document(
 /// Streams a stored file: 401 without a session, 403
 /// PASSWORD_CHANGE_REQUIRED or FORBIDDEN, 404 NOT_FOUND for an id that
 /// does not exist, cannot exist, or names a file the caller may not read.
-async fn download(app: App, stored: Stored, id: Option<i64>, session: Session) -> Response {
-    let Session {
-        actor,
-        lang,
-        request_id,
-    } = session;
+async fn download(app: Web, stored: Stored, id: Option<i64>, session: Session) -> Response {
+    let Session { actor, meta } = session;
     let not_found = AppError::NotFound(match stored {
         Stored::Attachment => "attachment",
         Stored::Document => "document",
     });
     let Some(id) = id else {
-        return refuse(lang, not_found);
+        return refuse(&meta, not_found);
     };
-    let caller = crate::services::Caller::new(Some(&actor), &request_id, "-");
+    let caller = crate::services::Caller::new(Some(&actor), &meta.request_id, &meta.client_addr);
     let opened = match stored {
         Stored::Attachment => crate::services::attachments::open(&app.state, &caller, id)
             .await
@@ -158,17 +163,14 @@ async fn download(app: App, stored: Stored, id: Option<i64>, session: Session) -
     };
     let (filename, content_type, size_bytes, path) = match opened {
         Ok(found) => found,
-        Err(e) => return refuse(lang, e),
+        Err(e) => return refuse(&meta, e),
     };
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
         Err(e) => {
-            tracing::error!(request_id, error = %e, "attachment content missing");
-            return refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                lang,
-                AppError::internal(e),
-            );
+            let cause =
+                anyhow::Error::new(e).context(format!("the content of {filename} is missing"));
+            return refuse(&meta, cause.into());
         }
     };
     let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
@@ -190,7 +192,7 @@ async fn download(app: App, stored: Stored, id: Option<i64>, session: Session) -
 /// (BAD_SIGNATURE 401, BAD_REQUEST 400, UNKNOWN_REFERENCE 404,
 /// AMOUNT_MISMATCH 422, ALREADY_PAID 409, INTERNAL 500).
 async fn payment_callback(
-    State(app): State<App>,
+    State(app): State<Web>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -244,8 +246,8 @@ fn percent_encode(s: &str) -> String {
 
 /// Any other path: 404 NOT_FOUND in the JSON error shape, like an id that
 /// does not exist.
-async fn no_route(headers: HeaderMap) -> Response {
-    refuse(RequestMeta::of(&headers).lang, AppError::NotFound("route"))
+async fn no_route(meta: RequestMeta) -> Response {
+    refuse(&meta, AppError::NotFound("route"))
 }
 
 async fn healthz() -> &'static str {
@@ -253,7 +255,7 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready when the database answers, and Redis too when configured.
-async fn readyz(State(app): State<App>) -> Response {
+async fn readyz(State(app): State<Web>) -> Response {
     let db = crate::store::ping(&app.state.db).await;
     let redis = match &app.state.redis {
         None => None,
@@ -295,7 +297,7 @@ const GRAPHIQL_CSP: &str = "default-src 'none'; \
 
 /// `/graphiql` and its two files, with the browser-facing security headers
 /// (OWASP ASVS 5.0 V3.4: CSP, X-Frame-Options, Referrer-Policy).
-fn playground() -> Router<App> {
+fn playground() -> Router<Web> {
     Router::new()
         .route("/graphiql", get(|| async { Html(GRAPHIQL_HTML) }))
         .route(
@@ -336,7 +338,8 @@ fn playground() -> Router<App> {
 /// Gives an error answered without a JSON body (by a tower layer or axum
 /// itself) the JSON error shape every other error has.
 async fn json_errors(req: Request, next: axum::middleware::Next) -> Response {
-    let lang = RequestMeta::of(req.headers()).lang;
+    // Only the language and the request id matter here.
+    let meta = RequestMeta::read(req.headers(), req.extensions(), false);
     let response = next.run(req).await;
     let status = response.status();
     let json = response
@@ -360,7 +363,7 @@ async fn json_errors(req: Request, next: axum::middleware::Next) -> Response {
         s if s.is_server_error() => AppError::internal(format!("bare {s} answer")),
         _ => bad_request("Yêu cầu không hợp lệ", "Not a valid request"),
     };
-    refusal(status, lang, err)
+    refusal(status, &meta, err)
 }
 
 fn bad_request(vi: &str, en: &str) -> AppError {
@@ -374,20 +377,20 @@ fn bad_request(vi: &str, en: &str) -> AppError {
 }
 
 struct Incoming {
+    meta: RequestMeta,
     context: RequestContext,
     request: async_graphql::Request,
 }
 
 /// Reads the body as one GraphQL request (a JSON array — a batch — is
 /// refused) and resolves the caller.
-async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
+async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
     let headers = req.headers().clone();
-    let meta = RequestMeta::of(&headers);
-    let lang = meta.lang;
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+    let meta = RequestMeta::read(
+        &headers,
+        req.extensions(),
+        app.state.config.trust_forwarded_for,
+    );
     let gql = match read_request(app, req).await {
         Ok(r) => r,
         Err(rej) => {
@@ -425,21 +428,21 @@ async fn incoming(app: &App, req: Request) -> Result<Incoming, Response> {
                     ),
                 ),
             };
-            return Err(refusal(status, lang, err));
+            return Err(refusal(status, &meta, err));
         }
     };
     // The session check for each root field is the GraphQL policy's
     // (`graphql::policy`, calling `domain::authz::admit`).
     let actor = signed_in(app, &headers, &meta).await?;
-    let client_addr = client_address(&headers, peer, app.state.config.trust_forwarded_for);
     Ok(Incoming {
         context: RequestContext {
             actor,
             token: None,
-            lang,
-            request_id: meta.request_id,
-            client_addr,
+            lang: meta.lang,
+            request_id: meta.request_id.clone(),
+            client_addr: meta.client_addr.clone(),
         },
+        meta,
         request: gql,
     })
 }
@@ -464,7 +467,7 @@ fn is_length_limit(e: &std::io::Error) -> bool {
 /// (bounded by MOTCUA_BODY_LIMIT_BYTES), or a multipart upload (bounded per
 /// file and in number of files). A JSON array — a batch — is refused.
 async fn read_request(
-    app: &App,
+    app: &Web,
     req: Request,
 ) -> Result<async_graphql::Request, async_graphql::ParseRequestError> {
     use futures_util::TryStreamExt;
@@ -513,36 +516,16 @@ async fn read_request(
     Ok(request)
 }
 
-/// The client's address: the peer, or behind a trusted load balancer the
-/// last address it appended to X-Forwarded-For.
-fn client_address(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
-) -> String {
-    if trust_forwarded_for {
-        if let Some(addr) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return addr.to_owned();
-        }
-    }
-    peer.map(|p| p.ip().to_string())
-        .unwrap_or_else(|| "local".into())
-}
-
-async fn execute(app: &App, incoming: Incoming) -> Response {
-    let Incoming { context, request } = incoming;
+async fn execute(app: &Web, incoming: Incoming) -> Response {
+    let Incoming {
+        context, request, ..
+    } = incoming;
     let request = request.data(loaders(app.state.db.clone())).data(context);
     // The schema's policy extension shapes every error (graphql::policy).
     GraphQLResponse::from(app.schema.execute(request).await).into_response()
 }
 
-async fn graphql_post(State(app): State<App>, req: Request) -> Response {
+async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
     match incoming(&app, req).await {
         Ok(i) => execute(&app, i).await,
         Err(resp) => resp,
@@ -550,7 +533,7 @@ async fn graphql_post(State(app): State<App>, req: Request) -> Response {
 }
 
 /// GET carries queries only (GraphQL over HTTP): a mutation must be POSTed.
-async fn graphql_get(State(app): State<App>, req: Request) -> Response {
+async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
     let incoming = match incoming(&app, req).await {
         Ok(i) => i,
         Err(resp) => return resp,
@@ -561,10 +544,9 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
             .iter()
             .any(|(_, op)| op.node.ty != OperationType::Query);
         if not_query {
-            let lang = incoming.context.lang;
             return refusal(
                 StatusCode::METHOD_NOT_ALLOWED,
-                lang,
+                &incoming.meta,
                 bad_request(
                     "Thao tác thay đổi dữ liệu phải gửi bằng POST",
                     "Mutations must be sent with POST",
@@ -575,25 +557,35 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
     execute(&app, incoming).await
 }
 
+/// A refused `connection_init` (both protocols close the socket with its
+/// message): the envelope's message and extensions.
+fn init_refusal(e: &AppError, lang: Lang, request_id: &str) -> async_graphql::Error {
+    let envelope = e.envelope(lang, request_id, "connection_init");
+    let mut error = async_graphql::Error::new(envelope.message);
+    for (k, v) in envelope.extensions {
+        let value = async_graphql::Value::from_json(v).unwrap_or(async_graphql::Value::Null);
+        error = error.extend_with(|_, ext| ext.set(k, value));
+    }
+    error
+}
+
 /// Subscriptions over graphql-transport-ws or the legacy graphql-ws. The
 /// session token travels in `connection_init` (`{"authorization": "Bearer
 /// …"}` or `{"token": "…"}`); a bad one closes the connection.
 async fn graphql_ws(
-    State(app): State<App>,
+    State(app): State<Web>,
     protocol: GraphQLProtocol,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    meta: RequestMeta,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    // Each socket is throttled as its own client, like an HTTP request.
-    let client_addr = client_address(
-        &headers,
-        peer.map(|c| c.0 .0),
-        app.state.config.trust_forwarded_for,
-    );
     // A message is bounded like an HTTP body.
     let max_message = app.state.config.body_limit_bytes;
-    let RequestMeta { lang, request_id } = RequestMeta::of(&headers);
+    // Each socket is throttled as its own client, like an HTTP request.
+    let RequestMeta {
+        lang,
+        request_id,
+        client_addr,
+    } = meta;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message)
@@ -619,10 +611,11 @@ async fn graphql_ws(
                                 .map(str::to_owned)
                         });
                     let actor = match &token {
-                        Some(t) => Some(accounts::authenticate(&state, t).await.map_err(|e| {
-                            async_graphql::Error::new(e.message(lang))
-                                .extend_with(|_, ext| ext.set("code", e.code()))
-                        })?),
+                        Some(t) => Some(
+                            accounts::authenticate(&state, t)
+                                .await
+                                .map_err(|e| init_refusal(&e, lang, &request_id))?,
+                        ),
                         None => None,
                     };
                     let mut data = Data::default();

@@ -8,29 +8,43 @@
 //! session may be used here — the same check the GraphQL policy makes for
 //! every root field over HTTP and WebSocket.
 
-use axum::extract::{FromRef, FromRequestParts, Path};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::app::App;
+use super::Web;
 use crate::domain::authz::{admit, Actor, EntryPoint};
 use crate::error::{AppError, Lang};
 use crate::services::accounts;
 
 pub(crate) const X_REQUEST_ID: &str = "x-request-id";
 
-/// The caller's language (`Accept-Language`) and the request id set by the
-/// request-id layer.
-pub(crate) struct RequestMeta {
+/// What every route needs to know about a request besides its body, read
+/// in one place for GraphQL over HTTP, the WebSocket and the downloads:
+/// the caller's language (`Accept-Language` with q-values), the request id
+/// set by the request-id layer (`-` without one), and the client's address.
+///
+/// As an extractor it never refuses.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
     pub lang: Lang,
     pub request_id: String,
+    /// The peer's IP address or, behind a trusted load balancer
+    /// (`MOTCUA_TRUST_FORWARDED_FOR`), the last `X-Forwarded-For` entry;
+    /// `local` when neither is known (a request through the router alone).
+    pub client_addr: String,
 }
 
 impl RequestMeta {
-    pub fn of(headers: &HeaderMap) -> RequestMeta {
+    /// Reads the headers and the connection info axum left in `extensions`.
+    pub fn read(headers: &HeaderMap, extensions: &Extensions, trust_forwarded_for: bool) -> Self {
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         RequestMeta {
             lang: Lang::from_accept_language(
                 headers
@@ -42,16 +56,52 @@ impl RequestMeta {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-")
                 .to_owned(),
+            client_addr: client_address(headers, peer, trust_forwarded_for),
         }
     }
 }
 
+impl<S> FromRequestParts<S> for RequestMeta
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let trust = Web::from_ref(state).state.config.trust_forwarded_for;
+        Ok(RequestMeta::read(&parts.headers, &parts.extensions, trust))
+    }
+}
+
+/// The client's address: the peer, or behind a trusted load balancer the
+/// last address it appended to X-Forwarded-For.
+fn client_address(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> String {
+    if trust_forwarded_for {
+        if let Some(addr) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return addr.to_owned();
+        }
+    }
+    peer.map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
 /// A GraphQL-shaped refusal outside the executor (bad body, batch, GET
-/// mutation, bad token, a download refused).
-pub(crate) fn refusal(status: StatusCode, lang: Lang, err: AppError) -> Response {
-    let body = json!({
-        "errors": [{ "message": err.message(lang), "extensions": { "code": err.code() } }]
-    });
+/// mutation, bad token, a download refused): `{"errors": [envelope]}`
+/// (`AppError::envelope`, which logs an `INTERNAL` with the request id).
+pub(crate) fn refusal(status: StatusCode, meta: &RequestMeta, err: AppError) -> Response {
+    let envelope = err.envelope(meta.lang, &meta.request_id, "http");
+    let body = json!({ "errors": [envelope.to_json()] });
     (status, Json(body)).into_response()
 }
 
@@ -67,15 +117,15 @@ pub(crate) fn http_status(e: &AppError) -> StatusCode {
 }
 
 /// [`refusal`] with the status that goes with the error.
-pub(crate) fn refuse(lang: Lang, err: AppError) -> Response {
-    refusal(http_status(&err), lang, err)
+pub(crate) fn refuse(meta: &RequestMeta, err: AppError) -> Response {
+    refusal(http_status(&err), meta, err)
 }
 
 /// The caller behind the Authorization header: none without one, a
 /// refusal (401) for a bad, revoked or expired token (the client must drop
 /// it). Entry points then apply `domain::authz::admit`.
 pub(crate) async fn signed_in(
-    app: &App,
+    app: &Web,
     headers: &HeaderMap,
     meta: &RequestMeta,
 ) -> Result<Option<Actor>, Response> {
@@ -85,12 +135,7 @@ pub(crate) async fn signed_in(
     accounts::authenticate(&app.state, token)
         .await
         .map(Some)
-        .map_err(|e| {
-            if let AppError::Internal(detail) = &e {
-                tracing::error!(request_id = %meta.request_id, error = %detail, "authentication failed");
-            }
-            refuse(meta.lang, e)
-        })
+        .map_err(|e| refuse(meta, e))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -106,36 +151,35 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// A signed-in caller whose session may be used on an HTTP route
-/// (`admit(actor, EntryPoint::Http)`), with the request's language and id.
+/// (`admit(actor, EntryPoint::Http)`), with the request's [`RequestMeta`].
 ///
 /// Refusals: 401 `UNAUTHENTICATED` without a token or with a bad, revoked
 /// or expired one; 403 `PASSWORD_CHANGE_REQUIRED` while the account holds
 /// a one-time password.
 pub struct Session {
     pub actor: Actor,
-    pub lang: Lang,
-    pub request_id: String,
+    pub meta: RequestMeta,
 }
 
 impl<S> FromRequestParts<S> for Session
 where
-    App: FromRef<S>,
+    Web: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = App::from_ref(state);
-        let meta = RequestMeta::of(&parts.headers);
+        let app = Web::from_ref(state);
+        let meta = RequestMeta::read(
+            &parts.headers,
+            &parts.extensions,
+            app.state.config.trust_forwarded_for,
+        );
         let actor = signed_in(&app, &parts.headers, &meta)
             .await?
-            .ok_or_else(|| refuse(meta.lang, AppError::Unauthenticated))?;
-        admit(&actor, EntryPoint::Http).map_err(|d| refuse(meta.lang, d.into()))?;
-        Ok(Session {
-            actor,
-            lang: meta.lang,
-            request_id: meta.request_id,
-        })
+            .ok_or_else(|| refuse(&meta, AppError::Unauthenticated))?;
+        admit(&actor, EntryPoint::Http).map_err(|d| refuse(&meta, d.into()))?;
+        Ok(Session { actor, meta })
     }
 }
 

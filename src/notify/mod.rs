@@ -9,6 +9,8 @@
 
 pub mod worker;
 
+use anyhow::Context;
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,7 +33,9 @@ pub struct Outgoing {
     pub body: String,
 }
 
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+/// A send in progress; its error (with its causes) is logged and kept as
+/// the delivery's `last_error`.
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 /// Something that delivers messages of one channel. An error is retried.
 pub trait Sender: Send + Sync {
@@ -50,7 +54,7 @@ impl Senders {
     /// logged (a gateway plugs in as another `Sender`).
     pub fn from_config(c: &NotifyConfig) -> Result<Senders, ConfigError> {
         let email: Arc<dyn Sender> = match &c.smtp_url {
-            Some(url) => Arc::new(Smtp::new(url, &c.mail_from)?),
+            Some(url) => Arc::new(Smtp::new(url.expose_secret(), &c.mail_from)?),
             None => Arc::new(LogSender),
         };
         Ok(Senders {
@@ -118,19 +122,19 @@ impl Smtp {
 impl Sender for Smtp {
     fn send<'a>(&'a self, m: &'a Outgoing) -> SendFuture<'a> {
         Box::pin(async move {
-            let to: Mailbox = m.to.parse().map_err(|e| format!("bad address: {e}"))?;
+            let to: Mailbox = m.to.parse().context("bad address")?;
             let message = Message::builder()
                 .message_id(Some(format!("<{}@motcua>", m.id)))
                 .from(self.from.clone())
                 .to(to)
                 .subject(m.subject.clone())
                 .body(m.body.clone())
-                .map_err(|e| e.to_string())?;
+                .context("cannot build the e-mail")?;
             self.transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string())
+                .context("SMTP send failed")
         })
     }
 }

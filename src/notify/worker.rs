@@ -9,13 +9,14 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use entity::{delivery, notification};
 use sea_orm::prelude::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use tokio::sync::Notify;
 
 use super::{Outgoing, Senders};
-use crate::app::AppState;
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
-use crate::error::{AppError, AppResult};
+use crate::state::Clock;
 
 const BATCH: u64 = 50;
 /// A claimed delivery not finished within this is free again (its worker
@@ -40,9 +41,13 @@ impl Pass {
     }
 }
 
-/// One pass over the deliveries due now.
-pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
-    let now = st.clock.now();
+/// One pass over the deliveries due now (by `clock`).
+pub async fn deliver_once(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    senders: &Senders,
+) -> anyhow::Result<Pass> {
+    let now = clock.now();
     let due = delivery::Entity::find()
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .filter(delivery::Column::NextAttemptAt.lte(now))
@@ -53,12 +58,12 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
         )
         .order_by_asc(delivery::Column::Id)
         .limit(BATCH)
-        .all(&st.db)
+        .all(db)
         .await?;
     // The messages of the batch, in one query.
     let messages: HashMap<i64, notification::Model> = notification::Entity::find()
         .filter(notification::Column::Id.is_in(due.iter().map(|d| d.notification_id)))
-        .all(&st.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|n| (n.id, n))
@@ -76,16 +81,17 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
             .filter(delivery::Column::Id.eq(row.id))
             .filter(delivery::Column::Attempts.eq(row.attempts))
             .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-            .exec(&st.db)
+            .exec(db)
             .await?;
         if claimed.rows_affected != 1 {
             continue;
         }
         let n = messages
             .get(&row.notification_id)
-            .ok_or_else(|| AppError::internal("delivery without its notification"))?;
-        let channel = Channel::parse(&row.channel)
-            .ok_or_else(|| AppError::internal(format!("stored channel {:?}", row.channel)))?;
+            .ok_or_else(|| anyhow::anyhow!("delivery {} without its notification", row.id))?;
+        let channel = Channel::parse(&row.channel).ok_or_else(|| {
+            anyhow::anyhow!("delivery {}: stored channel {:?}", row.id, row.channel)
+        })?;
         let out = Outgoing {
             id: format!("delivery-{}", row.id),
             channel,
@@ -96,9 +102,9 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
         let result = match tokio::time::timeout(SEND_TIMEOUT, senders.of(channel).send(&out)).await
         {
             Ok(r) => r,
-            Err(_) => Err("timed out".to_owned()),
+            Err(_) => Err(anyhow::anyhow!("timed out")),
         };
-        let done = st.clock.now();
+        let done = clock.now();
         let mut update = delivery::Entity::update_many().col_expr(
             delivery::Column::LeaseUntil,
             Expr::value(None::<chrono::DateTime<chrono::Utc>>),
@@ -115,6 +121,7 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
                 pass.sent += 1;
             }
             Err(e) if attempt >= MAX_ATTEMPTS => {
+                let e = format!("{e:#}");
                 tracing::error!(delivery = row.id, error = %e, "notification given up");
                 update = update
                     .col_expr(
@@ -125,6 +132,7 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
                 pass.failed += 1;
             }
             Err(e) => {
+                let e = format!("{e:#}");
                 tracing::warn!(delivery = row.id, attempt, error = %e, "notification will be retried");
                 update = update
                     .col_expr(
@@ -138,7 +146,7 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
         update
             .filter(delivery::Column::Id.eq(row.id))
             .filter(delivery::Column::Attempts.eq(attempt))
-            .exec(&st.db)
+            .exec(db)
             .await?;
     }
     Ok(pass)
@@ -146,13 +154,18 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
 
 /// Runs the worker until the process ends (or the handle is aborted):
 /// woken after each commit, and every second regardless.
-pub fn spawn(st: AppState, senders: Senders, wakeup: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    db: DatabaseConnection,
+    clock: Clock,
+    senders: Senders,
+    wakeup: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match deliver_once(&st, &senders).await {
+            match deliver_once(&db, &clock, &senders).await {
                 Ok(p) if p.handled() as u64 == BATCH => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "notification pass failed"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
             }
             let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
         }

@@ -13,13 +13,13 @@ use sha2::{Digest, Sha256};
 
 use super::audit::{self, Entry};
 use super::{password, Caller};
-use crate::app::AppState;
 use crate::domain::authz::{authorize, AccountKind, Action, Actor, AgencyScope, Grant, Role};
 use crate::domain::identity::{
     required_text, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
 };
 use crate::domain::{throttle, Problem};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 use serde_json::json;
 
@@ -486,7 +486,7 @@ pub async fn throttle_lookup(
     code: &str,
     identifier: &str,
 ) -> AppResult<()> {
-    use super::throttle::hashed;
+    use crate::store::throttle::hashed;
     let now = st.clock.now();
     let keys = [
         (

@@ -14,7 +14,6 @@ use tokio::io::AsyncReadExt;
 
 use super::audit::{self, Entry};
 use super::{dossiers, Caller};
-use crate::app::AppState;
 use crate::domain::authz::{covers, AgencyScope, Role};
 use crate::domain::documents::AttachmentKind;
 use crate::domain::files::{clean_filename, sniff};
@@ -22,6 +21,7 @@ use crate::domain::identity::required_text;
 use crate::domain::lifecycle::{DossierStatus, PauseKind};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// Where a file with this digest lives.

@@ -11,10 +11,10 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::{page, Caller, Page, PageRequest};
-use crate::app::AppState;
 use crate::domain::audit::{self, Fields, GENESIS};
 use crate::domain::authz::{authorize, Action, Role};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// What happened, to what.
 pub struct Entry<'a> {

@@ -12,11 +12,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::audit::{self, Entry};
 use super::catalogue::{self, Lookup};
 use super::Caller;
-use crate::app::AppState;
 use crate::domain::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::identity::required_text;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 use serde_json::json;
 

@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::audit::{self, Entry};
 use super::{page, Caller, Page, PageRequest};
-use crate::app::AppState;
 use crate::domain::authz::Action;
 use crate::domain::catalogue::{
     AgencyKind, AgencyLevel, OnlineServiceLevel, ProcedureContent, ProcedureStatus,
@@ -21,6 +20,7 @@ use crate::domain::identity::{Email, Phone};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 const NAME_MAX: usize = 300;

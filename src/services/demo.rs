@@ -14,7 +14,6 @@ use super::accounts::{
 };
 use super::catalogue::{self, AgencyInput, Publication};
 use super::{dossiers, feedback, ratings, Caller};
-use crate::app::AppState;
 use crate::domain::authz::{AccountKind, Actor, Grant, Role};
 use crate::domain::catalogue::{
     AgencyKind, AgencyLevel, Component, FeeLine, MethodInfo, OnlineServiceLevel, ProcedureContent,
@@ -24,6 +23,7 @@ use crate::domain::feedback::FeedbackKind;
 use crate::domain::lifecycle::ReturnMethod;
 use crate::domain::rating::RatingLevel;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 const PROVINCE_JSON: &str = include_str!("../demo/province.json");
 
@@ -290,7 +290,7 @@ async fn load_dossiers(
             (specialist, C::SubmitForApproval { note: None }),
             (leader, C::Approve { note: None }),
             (
-                &reception,
+                reception,
                 C::ReturnResult {
                     method: ReturnMethod::Counter,
                     tracking_number: None,

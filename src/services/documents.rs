@@ -10,12 +10,12 @@ use serde_json::json;
 use super::attachments::{self, StoredFile, Upload};
 use super::audit::{self, Entry};
 use super::{calendar, catalogue, dossiers, page, Caller, Page, PageRequest};
-use crate::app::AppState;
 use crate::domain::authz::AccountKind;
 use crate::domain::documents::{check_dates, check_valid, fits, AttachmentKind, DocumentSource};
 use crate::domain::identity::{optional_text, required_text};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// What the owner says of a document.

@@ -12,11 +12,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Value};
 use super::catalogue::content_of;
 use super::rollup;
 use super::statistics::{bounds, query, Period};
-use crate::app::AppState;
 use crate::domain::catalogue::{AgencyLevel, OnlineServiceLevel, ProcedureContent};
 use crate::domain::evaluation::{self as ev, Indicator, Input, Scored};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 use chrono::{DateTime, Utc};
 

@@ -13,7 +13,6 @@ use super::audit::{self, Entry};
 use super::catalogue::{self, Lookup};
 use super::notifications::{self, About, Recipient};
 use super::{calendar, dossiers, page, Caller, Page, PageRequest};
-use crate::app::AppState;
 use crate::domain::authz::{AccountKind, AgencyScope, Grant, Role};
 use crate::domain::feedback::{
     self as rules, FeedbackAction, FeedbackChannel, FeedbackKind, FeedbackStatus,
@@ -23,6 +22,7 @@ use crate::domain::notification::{Facts, Template};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 const TITLE_MAX: usize = 500;

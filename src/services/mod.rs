@@ -17,7 +17,6 @@ pub mod payments;
 pub mod ratings;
 pub mod rollup;
 pub mod statistics;
-pub mod throttle;
 
 use crate::domain::authz::{authorize, Action, Actor};
 
@@ -74,11 +73,11 @@ impl<'a> Caller<'a> {
 /// without `commit`, it rolls back.
 pub struct WriteTxn<'s> {
     txn: sea_orm::DatabaseTransaction,
-    st: &'s crate::app::AppState,
+    st: &'s crate::state::AppState,
 }
 
 impl<'s> WriteTxn<'s> {
-    pub async fn begin(st: &'s crate::app::AppState) -> crate::error::AppResult<WriteTxn<'s>> {
+    pub async fn begin(st: &'s crate::state::AppState) -> crate::error::AppResult<WriteTxn<'s>> {
         Ok(WriteTxn {
             txn: crate::store::write_txn(&st.db).await?,
             st,

@@ -7,10 +7,10 @@ use entity::{delivery, dossier, notification, procedure};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::{page, Caller, Page, PageRequest};
-use crate::app::AppState;
 use crate::domain::lifecycle::{Channel, DossierAction};
 use crate::domain::notification::{self as n, DeliveryStatus, Facts, Template};
 use crate::error::AppResult;
+use crate::state::AppState;
 
 /// Who a notification is for.
 #[derive(Debug, Clone, Default)]

@@ -15,7 +15,6 @@ use super::audit::{self, Entry};
 use super::notifications::{self, About};
 use super::rollup::{self, Delta, M};
 use super::{catalogue, dossiers, Caller};
-use crate::app::AppState;
 use crate::domain::authz::{covers, AgencyScope, Role};
 use crate::domain::catalogue::ProcedureContent;
 use crate::domain::identity::{optional_text, required_text};
@@ -24,26 +23,8 @@ use crate::domain::notification::Template;
 use crate::domain::payment::{payable, refundable, Fees, Paid, PaymentMethod, PaymentStatus};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
-
-/// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
-/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use,
-/// readable by the server's user only: mode 0600), so that the demo and
-/// `motcua sign-callback` agree without configuration.
-pub fn callback_secret(config: &crate::config::Config) -> std::io::Result<Vec<u8>> {
-    if let Some(s) = &config.payment_secret {
-        return Ok(s.as_bytes().to_vec());
-    }
-    let path = config.data_dir.join("payment-callback.key");
-    let secret = crate::private_files::read_or_create_secret(&path, || {
-        format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        )
-    })?;
-    Ok(secret.into_bytes())
-}
 
 /// The payments of several dossiers, oldest first, in one query.
 pub async fn of_dossiers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<payment::Model>> {

@@ -12,11 +12,11 @@ use serde_json::json;
 use super::audit::{self, Entry};
 use super::rollup::{self, Delta, M};
 use super::{dossiers, Caller};
-use crate::app::AppState;
 use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::DossierStatus;
 use crate::domain::rating::{ratable, revisable, RatingCriterion, RatingLevel};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 use sea_orm::prelude::Expr;
 

@@ -15,12 +15,12 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::attachments::files_of;
 use super::dossiers::HANDOVER_LIMIT_SECONDS;
-use crate::app::AppState;
 use crate::domain::calendar::Timeliness;
 use crate::domain::documents::AttachmentKind;
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus};
 use crate::domain::rating::RatingLevel;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 /// One counted measure: a column of `dossier_stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::rollup;
-use crate::app::AppState;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// What the rows are grouped by.

@@ -3,6 +3,8 @@
 //! violation) to field errors; everything else is `INTERNAL`.
 
 pub mod agencies;
+/// Attempt counters (sign-in, tracking, registration) in Redis or memory.
+pub mod throttle;
 
 use std::time::Duration;
 

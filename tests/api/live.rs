@@ -511,8 +511,12 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
     .await;
     let here = serve(&f.t).await;
     let config = &f.t.app.state.config;
-    let there =
-        ServerProcess::start(&config.database_url, &redis.url(), &config.redis_channel).await;
+    let there = ServerProcess::start(
+        secrecy::ExposeSecret::expose_secret(&config.database_url),
+        &redis.url(),
+        &config.redis_channel,
+    )
+    .await;
     let d = f.draft().await;
     let mut near = Client::connect(here, false, &f.citizen).await;
     near.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;

@@ -31,7 +31,7 @@ impl Sender for Recording {
             let mut left = self.failures.lock().unwrap();
             if *left > 0 {
                 *left -= 1;
-                return Err("SMTP 451 try again later".to_owned());
+                return Err(anyhow::anyhow!("SMTP 451 try again later"));
             }
             Ok(())
         })
@@ -178,7 +178,9 @@ async fn the_applicant_is_told_of_each_step_in_vietnamese() {
     let st = &f.t.app.state;
     let mut total = Pass::default();
     loop {
-        let p = deliver_once(st, &senders(rec.clone())).await.unwrap();
+        let p = deliver_once(&st.db, &st.clock, &senders(rec.clone()))
+            .await
+            .unwrap();
         if p.handled() == 0 {
             break;
         }
@@ -200,7 +202,7 @@ async fn the_applicant_is_told_of_each_step_in_vietnamese() {
         .all(|x| x["status"] == "SENT" && x["attempts"] == 1));
 }
 
-async fn write(st: &motcua::app::AppState, title: &str, commit: bool) {
+async fn write(st: &motcua::state::AppState, title: &str, commit: bool) {
     let txn = motcua::store::write_txn(&st.db).await.unwrap();
     let facts = Facts {
         applicant: "Nguyễn Văn An".into(),
@@ -239,21 +241,30 @@ async fn the_outbox_delivers_committed_notifications_only_and_retries_with_backo
     *rec.failures.lock().unwrap() = 2;
     let s = senders(rec.clone());
 
-    let p = deliver_once(&st, &s).await.unwrap();
+    let p = deliver_once(&st.db, &st.clock, &s).await.unwrap();
     assert_eq!((p.sent, p.retried), (0, 1));
     // Not again before its backoff (30 s after the first failure).
-    assert_eq!(deliver_once(&st, &s).await.unwrap().handled(), 0);
+    assert_eq!(
+        deliver_once(&st.db, &st.clock, &s).await.unwrap().handled(),
+        0
+    );
     st.clock.advance(Duration::seconds(31));
-    let p = deliver_once(&st, &s).await.unwrap();
+    let p = deliver_once(&st.db, &st.clock, &s).await.unwrap();
     assert_eq!((p.sent, p.retried), (0, 1));
     // The second wait is twice as long.
     st.clock.advance(Duration::seconds(31));
-    assert_eq!(deliver_once(&st, &s).await.unwrap().handled(), 0);
+    assert_eq!(
+        deliver_once(&st.db, &st.clock, &s).await.unwrap().handled(),
+        0
+    );
     st.clock.advance(Duration::seconds(31));
-    let p = deliver_once(&st, &s).await.unwrap();
+    let p = deliver_once(&st.db, &st.clock, &s).await.unwrap();
     assert_eq!((p.sent, p.retried), (1, 0));
     st.clock.advance(Duration::hours(2));
-    assert_eq!(deliver_once(&st, &s).await.unwrap().handled(), 0);
+    assert_eq!(
+        deliver_once(&st.db, &st.clock, &s).await.unwrap().handled(),
+        0
+    );
 
     let sent = rec.sent.lock().unwrap().clone();
     assert_eq!(sent.len(), 3, "three attempts of one message");
@@ -271,7 +282,8 @@ async fn a_restarted_worker_resumes_what_a_dead_one_left() {
     write(&st, "Trước khi dừng", true).await;
     // A worker takes the delivery and dies mid-send.
     let dead = worker::spawn(
-        st.clone(),
+        st.db.clone(),
+        st.clock.clone(),
         senders(Arc::new(Hanging)),
         st.delivery_wakeup.clone(),
     );
@@ -289,9 +301,12 @@ async fn a_restarted_worker_resumes_what_a_dead_one_left() {
     // Its lease holds the delivery for a while; then the new worker takes it.
     let rec = Arc::new(Recording::default());
     let s = senders(rec.clone());
-    assert_eq!(deliver_once(&st, &s).await.unwrap().handled(), 0);
+    assert_eq!(
+        deliver_once(&st.db, &st.clock, &s).await.unwrap().handled(),
+        0
+    );
     st.clock.advance(Duration::seconds(121));
-    let p = deliver_once(&st, &s).await.unwrap();
+    let p = deliver_once(&st.db, &st.clock, &s).await.unwrap();
     assert_eq!(p.sent, 1);
     let sent = rec.sent.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 
 use super::super::{calendar, catalogue, Caller, WriteTxn};
 use super::transitions::{apply_in, find, record, EventRecord};
-use crate::app::AppState;
 use crate::domain::applicant::{Applicant, ADDRESS_MAX};
 use crate::domain::authz::{AccountKind, Grant, Role};
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
@@ -21,6 +20,7 @@ use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMeth
 use crate::domain::transition::{Command, IDEMPOTENCY_KEY_MAX};
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// An applicant's new draft.

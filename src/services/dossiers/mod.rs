@@ -23,10 +23,10 @@ use entity::dossier;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use super::Caller;
-use crate::app::AppState;
 use crate::domain::authz::{Actor, AgencyScope};
 use crate::domain::lifecycle::{may_read, DossierStatus, Parties, PauseKind, ReturnMethod};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 pub use crate::domain::applicant::Applicant as ApplicantInput;

@@ -12,11 +12,11 @@ use super::super::audit::{self, Entry};
 use super::super::{calendar, catalogue, page, Caller, Page, PageRequest};
 use super::tasks::TASK_OPEN;
 use super::{lineages, readable, visible};
-use crate::app::AppState;
 use crate::domain::authz::{AccountKind, Action, Grant, Role};
 use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMethod};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// The processing control sheet (form 06) of a dossier, from its history.

@@ -6,9 +6,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::super::catalogue::{self, Lookup};
 use super::super::{accounts, Caller};
-use crate::app::AppState;
 use crate::domain::identity::Phone;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// What anyone may learn about a dossier from its code and the applicant's
 /// ID number or phone (Hà Nam 30/2019 Art. 12, Đắk Lắk 04/2024 Art. 12).

@@ -15,12 +15,12 @@ use super::super::audit::{self, Entry};
 use super::super::{accounts, calendar, catalogue, documents, notifications, payments, rollup};
 use super::super::{Caller, WriteTxn};
 use super::{pause_of, status_of, tasks, visible_with_lineages, Lineages};
-use crate::app::AppState;
 use crate::domain::authz::Grant;
 use crate::domain::catalogue::ProcedureContent;
 use crate::domain::lifecycle::{may, Channel, DossierAction, DossierStatus, ReturnMethod};
 use crate::domain::transition::{plan, Changes, Command, Facts, OpenTask, Plan};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 
 /// Takes one transition, in its own transaction. The order of refusals:
