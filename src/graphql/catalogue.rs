@@ -802,7 +802,7 @@ impl CatalogueQuery {
         code: Option<String>,
     ) -> Result<Agency> {
         let by = lookup(id.as_ref(), code.as_deref())?;
-        Ok(Agency(svc::agency(ctx.state(), by).await?))
+        Ok(Agency(svc::agency(&ctx.state().db, by).await?))
     }
 
     /// Ngành, each with its fields.

@@ -234,7 +234,7 @@ async fn load_activity(st: &AppState, department: i64) -> AppResult<()> {
         .ok_or_else(|| AppError::internal("the demo department has no procedure"))?
         .procedure_id;
     let p = catalogue::procedure(st, catalogue::Lookup::Id(procedure)).await?;
-    let content = catalogue::current_content(st, &p).await?;
+    let content = catalogue::current_content(&st.db, &p).await?;
     let components: Vec<serde_json::Value> = content
         .components
         .iter()

@@ -400,7 +400,7 @@ pub struct InterAgencyTask {
 async fn receiving_unit_for(st: &AppState, agency_id: i64) -> AppResult<i64> {
     let lineage = store::agencies::lineage(&st.db, agency_id).await?;
     if let Some(own) = lineage.first() {
-        let own = catalogue::agency(st, Lookup::Id(*own)).await?;
+        let own = catalogue::agency(&st.db, Lookup::Id(*own)).await?;
         if own.kind == AgencyKind::OneStopUnit.as_str() {
             return Ok(own.id);
         }
@@ -445,7 +445,7 @@ async fn procedure_for(
             },
         ));
     }
-    let content = catalogue::current_content(st, &p).await?;
+    let content = catalogue::current_content(&st.db, &p).await?;
     if !content.agency_ids.contains(&agency_id) {
         return Err(AppError::bad_input(
             "agencyId",
@@ -1371,7 +1371,7 @@ pub async fn apply(
 
     let txn = store::write_txn(&st.db).await?;
     if needs_code {
-        let unit = catalogue::agency(st, Lookup::Id(d.receiving_agency_id)).await?;
+        let unit = catalogue::agency(&st.db, Lookup::Id(d.receiving_agency_id)).await?;
         row.code = Set(Some(next_code(&txn, st, &unit, now).await?));
     }
     let res = dossier::Entity::update_many()
@@ -1416,7 +1416,7 @@ pub async fn apply(
         .ok_or_else(|| AppError::internal("dossier vanished"))?;
     if action == DossierAction::ReturnResult {
         // The result goes into the applicant's data store.
-        let issuer = catalogue::agency(st, Lookup::Id(d.settling_agency_id)).await?;
+        let issuer = catalogue::agency(&st.db, Lookup::Id(d.settling_agency_id)).await?;
         let today = calendar::today(st);
         let saved = documents::save_results(
             &txn,
