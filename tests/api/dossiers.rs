@@ -3,132 +3,9 @@
 
 use serde_json::{json, Value};
 
+use crate::fixtures::{flow, form_for, register_other_citizen, FIELDS};
 use crate::helpers::{error_code, error_field, TestApp};
-use motcua::services::demo::{CENTRE_CODE, DEMO_DEPARTMENT_CODE};
-
-const FIELDS: &str = "id code version status statusLabel nationalStatusCode channel dueAt legalDueAt receivedAt submittedAt
-  timeliness receptionWithinLimit transferWithinLimit supplementRequests pausedWorkingHours
-  receivingAgency { code } settlingAgency { code } applicant { name idNumber phone }";
-
-/// A demo province with its people signed in and a department procedure.
-pub struct Flow {
-    pub t: TestApp,
-    pub citizen: String,
-    pub reception: String,
-    pub specialist: String,
-    pub leader: String,
-    pub procedure: Value,
-    pub department: String,
-    pub form: Value,
-}
-
-pub async fn flow() -> Flow {
-    flow_with(crate::helpers::Options::default()).await
-}
-
-pub async fn flow_with(options: crate::helpers::Options) -> Flow {
-    let t = TestApp::spawn_with(options).await;
-    let department = t.agency_id(DEMO_DEPARTMENT_CODE).await;
-    let d = t
-        .data(
-            None,
-            "query($a: ID) { procedures(filter: { agencyId: $a }, first: 1) { edges { node { id processingHours current { components { name required } } } } } }",
-            json!({ "a": department }),
-        )
-        .await;
-    let procedure = d["procedures"]["edges"][0]["node"].clone();
-    let form = form_for(&procedure);
-    Flow {
-        citizen: t.login_demo("congdan@demo.motcua.vn").await,
-        reception: t.login_demo("motcua@demo.motcua.vn").await,
-        specialist: t.login_demo("chuyenvien@demo.motcua.vn").await,
-        leader: t.login_demo("lanhdao@demo.motcua.vn").await,
-        t,
-        procedure,
-        department,
-        form,
-    }
-}
-
-/// Form data naming every required component.
-pub fn form_for(procedure: &Value) -> Value {
-    let names: Vec<Value> = procedure["current"]["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["required"] == true)
-        .map(|c| json!({ "name": c["name"] }))
-        .collect();
-    json!({ "components": names, "ghiChu": "Hồ sơ thử" })
-}
-
-impl Flow {
-    /// Signs everybody in again (after the clock moved past their sessions).
-    pub async fn relogin(self) -> Flow {
-        Flow {
-            citizen: self.t.login_demo("congdan@demo.motcua.vn").await,
-            reception: self.t.login_demo("motcua@demo.motcua.vn").await,
-            specialist: self.t.login_demo("chuyenvien@demo.motcua.vn").await,
-            leader: self.t.login_demo("lanhdao@demo.motcua.vn").await,
-            ..self
-        }
-    }
-
-    pub async fn draft(&self) -> Value {
-        self.draft_as(&self.citizen).await
-    }
-
-    pub async fn draft_as(&self, token: &str) -> Value {
-        let q = format!(
-            "mutation($i: CreateDossierInput!) {{ createDossier(input: $i) {{ {FIELDS} }} }}"
-        );
-        let input = json!({ "procedureId": self.procedure["id"], "agencyId": self.department, "formData": self.form });
-        self.t.data(Some(token), &q, json!({ "i": input })).await["createDossier"].clone()
-    }
-
-    /// Runs a transition mutation `name(id, expectedVersion, …args)`.
-    pub async fn act(&self, token: &str, name: &str, d: &Value, args: &str) -> Value {
-        let q = format!(
-            "mutation($id: ID!, $v: Int!) {{ {name}(id: $id, expectedVersion: $v{args}) {{ {FIELDS} }} }}"
-        );
-        self.t
-            .gql(Some(token), &q, json!({ "id": d["id"], "v": d["version"] }))
-            .await
-    }
-
-    /// Like `act`, failing on errors, returning the dossier.
-    pub async fn ok(&self, token: &str, name: &str, d: &Value, args: &str) -> Value {
-        let v = self.act(token, name, d, args).await;
-        assert!(v.get("errors").is_none(), "{name}: {v:#}");
-        v["data"][name].clone()
-    }
-
-    pub async fn submitted(&self) -> Value {
-        let d = self.draft().await;
-        self.ok(&self.citizen, "submitDossier", &d, "").await
-    }
-
-    pub async fn processing(&self) -> Value {
-        let d = self.submitted().await;
-        let d = self.ok(&self.reception, "receiveDossier", &d, "").await;
-        self.ok(&self.reception, "transferDossier", &d, "").await
-    }
-
-    /// Proposed by the specialist and approved by the leader: RESULT_READY.
-    pub async fn approved(&self, d: &Value) -> Value {
-        let d = self.ok(&self.specialist, "submitForApproval", d, "").await;
-        self.ok(&self.leader, "approveDossier", &d, "").await
-    }
-
-    pub async fn history(&self, token: &str, d: &Value, after: i64) -> Vec<Value> {
-        let q = "query($id: ID!, $a: Int) { dossierEvents(dossierId: $id, afterSequence: $a) { seq action fromStatus toStatus actorRole note data } }";
-        let v = self
-            .t
-            .data(Some(token), q, json!({ "id": d["id"], "a": after }))
-            .await;
-        v["dossierEvents"].as_array().unwrap().clone()
-    }
-}
+use motcua::services::demo::CENTRE_CODE;
 
 #[tokio::test]
 async fn an_online_dossier_goes_from_draft_to_returned() {
@@ -474,16 +351,6 @@ async fn the_wrong_role_or_a_foreign_agency_is_forbidden() {
         f.t.data(Some(&f.reception), "{ dossiers { totalCount } }", json!({}))
             .await;
     assert_eq!(seen["dossiers"]["totalCount"], 2);
-}
-
-pub async fn register_other_citizen(t: &TestApp) -> String {
-    t.data(
-        None,
-        "mutation { registerCitizen(input: { fullName: \"Võ Thị Khác\", citizenId: \"051199000888\", phone: \"0905888999\", email: \"khac@x.vn\", password: \"mat-khau-thu-hai\" }) { id } }",
-        json!({}),
-    )
-    .await;
-    t.login("khac@x.vn", "mat-khau-thu-hai").await
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::dossiers::{flow, flow_with, register_other_citizen};
+use crate::fixtures::{flow, flow_with, register_other_citizen};
 use crate::helpers::{error_code, eventually, require_redis, Options, TestApp};
 
 pub type Socket =

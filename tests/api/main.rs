@@ -13,6 +13,7 @@ mod cli;
 mod documents;
 mod dossiers;
 mod feedback;
+mod fixtures;
 mod hardening;
 mod hardening_scopes;
 mod hardening_sessions;
