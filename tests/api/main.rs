@@ -26,5 +26,6 @@ mod payments;
 mod ratings;
 mod schema_walk;
 mod statistics;
+mod store;
 mod transitions;
 mod websocket;
