@@ -20,6 +20,7 @@ pub mod notification;
 pub mod payment;
 pub mod problem;
 pub mod rating;
+pub mod rollup;
 pub mod text;
 pub mod throttle;
 pub mod transition;

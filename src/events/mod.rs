@@ -101,6 +101,12 @@ impl EventBus {
         self.local.subscribe()
     }
 
+    /// How many receivers listen on this instance now: one per live
+    /// subscription (tests wait on it instead of sleeping).
+    pub fn subscribers(&self) -> usize {
+        self.local.receiver_count()
+    }
+
     /// Delivers locally at once, then tells the other instances. A Redis
     /// outage costs only the cross-instance copy.
     pub async fn publish(&self, event: LiveEvent) {

@@ -802,7 +802,7 @@ impl CatalogueQuery {
         code: Option<String>,
     ) -> Result<Agency> {
         let by = lookup(id.as_ref(), code.as_deref())?;
-        Ok(Agency(svc::agency(ctx.state(), by).await?))
+        Ok(Agency(svc::agency(&ctx.state().db, by).await?))
     }
 
     /// Ngành, each with its fields.
@@ -868,7 +868,7 @@ impl CatalogueQuery {
         code: Option<String>,
     ) -> Result<Procedure> {
         let by = lookup(id.as_ref(), code.as_deref())?;
-        Ok(Procedure(svc::procedure(ctx.state(), by).await?))
+        Ok(Procedure(svc::procedure(&ctx.state().db, by).await?))
     }
 
     /// Vietnamese and English labels of every enumeration's values.

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use entity::{attachment, dossier};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    Statement,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -318,31 +317,11 @@ pub async fn attach_result(
 }
 
 /// What files a dossier has: (a component file, a component from the data
-/// store, a result file).
+/// store, a result file), on `conn` (the caller's transaction, if any).
 pub async fn files_of(
-    txn: &impl ConnectionTrait,
+    conn: &impl ConnectionTrait,
     dossier_id: i64,
 ) -> AppResult<(bool, bool, bool)> {
-    let backend = txn.get_database_backend();
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            super::statistics::numbered(
-                "SELECT \
-                 CAST(SUM(CASE WHEN kind = 'COMPONENT' THEN 1 ELSE 0 END) AS BIGINT) AS component, \
-                 CAST(SUM(CASE WHEN kind = 'COMPONENT' AND document_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS reused, \
-                 CAST(SUM(CASE WHEN kind = 'RESULT' THEN 1 ELSE 0 END) AS BIGINT) AS result \
-                 FROM attachment WHERE dossier_id = ?",
-                backend,
-            ),
-            [dossier_id.into()],
-        ))
-        .await?;
-    let n = |c: &str| -> AppResult<bool> {
-        Ok(match &row {
-            Some(r) => r.try_get::<Option<i64>>("", c)?.unwrap_or(0) > 0,
-            None => false,
-        })
-    };
-    Ok((n("component")?, n("reused")?, n("result")?))
+    let f = store::attachments::files_of(conn, dossier_id).await?;
+    Ok((f.component, f.reused, f.result))
 }

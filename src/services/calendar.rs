@@ -86,8 +86,8 @@ pub async fn due_date(
     procedure_id: i64,
     received_at: DateTime<Utc>,
 ) -> AppResult<DueDate> {
-    let p = catalogue::procedure(st, Lookup::Id(procedure_id)).await?;
-    let content = catalogue::current_content(st, &p).await?;
+    let p = catalogue::procedure(&st.db, Lookup::Id(procedure_id)).await?;
+    let content = catalogue::current_content(&st.db, &p).await?;
     let hours = content.processing_time.working_hours();
     let cutoff = st.config.calendar.same_day_cutoff;
     with_calendar(st, &st.db, received_at, |c| DueDate {

@@ -78,12 +78,14 @@ pub enum Lookup<'a> {
     Code(&'a str),
 }
 
-pub async fn agency(st: &AppState, by: Lookup<'_>) -> AppResult<agency::Model> {
+/// One agency, read on `db` (the caller's transaction, if it holds one);
+/// `NOT_FOUND` when there is none.
+pub async fn agency(db: &impl ConnectionTrait, by: Lookup<'_>) -> AppResult<agency::Model> {
     let q = match by {
         Lookup::Id(id) => agency::Entity::find_by_id(id),
         Lookup::Code(code) => agency::Entity::find().filter(agency::Column::Code.eq(code.trim())),
     };
-    q.one(&st.db).await?.ok_or(AppError::NotFound("agency"))
+    q.one(db).await?.ok_or(AppError::NotFound("agency"))
 }
 
 pub async fn agencies_by_ids(
@@ -212,7 +214,7 @@ pub async fn update_agency(
 ) -> AppResult<agency::Model> {
     caller.authorize(Action::ManageCatalogue)?;
     let c = clean_agency(&input)?;
-    let existing = agency(st, Lookup::Id(id)).await?;
+    let existing = agency(&st.db, Lookup::Id(id)).await?;
     if let Some(p) = input.parent_id {
         if store::agencies::subtree(&st.db, id).await?.contains(&p) {
             return Err(parent_problem());
@@ -415,14 +417,15 @@ pub async fn search_procedures(
     page(&st.db, q, procedure::Column::Id, req).await
 }
 
-pub async fn procedure(st: &AppState, by: Lookup<'_>) -> AppResult<procedure::Model> {
+/// A procedure by id or code, read through `db`; NOT_FOUND when none.
+pub async fn procedure(db: &impl ConnectionTrait, by: Lookup<'_>) -> AppResult<procedure::Model> {
     let q = match by {
         Lookup::Id(id) => procedure::Entity::find_by_id(id),
         Lookup::Code(code) => {
             procedure::Entity::find().filter(procedure::Column::Code.eq(code.trim()))
         }
     };
-    q.one(&st.db).await?.ok_or(AppError::NotFound("procedure"))
+    q.one(db).await?.ok_or(AppError::NotFound("procedure"))
 }
 
 pub async fn procedures_by_ids(
@@ -482,9 +485,13 @@ pub async fn version_content(
     content_of(row)
 }
 
-/// The content of a procedure's current version.
-pub async fn current_content(st: &AppState, p: &procedure::Model) -> AppResult<ProcedureContent> {
-    version_content(&st.db, p.id, p.current_version).await
+/// The content of a procedure's current version, read on `db` (the
+/// caller's transaction, if it holds one).
+pub async fn current_content(
+    db: &impl ConnectionTrait,
+    p: &procedure::Model,
+) -> AppResult<ProcedureContent> {
+    version_content(db, p.id, p.current_version).await
 }
 
 /// Decodes a stored version's content.
@@ -660,7 +667,7 @@ pub async fn update_procedure(
     publication: Publication,
 ) -> AppResult<procedure::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let existing = procedure(st, Lookup::Id(id)).await?;
+    let existing = procedure(&st.db, Lookup::Id(id)).await?;
     if existing.status == ProcedureStatus::Abolished.as_str() {
         return Err(abolished());
     }
@@ -705,7 +712,7 @@ pub async fn update_procedure(
         Entry::new("updateProcedure", "procedure", id, summary),
     )
     .await?;
-    procedure(st, Lookup::Id(id)).await
+    procedure(&st.db, Lookup::Id(id)).await
 }
 
 fn abolished() -> AppError {
@@ -723,7 +730,7 @@ pub async fn set_procedure_status(
     status: ProcedureStatus,
 ) -> AppResult<procedure::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let existing = procedure(st, Lookup::Id(id)).await?;
+    let existing = procedure(&st.db, Lookup::Id(id)).await?;
     let from = ProcedureStatus::parse(&existing.status)
         .ok_or_else(|| AppError::internal("bad procedure status"))?;
     let allowed = match (from, status) {
@@ -766,7 +773,7 @@ pub async fn set_procedure_status(
         Entry::new(operation, "procedure", id, summary),
     )
     .await?;
-    procedure(st, Lookup::Id(id)).await
+    procedure(&st.db, Lookup::Id(id)).await
 }
 
 /// Whether the catalogue is empty (nothing loaded yet).

@@ -273,8 +273,8 @@ async fn load_dossiers(
         leader,
     } = people;
     let by = |a| Caller::new(Some(a), "demo", "local");
-    let p = catalogue::procedure(st, catalogue::Lookup::Id(procedure)).await?;
-    let content = catalogue::current_content(st, &p).await?;
+    let p = catalogue::procedure(&st.db, catalogue::Lookup::Id(procedure)).await?;
+    let content = catalogue::current_content(&st.db, &p).await?;
     let components: Vec<serde_json::Value> = content
         .components
         .iter()
@@ -577,7 +577,16 @@ pub fn statutory_holidays(year: i32) -> Vec<(NaiveDate, String)> {
     days
 }
 
-/// Lunar New Year's day and the Hùng Kings' day (10/3 lunar) by year.
+/// The last year [`lunar_dates`] knows.
+pub const LUNAR_TABLE_END: i32 = 2100;
+
+/// Lunar New Year's day (1/1 lunar) and the Hùng Kings' day (10/3 lunar)
+/// by year, 2025 to [`LUNAR_TABLE_END`], in the Vietnamese calendar (new
+/// moons reckoned at UTC+7, so 2030's Tết is 2 February, a day before
+/// China's). Generated with the PyPI package `lunar-vn` 1.4.0
+/// (`lunar_to_solar(LunarDate(1, 1, y))`, `LunarDate(10, 3, y)`), checked
+/// against `lunardate` (the Chinese calendar, UTC+8), which differs in 2030,
+/// 2037, 2038, 2053, 2085, 2086 and 2095 only by the time zone.
 fn lunar_dates(year: i32) -> Option<(NaiveDate, NaiveDate)> {
     let (tet, hung) = match year {
         2025 => ((1, 29), (4, 7)),
@@ -585,7 +594,77 @@ fn lunar_dates(year: i32) -> Option<(NaiveDate, NaiveDate)> {
         2027 => ((2, 6), (4, 16)),
         2028 => ((1, 26), (4, 4)),
         2029 => ((2, 13), (4, 23)),
-        2030 => ((2, 3), (4, 12)),
+        2030 => ((2, 2), (4, 12)),
+        2031 => ((1, 23), (4, 1)),
+        2032 => ((2, 11), (4, 19)),
+        2033 => ((1, 31), (4, 9)),
+        2034 => ((2, 19), (4, 28)),
+        2035 => ((2, 8), (4, 17)),
+        2036 => ((1, 28), (4, 6)),
+        2037 => ((2, 15), (4, 24)),
+        2038 => ((2, 4), (4, 13)),
+        2039 => ((1, 24), (4, 3)),
+        2040 => ((2, 12), (4, 20)),
+        2041 => ((2, 1), (4, 10)),
+        2042 => ((1, 22), (4, 29)),
+        2043 => ((2, 10), (4, 19)),
+        2044 => ((1, 30), (4, 7)),
+        2045 => ((2, 17), (4, 26)),
+        2046 => ((2, 6), (4, 15)),
+        2047 => ((1, 26), (4, 4)),
+        2048 => ((2, 14), (4, 22)),
+        2049 => ((2, 2), (4, 11)),
+        2050 => ((1, 23), (4, 1)),
+        2051 => ((2, 11), (4, 20)),
+        2052 => ((2, 1), (4, 9)),
+        2053 => ((2, 18), (4, 28)),
+        2054 => ((2, 8), (4, 17)),
+        2055 => ((1, 28), (4, 6)),
+        2056 => ((2, 15), (4, 24)),
+        2057 => ((2, 4), (4, 13)),
+        2058 => ((1, 24), (4, 2)),
+        2059 => ((2, 12), (4, 21)),
+        2060 => ((2, 2), (4, 10)),
+        2061 => ((1, 21), (3, 31)),
+        2062 => ((2, 9), (4, 19)),
+        2063 => ((1, 29), (4, 8)),
+        2064 => ((2, 17), (4, 26)),
+        2065 => ((2, 5), (4, 15)),
+        2066 => ((1, 26), (4, 4)),
+        2067 => ((2, 14), (4, 23)),
+        2068 => ((2, 3), (4, 11)),
+        2069 => ((1, 23), (4, 1)),
+        2070 => ((2, 11), (4, 20)),
+        2071 => ((1, 31), (4, 9)),
+        2072 => ((2, 19), (4, 27)),
+        2073 => ((2, 7), (4, 16)),
+        2074 => ((1, 27), (4, 5)),
+        2075 => ((2, 15), (4, 24)),
+        2076 => ((2, 5), (4, 13)),
+        2077 => ((1, 24), (4, 2)),
+        2078 => ((2, 12), (4, 21)),
+        2079 => ((2, 2), (4, 11)),
+        2080 => ((1, 22), (3, 30)),
+        2081 => ((2, 9), (4, 18)),
+        2082 => ((1, 29), (4, 7)),
+        2083 => ((2, 17), (4, 26)),
+        2084 => ((2, 6), (4, 14)),
+        2085 => ((1, 26), (4, 3)),
+        2086 => ((2, 14), (4, 22)),
+        2087 => ((2, 3), (4, 12)),
+        2088 => ((1, 24), (4, 1)),
+        2089 => ((2, 10), (4, 20)),
+        2090 => ((1, 30), (4, 9)),
+        2091 => ((2, 18), (4, 28)),
+        2092 => ((2, 7), (4, 16)),
+        2093 => ((1, 27), (4, 5)),
+        2094 => ((2, 15), (4, 24)),
+        2095 => ((2, 5), (4, 13)),
+        2096 => ((1, 25), (4, 2)),
+        2097 => ((2, 12), (4, 21)),
+        2098 => ((2, 1), (4, 11)),
+        2099 => ((1, 21), (4, 29)),
+        2100 => ((2, 9), (4, 18)),
         _ => return None,
     };
     Some((
@@ -641,6 +720,25 @@ mod tests {
         assert!(h
             .iter()
             .all(|x| !matches!(x.weekday(), Weekday::Sat | Weekday::Sun)));
+    }
+
+    #[test]
+    fn every_year_to_2100_has_tet_and_the_hung_kings_day() {
+        for year in 2025..=LUNAR_TABLE_END {
+            let (tet, hung) = lunar_dates(year).unwrap_or_else(|| panic!("{year} is missing"));
+            // Tết falls between 21 January and 20 February; 10/3 lunar is
+            // 67 to 69 days later, 97 or 98 in a year with a leap month
+            // before the third.
+            assert!(
+                tet >= d(year, 1, 21) && tet <= d(year, 2, 20),
+                "{year}: {tet}"
+            );
+            let gap = (hung - tet).num_days();
+            assert!([67, 68, 69, 97, 98].contains(&gap), "{year}: {gap} days");
+        }
+        assert_eq!(lunar_dates(2031).map(|x| x.0), Some(d(2031, 1, 23)));
+        assert_eq!(lunar_dates(2050).map(|x| x.0), Some(d(2050, 1, 23)));
+        assert_eq!(lunar_dates(2030).map(|x| x.0), Some(d(2030, 2, 2)));
     }
 
     #[test]

@@ -5,13 +5,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{agency, procedure_agency, procedure_version};
-use sea_orm::prelude::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Value};
+use entity::{agency, procedure_agency};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::catalogue::content_of;
 use super::rollup;
-use super::statistics::{bounds, query, Period};
+use super::statistics::{bounds, Period};
 use crate::domain::catalogue::{AgencyLevel, OnlineServiceLevel, ProcedureContent};
 use crate::domain::evaluation::{self as ev, Indicator, Input, Scored};
 use crate::domain::Problem;
@@ -53,21 +52,18 @@ pub struct Evaluation {
 /// Counted inputs of one agency: (numerator, denominator) per indicator.
 type Counts = HashMap<(i64, Indicator), (i64, i64)>;
 
-async fn count_into(
-    st: &AppState,
+/// Puts each agency's (numerator, denominator) of the `pairs` named in
+/// `rows` into `counts`.
+fn count_into(
     counts: &mut Counts,
-    sql: &str,
-    values: Vec<Value>,
+    rows: &[store::statistics::AgencyCounts],
     pairs: &[(Indicator, &str, &str)],
-) -> AppResult<()> {
-    for r in query(st, sql, values).await? {
-        let agency: i64 = r.try_get("", "a")?;
-        let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
+) {
+    for r in rows {
         for (indicator, num, den) in pairs {
-            counts.insert((agency, *indicator), (n(num)?, n(den)?));
+            counts.insert((r.agency_id, *indicator), (r.get(num), r.get(den)));
         }
     }
-    Ok(())
 }
 
 /// A procedure record published in full: legal basis, components, steps
@@ -113,13 +109,7 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
 
     let mut counts: Counts = HashMap::new();
     // Procedures: published in full, offered online.
-    let versions = procedure_version::Entity::find()
-        .filter(Expr::cust(
-            "EXISTS (SELECT 1 FROM procedure p WHERE p.id = procedure_version.procedure_id \
-             AND p.current_version = procedure_version.version_no AND p.status = 'ACTIVE')",
-        ))
-        .all(&st.db)
-        .await?;
+    let versions = store::statistics::current_active_versions(&st.db).await?;
     for v in &versions {
         let c = content_of(v)?;
         let online = c.online_service_level != OnlineServiceLevel::None;
@@ -139,39 +129,15 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
     // of online procedures, received online; with a component file; online
     // with a reused stored document; results returned with their file;
     // rating answers satisfied; fees paid online.
-    let sum = |c: &str| format!("CAST(SUM({c}) AS BIGINT)");
-    let rollup_sql = format!(
-        "SELECT d.settling_agency_id AS a, {} AS settled, {} AS on_time, {} AS received, \
-         {} AS checked, {} AS within, {} AS capable, {} AS online, {} AS digitised, \
-         {} AS online_received, {} AS reused, {} AS returned, {} AS results, \
-         {} AS answers, {} AS satisfied, {} AS paid, {} AS paid_online \
-         FROM dossier_stat d JOIN procedure p ON p.id = d.procedure_id \
-         WHERE d.month >= ? AND d.month < ? GROUP BY d.settling_agency_id",
-        sum("d.settled"),
-        sum("d.on_time_766"),
-        sum("d.received"),
-        sum("d.reception_checked"),
-        sum("d.reception_within"),
-        sum("CASE WHEN p.online_service_level <> 'NONE' THEN d.received ELSE 0 END"),
-        sum("CASE WHEN p.online_service_level <> 'NONE' AND d.channel = 'ONLINE' THEN d.received ELSE 0 END"),
-        sum("d.with_component_file"),
-        sum("CASE WHEN d.channel = 'ONLINE' THEN d.received ELSE 0 END"),
-        sum("d.online_reused"),
-        sum("d.returned"),
-        sum("d.returned_with_file"),
-        sum("3 * d.rated"),
-        sum("d.very_satisfied + d.satisfied"),
-        sum("d.paid"),
-        sum("d.paid_online"),
-    );
+    let inputs = store::statistics::evaluation_inputs(
+        &st.db,
+        &rollup::month_of(st, from),
+        &rollup::month_of(st, to),
+    )
+    .await?;
     count_into(
-        st,
         &mut counts,
-        &rollup_sql,
-        vec![
-            rollup::month_of(st, from).into(),
-            rollup::month_of(st, to).into(),
-        ],
+        &inputs,
         &[
             (Indicator::OnTimeSettlement, "on_time", "settled"),
             (Indicator::ReceptionWithin8Hours, "within", "checked"),
@@ -182,21 +148,15 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
             (Indicator::SatisfiedRatings, "satisfied", "answers"),
             (Indicator::OnlinePayments, "paid_online", "paid"),
         ],
-    )
-    .await?;
+    );
     // Feedback due in the period and already decided (closed, or past due
     // and still open): closed by the due date.
+    let feedback = store::statistics::feedback_timeliness(&st.db, from, to, now).await?;
     count_into(
-        st,
         &mut counts,
-        "SELECT f.agency_id AS a, COUNT(*) AS due, \
-         SUM(CASE WHEN f.closed_at IS NOT NULL AND f.closed_at <= f.due_at THEN 1 ELSE 0 END) AS on_time \
-         FROM feedback f WHERE f.due_at >= ? AND f.due_at < ? \
-         AND (f.closed_at IS NOT NULL OR f.due_at < ?) GROUP BY f.agency_id",
-        vec![from.into(), to.into(), now.into()],
+        &feedback,
         &[(Indicator::FeedbackOnTime, "on_time", "due")],
-    )
-    .await?;
+    );
 
     let mut scored: Vec<AgencyScore> = agencies
         .into_iter()

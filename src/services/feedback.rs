@@ -145,7 +145,7 @@ async fn handling_agency(
         }
     }
     if let Some(p) = links.procedure_id {
-        catalogue::procedure(st, Lookup::Id(p))
+        catalogue::procedure(&st.db, Lookup::Id(p))
             .await
             .map_err(|_| AppError::bad_input("links.procedureId", Problem::UnknownReference))?;
         if links.agency_id.is_none() {
@@ -160,7 +160,7 @@ async fn handling_agency(
         }
     }
     if let Some(a) = links.agency_id {
-        catalogue::agency(st, Lookup::Id(a))
+        catalogue::agency(&st.db, Lookup::Id(a))
             .await
             .map_err(|_| AppError::bad_input("links.agencyId", Problem::UnknownReference))?;
         return Ok(a);
@@ -457,7 +457,7 @@ pub async fn act(
         }
         Command::Transfer { agency_id, reason } => {
             let reason = text("reason", reason, TEXT_MAX)?;
-            catalogue::agency(st, Lookup::Id(*agency_id))
+            catalogue::agency(&st.db, Lookup::Id(*agency_id))
                 .await
                 .map_err(|_| AppError::bad_input("agencyId", Problem::UnknownReference))?;
             if *agency_id == f.agency_id {

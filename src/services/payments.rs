@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::audit::{self, Entry};
 use super::notifications::{self, About};
-use super::rollup::{self, Delta, M};
+use super::rollup;
 use super::{catalogue, dossiers, Caller};
 use crate::domain::authz::{covers, AgencyScope, Role};
 use crate::domain::catalogue::ProcedureContent;
@@ -303,10 +303,7 @@ async fn after_payment(
         .await?
         .ok_or(AppError::NotFound("dossier"))?;
     let online = p.method == PaymentMethod::OnlineGateway.as_str();
-    let delta = Delta::default()
-        .with(M::Paid, 1)
-        .with(M::PaidOnline, i64::from(online));
-    rollup::add(txn, st, &d, now, delta).await?;
+    rollup::add(txn, st, &d, now, crate::domain::rollup::payment(online)).await?;
     let (mut facts, to) = notifications::dossier_facts(txn, st, &d).await?;
     facts.amount_vnd = Some(p.amount_vnd);
     facts.receipt_number = p.receipt_number.clone();

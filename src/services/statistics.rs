@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::rollup;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
+use crate::store::statistics::{Key, Scope};
 
 /// What the rows are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,82 +109,37 @@ pub fn bounds(st: &AppState, p: Period) -> AppResult<(DateTime<Utc>, DateTime<Ut
     Ok((at(first)?, at(next)?))
 }
 
-const OPEN: &str = "('RECEIVED','PROCESSING','PAUSED','AWAITING_APPROVAL')";
-
-/// The dossiers a statistic covers: an agency subtree, a procedure, a
-/// field. Written into SQL over `dossier d JOIN procedure p`.
-struct Scope {
-    agencies: Option<Vec<i64>>,
-    procedure_id: Option<i64>,
-    field_id: Option<i64>,
-}
-
-impl Scope {
-    async fn of(st: &AppState, f: &StatsFilter) -> AppResult<Scope> {
-        let agencies = match f.agency_id {
-            Some(a) => {
-                let ids = store::agencies::subtree(&st.db, a).await?;
-                if ids.is_empty() {
-                    return Err(AppError::bad_input(
-                        "filter.agencyId",
-                        Problem::UnknownReference,
-                    ));
-                }
-                Some(ids)
+/// The filter's scope: an agency subtree, a procedure, a field.
+async fn scope_of(st: &AppState, f: &StatsFilter) -> AppResult<Scope> {
+    let agencies = match f.agency_id {
+        Some(a) => {
+            let ids = store::agencies::subtree(&st.db, a).await?;
+            if ids.is_empty() {
+                return Err(AppError::bad_input(
+                    "filter.agencyId",
+                    Problem::UnknownReference,
+                ));
             }
-            None => None,
-        };
-        Ok(Scope {
-            agencies,
-            procedure_id: f.procedure_id,
-            field_id: f.field_id,
-        })
-    }
-
-    /// ` AND …` conditions, their parameters pushed in order.
-    fn sql(&self, values: &mut Vec<Value>) -> String {
-        let mut sql = String::new();
-        if let Some(ids) = &self.agencies {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            sql.push_str(&format!(
-                " AND d.settling_agency_id IN ({})",
-                list.join(",")
-            ));
+            Some(ids)
         }
-        if let Some(p) = self.procedure_id {
-            sql.push_str(" AND d.procedure_id = ?");
-            values.push(p.into());
-        }
-        if let Some(x) = self.field_id {
-            sql.push_str(" AND p.field_id = ?");
-            values.push(x.into());
-        }
-        sql
-    }
+        None => None,
+    };
+    Ok(Scope {
+        agencies,
+        procedure_id: f.procedure_id,
+        field_id: f.field_id,
+    })
 }
 
-/// The SQL key of a grouping that the database computes.
-fn key_sql(group: GroupBy) -> &'static str {
+/// The store's grouping of a grouping the database computes.
+fn key_of(group: GroupBy) -> Key {
     match group {
-        GroupBy::Agency => "CAST(d.settling_agency_id AS TEXT)",
-        GroupBy::Procedure => "CAST(d.procedure_id AS TEXT)",
-        GroupBy::Field => "CAST(p.field_id AS TEXT)",
-        GroupBy::Channel => "d.channel",
-        GroupBy::None | GroupBy::Month | GroupBy::Quarter => "'ALL'",
+        GroupBy::Agency => Key::Agency,
+        GroupBy::Procedure => Key::Procedure,
+        GroupBy::Field => Key::Field,
+        GroupBy::Channel => Key::Channel,
+        GroupBy::None | GroupBy::Month | GroupBy::Quarter => Key::All,
     }
-}
-
-pub(crate) async fn query(
-    st: &AppState,
-    sql: &str,
-    values: Vec<Value>,
-) -> AppResult<Vec<sea_orm::QueryResult>> {
-    let backend = st.db.get_database_backend();
-    let sql = numbered(sql, backend);
-    Ok(st
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?)
 }
 
 /// Counts of one period, grouped as asked (never by month or quarter):
@@ -197,54 +152,26 @@ async fn counts(
     to: DateTime<Utc>,
     with_open: bool,
 ) -> AppResult<BTreeMap<String, Row>> {
-    let now = st.clock.now();
-    let key = key_sql(group);
-    // PostgreSQL sums BIGINT columns as NUMERIC: back to BIGINT.
-    let sum = |c: &str| format!("CAST(SUM(d.{c}) AS BIGINT)");
+    let key = key_of(group);
     let mut out = BTreeMap::new();
     // Received, settled, refused, withdrawn and the ratings given: the
-    // period's months of the rollup (aliased `d`, with the dossier's grouping columns).
-    let mut values: Vec<Value> = vec![
-        rollup::month_of(st, from).into(),
-        rollup::month_of(st, to).into(),
-    ];
-    let mut sql = format!(
-        "SELECT {key} AS k, {} AS received, \
-         CAST(SUM(CASE WHEN d.channel = 'ONLINE' THEN d.received ELSE 0 END) AS BIGINT) AS received_online, \
-         {} AS settled, {} AS early, {} AS on_time, {} AS late, {} AS refused, {} AS withdrawn, \
-         {} AS rated, {} AS very_satisfied, {} AS satisfied, {} AS not_satisfied \
-         FROM dossier_stat d JOIN procedure p ON p.id = d.procedure_id \
-         WHERE d.month >= ? AND d.month < ?",
-        sum("received"),
-        sum("settled"),
-        sum("early"),
-        sum("on_time"),
-        sum("late"),
-        sum("refused"),
-        sum("withdrawn"),
-        sum("rated"),
-        sum("very_satisfied"),
-        sum("satisfied"),
-        sum("not_satisfied"),
-    );
-    sql.push_str(&scope.sql(&mut values));
-    sql.push_str(" GROUP BY k");
-    for r in query(st, &sql, values).await? {
-        let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
+    // period's months of the rollup.
+    let (first, end) = (rollup::month_of(st, from), rollup::month_of(st, to));
+    for f in store::statistics::flows(&st.db, scope, key, &first, &end).await? {
         let row = Row {
-            key: r.try_get::<String>("", "k")?,
-            received: n("received")?,
-            received_online: n("received_online")?,
-            settled: n("settled")?,
-            early: n("early")?,
-            on_time: n("on_time")?,
-            late: n("late")?,
-            refused: n("refused")?,
-            withdrawn: n("withdrawn")?,
-            rated: n("rated")?,
-            very_satisfied: n("very_satisfied")?,
-            satisfied: n("satisfied")?,
-            not_satisfied: n("not_satisfied")?,
+            key: f.key,
+            received: f.received,
+            received_online: f.received_online,
+            settled: f.settled,
+            early: f.early,
+            on_time: f.on_time,
+            late: f.late,
+            refused: f.refused,
+            withdrawn: f.withdrawn,
+            rated: f.rated,
+            very_satisfied: f.very_satisfied,
+            satisfied: f.satisfied,
+            not_satisfied: f.not_satisfied,
             ..Default::default()
         };
         out.insert(row.key.clone(), row);
@@ -253,61 +180,16 @@ async fn counts(
         return Ok(out);
     }
     // In progress: open now, received before the period ended.
-    let mut values: Vec<Value> = vec![now.into(), now.into(), to.into()];
-    let mut sql = format!(
-        "SELECT {key} AS k, SUM(CASE WHEN d.due_at >= ? THEN 1 ELSE 0 END) AS open_not_due, \
-         SUM(CASE WHEN d.due_at < ? THEN 1 ELSE 0 END) AS open_overdue \
-         FROM dossier d JOIN procedure p ON p.id = d.procedure_id \
-         WHERE d.status IN {OPEN} AND d.received_at < ?"
-    );
-    sql.push_str(&scope.sql(&mut values));
-    sql.push_str(" GROUP BY k");
-    for r in query(st, &sql, values).await? {
-        let n = |c: &str| -> AppResult<i64> { Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
-        let key = r.try_get::<String>("", "k")?;
+    let now = st.clock.now();
+    for (key, not_due, overdue) in store::statistics::open_now(&st.db, scope, key, now, to).await? {
         let row = out.entry(key.clone()).or_insert_with(|| Row {
             key,
             ..Default::default()
         });
-        row.in_progress_not_due = n("open_not_due")?;
-        row.in_progress_overdue = n("open_overdue")?;
+        row.in_progress_not_due = not_due;
+        row.in_progress_overdue = overdue;
     }
     Ok(out)
-}
-
-/// Dossiers open now and received before each of `ends`: (not yet due,
-/// overdue) per end, counted in one pass.
-async fn open_at(
-    st: &AppState,
-    scope: &Scope,
-    ends: &[DateTime<Utc>],
-) -> AppResult<Vec<(i64, i64)>> {
-    let now = st.clock.now();
-    let mut values: Vec<Value> = Vec::new();
-    let mut sums = Vec::new();
-    for (i, end) in ends.iter().enumerate() {
-        sums.push(format!(
-            "CAST(SUM(CASE WHEN d.received_at < ? AND d.due_at >= ? THEN 1 ELSE 0 END) AS BIGINT) AS nd{i}, \
-             CAST(SUM(CASE WHEN d.received_at < ? AND d.due_at < ? THEN 1 ELSE 0 END) AS BIGINT) AS od{i}"
-        ));
-        values.extend([(*end).into(), now.into(), (*end).into(), now.into()]);
-    }
-    let mut sql = format!(
-        "SELECT {} FROM dossier d JOIN procedure p ON p.id = d.procedure_id WHERE d.status IN {OPEN}",
-        sums.join(", ")
-    );
-    sql.push_str(&scope.sql(&mut values));
-    let rows = query(st, &sql, values).await?;
-    let r = rows.first();
-    let n = |c: String| -> AppResult<i64> {
-        Ok(match r {
-            Some(r) => r.try_get::<Option<i64>>("", &c)?.unwrap_or(0),
-            None => 0,
-        })
-    };
-    (0..ends.len())
-        .map(|i| Ok((n(format!("nd{i}"))?, n(format!("od{i}"))?)))
-        .collect()
 }
 
 /// The months or quarters of a period, each with its key.
@@ -347,7 +229,7 @@ fn sub_periods(p: Period, group: GroupBy, year: i32) -> Vec<(String, Period)> {
 
 pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult<Statistics> {
     let (from, to) = bounds(st, f.period)?;
-    let scope = Scope::of(st, &f).await?;
+    let scope = scope_of(st, &f).await?;
     let mut total = Row {
         key: "ALL".into(),
         ..Default::default()
@@ -368,7 +250,9 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
                 ends.push(b);
             }
             // In progress at each end, in one pass over the open dossiers.
-            for (row, (not_due, overdue)) in rows.iter_mut().zip(open_at(st, &scope, &ends).await?)
+            for (row, (not_due, overdue)) in rows
+                .iter_mut()
+                .zip(store::statistics::open_at(&st.db, &scope, st.clock.now(), &ends).await?)
             {
                 row.in_progress_not_due = not_due;
                 row.in_progress_overdue = overdue;
@@ -418,23 +302,4 @@ impl Row {
         self.satisfied += r.satisfied;
         self.not_satisfied += r.not_satisfied;
     }
-}
-
-/// `?` placeholders as PostgreSQL's `$1, $2 …` (the SQL above has no `?`
-/// inside literals).
-pub(crate) fn numbered(sql: &str, backend: DbBackend) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

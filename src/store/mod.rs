@@ -3,6 +3,10 @@
 //! violation) to field errors; everything else is `INTERNAL`.
 
 pub mod agencies;
+pub mod attachments;
+pub mod codes;
+pub mod statistics;
+pub mod stats;
 /// Attempt counters (sign-in, tracking, registration) in Redis or memory.
 pub mod throttle;
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-use crate::dossiers::{flow, flow_with, register_other_citizen};
+use crate::fixtures::{flow, flow_with, register_other_citizen};
 use crate::helpers::{self, error_code, error_field, pdf, Options};
 
 const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id filename contentType sizeBytes sha256 downloadUrl } }";

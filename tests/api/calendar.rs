@@ -1,6 +1,8 @@
 //! The working calendar through the API: the ADMIN's holidays and
-//! compensatory days, and the deadline calculator. Dates are in 2031, a year
-//! the demo has no holidays for, so each test lays out its own.
+//! compensatory days, and the deadline calculator. Dates are in 2183 (laid
+//! out like 2031: 1 January is a Wednesday), a year the demo has no
+//! holidays for until 2182 (it loads this year's and next year's), so each
+//! test lays out its own.
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::{json, Value};
@@ -30,49 +32,49 @@ async fn holidays_and_compensatory_days_move_deadlines() {
     t.data(
         Some(&admin),
         SET,
-        json!({ "d": "2031-01-01", "k": "HOLIDAY", "n": "Tết Dương lịch" }),
+        json!({ "d": "2183-01-01", "k": "HOLIDAY", "n": "Tết Dương lịch" }),
     )
     .await;
     let d = t
         .data(
             Some(&admin),
             SET,
-            json!({ "d": "2031-01-04", "k": "WORKDAY", "n": "Làm bù" }),
+            json!({ "d": "2183-01-04", "k": "WORKDAY", "n": "Làm bù" }),
         )
         .await;
     assert_eq!(d["setCalendarDay"]["kindLabel"], "Ngày làm bù");
 
-    // Tuesday 31/12/2030 15:00 + 4 h: 2 h that day, 1/1 off, 2 h on Thursday.
+    // Tuesday 31/12/2182 15:00 + 4 h: 2 h that day, 1/1 off, 2 h on Thursday.
     assert_eq!(
-        add(&t, "2030-12-31T15:00:00+07:00", 4.0).await,
-        vn("2031-01-02T09:30:00+07:00")
+        add(&t, "2182-12-31T15:00:00+07:00", 4.0).await,
+        vn("2183-01-02T09:30:00+07:00")
     );
     // Friday 3/1 16:00 + 2 h: one hour, then the compensatory Saturday.
     assert_eq!(
-        add(&t, "2031-01-03T16:00:00+07:00", 2.0).await,
-        vn("2031-01-04T08:30:00+07:00")
+        add(&t, "2183-01-03T16:00:00+07:00", 2.0).await,
+        vn("2183-01-04T08:30:00+07:00")
     );
     t.data(
         Some(&admin),
-        "mutation { clearCalendarDay(date: \"2031-01-04\") }",
+        "mutation { clearCalendarDay(date: \"2183-01-04\") }",
         json!({}),
     )
     .await;
     assert_eq!(
-        add(&t, "2031-01-03T16:00:00+07:00", 2.0).await,
-        vn("2031-01-06T08:30:00+07:00")
+        add(&t, "2183-01-03T16:00:00+07:00", 2.0).await,
+        vn("2183-01-06T08:30:00+07:00")
     );
 
     let days = t
         .data(
             None,
-            "{ calendarDays(year: 2031) { date kind name } }",
+            "{ calendarDays(year: 2183) { date kind name } }",
             json!({}),
         )
         .await;
     assert_eq!(
         days["calendarDays"],
-        json!([{ "date": "2031-01-01", "kind": "HOLIDAY", "name": "Tết Dương lịch" }])
+        json!([{ "date": "2183-01-01", "kind": "HOLIDAY", "name": "Tết Dương lịch" }])
     );
 }
 
@@ -84,7 +86,7 @@ async fn working_time_between_skips_lunch_and_nights() {
         .data(
             None,
             q,
-            json!({ "a": "2031-01-02T11:00:00+07:00", "b": "2031-01-02T14:00:00+07:00" }),
+            json!({ "a": "2183-01-02T11:00:00+07:00", "b": "2183-01-02T14:00:00+07:00" }),
         )
         .await;
     assert_eq!(
@@ -95,7 +97,7 @@ async fn working_time_between_skips_lunch_and_nights() {
         .data(
             None,
             q,
-            json!({ "a": "2031-01-03T16:00:00+07:00", "b": "2031-01-06T08:30:00+07:00" }),
+            json!({ "a": "2183-01-03T16:00:00+07:00", "b": "2183-01-06T08:30:00+07:00" }),
         )
         .await;
     assert_eq!(d["workingTimeBetween"]["seconds"], 7200);
@@ -130,16 +132,16 @@ async fn due_dates_follow_the_procedure() {
         .data(
             None,
             q,
-            json!({ "p": five_days["createProcedure"]["id"], "r": "2031-01-10T17:30:00+07:00" }),
+            json!({ "p": five_days["createProcedure"]["id"], "r": "2183-01-10T17:30:00+07:00" }),
         )
         .await;
     assert_eq!(
         instant(&d["dueDate"]["startsAt"]),
-        vn("2031-01-13T07:30:00+07:00")
+        vn("2183-01-13T07:30:00+07:00")
     );
     assert_eq!(
         instant(&d["dueDate"]["dueAt"]),
-        vn("2031-01-17T17:00:00+07:00")
+        vn("2183-01-17T17:00:00+07:00")
     );
     assert_eq!(d["dueDate"]["processingHours"], 40);
 
@@ -149,23 +151,23 @@ async fn due_dates_follow_the_procedure() {
         .data(
             None,
             q,
-            json!({ "p": id, "r": "2031-01-13T15:30:00+07:00" }),
+            json!({ "p": id, "r": "2183-01-13T15:30:00+07:00" }),
         )
         .await;
     assert_eq!(
         instant(&d["dueDate"]["dueAt"]),
-        vn("2031-01-14T17:00:00+07:00")
+        vn("2183-01-14T17:00:00+07:00")
     );
     let d = t
         .data(
             None,
             q,
-            json!({ "p": id, "r": "2031-01-13T10:00:00+07:00" }),
+            json!({ "p": id, "r": "2183-01-13T10:00:00+07:00" }),
         )
         .await;
     assert_eq!(
         instant(&d["dueDate"]["dueAt"]),
-        vn("2031-01-13T17:00:00+07:00")
+        vn("2183-01-13T17:00:00+07:00")
     );
 }
 
@@ -177,7 +179,7 @@ async fn only_admins_change_the_calendar_and_only_weekends_become_workdays() {
         .gql(
             Some(&citizen),
             SET,
-            json!({ "d": "2031-01-01", "k": "HOLIDAY", "n": "x" }),
+            json!({ "d": "2183-01-01", "k": "HOLIDAY", "n": "x" }),
         )
         .await;
     assert_eq!(error_code(&v), "FORBIDDEN");
@@ -186,7 +188,7 @@ async fn only_admins_change_the_calendar_and_only_weekends_become_workdays() {
         .gql(
             Some(&admin),
             SET,
-            json!({ "d": "2031-01-06", "k": "WORKDAY", "n": "x" }),
+            json!({ "d": "2183-01-06", "k": "WORKDAY", "n": "x" }),
         )
         .await;
     assert_eq!(
@@ -197,7 +199,7 @@ async fn only_admins_change_the_calendar_and_only_weekends_become_workdays() {
         .gql(
             None,
             ADD,
-            json!({ "f": "2031-01-06T08:00:00+07:00", "h": -1.0 }),
+            json!({ "f": "2183-01-06T08:00:00+07:00", "h": -1.0 }),
         )
         .await;
     assert_eq!(

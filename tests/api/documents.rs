@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::dossiers::{flow, register_other_citizen, Flow};
+use crate::fixtures::{flow, register_other_citizen, Flow};
 use crate::helpers::{error_code, error_field, multipart, pdf};
 
 const UPLOAD_DOC: &str = "mutation($f: Upload!, $i: DocumentInput!) { uploadDocument(input: $i, file: $f) { id docType number validUntil valid sha256 source downloadUrl } }";

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, register_other_citizen, Flow};
+use crate::fixtures::{flow, register_other_citizen, Flow};
 use crate::helpers::{error_code, error_field};
 use motcua::services::demo::{DEMO_DEPARTMENT_CODE, DEMO_WARD_CODE};
 

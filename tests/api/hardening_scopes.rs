@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, register_other_citizen, Flow};
+use crate::fixtures::{flow, register_other_citizen, second_specialist, Flow};
 use crate::helpers::{error_code, error_field, multipart, pdf, TestApp};
 
 const INTAKE: &str =
@@ -135,27 +135,6 @@ async fn analysts_may_not_filter_dossiers_by_an_applicants_identity() {
     assert_eq!(found["dossiers"]["totalCount"], 1);
     let found = f.t.data(Some(&f.reception), q, id).await;
     assert_eq!(found["dossiers"]["totalCount"], 1);
-}
-
-/// A second specialist at the demo department, signed in.
-async fn second_specialist(f: &Flow) -> String {
-    let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
-    let d = f.t.data(
-        Some(&admin),
-        "mutation($i: CreateOfficialInput!) { createOfficial(input: $i) { oneTimePassword } }",
-        json!({ "i": { "fullName": "Ngô Văn Khác", "email": "chuyenvien2@demo.motcua.vn", "roles": [{ "role": "SPECIALIST", "agencyId": f.department }] } }),
-    )
-    .await;
-    let otp = d["createOfficial"]["oneTimePassword"].as_str().unwrap();
-    let first = f.t.login("chuyenvien2@demo.motcua.vn", otp).await;
-    f.t.data(
-        Some(&first),
-        "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
-        json!({ "c": otp, "n": "bien-ban-giao-nhan-2026" }),
-    )
-    .await;
-    f.t.login("chuyenvien2@demo.motcua.vn", "bien-ban-giao-nhan-2026")
-        .await
 }
 
 #[tokio::test]

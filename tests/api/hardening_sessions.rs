@@ -7,13 +7,9 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::dossiers::{flow, Flow};
+use crate::fixtures::{create_official, flow, Flow, CHANGE_PASSWORD};
 use crate::helpers::{self, pdf, TestApp};
 
-const CREATE_OFFICIAL: &str =
-    "mutation($i: CreateOfficialInput!) { createOfficial(input: $i) { oneTimePassword } }";
-const CHANGE_PASSWORD: &str =
-    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
 const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id downloadUrl sha256 } }";
 
 /// A GET through the router: status, headers and body (JSON when it is).
@@ -33,22 +29,6 @@ async fn get(t: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Heade
     let body = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, headers, body)
-}
-
-/// The admin creates an official at an agency; returns the one-time password.
-async fn create_official(t: &TestApp, email: &str, role: &str, agency_id: &str) -> String {
-    let admin = t.login_demo("quantri@demo.motcua.vn").await;
-    let d = t
-        .data(
-            Some(&admin),
-            CREATE_OFFICIAL,
-            json!({ "i": { "fullName": "Ngô Văn Mới", "email": email, "roles": [{ "role": role, "agencyId": agency_id }] } }),
-        )
-        .await;
-    d["createOfficial"]["oneTimePassword"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// A dossier of the demo department, received and transferred, with one

@@ -34,6 +34,62 @@ pub fn redis_url() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The test Redis, for a test that needs one. Without
+/// `MOTCUA_TEST_REDIS_URL` it prints a skip line and returns None, but
+/// fails under `CI=true`: in CI a skipped test would hide a regression.
+pub fn require_redis(test: &str) -> Option<String> {
+    let url = redis_url();
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test} needs Redis: set MOTCUA_TEST_REDIS_URL (CI=true forbids skipping)"
+        );
+        eprintln!("SKIPPED {test}: MOTCUA_TEST_REDIS_URL is not set");
+    }
+    url
+}
+
+/// Polls `check` every 10 ms until it returns true; panics with `what`
+/// after `within`. Tests wait on a condition this way, never on a fixed
+/// sleep.
+pub async fn eventually<F, Fut>(what: &str, within: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// With `TEST_LOG` set (to a filter such as `debug`, or `1` for `info`),
+/// the server's logs are written to the test's output; without it, tests
+/// stay quiet. Installed once per test binary.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let Some(filter) = std::env::var("TEST_LOG").ok().filter(|v| !v.is_empty()) else {
+        return;
+    };
+    ONCE.call_once(|| {
+        let filter = match filter.as_str() {
+            "1" | "true" => "info".to_owned(),
+            f => f.to_owned(),
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 /// A fresh PostgreSQL database on the test server; leftovers of earlier runs
 /// are dropped once per process.
 async fn fresh_postgres(base: &str) -> String {
@@ -113,6 +169,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        init_test_log();
         let (url, dir) = match postgres_url() {
             Some(base) => (fresh_postgres(&base).await, None),
             None => {

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::dossiers::{flow, flow_with, register_other_citizen};
-use crate::helpers::{error_code, redis_url, Options, TestApp};
+use crate::fixtures::{flow, flow_with, register_other_citizen};
+use crate::helpers::{error_code, eventually, require_redis, Options, TestApp};
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -105,6 +105,62 @@ const QUEUE: &str =
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(800);
 
+/// Waits until `n` subscriptions listen on `t`'s event bus: an event
+/// published after this reaches them.
+pub async fn subscribed(t: &TestApp, n: usize) {
+    let bus = t.app.state.bus.clone();
+    eventually(&format!("{n} subscriptions"), WAIT, || {
+        let bus = bus.clone();
+        async move { bus.subscribers() >= n }
+    })
+    .await;
+}
+
+/// Waits until `n` instances listen on `channel`'s Redis pub/sub (each
+/// instance's listener subscribes once it is connected).
+async fn redis_listeners(redis: &str, channel: &str, n: i64) {
+    let client = redis::Client::open(redis).unwrap();
+    let channel = format!("{channel}:dossier-events");
+    eventually(
+        &format!("{n} Redis listeners"),
+        Duration::from_secs(15),
+        || {
+            let (client, channel) = (client.clone(), channel.clone());
+            async move {
+                let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+                    return false;
+                };
+                let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(&channel)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or_default();
+                counts.first().is_some_and(|(_, c)| *c >= n)
+            }
+        },
+    )
+    .await;
+}
+
+/// Waits until the outbox relay has published every committed event.
+async fn relayed(t: &TestApp) {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = t.app.state.db.clone();
+    eventually("the relay to publish every event", WAIT, || {
+        let db = db.clone();
+        async move {
+            entity::outbox::Entity::find()
+                .filter(entity::outbox::Column::PublishedAt.is_null())
+                .count(&db)
+                .await
+                .unwrap()
+                == 0
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_subscriber_sees_a_whole_lifecycle_in_order_on_both_protocols() {
     for legacy in [false, true] {
@@ -113,7 +169,7 @@ async fn a_subscriber_sees_a_whole_lifecycle_in_order_on_both_protocols() {
         let d = f.draft().await;
         let mut c = Client::connect(addr, legacy, &f.citizen).await;
         c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        subscribed(&f.t, 1).await;
         let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
         let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
         let d = f.ok(&f.reception, "transferDossier", &d, "").await;
@@ -171,7 +227,7 @@ async fn subscribers_only_hear_what_they_may_see() {
     ward.subscribe("w", QUEUE, json!({ "a": ward_unit })).await;
     let mut desk = Client::connect(addr, false, &f.reception).await;
     desk.subscribe("c", QUEUE, json!({ "a": centre })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    subscribed(&f.t, 4).await;
 
     let d = f.submitted().await;
     let got = mine.next(WAIT).await.unwrap();
@@ -205,7 +261,7 @@ async fn a_refused_change_publishes_nothing() {
     let d = f.draft().await;
     let mut c = Client::connect(addr, false, &f.citizen).await;
     c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    subscribed(&f.t, 1).await;
     // A draft does not exist for the reception officer yet.
     assert_eq!(
         error_code(&f.act(&f.reception, "receiveDossier", &d, "").await),
@@ -234,7 +290,7 @@ async fn a_revoked_session_stops_hearing() {
     let watcher = f.t.login_demo("congdan@demo.motcua.vn").await;
     let mut c = Client::connect(addr, false, &watcher).await;
     c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    subscribed(&f.t, 1).await;
     f.t.data(Some(&watcher), "mutation { logout }", json!({}))
         .await;
     f.ok(&f.reception, "receiveDossier", &d, "").await;
@@ -287,7 +343,7 @@ async fn a_subscriber_that_stops_reading_does_not_hold_up_another() {
     reader
         .subscribe("1", FOLLOW, json!({ "id": d["id"] }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    subscribed(&f.t, 2).await;
     let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
     let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
     f.ok(&f.reception, "transferDossier", &d, "").await;
@@ -341,7 +397,7 @@ async fn a_lagging_subscriber_is_told_to_resync() {
     d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
     d = f.ok(&f.reception, "receiveDossier", &d, "").await;
     f.ok(&f.reception, "transferDossier", &d, "").await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    relayed(&f.t).await;
     let resp = tokio::time::timeout(WAIT, stream.next())
         .await
         .unwrap()
@@ -355,8 +411,7 @@ async fn a_lagging_subscriber_is_told_to_resync() {
 
 #[tokio::test]
 async fn two_instances_share_events_through_redis() {
-    let Some(_) = redis_url() else {
-        // Needs Redis: .ci/run runs this suite with MOTCUA_TEST_REDIS_URL set.
+    let Some(redis) = require_redis("two_instances_share_events_through_redis") else {
         return;
     };
     let f = flow().await;
@@ -368,7 +423,9 @@ async fn two_instances_share_events_through_redis() {
     let d = f.draft().await;
     let mut c = Client::connect(addr, false, &f.citizen).await;
     c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    subscribed(&second, 1).await;
+    let channel = &f.t.app.state.config.redis_channel;
+    redis_listeners(&redis, channel, 2).await;
     // The change is made on the first instance.
     let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
     f.ok(&f.reception, "receiveDossier", &d, "").await;
@@ -498,8 +555,9 @@ impl Drop for ServerProcess {
 
 #[tokio::test]
 async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() {
-    if redis_url().is_none() {
-        // Needs redis-server: .ci/run runs this suite with MOTCUA_TEST_REDIS_URL set.
+    if require_redis("a_second_server_process_hears_the_first_and_survives_a_redis_restart")
+        .is_none()
+    {
         return;
     }
     let port = free_port();
@@ -522,7 +580,12 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
     near.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
     let mut far = Client::connect(there.addr, true, &f.citizen).await;
     far.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    subscribed(&f.t, 1).await;
+    redis_listeners(&redis.url(), &config.redis_channel, 2).await;
+    // The other process's own subscription cannot be watched from here
+    // (no shared memory, no acknowledgement in either protocol); it was
+    // sent before this instance's subscription and both listeners were
+    // confirmed, which takes several round trips.
 
     // A change on this instance reaches a subscriber on the other process.
     let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
@@ -546,7 +609,7 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
         .await;
 
     // Redis returns: the other process tells its subscriber to resync…
-    let _redis = OwnRedis::start_on(port);
+    let redis_back = OwnRedis::start_on(port);
     let resync = far
         .next(Duration::from_secs(15))
         .await
@@ -564,8 +627,8 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
             .collect::<Vec<_>>(),
         [3]
     );
-    // …and events flow across instances again.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // …and events flow across instances again (both listeners are back).
+    redis_listeners(&redis_back.url(), &config.redis_channel, 2).await;
     f.ok(&f.reception, "transferDossier", &d, "").await;
     let e = far.next(WAIT).await.expect("cross-instance events again");
     assert_eq!(e["data"]["dossierStatusChanged"]["seq"], 4);
@@ -598,7 +661,7 @@ async fn two_relays_on_one_database_publish_each_event_exactly_once() {
         tokio::select! {
             Ok(motcua::events::BusMessage::Event(e)) = first_bus.recv() => seen.push((e.dossier_id, e.seq)),
             Ok(motcua::events::BusMessage::Event(e)) = second_bus.recv() => seen.push((e.dossier_id, e.seq)),
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = tokio::time::sleep_until(deadline) => break,
         }
     }
     seen.sort();
@@ -619,7 +682,7 @@ async fn an_officer_moved_to_another_agency_stops_hearing_the_old_one() {
             .await;
     let mut c = Client::connect(addr, false, &f.reception).await;
     c.subscribe("q", QUEUE, json!({ "a": centre })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    subscribed(&f.t, 1).await;
     f.submitted().await;
     assert_eq!(
         c.next(WAIT).await.unwrap()["data"]["agencyQueue"]["toStatus"],

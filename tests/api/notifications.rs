@@ -12,7 +12,7 @@ use motcua::services::notifications::{enqueue, About, Recipient};
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, register_other_citizen};
+use crate::fixtures::{flow, register_other_citizen};
 use crate::payments::{callback, secret, success};
 
 const MINE: &str = "{ myNotifications(first: 50) { totalCount edges { node { template subject body dossierId deliveries { channel recipient status attempts } } } } }";

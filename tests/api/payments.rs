@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 
 use crate::catalogue::{content, CREATE};
-use crate::dossiers::{flow, form_for, register_other_citizen, Flow};
+use crate::fixtures::{flow, form_for, register_other_citizen, Flow};
 use crate::helpers::{error_code, error_field, TestApp};
 
 const FEES: &str = "query($id: ID!) { dossier(id: $id) { fees { totalVnd paidVnd refundedVnd outstandingVnd status paymentDue lines { name amountVnd } } payments { reference method amountVnd status receiptNumber gatewayTransactionId refundReason } } }";

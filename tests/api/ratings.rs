@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, register_other_citizen, Flow};
+use crate::fixtures::{flow, register_other_citizen, Flow};
 use crate::helpers::error_code;
 
 const RATE: &str = "mutation($d: ID!, $i: RateDossierInput!) { rateDossier(dossierId: $d, input: $i) { serviceUse staffAttitude processingTime comment revisedAt } }";

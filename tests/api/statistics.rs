@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::flow;
+use crate::fixtures::flow;
 use motcua::services::demo::DEMO_DEPARTMENT_CODE;
 
 const STATS: &str = "query($f: StatisticsFilter, $g: StatisticsGroup) { statistics(filter: $f, groupBy: $g) {

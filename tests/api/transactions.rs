@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, form_for, ward, Flow, Ward};
+use crate::fixtures::{flow, form_for, ward, Flow, Ward};
 use crate::helpers::{error_code, error_field};
 
 const FIELDS: &str = "id code version status channel";

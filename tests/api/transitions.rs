@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::{flow, Flow};
+use crate::fixtures::{flow, Flow};
 use crate::helpers::error_code;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -223,7 +223,7 @@ fn a_status_allowing(name: &str) -> &'static str {
 #[tokio::test]
 async fn every_transition_is_forbidden_to_every_wrong_actor() {
     let f = flow().await;
-    let other_citizen = crate::dossiers::register_other_citizen(&f.t).await;
+    let other_citizen = crate::fixtures::register_other_citizen(&f.t).await;
     let ward_desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
     let ward_leader = f.t.login_demo("lanhdao.phuong@demo.motcua.vn").await;
     let ward_specialist = f.t.login_demo("chuyenvien.phuong@demo.motcua.vn").await;

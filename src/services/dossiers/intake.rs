@@ -70,7 +70,7 @@ pub async fn create_draft(
     if let Some(d) = key.retried(&*txn).await? {
         return Ok(d);
     }
-    let (p, content) = procedure_for(&*txn, st, input.procedure_id, input.agency_id).await?;
+    let (p, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
     content.check_form(&input.form_data, false)?;
     let me = account::Entity::find_by_id(actor.account_id)
         .one(&*txn)
@@ -140,7 +140,7 @@ pub async fn register_counter(
         return Ok(d);
     }
     if return_immediately {
-        let (_, content) = procedure_for(&*txn, st, input.procedure_id, input.agency_id).await?;
+        let (_, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
         if content.processing_time.working_hours() != 0 {
             return Err(AppError::bad_input(
                 "returnImmediately",
@@ -261,7 +261,7 @@ impl Intake {
         caller: &Caller<'_>,
         input: IntakeInput,
     ) -> AppResult<dossier::Model> {
-        let (p, content) = procedure_for(txn, st, input.procedure_id, input.agency_id).await?;
+        let (p, content) = procedure_for(txn, input.procedure_id, input.agency_id).await?;
         content.check_form(&input.form_data, true)?;
         let year = chrono::Datelike::year(&st.clock.now());
         let applicant = input.applicant.clean(year)?;
@@ -435,12 +435,10 @@ async fn receiving_unit_for(db: &impl ConnectionTrait, agency_id: i64) -> AppRes
 /// must implement it.
 async fn procedure_for(
     db: &impl ConnectionTrait,
-    st: &AppState,
     procedure_id: i64,
     agency_id: i64,
 ) -> AppResult<(entity::procedure::Model, ProcedureContent)> {
-    let _ = db;
-    let p = catalogue::procedure(st, catalogue::Lookup::Id(procedure_id))
+    let p = catalogue::procedure(db, catalogue::Lookup::Id(procedure_id))
         .await
         .map_err(|_| AppError::bad_input("procedureId", Problem::UnknownReference))?;
     if p.status != ProcedureStatus::Active.as_str() {
@@ -452,7 +450,7 @@ async fn procedure_for(
             },
         ));
     }
-    let content = catalogue::current_content(st, &p).await?;
+    let content = catalogue::current_content(db, &p).await?;
     if !content.agency_ids.contains(&agency_id) {
         return Err(AppError::bad_input(
             "agencyId",

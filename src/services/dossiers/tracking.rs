@@ -41,7 +41,7 @@ pub async fn track(
         Some(d) if matches => d,
         _ => return Err(AppError::NotFound("dossier")),
     };
-    let p = catalogue::procedure(st, Lookup::Id(d.procedure_id)).await?;
+    let p = catalogue::procedure(&st.db, Lookup::Id(d.procedure_id)).await?;
     Ok(Tracking {
         dossier: d,
         procedure_name: p.name,

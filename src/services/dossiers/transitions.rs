@@ -5,10 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{agency, dossier, dossier_event, outbox};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
-    Statement, Value as DbValue,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
 use super::super::audit::{self, Entry};
@@ -440,25 +437,6 @@ async fn next_code(
         .with_timezone(&st.config.calendar.tz)
         .format("%y%m%d")
         .to_string();
-    let backend = txn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO dossier_code_counter (agency_id, day, last) VALUES ($1, $2, 1) \
-             ON CONFLICT (agency_id, day) DO UPDATE SET last = dossier_code_counter.last + 1 RETURNING last"
-        }
-        _ => {
-            "INSERT INTO dossier_code_counter (agency_id, day, last) VALUES (?, ?, 1) \
-             ON CONFLICT (agency_id, day) DO UPDATE SET last = dossier_code_counter.last + 1 RETURNING last"
-        }
-    };
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [DbValue::from(unit.id), DbValue::from(day.clone())],
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal("code counter returned nothing"))?;
-    let n: i32 = row.try_get("", "last")?;
+    let n = store::codes::next(txn, unit.id, &day).await?;
     Ok(format!("{}-{}-{:04}", unit.code, day, n))
 }
