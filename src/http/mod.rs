@@ -45,7 +45,9 @@ const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
 /// What every route reads: the shared state and the GraphQL schema.
 #[derive(Clone)]
 pub struct Web {
+    /// What the use cases read.
     pub state: AppState,
+    /// The schema, with its limits and the error policy.
     pub schema: MotcuaSchema,
 }
 
