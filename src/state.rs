@@ -38,10 +38,14 @@ impl Clock {
 /// What every use case may reach. Cheap to clone: every field is a handle.
 #[derive(Clone)]
 pub struct AppState {
+    /// The connection pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
+    /// Set when `MOTCUA_REDIS_URL` is: the bus and the counters share it.
     pub redis: Option<redis::Client>,
     pub config: Arc<Config>,
+    /// The time every use case reads (tests move it).
     pub clock: Clock,
+    /// Live events to subscribers, across instances with Redis.
     pub bus: EventBus,
     /// Woken after each commit that wrote outbox rows.
     pub outbox_wakeup: Arc<Notify>,

@@ -296,8 +296,30 @@ fn set_app_error(e: &mut ServerError, app: &AppError, lang: Lang, request_id: &s
     let at = format!("{:?}", e.path);
     let envelope = app.envelope(lang, request_id, &at);
     e.message = envelope.message;
-    let ext = e.extensions.get_or_insert_with(Default::default);
-    for (k, v) in envelope.extensions {
+    copy_extensions(envelope.extensions, &mut e.extensions);
+}
+
+/// `app`'s envelope as an async-graphql error, for what answers outside
+/// the executor (a refused WebSocket `connection_init`). `at` names the
+/// place for the log.
+pub fn envelope_error(
+    app: &AppError,
+    lang: Lang,
+    request_id: &str,
+    at: &str,
+) -> async_graphql::Error {
+    let envelope = app.envelope(lang, request_id, at);
+    let mut error = async_graphql::Error::new(envelope.message);
+    copy_extensions(envelope.extensions, &mut error.extensions);
+    error
+}
+
+fn copy_extensions(
+    from: serde_json::Map<String, serde_json::Value>,
+    to: &mut Option<async_graphql::ErrorExtensionValues>,
+) {
+    let ext = to.get_or_insert_with(Default::default);
+    for (k, v) in from {
         ext.set(k, Value::from_json(v).unwrap_or(Value::Null));
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Data, ErrorExtensions};
+use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
@@ -25,9 +25,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::{AppError, Lang};
+use crate::error::AppError;
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
+use crate::graphql::policy::envelope_error;
 use crate::graphql::MotcuaSchema;
 use crate::services::accounts;
 use crate::state::AppState;
@@ -44,7 +45,9 @@ const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
 /// What every route reads: the shared state and the GraphQL schema.
 #[derive(Clone)]
 pub struct Web {
+    /// What the use cases read.
     pub state: AppState,
+    /// The schema, with its limits and the error policy.
     pub schema: MotcuaSchema,
 }
 
@@ -193,6 +196,7 @@ async fn download(app: Web, stored: Stored, id: Option<i64>, session: Session) -
 /// AMOUNT_MISMATCH 422, ALREADY_PAID 409, INTERNAL 500).
 async fn payment_callback(
     State(app): State<Web>,
+    meta: RequestMeta,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -215,7 +219,7 @@ async fn payment_callback(
                 E::AmountMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 E::AlreadyPaid => StatusCode::CONFLICT,
                 E::Internal(detail) => {
-                    tracing::error!(error = %detail, "payment callback failed");
+                    tracing::error!(request_id = meta.request_id, error = %detail, "payment callback failed");
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             };
@@ -557,18 +561,6 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
     execute(&app, incoming).await
 }
 
-/// A refused `connection_init` (both protocols close the socket with its
-/// message): the envelope's message and extensions.
-fn init_refusal(e: &AppError, lang: Lang, request_id: &str) -> async_graphql::Error {
-    let envelope = e.envelope(lang, request_id, "connection_init");
-    let mut error = async_graphql::Error::new(envelope.message);
-    for (k, v) in envelope.extensions {
-        let value = async_graphql::Value::from_json(v).unwrap_or(async_graphql::Value::Null);
-        error = error.extend_with(|_, ext| ext.set(k, value));
-    }
-    error
-}
-
 /// Subscriptions over graphql-transport-ws or the legacy graphql-ws. The
 /// session token travels in `connection_init` (`{"authorization": "Bearer
 /// …"}` or `{"token": "…"}`); a bad one closes the connection.
@@ -611,11 +603,10 @@ async fn graphql_ws(
                                 .map(str::to_owned)
                         });
                     let actor = match &token {
-                        Some(t) => Some(
-                            accounts::authenticate(&state, t)
-                                .await
-                                .map_err(|e| init_refusal(&e, lang, &request_id))?,
-                        ),
+                        Some(t) => Some(accounts::authenticate(&state, t).await.map_err(|e| {
+                            // Both protocols close the socket with it.
+                            envelope_error(&e, lang, &request_id, "connection_init")
+                        })?),
                         None => None,
                     };
                     let mut data = Data::default();

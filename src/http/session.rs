@@ -33,7 +33,9 @@ pub(crate) const X_REQUEST_ID: &str = "x-request-id";
 /// As an extractor it never refuses.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
+    /// Vietnamese unless `Accept-Language` prefers English.
     pub lang: Lang,
+    /// The `x-request-id` header the request-id layer set (a UUID), or `-`.
     pub request_id: String,
     /// The peer's IP address or, behind a trusted load balancer
     /// (`MOTCUA_TRUST_FORWARDED_FOR`), the last `X-Forwarded-For` entry;

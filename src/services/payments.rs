@@ -167,19 +167,20 @@ pub enum CallbackError {
     /// twice.
     #[error("ALREADY_PAID")]
     AlreadyPaid,
+    /// A fault of ours; holds the cause chain (`a: b: c`) for the log.
     #[error("INTERNAL")]
     Internal(String),
 }
 
 impl From<AppError> for CallbackError {
     fn from(e: AppError) -> Self {
-        CallbackError::Internal(e.to_string())
+        CallbackError::Internal(format!("{:#}", e.into_cause()))
     }
 }
 
 impl From<sea_orm::DbErr> for CallbackError {
     fn from(e: sea_orm::DbErr) -> Self {
-        CallbackError::Internal(e.to_string())
+        CallbackError::Internal(format!("{:#}", anyhow::Error::new(e)))
     }
 }
 
