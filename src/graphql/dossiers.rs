@@ -17,8 +17,10 @@ use super::loaders::{
 };
 use crate::domain::calendar as dcal;
 use crate::domain::lifecycle as dl;
+use crate::domain::lifecycle::HANDOVER_LIMIT_SECONDS;
+use crate::domain::masking::{mask_email, mask_name, mask_tail};
 use crate::error::AppError;
-use crate::services::dossiers::{self as svc, Command, HANDOVER_LIMIT_SECONDS};
+use crate::services::dossiers::{self as svc, Command};
 
 fn status(d: &dossier::Model) -> Result<dl::DossierStatus, AppError> {
     dl::DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))
@@ -115,13 +117,10 @@ impl Dossier {
         }
         if ctx.masked() {
             return Applicant {
-                name: svc::mask_name(&d.applicant_name),
-                id_number: d
-                    .applicant_id_number
-                    .as_deref()
-                    .map(|v| svc::mask_tail(v, 3)),
-                phone: d.applicant_phone.as_deref().map(|v| svc::mask_tail(v, 3)),
-                email: d.applicant_email.as_deref().map(svc::mask_email),
+                name: mask_name(&d.applicant_name),
+                id_number: d.applicant_id_number.as_deref().map(|v| mask_tail(v, 3)),
+                phone: d.applicant_phone.as_deref().map(|v| mask_tail(v, 3)),
+                email: d.applicant_email.as_deref().map(mask_email),
                 address: d.applicant_address.as_ref().map(|_| "***".to_owned()),
             };
         }
@@ -253,7 +252,7 @@ impl Dossier {
             due_at,
             procedure_name: v.content.name.clone(),
             applicant_name: if ctx.masked() {
-                svc::mask_name(&self.0.applicant_name)
+                mask_name(&self.0.applicant_name)
             } else {
                 self.0.applicant_name.clone()
             },
@@ -753,7 +752,7 @@ impl DossierQuery {
         Ok(TrackedDossier {
             code: d.code.clone().unwrap_or_default(),
             procedure_name: t.procedure_name,
-            applicant_name: svc::mask_name(&d.applicant_name),
+            applicant_name: mask_name(&d.applicant_name),
             status: s.into(),
             status_label: ctx.label(s.label_vi(), s.label_en()),
             submitted_at: d.submitted_at,

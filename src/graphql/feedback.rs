@@ -12,8 +12,8 @@ use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
 use super::enums::{FeedbackChannel, FeedbackKind, FeedbackStatus};
 use super::loaders::{AgencyId, Loaders, ProcedureId};
 use crate::domain::feedback as df;
+use crate::domain::masking::{mask_email, mask_name, mask_tail};
 use crate::error::AppError;
-use crate::services::dossiers::{mask_email, mask_name, mask_tail};
 use crate::services::feedback as svc;
 
 fn kind(m: &Model) -> Result<df::FeedbackKind, AppError> {

@@ -146,9 +146,12 @@ impl Extension for PolicyExtension {
         }
         self.seen().query = Some(Arc::from(query));
         let doc = next.run(ctx, query, variables).await?;
+        // Introspection switched off (MOTCUA_INTROSPECTION=false)
+        // is a limit of zero: refused with a code, not answered null.
+        let on = usize::from(self.limits.introspection);
         for (field, max) in [
-            ("__schema", MAX_SCHEMA_INTROSPECTIONS),
-            ("__type", MAX_TYPE_INTROSPECTIONS),
+            ("__schema", MAX_SCHEMA_INTROSPECTIONS * on),
+            ("__type", MAX_TYPE_INTROSPECTIONS * on),
         ] {
             let actual = doc
                 .operations

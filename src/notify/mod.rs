@@ -80,8 +80,8 @@ impl Sender for LogSender {
     fn send<'a>(&'a self, m: &'a Outgoing) -> SendFuture<'a> {
         Box::pin(async move {
             let to = match m.channel {
-                Channel::Email => crate::services::dossiers::mask_email(&m.to),
-                Channel::Sms => crate::services::dossiers::mask_tail(&m.to, 3),
+                Channel::Email => crate::domain::masking::mask_email(&m.to),
+                Channel::Sms => crate::domain::masking::mask_tail(&m.to, 3),
             };
             tracing::info!(
                 id = %m.id,

@@ -16,9 +16,9 @@ use chrono::{DateTime, Utc};
 use entity::dossier;
 use sea_orm::ConnectionTrait;
 
-use super::dossiers::HANDOVER_LIMIT_SECONDS;
 use crate::domain::calendar::Timeliness;
 use crate::domain::documents::AttachmentKind;
+use crate::domain::lifecycle::HANDOVER_LIMIT_SECONDS;
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus};
 use crate::domain::rollup::{self as decide, DossierFacts, Files, LocalMonths};
 pub use crate::domain::rollup::{Delta, M};

@@ -92,6 +92,27 @@ impl Unique {
     }
 }
 
+/// A column's own UNIQUE: PostgreSQL names it `<table>_<column>_key`.
+macro_rules! column_unique {
+    ($table:literal, $column:literal) => {
+        Unique {
+            name: concat!($table, "_", $column, "_key"),
+            table: $table,
+            columns: &[$column],
+        }
+    };
+}
+
+pub const AGENCY_CODE: Unique = column_unique!("agency", "code");
+pub const SECTOR_CODE: Unique = column_unique!("sector", "code");
+pub const FIELD_CODE: Unique = column_unique!("field", "code");
+pub const PROCEDURE_CODE: Unique = column_unique!("procedure", "code");
+pub const ACCOUNT_CITIZEN_ID: Unique = column_unique!("account", "citizen_id");
+pub const ACCOUNT_TAX_CODE: Unique = column_unique!("account", "tax_code");
+pub const ACCOUNT_EMAIL: Unique = column_unique!("account", "email");
+pub const ACCOUNT_EXTERNAL_ID: Unique = column_unique!("account", "external_id");
+pub const PAYMENT_GATEWAY_TXN: Unique = column_unique!("payment", "gateway_txn_id");
+
 /// One applicant's idempotency keys (submitDossier).
 pub const DOSSIER_SUBMISSION_KEY: Unique = Unique {
     name: "uq_dossier_idempotency",
@@ -155,5 +176,12 @@ mod tests {
         assert!(!DOSSIER_CREATION_KEY.is_named_in(pg));
         assert!(!DOSSIER_CREATION_KEY.is_named_in(sqlite));
         assert!(DOSSIER_CREATION_KEY.is_named_in("UNIQUE constraint failed: dossier.creation_key"));
+        // A column's own constraint: "email" is not "external_id", and
+        // "account_email_key" is not "account_email_keys".
+        let pg = "duplicate key value violates unique constraint \"account_email_key\"";
+        assert!(ACCOUNT_EMAIL.is_named_in(pg));
+        assert!(!ACCOUNT_EXTERNAL_ID.is_named_in(pg));
+        assert!(ACCOUNT_EMAIL.is_named_in("UNIQUE constraint failed: account.email"));
+        assert!(!ACCOUNT_EMAIL.is_named_in("UNIQUE constraint failed: account.email_verified"));
     }
 }

@@ -52,8 +52,12 @@ async fn introspection_can_be_switched_off() {
     let v = off
         .gql(None, "{ __schema { queryType { name } } }", json!({}))
         .await;
-    // Today the field answers null with no error at all (async-graphql's
-    // disabled introspection): pinned exactly, so that a change (an error
-    // with a code, say) is noticed here.
-    assert_eq!(v, json!({ "data": { "__schema": null } }), "{v:#}");
+    // Off is a limit of zero: refused with its code and the limit named,
+    // not answered null.
+    assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v:#}");
+    assert_eq!(
+        v["errors"][0]["extensions"]["limit"], "introspection",
+        "{v:#}"
+    );
+    assert!(v.get("data").is_none() || v["data"].is_null(), "{v:#}");
 }

@@ -30,8 +30,6 @@ use crate::state::AppState;
 use crate::store;
 
 pub use crate::domain::applicant::Applicant as ApplicantInput;
-pub use crate::domain::lifecycle::HANDOVER_LIMIT_SECONDS;
-pub use crate::domain::masking::{mask_email, mask_name, mask_tail};
 pub use crate::domain::transition::{Command, InterAgencyTask, PostalDelivery, SupplementItem};
 pub use intake::{create_draft, register_counter, register_postal, DraftInput, IntakeInput};
 pub(crate) use queries::audit_read;
