@@ -203,6 +203,24 @@ impl From<sea_orm::DbErr> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Places a domain [`Problem`] at an input field: the one conversion from a
+/// rule's refusal to `BAD_USER_INPUT`.
+///
+/// ```ignore
+/// let name = required_text(name, 200).at("name")?;
+/// ```
+pub trait AtField<T> {
+    /// `Err(problem)` becomes [`AppError::BadInput`] naming `field` (a path
+    /// such as `sender.phone` or `content.0.label`); `Ok` passes through.
+    fn at(self, field: impl Into<String>) -> AppResult<T>;
+}
+
+impl<T> AtField<T> for Result<T, Problem> {
+    fn at(self, field: impl Into<String>) -> AppResult<T> {
+        self.map_err(|problem| AppError::bad_input(field, problem))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +231,18 @@ mod tests {
         assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
         assert_eq!(Lang::from_accept_language(Some("vi,en;q=0.8")), Lang::Vi);
         assert_eq!(Lang::from_accept_language(None), Lang::Vi);
+    }
+
+    #[test]
+    fn a_problem_is_placed_at_its_field() {
+        let e = Err::<(), _>(Problem::Required)
+            .at("sender.phone")
+            .unwrap_err();
+        assert_eq!(e.code(), "BAD_USER_INPUT");
+        assert!(
+            matches!(e, AppError::BadInput { field, problem: Problem::Required } if field == "sender.phone")
+        );
+        assert_eq!(Ok::<_, Problem>(3).at("x").unwrap(), 3);
     }
 
     #[test]

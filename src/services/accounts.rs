@@ -19,7 +19,7 @@ use crate::domain::identity::{
     required_text, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
 };
 use crate::domain::{throttle, Problem};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::store;
 use serde_json::json;
 
@@ -70,10 +70,6 @@ pub struct LoginOutcome {
     pub account: AccountView,
 }
 
-fn field(name: &'static str) -> impl FnOnce(Problem) -> AppError {
-    move |p| AppError::bad_input(name, p)
-}
-
 pub async fn register_citizen(
     st: &AppState,
     caller: &Caller<'_>,
@@ -81,12 +77,12 @@ pub async fn register_citizen(
 ) -> AppResult<AccountView> {
     throttle_registration(st, caller).await?;
     let now = st.clock.now();
-    let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
-    let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).map_err(field("citizenId"))?;
-    let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
+    let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
+    let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).at("citizenId")?;
+    let phone = Phone::parse(&input.phone).at("phone")?;
     let email = match input.email.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(e) => Some(Email::parse(e).map_err(field("email"))?),
+        Some(e) => Some(Email::parse(e).at("email")?),
     };
     let own = AccountIdentifiers {
         name: Some(&full_name),
@@ -126,10 +122,10 @@ pub async fn register_organisation(
     input: OrganisationRegistration,
 ) -> AppResult<AccountView> {
     throttle_registration(st, caller).await?;
-    let name = required_text(&input.name, NAME_MAX).map_err(field("name"))?;
-    let tax_code = TaxCode::parse(&input.tax_code).map_err(field("taxCode"))?;
-    let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
-    let email = Email::parse(&input.email).map_err(field("email"))?;
+    let name = required_text(&input.name, NAME_MAX).at("name")?;
+    let tax_code = TaxCode::parse(&input.tax_code).at("taxCode")?;
+    let phone = Phone::parse(&input.phone).at("phone")?;
+    let email = Email::parse(&input.email).at("email")?;
     let own = AccountIdentifiers {
         name: Some(&name),
         email: Some(email.as_str()),
@@ -188,11 +184,11 @@ pub async fn insert_official(
     starting: StartingPassword<'_>,
 ) -> AppResult<(AccountView, String)> {
     caller.authorize(Action::ManageAccounts)?;
-    let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
-    let email = Email::parse(&input.email).map_err(field("email"))?;
+    let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
+    let email = Email::parse(&input.email).at("email")?;
     let phone = match input.phone.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(p) => Some(Phone::parse(p).map_err(field("phone"))?),
+        Some(p) => Some(Phone::parse(p).at("phone")?),
     };
     let own = AccountIdentifiers {
         name: Some(&full_name),
@@ -202,9 +198,7 @@ pub async fn insert_official(
         tax_code: None,
     };
     let (password, must_change_password) = match starting {
-        StartingPassword::Published(p) => {
-            (NewPassword::published(p).map_err(field("password"))?, false)
-        }
+        StartingPassword::Published(p) => (NewPassword::published(p).at("password")?, false),
         StartingPassword::OneTime => (one_time_password(own).await?, true),
     };
     let shown = password.expose().to_owned();

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::identity::required_text;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::store;
 use serde_json::json;
 
@@ -121,7 +121,7 @@ pub async fn set_day(
     name: &str,
 ) -> AppResult<calendar_day::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let name = required_text(name, 200).map_err(|p| AppError::bad_input("name", p))?;
+    let name = required_text(name, 200).at("name")?;
     let is_weekend = matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
     if kind == DayKind::Workday && !is_weekend {
         return Err(AppError::bad_input(

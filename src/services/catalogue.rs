@@ -20,7 +20,7 @@ use crate::domain::identity::{optional_text, required_text};
 use crate::domain::identity::{Email, Phone};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::store;
 
 const NAME_MAX: usize = 300;
@@ -121,21 +121,20 @@ struct CleanAgency {
 }
 
 fn clean_agency(i: &AgencyInput) -> AppResult<CleanAgency> {
-    let at = |f: &'static str| move |p: Problem| AppError::bad_input(f, p);
     Ok(CleanAgency {
-        code: required_text(&i.code, CODE_MAX).map_err(at("code"))?,
-        name: required_text(&i.name, NAME_MAX).map_err(at("name"))?,
-        short_name: optional_text(i.short_name.as_deref(), NAME_MAX).map_err(at("shortName"))?,
-        address: optional_text(i.address.as_deref(), NAME_MAX).map_err(at("address"))?,
-        phone: match optional_text(i.phone.as_deref(), 32).map_err(at("phone"))? {
-            Some(p) => Some(Phone::parse(&p).map_err(at("phone"))?.as_str().to_owned()),
+        code: required_text(&i.code, CODE_MAX).at("code")?,
+        name: required_text(&i.name, NAME_MAX).at("name")?,
+        short_name: optional_text(i.short_name.as_deref(), NAME_MAX).at("shortName")?,
+        address: optional_text(i.address.as_deref(), NAME_MAX).at("address")?,
+        phone: match optional_text(i.phone.as_deref(), 32).at("phone")? {
+            Some(p) => Some(Phone::parse(&p).at("phone")?.as_str().to_owned()),
             None => None,
         },
-        email: match optional_text(i.email.as_deref(), 254).map_err(at("email"))? {
-            Some(e) => Some(Email::parse(&e).map_err(at("email"))?.as_str().to_owned()),
+        email: match optional_text(i.email.as_deref(), 254).at("email")? {
+            Some(e) => Some(Email::parse(&e).at("email")?.as_str().to_owned()),
             None => None,
         },
-        hotline: optional_text(i.hotline.as_deref(), 32).map_err(at("hotline"))?,
+        hotline: optional_text(i.hotline.as_deref(), 32).at("hotline")?,
     })
 }
 
@@ -292,8 +291,8 @@ pub async fn create_sector(
     name: &str,
 ) -> AppResult<sector::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
-    let name = required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?;
+    let code = required_text(code, CODE_MAX).at("code")?;
+    let name = required_text(name, NAME_MAX).at("name")?;
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
     let saved = sector::ActiveModel {
@@ -324,8 +323,8 @@ pub async fn create_field(
     name: &str,
 ) -> AppResult<field::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
-    let name = required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?;
+    let code = required_text(code, CODE_MAX).at("code")?;
+    let name = required_text(name, NAME_MAX).at("name")?;
     if sector::Entity::find_by_id(sector_id)
         .one(&st.db)
         .await?
@@ -611,7 +610,7 @@ pub async fn create_procedure(
     publication: Publication,
 ) -> AppResult<procedure::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
+    let code = required_text(code, CODE_MAX).at("code")?;
     let content = check_content(st, content).await?;
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;

@@ -22,7 +22,7 @@ use crate::domain::identity::{optional_text, required_text, Email, Phone};
 use crate::domain::notification::{Facts, Template};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::store;
 
 const TITLE_MAX: usize = 500;
@@ -103,7 +103,7 @@ impl Command {
 }
 
 fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
-    required_text(s, max).map_err(|p| AppError::bad_input(field, p))
+    required_text(s, max).at(field)
 }
 
 fn status_of(f: &feedback::Model) -> AppResult<FeedbackStatus> {
@@ -326,15 +326,14 @@ pub async fn record(
         .as_deref()
         .map(Phone::parse)
         .transpose()
-        .map_err(|p| AppError::bad_input("sender.phone", p))?;
+        .at("sender.phone")?;
     let email = input
         .sender_email
         .as_deref()
         .map(Email::parse)
         .transpose()
-        .map_err(|p| AppError::bad_input("sender.email", p))?;
-    let address = optional_text(input.sender_address.as_deref(), 1_000)
-        .map_err(|p| AppError::bad_input("sender.address", p))?;
+        .at("sender.email")?;
+    let address = optional_text(input.sender_address.as_deref(), 1_000).at("sender.address")?;
     let mut links = input.links;
     if links.agency_id.is_none() && links.dossier_id.is_none() && links.procedure_id.is_none() {
         // Addressed to the officer's own agency.

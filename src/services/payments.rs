@@ -23,7 +23,7 @@ use crate::domain::lifecycle::DossierStatus;
 use crate::domain::notification::Template;
 use crate::domain::payment::{payable, refundable, Fees, Paid, PaymentMethod, PaymentStatus};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::store;
 
 /// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
@@ -386,8 +386,7 @@ pub async fn record(
             },
         ));
     }
-    let external =
-        optional_text(reference, 100).map_err(|p| AppError::bad_input("reference", p))?;
+    let external = optional_text(reference, 100).at("reference")?;
     if method == PaymentMethod::BankTransfer && external.is_none() {
         return Err(AppError::bad_input("reference", Problem::Required));
     }
@@ -456,7 +455,7 @@ pub async fn refund(
             other => other,
         })?;
     officer_of(st, caller, &d, true).await?;
-    let reason = required_text(reason, 2_000).map_err(|e| AppError::bad_input("reason", e))?;
+    let reason = required_text(reason, 2_000).at("reason")?;
     if p.status != PaymentStatus::Paid.as_str() {
         return Err(AppError::InvalidTransition {
             vi: "Chỉ hoàn trả khoản đã thanh toán".into(),

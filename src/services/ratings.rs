@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::DossierStatus;
 use crate::domain::rating::{ratable, revisable, RatingCriterion, RatingLevel};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::store;
 use sea_orm::prelude::Expr;
 
@@ -46,8 +46,7 @@ pub async fn rate(
             en: "Only returned or not-eligible dossiers can be rated".into(),
         });
     }
-    let comment = optional_text(input.comment.as_deref(), 2_000)
-        .map_err(|p| AppError::bad_input("comment", p))?;
+    let comment = optional_text(input.comment.as_deref(), 2_000).at("comment")?;
     let now = st.clock.now();
     let existing = rating::Entity::find()
         .filter(rating::Column::DossierId.eq(dossier_id))
