@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod labels;
+pub mod account_admin;
 pub mod audit;
 pub mod authz;
 pub mod calendar;

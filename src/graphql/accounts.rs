@@ -10,6 +10,7 @@ use super::enums::{AccountKind, Role};
 use super::loaders::{AgencyId, Loaders};
 use crate::domain::authz::{self as da, Grant};
 use crate::error::AppError;
+use crate::services::account_admin as admin;
 use crate::services::accounts::{self as svc, AccountView};
 
 /// An account. Personal fields are shown to the account itself and to those
@@ -293,17 +294,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: CreateOfficialInput,
     ) -> Result<CreatedOfficial> {
-        let grants = input
-            .roles
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                Ok(Grant {
-                    role: r.role.into(),
-                    agency_id: parse_opt_id(&format!("roles.{i}.agencyId"), r.agency_id.as_ref())?,
-                })
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
+        let grants = grants_of(&input.roles)?;
         let (view, one_time_password) = svc::create_official(
             ctx.state(),
             &ctx.caller(),
@@ -320,4 +311,57 @@ impl AccountMutation {
             one_time_password,
         })
     }
+
+    /// ADMIN: replace an official's roles (the same rules as
+    /// `createOfficial`'s). The last active ADMIN keeps its ADMIN grant:
+    /// BAD_USER_INPUT on `roles`. An account that is not an official's:
+    /// BAD_USER_INPUT on `accountId`. Audited.
+    async fn update_official_roles(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        #[graphql(
+            desc = "The whole new set of grants; at least one, at most 100.",
+            validator(custom = "Items(\"roles\", 100)")
+        )]
+        roles: Vec<RoleGrantInput>,
+    ) -> Result<Account> {
+        let id = parse_id("accountId", &account_id)?;
+        let grants = grants_of(&roles)?;
+        let view = admin::update_official_roles(ctx.state(), &ctx.caller(), id, grants).await?;
+        Ok(Account(view))
+    }
+
+    /// ADMIN: deactivate an account. It can no longer sign in, its sessions
+    /// end at once and its subscriptions stop. Not one's own account, nor
+    /// the last active ADMIN: BAD_USER_INPUT on `accountId`. Audited with
+    /// the reason.
+    async fn deactivate_account(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        #[graphql(
+            desc = "Why (kept in the audit log). At most 2000 characters.",
+            validator(custom = "Chars::new(\"reason\", 2000)")
+        )]
+        reason: String,
+    ) -> Result<Account> {
+        let id = parse_id("accountId", &account_id)?;
+        let view = admin::deactivate_account(ctx.state(), &ctx.caller(), id, &reason).await?;
+        Ok(Account(view))
+    }
+}
+
+/// Role grants from the API's input; `roles.N.agencyId` names a bad id.
+fn grants_of(roles: &[RoleGrantInput]) -> Result<Vec<Grant>, AppError> {
+    roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Ok(Grant {
+                role: r.role.into(),
+                agency_id: parse_opt_id(&format!("roles.{i}.agencyId"), r.agency_id.as_ref())?,
+            })
+        })
+        .collect()
 }

@@ -225,7 +225,7 @@ pub async fn insert_official(
 
 /// An official's roles: at least one; agency-bound roles name an existing
 /// agency, the others none; never CITIZEN.
-async fn check_grants(st: &AppState, grants: &[Grant]) -> AppResult<()> {
+pub(super) async fn check_grants(st: &AppState, grants: &[Grant]) -> AppResult<()> {
     if grants.is_empty() {
         return Err(AppError::bad_input("roles", Problem::Required));
     }
@@ -526,25 +526,11 @@ pub async fn grants_of(db: &impl ConnectionTrait, account_id: i64) -> AppResult<
 }
 
 /// Resolves a bearer token to the actor, or `UNAUTHENTICATED` when it is
-/// unknown, revoked, idle too long or past its absolute expiry.
+/// unknown, revoked, idle too long or past its absolute expiry, or its
+/// account is deactivated.
 pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
     let now = st.clock.now();
-    let session = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    let live = session.revoked_at.is_none()
-        && session.expires_at > now
-        && session.last_seen_at + st.config.sessions.idle > now;
-    if !live {
-        return Err(AppError::Unauthenticated);
-    }
-    let account = account::Entity::find_by_id(session.account_id)
-        .one(&st.db)
-        .await?
-        .filter(|a| a.active)
-        .ok_or(AppError::Unauthenticated)?;
+    let (session, account) = live_session(st, token).await?;
     // Refresh the idle clock at most once a minute: one write per minute of
     // activity, not one per request.
     if now - session.last_seen_at > chrono::Duration::minutes(1) {
@@ -563,6 +549,35 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
         grants: grants_of(&st.db, account.id).await?,
         must_change_password: account.must_change_password,
     })
+}
+
+/// Whether a bearer token's session is still live (see [`authenticate`]),
+/// without counting as activity: a subscription's periodic check must not
+/// keep an idle session alive. Errors: UNAUTHENTICATED when it is not.
+pub async fn check_session(st: &AppState, token: &str) -> AppResult<()> {
+    live_session(st, token).await.map(|_| ())
+}
+
+/// The session a token names and its account, when both are live.
+async fn live_session(st: &AppState, token: &str) -> AppResult<(session::Model, account::Model)> {
+    let now = st.clock.now();
+    let session = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .one(&st.db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let live = session.revoked_at.is_none()
+        && session.expires_at > now
+        && session.last_seen_at + st.config.sessions.idle > now;
+    if !live {
+        return Err(AppError::Unauthenticated);
+    }
+    let account = account::Entity::find_by_id(session.account_id)
+        .one(&st.db)
+        .await?
+        .filter(|a| a.active)
+        .ok_or(AppError::Unauthenticated)?;
+    Ok((session, account))
 }
 
 /// Revokes the caller's session.
