@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::catalogue::Agency;
 use super::context::{parse_id, parse_opt_id, ContextExt};
 use super::enums::{AccountKind, Role};
-use super::loaders::{AgencyId, Loaders};
+use super::loaders::AgencyId;
 use crate::domain::authz::{self as da, Grant};
 use crate::error::AppError;
 use crate::services::account_admin as admin;
@@ -73,11 +73,7 @@ impl RoleGrant {
     }
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.agency_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(id))
-                .await?
-                .map(Agency)),
+            Some(id) => Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -174,7 +170,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in account.
     async fn me(&self, ctx: &Context<'_>) -> Result<Account> {
-        Ok(Account(svc::me(ctx.state(), ctx.actor()).await?))
+        Ok(Account(svc::me(ctx.state()?, ctx.actor()).await?))
     }
 
     /// The officials of an agency: for its leaders and controllers (and
@@ -182,7 +178,7 @@ impl AccountQuery {
     #[graphql(complexity = "100 * child_complexity")]
     async fn agency_staff(&self, ctx: &Context<'_>, agency_id: ID) -> Result<Vec<Account>> {
         let id = parse_id("agencyId", &agency_id)?;
-        Ok(svc::agency_staff(ctx.state(), ctx.actor(), id)
+        Ok(svc::agency_staff(ctx.state()?, ctx.actor(), id)
             .await?
             .into_iter()
             .map(Account)
@@ -202,8 +198,8 @@ impl AccountMutation {
         input: RegisterCitizenInput,
     ) -> Result<Account> {
         let view = svc::register_citizen(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::CitizenRegistration {
                 full_name: input.full_name,
                 citizen_id: input.citizen_id,
@@ -223,8 +219,8 @@ impl AccountMutation {
         input: RegisterOrganisationInput,
     ) -> Result<Account> {
         let view = svc::register_organisation(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::OrganisationRegistration {
                 name: input.name,
                 tax_code: input.tax_code,
@@ -252,7 +248,7 @@ impl AccountMutation {
         )]
         password: String,
     ) -> Result<LoginResult> {
-        let out = svc::login(ctx.state(), &ctx.caller(), &identifier, &password).await?;
+        let out = svc::login(ctx.state()?, &ctx.caller()?, &identifier, &password).await?;
         Ok(LoginResult {
             token: out.token,
             expires_at: out.expires_at,
@@ -262,7 +258,7 @@ impl AccountMutation {
 
     /// Ends the current session.
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        svc::logout(ctx.state(), &ctx.caller()).await?;
+        svc::logout(ctx.state()?, &ctx.caller()?).await?;
         Ok(true)
     }
 
@@ -284,7 +280,13 @@ impl AccountMutation {
         )]
         new_password: String,
     ) -> Result<bool> {
-        svc::change_password(ctx.state(), &ctx.caller(), &current_password, &new_password).await?;
+        svc::change_password(
+            ctx.state()?,
+            &ctx.caller()?,
+            &current_password,
+            &new_password,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -296,8 +298,8 @@ impl AccountMutation {
     ) -> Result<CreatedOfficial> {
         let grants = grants_of(&input.roles)?;
         let (view, one_time_password) = svc::create_official(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::OfficialInput {
                 full_name: input.full_name,
                 email: input.email,
@@ -328,7 +330,7 @@ impl AccountMutation {
     ) -> Result<Account> {
         let id = parse_id("accountId", &account_id)?;
         let grants = grants_of(&roles)?;
-        let view = admin::update_official_roles(ctx.state(), &ctx.caller(), id, grants).await?;
+        let view = admin::update_official_roles(ctx.state()?, &ctx.caller()?, id, grants).await?;
         Ok(Account(view))
     }
 
@@ -347,7 +349,7 @@ impl AccountMutation {
         reason: String,
     ) -> Result<Account> {
         let id = parse_id("accountId", &account_id)?;
-        let view = admin::deactivate_account(ctx.state(), &ctx.caller(), id, &reason).await?;
+        let view = admin::deactivate_account(ctx.state()?, &ctx.caller()?, id, &reason).await?;
         Ok(Account(view))
     }
 }

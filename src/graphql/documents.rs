@@ -40,9 +40,9 @@ impl StoredDocument {
         self.0.valid_until
     }
     /// Still valid today, in the province's time.
-    async fn valid(&self, ctx: &Context<'_>) -> bool {
-        let today = crate::services::calendar::today(ctx.state());
-        dd::check_valid(self.0.valid_until, today).is_ok()
+    async fn valid(&self, ctx: &Context<'_>) -> Result<bool> {
+        let today = crate::services::calendar::today(ctx.state()?);
+        Ok(dd::check_valid(self.0.valid_until, today).is_ok())
     }
     async fn filename(&self) -> &str {
         &self.0.filename
@@ -90,8 +90,8 @@ impl DocumentQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<StoredDocument>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::mine(ctx.state(), &ctx.caller(), req).await?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let page = svc::mine(ctx.state()?, &ctx.caller()?, req).await?;
         Ok(connection(page, |d| d.id, StoredDocument))
     }
 }
@@ -149,7 +149,7 @@ impl DocumentMutation {
             valid_until: input.valid_until,
         };
         Ok(StoredDocument(
-            svc::upload(ctx.state(), &ctx.caller(), input, upload).await?,
+            svc::upload(ctx.state()?, &ctx.caller()?, input, upload).await?,
         ))
     }
 
@@ -157,7 +157,7 @@ impl DocumentMutation {
     /// their own copy.
     async fn delete_document(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
-        svc::delete(ctx.state(), &ctx.caller(), id).await?;
+        svc::delete(ctx.state()?, &ctx.caller()?, id).await?;
         Ok(true)
     }
 
@@ -178,8 +178,8 @@ impl DocumentMutation {
         let document_id = parse_id("documentId", &document_id)?;
         Ok(Attachment(
             svc::attach_stored(
-                ctx.state(),
-                &ctx.caller(),
+                ctx.state()?,
+                &ctx.caller()?,
                 dossier_id,
                 &component,
                 document_id,
@@ -200,7 +200,7 @@ impl DocumentMutation {
         let id = parse_id("dossierId", &dossier_id)?;
         let upload = upload_of(ctx, &file)?;
         Ok(Attachment(
-            crate::services::attachments::attach_result(ctx.state(), &ctx.caller(), id, upload)
+            crate::services::attachments::attach_result(ctx.state()?, &ctx.caller()?, id, upload)
                 .await?,
         ))
     }

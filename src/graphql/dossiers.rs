@@ -13,7 +13,7 @@ use super::enums::{
     Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, TaskKind, Timeliness,
 };
 use super::loaders::{
-    AgencyId, AttachmentsOf, HistoryOf, Loaders, ProcedureId, RatingOf, TasksOf, VersionKey,
+    AgencyId, AttachmentsOf, HistoryOf, ProcedureId, RatingOf, TasksOf, VersionKey,
 };
 use crate::domain::calendar as dcal;
 use crate::domain::lifecycle as dl;
@@ -91,7 +91,7 @@ impl Dossier {
     }
     async fn procedure(&self, ctx: &Context<'_>) -> Result<Option<Procedure>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(ProcedureId(self.0.procedure_id))
             .await?
             .map(Procedure))
@@ -136,7 +136,7 @@ impl Dossier {
     /// The one-stop unit that receives and returns.
     async fn receiving_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(AgencyId(self.0.receiving_agency_id))
             .await?
             .map(Agency))
@@ -144,7 +144,7 @@ impl Dossier {
     /// The agency that settles.
     async fn settling_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(AgencyId(self.0.settling_agency_id))
             .await?
             .map(Agency))
@@ -243,7 +243,7 @@ impl Dossier {
             return Ok(None);
         };
         let v = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(VersionKey(self.0.procedure_id, self.0.procedure_version))
             .await?
             .ok_or_else(|| AppError::internal("procedure version missing"))?;
@@ -273,7 +273,7 @@ impl Dossier {
         if ctx.delivery_only() {
             return Ok(Vec::new());
         }
-        let rows = svc::control_sheet(ctx.state(), &self.0).await?;
+        let rows = svc::control_sheet(ctx.state()?, &self.0).await?;
         Ok(rows
             .into_iter()
             .map(|r| ControlSheetRow {
@@ -294,7 +294,7 @@ impl Dossier {
             return Ok(None);
         }
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(RatingOf(self.0.id))
             .await?
             .map(super::ratings::Rating))
@@ -306,7 +306,7 @@ impl Dossier {
             return Ok(Vec::new());
         }
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(AttachmentsOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -335,7 +335,7 @@ impl Dossier {
             return Ok(Vec::new());
         }
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(TasksOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -345,7 +345,7 @@ impl Dossier {
     #[graphql(complexity = "30 * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DossierEvent>> {
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(HistoryOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -396,11 +396,7 @@ impl DossierEvent {
     }
     async fn actor_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.actor_agency_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(id))
-                .await?
-                .map(Agency)),
+            Some(id) => Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -436,11 +432,7 @@ impl DossierTask {
     /// The agency asked; none for a verification visit.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.agency_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(id))
-                .await?
-                .map(Agency)),
+            Some(id) => Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -643,7 +635,7 @@ impl DossierQuery {
     /// One dossier the caller may see.
     async fn dossier(&self, ctx: &Context<'_>, id: ID) -> Result<Dossier> {
         let id = parse_id("id", &id)?;
-        Ok(Dossier(svc::get(ctx.state(), &ctx.caller(), id).await?))
+        Ok(Dossier(svc::get(ctx.state()?, &ctx.caller()?, id).await?))
     }
 
     /// One dossier by its code, scoped like `dossier`.
@@ -657,7 +649,7 @@ impl DossierQuery {
         code: String,
     ) -> Result<Dossier> {
         Ok(Dossier(
-            svc::get_by_code(ctx.state(), &ctx.caller(), &code).await?,
+            svc::get_by_code(ctx.state()?, &ctx.caller()?, &code).await?,
         ))
     }
 
@@ -675,9 +667,9 @@ impl DossierQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default().into_service(false)?;
-        let page = svc::list(ctx.state(), &ctx.caller(), f, req, shows_applicant(ctx)).await?;
+        let page = svc::list(ctx.state()?, &ctx.caller()?, f, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -694,9 +686,9 @@ impl DossierQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default().into_service(true)?;
-        let page = svc::list(ctx.state(), &ctx.caller(), f, req, shows_applicant(ctx)).await?;
+        let page = svc::list(ctx.state()?, &ctx.caller()?, f, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -712,8 +704,8 @@ impl DossierQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::work_queue(ctx.state(), &ctx.caller(), req, shows_applicant(ctx)).await?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let page = svc::work_queue(ctx.state()?, &ctx.caller()?, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -727,7 +719,7 @@ impl DossierQuery {
         #[graphql(default)] after_sequence: i32,
     ) -> Result<Vec<DossierEvent>> {
         let id = parse_id("dossierId", &dossier_id)?;
-        let rows = svc::events(ctx.state(), &ctx.caller(), id, after_sequence).await?;
+        let rows = svc::events(ctx.state()?, &ctx.caller()?, id, after_sequence).await?;
         Ok(rows.into_iter().map(DossierEvent).collect())
     }
 
@@ -747,7 +739,7 @@ impl DossierQuery {
         )]
         id_number_or_phone: String,
     ) -> Result<TrackedDossier> {
-        let t = svc::track(ctx.state(), &ctx.caller(), &code, &id_number_or_phone).await?;
+        let t = svc::track(ctx.state()?, &ctx.caller()?, &code, &id_number_or_phone).await?;
         let d = t.dossier;
         let s = status(&d)?;
         Ok(TrackedDossier {
@@ -883,7 +875,7 @@ pub struct DossierMutation;
 async fn act(ctx: &Context<'_>, id: ID, expected_version: i32, cmd: Command) -> Result<Dossier> {
     let id = parse_id("id", &id)?;
     Ok(Dossier(
-        svc::apply(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+        svc::apply(ctx.state()?, &ctx.caller()?, id, expected_version, cmd).await?,
     ))
 }
 
@@ -902,7 +894,7 @@ impl DossierMutation {
             address: input.address,
         };
         Ok(Dossier(
-            svc::create_draft(ctx.state(), &ctx.caller(), input).await?,
+            svc::create_draft(ctx.state()?, &ctx.caller()?, input).await?,
         ))
     }
 
@@ -962,7 +954,7 @@ impl DossierMutation {
     ) -> Result<Dossier> {
         let input = input.into_service()?;
         Ok(Dossier(
-            svc::register_counter(ctx.state(), &ctx.caller(), input, return_immediately).await?,
+            svc::register_counter(ctx.state()?, &ctx.caller()?, input, return_immediately).await?,
         ))
     }
 
@@ -974,7 +966,7 @@ impl DossierMutation {
     ) -> Result<Dossier> {
         let input = input.into_service()?;
         Ok(Dossier(
-            svc::register_postal(ctx.state(), &ctx.caller(), input).await?,
+            svc::register_postal(ctx.state()?, &ctx.caller()?, input).await?,
         ))
     }
 
@@ -1407,8 +1399,8 @@ impl DossierMutation {
         let id = parse_id("dossierId", &dossier_id)?;
         let upload = super::documents::upload_of(ctx, &file)?;
         let saved = crate::services::attachments::attach(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             id,
             &component,
             upload,
@@ -1449,7 +1441,7 @@ impl DossierMutation {
         });
         let id = parse_id("dossierId", &dossier_id)?;
         Ok(Dossier(
-            svc::apply(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+            svc::apply(ctx.state()?, &ctx.caller()?, id, expected_version, cmd).await?,
         ))
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::catalogue::{connection, CountedConnection};
 use super::context::{page_request, ContextExt};
 use super::enums::{DeliveryStatus, NotificationChannel, NotificationTemplate};
-use super::loaders::{DeliveriesOf, Loaders};
+use super::loaders::DeliveriesOf;
 use crate::domain::notification as dn;
 use crate::error::AppError;
 use crate::services::notifications as svc;
@@ -53,7 +53,7 @@ impl Notification {
     #[graphql(complexity = "2 * child_complexity")]
     async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(DeliveriesOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -92,8 +92,8 @@ impl NotificationQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Notification>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::mine(ctx.state(), &ctx.caller(), req).await?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let page = svc::mine(ctx.state()?, &ctx.caller()?, req).await?;
         Ok(connection(page, |n| n.id, Notification))
     }
 }

@@ -109,7 +109,7 @@ impl RatingQuery {
     ) -> Result<RatingSummary> {
         let f = filter.unwrap_or_default();
         let s = svc::summary(
-            ctx.state(),
+            ctx.state()?,
             svc::SummaryFilter {
                 agency_id: parse_opt_id("filter.agencyId", f.agency_id.as_ref())?,
                 procedure_id: parse_opt_id("filter.procedureId", f.procedure_id.as_ref())?,
@@ -162,8 +162,8 @@ impl RatingMutation {
     ) -> Result<Rating> {
         let id = parse_id("dossierId", &dossier_id)?;
         let saved = svc::rate(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             id,
             svc::RatingInput {
                 service_use: input.service_use.into(),

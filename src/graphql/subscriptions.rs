@@ -256,14 +256,14 @@ impl Follow {
 /// after the one session check (`domain::authz::admit`) for this field. The
 /// session is looked up again: the socket may have outlived it.
 async fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
-    let rc = ctx.request();
+    let rc = ctx.request()?;
     let Some(token) = &rc.token else {
         return Err(AppError::Unauthenticated);
     };
     if rc.actor.is_none() {
         return Err(AppError::Unauthenticated);
     }
-    let actor = accounts::authenticate(ctx.state(), token).await?;
+    let actor = accounts::authenticate(ctx.state()?, token).await?;
     admit(&actor, EntryPoint::GraphqlField(ctx.field().name()))?;
     Ok((actor, token.clone()))
 }
@@ -282,7 +282,7 @@ impl SubscriptionRoot {
         let lang = ctx.lang();
         let id = parse_id("dossierId", &dossier_id).map_err(|e| ws_error(e, lang))?;
         let signed = signed_in(ctx).await.map_err(|e| ws_error(e, lang))?;
-        let st = ctx.state().clone();
+        let st = ctx.state().map_err(|e| ws_error(e, lang))?.clone();
         // Subscribing after reading the dossier: what it already showed is
         // not sent again, only what comes after.
         let version = dossiers::may_follow(&st, &signed.0, id)
@@ -302,7 +302,7 @@ impl SubscriptionRoot {
         let signed = signed_in(ctx).await.map_err(|e| ws_error(e, lang))?;
         let account_id = signed.0.account_id;
         Ok(follow(
-            ctx.state().clone(),
+            ctx.state().map_err(|e| ws_error(e, lang))?.clone(),
             signed,
             Interest::Applicant(account_id),
             lang,
@@ -319,7 +319,7 @@ impl SubscriptionRoot {
         let lang = ctx.lang();
         let id = parse_id("agencyId", &agency_id).map_err(|e| ws_error(e, lang))?;
         let signed = signed_in(ctx).await.map_err(|e| ws_error(e, lang))?;
-        let st = ctx.state().clone();
+        let st = ctx.state().map_err(|e| ws_error(e, lang))?.clone();
         if !may_watch_agency(&st, &signed.0, id)
             .await
             .map_err(|e| ws_error(e, lang))?
