@@ -80,10 +80,7 @@ pub async fn register_citizen(
     let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
     let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).at("citizenId")?;
     let phone = Phone::parse(&input.phone).at("phone")?;
-    let email = match input.email.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(e) => Some(Email::parse(e).at("email")?),
-    };
+    let email = Email::parse_optional(input.email.as_deref()).at("email")?;
     let own = AccountIdentifiers {
         name: Some(&full_name),
         email: email.as_ref().map(Email::as_str),
@@ -186,10 +183,7 @@ pub async fn insert_official(
     caller.authorize(Action::ManageAccounts)?;
     let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
     let email = Email::parse(&input.email).at("email")?;
-    let phone = match input.phone.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(p) => Some(Phone::parse(p).at("phone")?),
-    };
+    let phone = Phone::parse_optional(input.phone.as_deref()).at("phone")?;
     let own = AccountIdentifiers {
         name: Some(&full_name),
         email: Some(email.as_str()),

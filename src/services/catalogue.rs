@@ -126,14 +126,12 @@ fn clean_agency(i: &AgencyInput) -> AppResult<CleanAgency> {
         name: required_text(&i.name, NAME_MAX).at("name")?,
         short_name: optional_text(i.short_name.as_deref(), NAME_MAX).at("shortName")?,
         address: optional_text(i.address.as_deref(), NAME_MAX).at("address")?,
-        phone: match optional_text(i.phone.as_deref(), 32).at("phone")? {
-            Some(p) => Some(Phone::parse(&p).at("phone")?.as_str().to_owned()),
-            None => None,
-        },
-        email: match optional_text(i.email.as_deref(), 254).at("email")? {
-            Some(e) => Some(Email::parse(&e).at("email")?.as_str().to_owned()),
-            None => None,
-        },
+        phone: Phone::parse_optional(i.phone.as_deref())
+            .at("phone")?
+            .map(|p| p.as_str().to_owned()),
+        email: Email::parse_optional(i.email.as_deref())
+            .at("email")?
+            .map(|e| e.as_str().to_owned()),
         hotline: optional_text(i.hotline.as_deref(), 32).at("hotline")?,
     })
 }

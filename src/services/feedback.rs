@@ -321,18 +321,8 @@ pub async fn record(
     let title = text("title", &input.title, TITLE_MAX)?;
     let content = text("content", &input.content, TEXT_MAX)?;
     let name = text("sender.name", &input.sender_name, 200)?;
-    let phone = input
-        .sender_phone
-        .as_deref()
-        .map(Phone::parse)
-        .transpose()
-        .at("sender.phone")?;
-    let email = input
-        .sender_email
-        .as_deref()
-        .map(Email::parse)
-        .transpose()
-        .at("sender.email")?;
+    let phone = Phone::parse_optional(input.sender_phone.as_deref()).at("sender.phone")?;
+    let email = Email::parse_optional(input.sender_email.as_deref()).at("sender.email")?;
     let address = optional_text(input.sender_address.as_deref(), 1_000).at("sender.address")?;
     let mut links = input.links;
     if links.agency_id.is_none() && links.dossier_id.is_none() && links.procedure_id.is_none() {
