@@ -7,7 +7,7 @@
 //! panic message) becomes `INTERNAL` with its details logged, never sent.
 
 use crate::domain::authz::Denied;
-use crate::domain::Problem;
+use crate::domain::{Problem, StoredEnum};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -203,6 +203,14 @@ impl From<sea_orm::DbErr> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Reads an enum value the database stored by name (a status, a kind, a
+/// channel…). An unknown name is corrupt data, not the caller's fault:
+/// INTERNAL, naming the enum and the value in the logged details only.
+pub fn stored_enum<T: StoredEnum>(stored: &str) -> AppResult<T> {
+    T::from_stored(stored)
+        .ok_or_else(|| AppError::internal(format!("unknown stored {} {stored:?}", T::ENUM_NAME)))
+}
+
 /// Places a domain [`Problem`] at an input field: the one conversion from a
 /// rule's refusal to `BAD_USER_INPUT`.
 ///
@@ -243,6 +251,14 @@ mod tests {
             matches!(e, AppError::BadInput { field, problem: Problem::Required } if field == "sender.phone")
         );
         assert_eq!(Ok::<_, Problem>(3).at("x").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_stored_enum_reads_back_or_is_internal() {
+        use crate::domain::authz::Role;
+        assert_eq!(stored_enum::<Role>("ADMIN").unwrap(), Role::Admin);
+        let e = stored_enum::<Role>("KING").unwrap_err();
+        assert_eq!(e.code(), "INTERNAL");
     }
 
     #[test]

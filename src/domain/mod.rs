@@ -22,5 +22,5 @@ pub mod rating;
 pub mod text;
 pub mod throttle;
 
-pub use labels::EnumLabel;
+pub use labels::{EnumLabel, StoredEnum};
 pub use problem::Problem;

@@ -9,7 +9,7 @@ use super::context::{parse_id, parse_opt_id, ContextExt};
 use super::enums::{AccountKind, Role};
 use super::loaders::AgencyId;
 use crate::domain::authz::{self as da, Grant};
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::account_admin as admin;
 use crate::services::accounts::{self as svc, AccountView};
 
@@ -23,9 +23,7 @@ impl Account {
         self.0.account.id.into()
     }
     async fn kind(&self) -> Result<AccountKind> {
-        Ok(da::AccountKind::parse(&self.0.account.kind)
-            .ok_or_else(|| AppError::internal("bad account kind"))?
-            .into())
+        Ok(stored_enum::<da::AccountKind>(&self.0.account.kind)?.into())
     }
     /// Họ và tên, or the organisation's name.
     async fn full_name(&self) -> &str {

@@ -9,7 +9,7 @@ use super::context::{parse_id, ContextExt};
 use super::enums::DayKind;
 use crate::domain::calendar as dc;
 use crate::domain::Problem;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::calendar as svc;
 
 /// An exception to the weekly calendar.
@@ -23,7 +23,7 @@ pub struct CalendarDay {
 
 impl CalendarDay {
     fn new(ctx: &Context<'_>, m: entity::calendar_day::Model) -> Result<Self, AppError> {
-        let kind = dc::DayKind::parse(&m.kind).ok_or_else(|| AppError::internal("bad day kind"))?;
+        let kind = stored_enum::<dc::DayKind>(&m.kind)?;
         Ok(CalendarDay {
             date: m.day,
             kind: kind.into(),

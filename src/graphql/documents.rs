@@ -10,7 +10,7 @@ use super::context::{page_request, parse_id, ContextExt};
 use super::dossiers::Attachment;
 use super::enums::DocumentSource;
 use crate::domain::documents as dd;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::attachments::Upload;
 use crate::services::documents as svc;
 
@@ -57,9 +57,7 @@ impl StoredDocument {
         &self.0.sha256
     }
     async fn source(&self) -> Result<DocumentSource> {
-        Ok(dd::DocumentSource::parse(&self.0.source)
-            .ok_or_else(|| AppError::internal("stored document source"))?
-            .into())
+        Ok(stored_enum::<dd::DocumentSource>(&self.0.source)?.into())
     }
     /// The returned dossier this result came from.
     async fn source_dossier_id(&self) -> Option<ID> {

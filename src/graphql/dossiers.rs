@@ -17,11 +17,11 @@ use super::loaders::{
 };
 use crate::domain::calendar as dcal;
 use crate::domain::lifecycle as dl;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::dossiers::{self as svc, Command, HANDOVER_LIMIT_SECONDS};
 
 fn status(d: &dossier::Model) -> Result<dl::DossierStatus, AppError> {
-    dl::DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))
+    stored_enum::<dl::DossierStatus>(&d.status)
 }
 
 /// Hồ sơ.
@@ -85,9 +85,7 @@ impl Dossier {
             .map(Into::into)
     }
     async fn channel(&self) -> Result<Channel> {
-        Ok(dl::Channel::parse(&self.0.channel)
-            .ok_or_else(|| AppError::internal("bad channel"))?
-            .into())
+        Ok(stored_enum::<dl::Channel>(&self.0.channel)?.into())
     }
     async fn procedure(&self, ctx: &Context<'_>) -> Result<Option<Procedure>> {
         Ok(ctx
@@ -506,11 +504,7 @@ impl Attachment {
     }
     /// A component's file or the result's.
     async fn kind(&self) -> Result<super::enums::AttachmentKind> {
-        Ok(
-            crate::domain::documents::AttachmentKind::parse(&self.0.kind)
-                .ok_or_else(|| AppError::internal("stored attachment kind"))?
-                .into(),
-        )
+        Ok(stored_enum::<crate::domain::documents::AttachmentKind>(&self.0.kind)?.into())
     }
     /// Taken from the applicant's data store rather than uploaded.
     async fn from_data_store(&self) -> bool {

@@ -12,20 +12,20 @@ use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
 use super::enums::{FeedbackChannel, FeedbackKind, FeedbackStatus};
 use super::loaders::{AgencyId, ProcedureId};
 use crate::domain::feedback as df;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::dossiers::{mask_email, mask_name, mask_tail};
 use crate::services::feedback as svc;
 
 fn kind(m: &Model) -> Result<df::FeedbackKind, AppError> {
-    df::FeedbackKind::parse(&m.kind).ok_or_else(|| AppError::internal("bad feedback kind"))
+    stored_enum::<df::FeedbackKind>(&m.kind)
 }
 
 fn channel(m: &Model) -> Result<df::FeedbackChannel, AppError> {
-    df::FeedbackChannel::parse(&m.channel).ok_or_else(|| AppError::internal("bad feedback channel"))
+    stored_enum::<df::FeedbackChannel>(&m.channel)
 }
 
 fn status(m: &Model) -> Result<df::FeedbackStatus, AppError> {
-    df::FeedbackStatus::parse(&m.status).ok_or_else(|| AppError::internal("bad feedback status"))
+    stored_enum::<df::FeedbackStatus>(&m.status)
 }
 
 async fn agency(ctx: &Context<'_>, id: i64) -> Result<Option<Agency>> {

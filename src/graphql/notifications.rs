@@ -9,7 +9,7 @@ use super::context::{page_request, ContextExt};
 use super::enums::{DeliveryStatus, NotificationChannel, NotificationTemplate};
 use super::loaders::DeliveriesOf;
 use crate::domain::notification as dn;
-use crate::error::AppError;
+use crate::error::stored_enum;
 use crate::services::notifications as svc;
 
 pub struct Notification(pub entity::notification::Model);
@@ -30,9 +30,7 @@ impl Notification {
         self.0.id.into()
     }
     async fn template(&self) -> Result<NotificationTemplate> {
-        Ok(dn::Template::parse(&self.0.template)
-            .ok_or_else(|| AppError::internal("stored template"))?
-            .into())
+        Ok(stored_enum::<dn::Template>(&self.0.template)?.into())
     }
     async fn subject(&self) -> &str {
         &self.0.subject
@@ -60,12 +58,8 @@ impl Notification {
         rows.into_iter()
             .map(|r| {
                 Ok(Delivery {
-                    channel: dn::Channel::parse(&r.channel)
-                        .ok_or_else(|| AppError::internal("stored channel"))?
-                        .into(),
-                    status: dn::DeliveryStatus::parse(&r.status)
-                        .ok_or_else(|| AppError::internal("stored delivery status"))?
-                        .into(),
+                    channel: stored_enum::<dn::Channel>(&r.channel)?.into(),
+                    status: stored_enum::<dn::DeliveryStatus>(&r.status)?.into(),
                     recipient: r.recipient,
                     attempts: r.attempts,
                     sent_at: r.sent_at,

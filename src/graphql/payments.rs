@@ -10,7 +10,7 @@ use super::context::{parse_id, ContextExt};
 use super::enums::{FeeStatus, PaymentDue, PaymentMethod, PaymentStatus};
 use super::loaders::{PaymentsOf, VersionKey};
 use crate::domain::payment as dp;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::payments as svc;
 
 pub struct Payment(pub entity::payment::Model);
@@ -28,17 +28,13 @@ impl Payment {
         &self.0.reference
     }
     async fn method(&self) -> Result<PaymentMethod> {
-        Ok(dp::PaymentMethod::parse(&self.0.method)
-            .ok_or_else(|| AppError::internal("stored payment method"))?
-            .into())
+        Ok(stored_enum::<dp::PaymentMethod>(&self.0.method)?.into())
     }
     async fn amount_vnd(&self) -> i64 {
         self.0.amount_vnd
     }
     async fn status(&self) -> Result<PaymentStatus> {
-        Ok(dp::PaymentStatus::parse(&self.0.status)
-            .ok_or_else(|| AppError::internal("stored payment status"))?
-            .into())
+        Ok(stored_enum::<dp::PaymentStatus>(&self.0.status)?.into())
     }
     /// Biên lai: set when paid.
     async fn receipt_number(&self) -> Option<&str> {

@@ -7,16 +7,14 @@ use chrono::{DateTime, Utc};
 use super::context::{parse_id, parse_opt_id, ContextExt};
 use super::enums::{RatingCriterion, RatingLevel};
 use crate::domain::rating as dr;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::ratings as svc;
 
 /// Đánh giá sự hài lòng.
 pub struct Rating(pub entity::rating::Model);
 
 fn level(s: &str) -> Result<RatingLevel, AppError> {
-    Ok(dr::RatingLevel::parse(s)
-        .ok_or_else(|| AppError::internal("bad rating level"))?
-        .into())
+    Ok(stored_enum::<dr::RatingLevel>(s)?.into())
 }
 
 #[Object]

@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 use super::{Outgoing, Senders};
 use crate::app::AppState;
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult};
 
 const BATCH: u64 = 50;
 /// A claimed delivery not finished within this is free again (its worker
@@ -84,8 +84,7 @@ pub async fn deliver_once(st: &AppState, senders: &Senders) -> AppResult<Pass> {
         let n = messages
             .get(&row.notification_id)
             .ok_or_else(|| AppError::internal("delivery without its notification"))?;
-        let channel = Channel::parse(&row.channel)
-            .ok_or_else(|| AppError::internal(format!("stored channel {:?}", row.channel)))?;
+        let channel = stored_enum::<Channel>(&row.channel)?;
         let out = Outgoing {
             id: format!("delivery-{}", row.id),
             channel,

@@ -19,7 +19,7 @@ use crate::domain::identity::{
     required_text, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
 };
 use crate::domain::{throttle, Problem};
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::store;
 use serde_json::json;
 
@@ -445,7 +445,7 @@ pub async fn login(
     let signed_in = Actor {
         account_id: account.id,
         session_id: session.id,
-        kind: AccountKind::parse(&account.kind).unwrap_or(AccountKind::Citizen),
+        kind: stored_enum::<AccountKind>(&account.kind)?,
         grants: grants.clone(),
         must_change_password: account.must_change_password,
     };
@@ -501,22 +501,25 @@ async fn throttle_registration(st: &AppState, caller: &Caller<'_>) -> AppResult<
         .await
 }
 
+/// The roles an account holds, in the order they were granted. Errors:
+/// INTERNAL for a stored role name this build does not know.
 pub async fn grants_of(db: &impl ConnectionTrait, account_id: i64) -> AppResult<Vec<Grant>> {
-    let rows = account_role::Entity::find()
+    account_role::Entity::find()
         .filter(account_role::Column::AccountId.eq(account_id))
         .order_by_asc(account_role::Column::Id)
         .all(db)
-        .await?;
-    rows.into_iter()
-        .map(|r| {
-            let role = Role::parse(&r.role)
-                .ok_or_else(|| AppError::internal(format!("bad role {}", r.role)))?;
-            Ok(Grant {
-                role,
-                agency_id: r.agency_id,
-            })
-        })
+        .await?
+        .iter()
+        .map(grant_of)
         .collect()
+}
+
+/// A stored role grant.
+fn grant_of(r: &account_role::Model) -> AppResult<Grant> {
+    Ok(Grant {
+        role: stored_enum::<Role>(&r.role)?,
+        agency_id: r.agency_id,
+    })
 }
 
 /// Resolves a bearer token to the actor, or `UNAUTHENTICATED` when it is
@@ -534,8 +537,7 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
             .exec(&st.db)
             .await?;
     }
-    let kind = AccountKind::parse(&account.kind)
-        .ok_or_else(|| AppError::internal(format!("bad account kind {}", account.kind)))?;
+    let kind = stored_enum::<AccountKind>(&account.kind)?;
     Ok(Actor {
         account_id: account.id,
         session_id: session.id,
@@ -698,20 +700,15 @@ pub async fn agency_staff(
         .order_by_asc(account_role::Column::Id)
         .all(&st.db)
         .await?;
-    Ok(accounts
+    accounts
         .into_iter()
         .map(|account| {
             let grants = all_roles
                 .iter()
                 .filter(|r| r.account_id == account.id)
-                .filter_map(|r| {
-                    Role::parse(&r.role).map(|role| Grant {
-                        role,
-                        agency_id: r.agency_id,
-                    })
-                })
-                .collect();
-            AccountView { account, grants }
+                .map(grant_of)
+                .collect::<AppResult<_>>()?;
+            Ok(AccountView { account, grants })
         })
-        .collect())
+        .collect()
 }

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::identity::required_text;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::store;
 use serde_json::json;
 
@@ -33,8 +33,7 @@ pub async fn exceptions_from(
         .await?;
     rows.into_iter()
         .map(|r| {
-            let kind = DayKind::parse(&r.kind)
-                .ok_or_else(|| AppError::internal("bad calendar day kind"))?;
+            let kind = stored_enum::<DayKind>(&r.kind)?;
             Ok((r.day, kind))
         })
         .collect()

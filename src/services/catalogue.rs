@@ -20,7 +20,7 @@ use crate::domain::identity::{optional_text, required_text};
 use crate::domain::identity::{Email, Phone};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::store;
 
 const NAME_MAX: usize = 300;
@@ -721,8 +721,7 @@ pub async fn set_procedure_status(
 ) -> AppResult<procedure::Model> {
     caller.authorize(Action::ManageCatalogue)?;
     let existing = procedure(st, Lookup::Id(id)).await?;
-    let from = ProcedureStatus::parse(&existing.status)
-        .ok_or_else(|| AppError::internal("bad procedure status"))?;
+    let from = stored_enum::<ProcedureStatus>(&existing.status)?;
     let allowed = match (from, status) {
         (ProcedureStatus::Abolished, _) => false,
         (a, b) => a != b,

@@ -22,7 +22,7 @@ use crate::domain::identity::{optional_text, required_text, Email, Phone};
 use crate::domain::notification::{Facts, Template};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::store;
 
 const TITLE_MAX: usize = 500;
@@ -107,7 +107,7 @@ fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
 }
 
 fn status_of(f: &feedback::Model) -> AppResult<FeedbackStatus> {
-    FeedbackStatus::parse(&f.status).ok_or_else(|| AppError::internal("bad feedback status"))
+    stored_enum::<FeedbackStatus>(&f.status)
 }
 
 /// The agency that handles feedback: the one named, else the dossier's

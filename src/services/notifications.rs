@@ -10,7 +10,7 @@ use super::{page, Caller, Page, PageRequest};
 use crate::app::AppState;
 use crate::domain::lifecycle::{Channel, DossierAction};
 use crate::domain::notification::{self as n, DeliveryStatus, Facts, Template};
-use crate::error::AppResult;
+use crate::error::{stored_enum, AppResult};
 
 /// Who a notification is for.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +139,7 @@ pub async fn on_transition(
     action: DossierAction,
     note: Option<&str>,
 ) -> AppResult<()> {
-    let channel = Channel::parse(&d.channel).unwrap_or(Channel::Online);
+    let channel = stored_enum::<Channel>(&d.channel)?;
     let Some(template) = template_for(action, channel) else {
         return Ok(());
     };

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::DossierStatus;
 use crate::domain::rating::{ratable, revisable, RatingCriterion, RatingLevel};
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::store;
 use sea_orm::prelude::Expr;
 
@@ -39,7 +39,7 @@ pub async fn rate(
     if d.applicant_account_id != Some(actor.account_id) {
         return Err(AppError::Forbidden);
     }
-    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
+    let status = stored_enum::<DossierStatus>(&d.status)?;
     if !ratable(status) {
         return Err(AppError::InvalidTransition {
             vi: "Chỉ đánh giá được hồ sơ đã trả kết quả hoặc không đủ điều kiện giải quyết".into(),
