@@ -74,26 +74,9 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// The notification a dossier transition sends its applicant, if any.
-pub fn template_for(action: DossierAction, channel: Channel) -> Option<Template> {
-    use DossierAction as A;
-    Some(match action {
-        // At the counter the officer registers and receives at once: the
-        // reception is the message.
-        A::Submit if channel == Channel::Direct => return None,
-        A::Submit => Template::Submitted,
-        A::RequestSupplement => Template::SupplementRequested,
-        A::Receive => Template::Received,
-        A::Pause => Template::Paused,
-        A::IssueApology => Template::Apology,
-        A::Approve => Template::ResultReady,
-        A::ReturnResult => Template::Returned,
-        A::Refuse => Template::Refused,
-        A::DeclareNotEligible => Template::NotEligible,
-        A::Stop => Template::Stopped,
-        _ => return None,
-    })
-}
+/// The notification a dossier transition sends its applicant, if any: the
+/// rule is `domain::notification::for_transition`.
+pub use n::for_transition as template_for;
 
 /// Dates in messages: the province's time, as Vietnamese forms write it.
 pub fn local_time(st: &AppState, at: DateTime<Utc>) -> String {

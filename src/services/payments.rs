@@ -54,9 +54,9 @@ pub async fn of_dossiers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Ve
         .await?)
 }
 
-/// How a dossier's fees stand against its payments.
+/// How a dossier's fees stand against its payments: the stored payments
+/// read for `domain::payment::Fees::for_procedure`, which decides.
 pub fn fees(content: &ProcedureContent, payments: &[payment::Model]) -> Fees {
-    let total = content.fees.iter().map(|f| f.amount_vnd).sum();
     let paid: Vec<Paid> = payments
         .iter()
         .filter_map(|p| {
@@ -66,7 +66,7 @@ pub fn fees(content: &ProcedureContent, payments: &[payment::Model]) -> Fees {
             })
         })
         .collect();
-    Fees::of(total, &paid)
+    Fees::for_procedure(&content.fees, &paid)
 }
 
 /// The fees of a dossier now.
