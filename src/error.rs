@@ -27,7 +27,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::domain::authz::Denied;
-use crate::domain::Problem;
+use crate::domain::{Problem, StoredEnum};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -343,6 +343,32 @@ impl Envelope {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Reads an enum value the database stored by name (a status, a kind, a
+/// channel…). An unknown name is corrupt data, not the caller's fault:
+/// INTERNAL, naming the enum and the value in the logged details only.
+pub fn stored_enum<T: StoredEnum>(stored: &str) -> AppResult<T> {
+    T::from_stored(stored)
+        .ok_or_else(|| AppError::internal(format!("unknown stored {} {stored:?}", T::ENUM_NAME)))
+}
+
+/// Places a domain [`Problem`] at an input field: the one conversion from a
+/// rule's refusal to `BAD_USER_INPUT`.
+///
+/// ```ignore
+/// let name = required_text(name, 200).at("name")?;
+/// ```
+pub trait AtField<T> {
+    /// `Err(problem)` becomes [`AppError::BadInput`] naming `field` (a path
+    /// such as `sender.phone` or `content.0.label`); `Ok` passes through.
+    fn at(self, field: impl Into<String>) -> AppResult<T>;
+}
+
+impl<T> AtField<T> for Result<T, Problem> {
+    fn at(self, field: impl Into<String>) -> AppResult<T> {
+        self.map_err(|problem| AppError::bad_input(field, problem))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +407,26 @@ mod tests {
         assert_eq!(json["extensions"]["code"], "INTERNAL");
         assert_eq!(json["extensions"]["requestId"], "req-1");
         assert!(!json["message"].as_str().unwrap_or("").contains("dossier"));
+    }
+
+    #[test]
+    fn a_problem_is_placed_at_its_field() {
+        let e = Err::<(), _>(Problem::Required)
+            .at("sender.phone")
+            .unwrap_err();
+        assert_eq!(e.code(), "BAD_USER_INPUT");
+        assert!(
+            matches!(e, AppError::BadInput { field, problem: Problem::Required } if field == "sender.phone")
+        );
+        assert_eq!(Ok::<_, Problem>(3).at("x").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_stored_enum_reads_back_or_is_internal() {
+        use crate::domain::authz::Role;
+        assert_eq!(stored_enum::<Role>("ADMIN").unwrap(), Role::Admin);
+        let e = stored_enum::<Role>("KING").unwrap_err();
+        assert_eq!(e.code(), "INTERNAL");
     }
 
     #[test]

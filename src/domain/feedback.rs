@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::authz::{covers, Actor, AgencyScope, Role};
 
+mod plan;
+pub use plan::*;
+
 labelled_enum! {
     /// Loại phản ánh, kiến nghị.
     pub enum FeedbackKind {

@@ -83,6 +83,8 @@ impl TaxCode {
 pub struct Phone(String);
 
 impl Phone {
+    /// Parses a phone number written with or without spaces, dots, dashes
+    /// or the `+84` prefix. Errors: [`Problem::Phone`].
     pub fn parse(s: &str) -> Result<Self, Problem> {
         let compact: String = s
             .chars()
@@ -107,11 +109,41 @@ impl Phone {
     }
 }
 
+/// The one rule for an optional phone number or e-mail address: absent,
+/// empty or only whitespace means none given (as a user leaving the box
+/// blank expects); anything else must parse.
+fn parse_optional<T>(
+    s: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, Problem>,
+) -> Result<Option<T>, Problem> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => parse(t).map(Some),
+    }
+}
+
+impl Phone {
+    /// An optional phone number: blank is none (see [`Phone::parse`] for
+    /// the rest). Errors: [`Problem::Phone`].
+    pub fn parse_optional(s: Option<&str>) -> Result<Option<Phone>, Problem> {
+        parse_optional(s, Phone::parse)
+    }
+}
+
+impl Email {
+    /// An optional e-mail address: blank is none (see [`Email::parse`] for
+    /// the rest). Errors: [`Problem::Email`].
+    pub fn parse_optional(s: Option<&str>) -> Result<Option<Email>, Problem> {
+        parse_optional(s, Email::parse)
+    }
+}
+
 /// An e-mail address, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
+    /// Parses an address, trimmed and lower-cased. Errors: [`Problem::Email`].
     pub fn parse(s: &str) -> Result<Self, Problem> {
         let s = s.trim().to_lowercase();
         let valid = s.len() <= 254
@@ -449,6 +481,24 @@ mod tests {
             Ok("02553822123".into())
         );
         assert_eq!(Phone::parse("12345"), Err(Problem::Phone));
+    }
+
+    #[test]
+    fn a_blank_optional_phone_or_email_is_none() {
+        for blank in [None, Some(""), Some("   "), Some("\t")] {
+            assert_eq!(Phone::parse_optional(blank), Ok(None), "{blank:?}");
+            assert_eq!(Email::parse_optional(blank), Ok(None), "{blank:?}");
+        }
+        assert_eq!(
+            Phone::parse_optional(Some(" 0912 345 678 ")).map(|p| p.map(|p| p.0)),
+            Ok(Some("0912345678".into()))
+        );
+        assert_eq!(
+            Email::parse_optional(Some(" An@Example.VN")).map(|e| e.map(|e| e.0)),
+            Ok(Some("an@example.vn".into()))
+        );
+        assert_eq!(Phone::parse_optional(Some("12345")), Err(Problem::Phone));
+        assert_eq!(Email::parse_optional(Some("an@")), Err(Problem::Email));
     }
 
     #[test]

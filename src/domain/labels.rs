@@ -9,6 +9,16 @@ pub struct EnumLabel {
     pub en: &'static str,
 }
 
+/// An enum stored in the database by its wire name (every `labelled_enum!`).
+/// Reading one back goes through `error::stored_enum`, the one place that
+/// turns an unknown stored name into an error.
+pub trait StoredEnum: Sized + Copy {
+    /// The enum's name, for error details.
+    const ENUM_NAME: &'static str;
+    /// The value a stored name stands for; `None` for anything else.
+    fn from_stored(s: &str) -> Option<Self>;
+}
+
 /// Declares an enum whose values are stored and sent as SCREAMING_SNAKE_CASE
 /// names and carry a Vietnamese and an English label.
 macro_rules! labelled_enum {
@@ -57,6 +67,13 @@ macro_rules! labelled_enum {
                         en: v.label_en(),
                     })
                     .collect()
+            }
+        }
+
+        impl $crate::domain::StoredEnum for $name {
+            const ENUM_NAME: &'static str = stringify!($name);
+            fn from_stored(s: &str) -> Option<Self> {
+                $name::parse(s)
             }
         }
 

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod labels;
+pub mod account_admin;
 pub mod applicant;
 pub mod audit;
 pub mod authz;
@@ -25,5 +26,5 @@ pub mod text;
 pub mod throttle;
 pub mod transition;
 
-pub use labels::EnumLabel;
+pub use labels::{EnumLabel, StoredEnum};
 pub use problem::Problem;

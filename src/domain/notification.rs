@@ -3,6 +3,8 @@
 
 use chrono::Duration;
 
+use super::lifecycle::{Channel as DossierChannel, DossierAction};
+
 labelled_enum! {
     /// What a notification says.
     pub enum Template {
@@ -167,6 +169,28 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// The message a dossier transition sends its applicant, if any, by the
+/// action and the channel the dossier came in by.
+pub fn for_transition(action: DossierAction, channel: DossierChannel) -> Option<Template> {
+    use DossierAction as A;
+    Some(match action {
+        // At the counter the officer registers and receives at once: the
+        // reception is the message.
+        A::Submit if channel == DossierChannel::Direct => return None,
+        A::Submit => Template::Submitted,
+        A::RequestSupplement => Template::SupplementRequested,
+        A::Receive => Template::Received,
+        A::Pause => Template::Paused,
+        A::IssueApology => Template::Apology,
+        A::Approve => Template::ResultReady,
+        A::ReturnResult => Template::Returned,
+        A::Refuse => Template::Refused,
+        A::DeclareNotEligible => Template::NotEligible,
+        A::Stop => Template::Stopped,
+        _ => return None,
+    })
+}
+
 /// Attempts before a delivery is given up as FAILED.
 pub const MAX_ATTEMPTS: i32 = 10;
 
@@ -192,6 +216,42 @@ mod tests {
             receipt_number: Some("BL-00000001".into()),
             tracking_number: None,
             title: Some("Chậm trả kết quả".into()),
+        }
+    }
+
+    #[test]
+    fn a_counter_submission_sends_nothing_but_an_online_one_does() {
+        use DossierAction as A;
+        assert_eq!(for_transition(A::Submit, DossierChannel::Direct), None);
+        assert_eq!(
+            for_transition(A::Submit, DossierChannel::Online),
+            Some(Template::Submitted)
+        );
+        assert_eq!(
+            for_transition(A::Receive, DossierChannel::Direct),
+            Some(Template::Received)
+        );
+    }
+
+    #[test]
+    fn every_outcome_the_applicant_waits_for_has_a_message() {
+        use DossierAction as A;
+        let expected = [
+            (A::RequestSupplement, Template::SupplementRequested),
+            (A::Pause, Template::Paused),
+            (A::IssueApology, Template::Apology),
+            (A::Approve, Template::ResultReady),
+            (A::ReturnResult, Template::Returned),
+            (A::Refuse, Template::Refused),
+            (A::DeclareNotEligible, Template::NotEligible),
+            (A::Stop, Template::Stopped),
+        ];
+        for (action, template) in expected {
+            assert_eq!(
+                for_transition(action, DossierChannel::Online),
+                Some(template),
+                "{action:?}"
+            );
         }
     }
 

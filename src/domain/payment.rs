@@ -4,6 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::catalogue::FeeLine;
 use super::lifecycle::DossierStatus;
 
 labelled_enum! {
@@ -61,6 +62,14 @@ pub struct Fees {
 }
 
 impl Fees {
+    /// A dossier's fees: the procedure version's fee lines (in VND) summed,
+    /// against its payments.
+    pub fn for_procedure(lines: &[FeeLine], payments: &[Paid]) -> Fees {
+        Fees::of(lines.iter().map(|l| l.amount_vnd).sum(), payments)
+    }
+
+    /// `total_vnd` owed against the payments: paid ones count, a refund
+    /// means nothing is owed any more.
     pub fn of(total_vnd: i64, payments: &[Paid]) -> Fees {
         let sum = |s: PaymentStatus| -> i64 {
             payments
@@ -156,6 +165,34 @@ mod tests {
 
     fn paid(status: PaymentStatus, amount_vnd: i64) -> Paid {
         Paid { status, amount_vnd }
+    }
+
+    fn line(amount_vnd: i64) -> FeeLine {
+        FeeLine {
+            name: "Lệ phí".into(),
+            amount_vnd,
+        }
+    }
+
+    #[test]
+    fn a_procedures_fee_lines_add_up_against_what_was_paid() {
+        let lines = [line(100_000), line(50_000)];
+        let f = Fees::for_procedure(&lines, &[paid(PaymentStatus::Paid, 100_000)]);
+        assert_eq!(
+            (f.total_vnd, f.paid_vnd, f.outstanding_vnd),
+            (150_000, 100_000, 50_000)
+        );
+        assert_eq!(f.status, FeeStatus::Unpaid);
+        // A pending payment pays nothing.
+        let f = Fees::for_procedure(
+            &lines,
+            &[
+                paid(PaymentStatus::Pending, 150_000),
+                paid(PaymentStatus::Paid, 150_000),
+            ],
+        );
+        assert_eq!((f.outstanding_vnd, f.status), (0, FeeStatus::Paid));
+        assert_eq!(Fees::for_procedure(&[], &[]).status, FeeStatus::NoFee);
     }
 
     #[test]

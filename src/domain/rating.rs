@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::identity::optional_text;
 use super::lifecycle::DossierStatus;
+use super::Problem;
 
 labelled_enum! {
     /// Mức độ hài lòng.
@@ -37,9 +39,132 @@ pub fn revisable(rated_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - rated_at <= REVISION_WINDOW
 }
 
+/// The longest comment, in characters.
+pub const COMMENT_MAX: usize = 2_000;
+
+/// What `rateDossier` knows before deciding.
+#[derive(Debug, Clone, Copy)]
+pub struct RatingFacts {
+    /// Whether the caller is the dossier's applicant.
+    pub by_applicant: bool,
+    pub status: DossierStatus,
+    /// When the dossier was first rated, if it was.
+    pub rated_at: Option<DateTime<Utc>>,
+}
+
+/// What to write: a first rating, or a revision of the one there is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingPlan {
+    pub revision: bool,
+    /// The comment, trimmed; none when blank.
+    pub comment: Option<String>,
+}
+
+/// Why a rating is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RatingRefusal {
+    /// Only the applicant rates (FORBIDDEN).
+    NotApplicant,
+    /// The dossier is not settled yet (INVALID_TRANSITION).
+    NotRatable,
+    /// The comment is too long (BAD_USER_INPUT on `comment`).
+    Comment(Problem),
+    /// The seven days to revise are over (INVALID_TRANSITION).
+    RevisionClosed,
+}
+
+impl RatingRefusal {
+    /// The (Vietnamese, English) explanation of a refused transition.
+    pub fn explain(&self) -> (&'static str, &'static str) {
+        match self {
+            RatingRefusal::NotRatable => (
+                "Chỉ đánh giá được hồ sơ đã trả kết quả hoặc không đủ điều kiện giải quyết",
+                "Only returned or not-eligible dossiers can be rated",
+            ),
+            RatingRefusal::RevisionClosed => (
+                "Đã quá 7 ngày, không thể sửa đánh giá",
+                "A rating can be revised for seven days only",
+            ),
+            RatingRefusal::NotApplicant | RatingRefusal::Comment(_) => ("", ""),
+        }
+    }
+}
+
+/// Decides a rating: the applicant of a settled dossier rates once and
+/// revises within [`REVISION_WINDOW`]. Refusals in this order: not the
+/// applicant, not settled, a bad comment, the window closed.
+pub fn plan(
+    facts: RatingFacts,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RatingPlan, RatingRefusal> {
+    if !facts.by_applicant {
+        return Err(RatingRefusal::NotApplicant);
+    }
+    if !ratable(facts.status) {
+        return Err(RatingRefusal::NotRatable);
+    }
+    let comment = optional_text(comment, COMMENT_MAX).map_err(RatingRefusal::Comment)?;
+    match facts.rated_at {
+        Some(at) if !revisable(at, now) => Err(RatingRefusal::RevisionClosed),
+        rated => Ok(RatingPlan {
+            revision: rated.is_some(),
+            comment,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn facts(rated_at: Option<DateTime<Utc>>) -> RatingFacts {
+        RatingFacts {
+            by_applicant: true,
+            status: DossierStatus::Returned,
+            rated_at,
+        }
+    }
+
+    #[test]
+    fn the_applicant_rates_a_settled_dossier_once_then_revises() {
+        let now = Utc::now();
+        let first = plan(facts(None), Some("  Tốt "), now).unwrap();
+        assert_eq!(
+            (first.revision, first.comment.as_deref()),
+            (false, Some("Tốt"))
+        );
+        let again = plan(facts(Some(now - Duration::days(2))), Some(" "), now).unwrap();
+        assert_eq!((again.revision, again.comment), (true, None));
+    }
+
+    #[test]
+    fn refusals_come_in_order() {
+        let now = Utc::now();
+        let long = "x".repeat(COMMENT_MAX + 1);
+        let late = Some(now - Duration::days(8));
+        let stranger = RatingFacts {
+            by_applicant: false,
+            ..facts(late)
+        };
+        assert_eq!(
+            plan(stranger, Some(&long), now),
+            Err(RatingRefusal::NotApplicant)
+        );
+        let open = RatingFacts {
+            status: DossierStatus::Processing,
+            ..facts(late)
+        };
+        assert_eq!(plan(open, Some(&long), now), Err(RatingRefusal::NotRatable));
+        assert!(matches!(
+            plan(facts(late), Some(&long), now),
+            Err(RatingRefusal::Comment(Problem::TooLong { .. }))
+        ));
+        assert_eq!(
+            plan(facts(late), None, now),
+            Err(RatingRefusal::RevisionClosed)
+        );
+    }
 
     #[test]
     fn only_settled_and_returned_dossiers_are_rated() {

@@ -45,6 +45,10 @@ pub enum BusMessage {
     /// Events may have been missed (Redis reconnected): catch up from the
     /// history.
     Resync,
+    /// An account was deactivated (its sessions revoked): its subscriptions
+    /// on this instance re-check their session now. Local only; the other
+    /// instances notice at their periodic check.
+    AccountClosed(i64),
 }
 
 /// Messages between instances carry the sender, so that an instance ignores
@@ -105,6 +109,12 @@ impl EventBus {
     /// subscription (tests wait on it instead of sleeping).
     pub fn subscribers(&self) -> usize {
         self.local.receiver_count()
+    }
+
+    /// Tells this instance's subscriptions that `account_id` was
+    /// deactivated, so that they end at once.
+    pub fn account_closed(&self, account_id: i64) {
+        let _ = self.local.send(BusMessage::AccountClosed(account_id));
     }
 
     /// Delivers locally at once, then tells the other instances. A Redis

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use super::catalogue::Agency;
 use super::context::{parse_id, parse_opt_id, ContextExt};
 use super::enums::{AccountKind, Role};
-use super::loaders::{AgencyId, Loaders};
+use super::loaders::AgencyId;
 use crate::domain::authz::{self as da, Grant};
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
+use crate::services::account_admin as admin;
 use crate::services::accounts::{self as svc, AccountView};
 
 /// An account. Personal fields are shown to the account itself and to those
@@ -22,9 +23,7 @@ impl Account {
         self.0.account.id.into()
     }
     async fn kind(&self) -> Result<AccountKind> {
-        Ok(da::AccountKind::parse(&self.0.account.kind)
-            .ok_or_else(|| AppError::internal("bad account kind"))?
-            .into())
+        Ok(stored_enum::<da::AccountKind>(&self.0.account.kind)?.into())
     }
     /// Họ và tên, or the organisation's name.
     async fn full_name(&self) -> &str {
@@ -72,11 +71,7 @@ impl RoleGrant {
     }
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.agency_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(id))
-                .await?
-                .map(Agency)),
+            Some(id) => Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -173,7 +168,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in account.
     async fn me(&self, ctx: &Context<'_>) -> Result<Account> {
-        Ok(Account(svc::me(ctx.state(), ctx.actor()).await?))
+        Ok(Account(svc::me(ctx.state()?, ctx.actor()).await?))
     }
 
     /// The officials of an agency: for its leaders and controllers (and
@@ -181,7 +176,7 @@ impl AccountQuery {
     #[graphql(complexity = "100 * child_complexity")]
     async fn agency_staff(&self, ctx: &Context<'_>, agency_id: ID) -> Result<Vec<Account>> {
         let id = parse_id("agencyId", &agency_id)?;
-        Ok(svc::agency_staff(ctx.state(), ctx.actor(), id)
+        Ok(svc::agency_staff(ctx.state()?, ctx.actor(), id)
             .await?
             .into_iter()
             .map(Account)
@@ -201,8 +196,8 @@ impl AccountMutation {
         input: RegisterCitizenInput,
     ) -> Result<Account> {
         let view = svc::register_citizen(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::CitizenRegistration {
                 full_name: input.full_name,
                 citizen_id: input.citizen_id,
@@ -222,8 +217,8 @@ impl AccountMutation {
         input: RegisterOrganisationInput,
     ) -> Result<Account> {
         let view = svc::register_organisation(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::OrganisationRegistration {
                 name: input.name,
                 tax_code: input.tax_code,
@@ -251,7 +246,7 @@ impl AccountMutation {
         )]
         password: String,
     ) -> Result<LoginResult> {
-        let out = svc::login(ctx.state(), &ctx.caller(), &identifier, &password).await?;
+        let out = svc::login(ctx.state()?, &ctx.caller()?, &identifier, &password).await?;
         Ok(LoginResult {
             token: out.token,
             expires_at: out.expires_at,
@@ -261,7 +256,7 @@ impl AccountMutation {
 
     /// Ends the current session.
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        svc::logout(ctx.state(), &ctx.caller()).await?;
+        svc::logout(ctx.state()?, &ctx.caller()?).await?;
         Ok(true)
     }
 
@@ -283,7 +278,13 @@ impl AccountMutation {
         )]
         new_password: String,
     ) -> Result<bool> {
-        svc::change_password(ctx.state(), &ctx.caller(), &current_password, &new_password).await?;
+        svc::change_password(
+            ctx.state()?,
+            &ctx.caller()?,
+            &current_password,
+            &new_password,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -293,20 +294,10 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: CreateOfficialInput,
     ) -> Result<CreatedOfficial> {
-        let grants = input
-            .roles
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                Ok(Grant {
-                    role: r.role.into(),
-                    agency_id: parse_opt_id(&format!("roles.{i}.agencyId"), r.agency_id.as_ref())?,
-                })
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
+        let grants = grants_of(&input.roles)?;
         let (view, one_time_password) = svc::create_official(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::OfficialInput {
                 full_name: input.full_name,
                 email: input.email,
@@ -320,4 +311,57 @@ impl AccountMutation {
             one_time_password,
         })
     }
+
+    /// ADMIN: replace an official's roles (the same rules as
+    /// `createOfficial`'s). The last active ADMIN keeps its ADMIN grant:
+    /// BAD_USER_INPUT on `roles`. An account that is not an official's:
+    /// BAD_USER_INPUT on `accountId`. Audited.
+    async fn update_official_roles(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        #[graphql(
+            desc = "The whole new set of grants; at least one, at most 100.",
+            validator(custom = "Items(\"roles\", 100)")
+        )]
+        roles: Vec<RoleGrantInput>,
+    ) -> Result<Account> {
+        let id = parse_id("accountId", &account_id)?;
+        let grants = grants_of(&roles)?;
+        let view = admin::update_official_roles(ctx.state()?, &ctx.caller()?, id, grants).await?;
+        Ok(Account(view))
+    }
+
+    /// ADMIN: deactivate an account. It can no longer sign in, its sessions
+    /// end at once and its subscriptions stop. Not one's own account, nor
+    /// the last active ADMIN: BAD_USER_INPUT on `accountId`. Audited with
+    /// the reason.
+    async fn deactivate_account(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        #[graphql(
+            desc = "Why (kept in the audit log). At most 2000 characters.",
+            validator(custom = "Chars::new(\"reason\", 2000)")
+        )]
+        reason: String,
+    ) -> Result<Account> {
+        let id = parse_id("accountId", &account_id)?;
+        let view = admin::deactivate_account(ctx.state()?, &ctx.caller()?, id, &reason).await?;
+        Ok(Account(view))
+    }
+}
+
+/// Role grants from the API's input; `roles.N.agencyId` names a bad id.
+fn grants_of(roles: &[RoleGrantInput]) -> Result<Vec<Grant>, AppError> {
+    roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Ok(Grant {
+                role: r.role.into(),
+                agency_id: parse_opt_id(&format!("roles.{i}.agencyId"), r.agency_id.as_ref())?,
+            })
+        })
+        .collect()
 }

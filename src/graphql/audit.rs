@@ -100,7 +100,7 @@ impl AuditQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<AuditRecord>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = svc::AuditFilter {
             actor_account_id: parse_opt_id("filter.actorAccountId", f.actor_account_id.as_ref())?,
@@ -110,7 +110,7 @@ impl AuditQuery {
             from: f.from,
             to: f.to,
         };
-        let page = svc::list(ctx.state(), &ctx.caller(), filter, req).await?;
+        let page = svc::list(ctx.state()?, &ctx.caller()?, filter, req).await?;
         Ok(connection(page, |r| r.id, AuditRecord))
     }
 
@@ -118,7 +118,7 @@ impl AuditQuery {
     /// Reads the whole log: priced as the most a request may cost.
     #[graphql(complexity = 10_000)]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> Result<AuditChainCheck> {
-        let v = svc::verify(ctx.state(), &ctx.caller()).await?;
+        let v = svc::verify(ctx.state()?, &ctx.caller()?).await?;
         Ok(AuditChainCheck {
             ok: v.first_broken_id.is_none(),
             checked: v.checked,

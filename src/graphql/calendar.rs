@@ -9,7 +9,7 @@ use super::context::{parse_id, ContextExt};
 use super::enums::DayKind;
 use crate::domain::calendar as dc;
 use crate::domain::Problem;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::calendar as svc;
 
 /// An exception to the weekly calendar.
@@ -23,7 +23,7 @@ pub struct CalendarDay {
 
 impl CalendarDay {
     fn new(ctx: &Context<'_>, m: entity::calendar_day::Model) -> Result<Self, AppError> {
-        let kind = dc::DayKind::parse(&m.kind).ok_or_else(|| AppError::internal("bad day kind"))?;
+        let kind = stored_enum::<dc::DayKind>(&m.kind)?;
         Ok(CalendarDay {
             date: m.day,
             kind: kind.into(),
@@ -89,7 +89,7 @@ impl CalendarQuery {
         working_hours: f64,
     ) -> Result<DateTime<Utc>> {
         let seconds = working_seconds(working_hours)?;
-        Ok(svc::add_working_time(ctx.state(), from, seconds).await?)
+        Ok(svc::add_working_time(ctx.state()?, from, seconds).await?)
     }
 
     /// The working time between two instants at most ten years apart
@@ -119,7 +119,7 @@ impl CalendarQuery {
             )
             .into());
         }
-        let seconds = svc::working_time_between(ctx.state(), from, to).await?;
+        let seconds = svc::working_time_between(ctx.state()?, from, to).await?;
         Ok(WorkingTime {
             seconds,
             hours: seconds as f64 / 3600.0,
@@ -139,7 +139,7 @@ impl CalendarQuery {
         received_at: DateTime<Utc>,
     ) -> Result<DueDate> {
         let id = parse_id("procedureId", &procedure_id)?;
-        let d = svc::due_date(ctx.state(), id, received_at).await?;
+        let d = svc::due_date(ctx.state()?, id, received_at).await?;
         Ok(DueDate {
             received_at,
             starts_at: d.starts_at,
@@ -156,7 +156,7 @@ impl CalendarQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Between 1900 and 2200.", validator(custom = "Year(\"year\")"))] year: i32,
     ) -> Result<Vec<CalendarDay>> {
-        let rows = svc::days_of_year(ctx.state(), year).await?;
+        let rows = svc::days_of_year(ctx.state()?, year).await?;
         Ok(rows
             .into_iter()
             .map(|m| CalendarDay::new(ctx, m))
@@ -186,7 +186,7 @@ impl CalendarMutation {
         )]
         name: String,
     ) -> Result<CalendarDay> {
-        let m = svc::set_day(ctx.state(), &ctx.caller(), date, kind.into(), &name).await?;
+        let m = svc::set_day(ctx.state()?, &ctx.caller()?, date, kind.into(), &name).await?;
         Ok(CalendarDay::new(ctx, m)?)
     }
 
@@ -200,6 +200,6 @@ impl CalendarMutation {
         )]
         date: NaiveDate,
     ) -> Result<bool> {
-        Ok(svc::clear_day(ctx.state(), &ctx.caller(), date).await?)
+        Ok(svc::clear_day(ctx.state()?, &ctx.caller()?, date).await?)
     }
 }

@@ -13,7 +13,7 @@ use super::enums::{
     AgencyKind, AgencyLevel, EnumLabel, OnlineServiceLevel, ProcedureStatus, ProcessingUnit, Role,
     SubmissionMethod,
 };
-use super::loaders::{AgencyId, FieldId, LoadedVersion, Loaders, SectorId, VersionKey};
+use super::loaders::{AgencyId, FieldId, LoadedVersion, SectorId, VersionKey};
 use crate::domain::catalogue as dc;
 use crate::error::AppError;
 use crate::services::{catalogue as svc, Page};
@@ -112,11 +112,7 @@ impl Agency {
     }
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.parent_id {
-            Some(p) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(p))
-                .await?
-                .map(Agency)),
+            Some(p) => Ok(ctx.loaders()?.load_one(AgencyId(p)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -124,8 +120,8 @@ impl Agency {
     #[graphql(complexity = "20 * child_complexity")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
         let req = page_request(
-            &ctx.state().config.graphql,
-            Some(ctx.state().config.graphql.max_page_size as i32),
+            &ctx.state()?.config.graphql,
+            Some(ctx.state()?.config.graphql.max_page_size as i32),
             None,
         )?;
         let mut all = Vec::new();
@@ -134,7 +130,7 @@ impl Agency {
         // page through them rather than trust that.
         loop {
             let page = svc::list_agencies(
-                ctx.state(),
+                ctx.state()?,
                 svc::AgencyFilter {
                     parent_id: Some(self.0.id),
                     ..Default::default()
@@ -177,7 +173,7 @@ impl Sector {
     }
     #[graphql(complexity = "50 * child_complexity")]
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<Field>> {
-        Ok(svc::fields(ctx.state(), Some(self.0.id))
+        Ok(svc::fields(ctx.state()?, Some(self.0.id))
             .await?
             .into_iter()
             .map(Field)
@@ -201,7 +197,7 @@ impl Field {
     }
     async fn sector(&self, ctx: &Context<'_>) -> Result<Option<Sector>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(SectorId(self.0.sector_id))
             .await?
             .map(Sector))
@@ -247,14 +243,14 @@ impl Procedure {
     }
     async fn sector(&self, ctx: &Context<'_>) -> Result<Option<Sector>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(SectorId(self.0.sector_id))
             .await?
             .map(Sector))
     }
     async fn field(&self, ctx: &Context<'_>) -> Result<Option<Field>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(FieldId(self.0.field_id))
             .await?
             .map(Field))
@@ -266,7 +262,7 @@ impl Procedure {
     /// The current version's full record.
     async fn current(&self, ctx: &Context<'_>) -> Result<ProcedureVersion> {
         let v = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(VersionKey(self.0.id, self.0.current_version))
             .await?
             .ok_or_else(|| AppError::internal("current version missing"))?;
@@ -275,7 +271,7 @@ impl Procedure {
     /// Every version, oldest first.
     #[graphql(complexity = "5 * child_complexity")]
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<ProcedureVersion>> {
-        svc::versions(ctx.state(), self.0.id)
+        svc::versions(ctx.state()?, self.0.id)
             .await?
             .into_iter()
             .map(|row| {
@@ -286,7 +282,7 @@ impl Procedure {
     }
     async fn version(&self, ctx: &Context<'_>, number: i32) -> Result<Option<ProcedureVersion>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(VersionKey(self.0.id, number))
             .await?
             .map(ProcedureVersion))
@@ -329,14 +325,14 @@ impl ProcedureVersion {
     }
     async fn sector(&self, ctx: &Context<'_>) -> Result<Option<Sector>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(SectorId(self.c().sector_id))
             .await?
             .map(Sector))
     }
     async fn field(&self, ctx: &Context<'_>) -> Result<Option<Field>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(FieldId(self.c().field_id))
             .await?
             .map(Field))
@@ -349,7 +345,7 @@ impl ProcedureVersion {
     #[graphql(complexity = "10 * child_complexity")]
     async fn agencies(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
         let keys = self.c().agency_ids.iter().map(|id| AgencyId(*id));
-        let found = ctx.data_unchecked::<Loaders>().load_many(keys).await?;
+        let found = ctx.loaders()?.load_many(keys).await?;
         Ok(self
             .c()
             .agency_ids
@@ -774,7 +770,7 @@ impl CatalogueQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Agency>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = match filter {
             Some(f) => svc::AgencyFilter {
                 parent_id: parse_opt_id("filter.parentId", f.parent_id.as_ref())?,
@@ -786,7 +782,7 @@ impl CatalogueQuery {
             },
             None => svc::AgencyFilter::default(),
         };
-        let page = svc::list_agencies(ctx.state(), f, req).await?;
+        let page = svc::list_agencies(ctx.state()?, f, req).await?;
         Ok(connection(page, |a| a.id, Agency))
     }
 
@@ -802,13 +798,13 @@ impl CatalogueQuery {
         code: Option<String>,
     ) -> Result<Agency> {
         let by = lookup(id.as_ref(), code.as_deref())?;
-        Ok(Agency(svc::agency(&ctx.state().db, by).await?))
+        Ok(Agency(svc::agency(&ctx.state()?.db, by).await?))
     }
 
     /// Ngành, each with its fields.
     #[graphql(complexity = "20 * child_complexity")]
     async fn sectors(&self, ctx: &Context<'_>) -> Result<Vec<Sector>> {
-        Ok(svc::sectors(ctx.state())
+        Ok(svc::sectors(ctx.state()?)
             .await?
             .into_iter()
             .map(Sector)
@@ -819,7 +815,7 @@ impl CatalogueQuery {
     #[graphql(complexity = "200 * child_complexity")]
     async fn fields(&self, ctx: &Context<'_>, sector_id: Option<ID>) -> Result<Vec<Field>> {
         let sector = parse_opt_id("sectorId", sector_id.as_ref())?;
-        Ok(svc::fields(ctx.state(), sector)
+        Ok(svc::fields(ctx.state()?, sector)
             .await?
             .into_iter()
             .map(Field)
@@ -839,7 +835,7 @@ impl CatalogueQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Procedure>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = match filter {
             Some(f) => svc::ProcedureFilter {
                 text: f.text,
@@ -852,7 +848,7 @@ impl CatalogueQuery {
             },
             None => svc::ProcedureFilter::default(),
         };
-        let page = svc::search_procedures(ctx.state(), f, req).await?;
+        let page = svc::search_procedures(ctx.state()?, f, req).await?;
         Ok(connection(page, |p| p.id, Procedure))
     }
 
@@ -868,7 +864,7 @@ impl CatalogueQuery {
         code: Option<String>,
     ) -> Result<Procedure> {
         let by = lookup(id.as_ref(), code.as_deref())?;
-        Ok(Procedure(svc::procedure(&ctx.state().db, by).await?))
+        Ok(Procedure(svc::procedure(&ctx.state()?.db, by).await?))
     }
 
     /// Vietnamese and English labels of every enumeration's values.
@@ -924,7 +920,7 @@ impl CatalogueMutation {
     async fn create_agency(&self, ctx: &Context<'_>, input: AgencyInput) -> Result<Agency> {
         let input = input.into_service()?;
         Ok(Agency(
-            svc::create_agency(ctx.state(), &ctx.caller(), input).await?,
+            svc::create_agency(ctx.state()?, &ctx.caller()?, input).await?,
         ))
     }
 
@@ -933,7 +929,7 @@ impl CatalogueMutation {
         let id = parse_id("id", &id)?;
         let input = input.into_service()?;
         Ok(Agency(
-            svc::update_agency(ctx.state(), &ctx.caller(), id, input).await?,
+            svc::update_agency(ctx.state()?, &ctx.caller()?, id, input).await?,
         ))
     }
 
@@ -953,7 +949,7 @@ impl CatalogueMutation {
         name: String,
     ) -> Result<Sector> {
         Ok(Sector(
-            svc::create_sector(ctx.state(), &ctx.caller(), &code, &name).await?,
+            svc::create_sector(ctx.state()?, &ctx.caller()?, &code, &name).await?,
         ))
     }
 
@@ -975,7 +971,7 @@ impl CatalogueMutation {
     ) -> Result<Field> {
         let sector_id = parse_id("sectorId", &sector_id)?;
         Ok(Field(
-            svc::create_field(ctx.state(), &ctx.caller(), sector_id, &code, &name).await?,
+            svc::create_field(ctx.state()?, &ctx.caller()?, sector_id, &code, &name).await?,
         ))
     }
 
@@ -992,8 +988,8 @@ impl CatalogueMutation {
         };
         Ok(Procedure(
             svc::create_procedure(
-                ctx.state(),
-                &ctx.caller(),
+                ctx.state()?,
+                &ctx.caller()?,
                 &input.code,
                 content,
                 publication,
@@ -1019,8 +1015,8 @@ impl CatalogueMutation {
         };
         Ok(Procedure(
             svc::update_procedure(
-                ctx.state(),
-                &ctx.caller(),
+                ctx.state()?,
+                &ctx.caller()?,
                 id,
                 expected_version,
                 content,
@@ -1049,6 +1045,6 @@ impl CatalogueMutation {
 async fn set_status(ctx: &Context<'_>, id: ID, status: dc::ProcedureStatus) -> Result<Procedure> {
     let id = parse_id("id", &id)?;
     Ok(Procedure(
-        svc::set_procedure_status(ctx.state(), &ctx.caller(), id, status).await?,
+        svc::set_procedure_status(ctx.state()?, &ctx.caller()?, id, status).await?,
     ))
 }

@@ -4,6 +4,7 @@
 use async_graphql::{Context, ID};
 use base64::Engine;
 
+use super::loaders::Loaders;
 use crate::config::GraphqlLimits;
 use crate::domain::authz::Actor;
 use crate::domain::Problem;
@@ -23,24 +24,44 @@ pub struct RequestContext {
     pub client_addr: String,
 }
 
+/// What a resolver reads from its context. The schema's data is inserted by
+/// the HTTP layer (`AppState`, `Loaders`) and per request or socket
+/// (`RequestContext`); a missing one is a wiring bug, answered `INTERNAL`
+/// (never a panic). What only shapes the answer falls back safely when the
+/// request is missing: no actor, Vietnamese, masked.
 pub trait ContextExt {
-    fn state(&self) -> &AppState;
-    fn request(&self) -> &RequestContext;
+    /// The application state. Errors: INTERNAL when not in the schema's data.
+    fn state(&self) -> AppResult<&AppState>;
+    /// This request's (or socket's) context. Errors: INTERNAL when missing.
+    fn request(&self) -> AppResult<&RequestContext>;
+    /// The request's data loaders. Errors: INTERNAL when missing.
+    fn loaders(&self) -> AppResult<&Loaders>;
+    /// The signed-in actor; None for an anonymous caller (or a missing
+    /// request context, which then gets no more than an anonymous caller).
     fn actor(&self) -> Option<&Actor> {
-        self.request().actor.as_ref()
+        self.request().ok().and_then(|r| r.actor.as_ref())
     }
-    /// The caller as the services see it.
-    fn caller(&self) -> Caller<'_> {
-        let rc = self.request();
-        Caller::new(rc.actor.as_ref(), &rc.request_id, &rc.client_addr)
+    /// The caller as the services see it. Errors: INTERNAL when the request
+    /// context is missing.
+    fn caller(&self) -> AppResult<Caller<'_>> {
+        let rc = self.request()?;
+        Ok(Caller::new(
+            rc.actor.as_ref(),
+            &rc.request_id,
+            &rc.client_addr,
+        ))
     }
+    /// The language of messages (Vietnamese when unknown).
     fn lang(&self) -> Lang {
-        self.request().lang
+        self.request().map(|r| r.lang).unwrap_or_default()
     }
     /// Analysts read with personal data masked and free text withheld
-    /// (DOMAIN.md: the ANALYST role).
+    /// (DOMAIN.md: the ANALYST role). Masked, too, without a request context.
     fn masked(&self) -> bool {
-        self.actor().is_some_and(|a| a.is_analyst_only())
+        match self.request() {
+            Ok(rc) => rc.actor.as_ref().is_some_and(|a| a.is_analyst_only()),
+            Err(_) => true,
+        }
     }
     /// Postal staff read only what delivering a result needs (DOMAIN.md: the
     /// POSTAL_STAFF role): the applicant's name, phone and address, the
@@ -67,13 +88,28 @@ pub trait ContextExt {
 }
 
 impl ContextExt for Context<'_> {
-    fn state(&self) -> &AppState {
-        self.data_unchecked::<AppState>()
+    fn state(&self) -> AppResult<&AppState> {
+        schema_data(self)
     }
 
-    fn request(&self) -> &RequestContext {
-        self.data_unchecked::<RequestContext>()
+    fn request(&self) -> AppResult<&RequestContext> {
+        schema_data(self)
     }
+
+    fn loaders(&self) -> AppResult<&Loaders> {
+        schema_data(self)
+    }
+}
+
+/// A value of the schema's or the request's data, or INTERNAL naming the
+/// type that was not inserted.
+fn schema_data<'a, T: Send + Sync + 'static>(ctx: &'a Context<'_>) -> AppResult<&'a T> {
+    ctx.data_opt::<T>().ok_or_else(|| {
+        AppError::internal(format!(
+            "{} missing from the GraphQL context",
+            std::any::type_name::<T>()
+        ))
+    })
 }
 
 /// Parses an `ID` argument as a database id.

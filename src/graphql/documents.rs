@@ -10,7 +10,7 @@ use super::context::{page_request, parse_id, ContextExt};
 use super::dossiers::Attachment;
 use super::enums::DocumentSource;
 use crate::domain::documents as dd;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::attachments::Upload;
 use crate::services::documents as svc;
 
@@ -40,9 +40,9 @@ impl StoredDocument {
         self.0.valid_until
     }
     /// Still valid today, in the province's time.
-    async fn valid(&self, ctx: &Context<'_>) -> bool {
-        let today = crate::services::calendar::today(ctx.state());
-        dd::check_valid(self.0.valid_until, today).is_ok()
+    async fn valid(&self, ctx: &Context<'_>) -> Result<bool> {
+        let today = crate::services::calendar::today(ctx.state()?);
+        Ok(dd::check_valid(self.0.valid_until, today).is_ok())
     }
     async fn filename(&self) -> &str {
         &self.0.filename
@@ -57,9 +57,7 @@ impl StoredDocument {
         &self.0.sha256
     }
     async fn source(&self) -> Result<DocumentSource> {
-        Ok(dd::DocumentSource::parse(&self.0.source)
-            .ok_or_else(|| AppError::internal("stored document source"))?
-            .into())
+        Ok(stored_enum::<dd::DocumentSource>(&self.0.source)?.into())
     }
     /// The returned dossier this result came from.
     async fn source_dossier_id(&self) -> Option<ID> {
@@ -90,8 +88,8 @@ impl DocumentQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<StoredDocument>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::mine(ctx.state(), &ctx.caller(), req).await?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let page = svc::mine(ctx.state()?, &ctx.caller()?, req).await?;
         Ok(connection(page, |d| d.id, StoredDocument))
     }
 }
@@ -149,7 +147,7 @@ impl DocumentMutation {
             valid_until: input.valid_until,
         };
         Ok(StoredDocument(
-            svc::upload(ctx.state(), &ctx.caller(), input, upload).await?,
+            svc::upload(ctx.state()?, &ctx.caller()?, input, upload).await?,
         ))
     }
 
@@ -157,7 +155,7 @@ impl DocumentMutation {
     /// their own copy.
     async fn delete_document(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
-        svc::delete(ctx.state(), &ctx.caller(), id).await?;
+        svc::delete(ctx.state()?, &ctx.caller()?, id).await?;
         Ok(true)
     }
 
@@ -178,8 +176,8 @@ impl DocumentMutation {
         let document_id = parse_id("documentId", &document_id)?;
         Ok(Attachment(
             svc::attach_stored(
-                ctx.state(),
-                &ctx.caller(),
+                ctx.state()?,
+                &ctx.caller()?,
                 dossier_id,
                 &component,
                 document_id,
@@ -200,7 +198,7 @@ impl DocumentMutation {
         let id = parse_id("dossierId", &dossier_id)?;
         let upload = upload_of(ctx, &file)?;
         Ok(Attachment(
-            crate::services::attachments::attach_result(ctx.state(), &ctx.caller(), id, upload)
+            crate::services::attachments::attach_result(ctx.state()?, &ctx.caller()?, id, upload)
                 .await?,
         ))
     }

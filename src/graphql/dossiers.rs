@@ -13,17 +13,17 @@ use super::enums::{
     Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, TaskKind, Timeliness,
 };
 use super::loaders::{
-    AgencyId, AttachmentsOf, HistoryOf, Loaders, ProcedureId, RatingOf, TasksOf, VersionKey,
+    AgencyId, AttachmentsOf, HistoryOf, ProcedureId, RatingOf, TasksOf, VersionKey,
 };
 use crate::domain::calendar as dcal;
 use crate::domain::lifecycle as dl;
 use crate::domain::lifecycle::HANDOVER_LIMIT_SECONDS;
 use crate::domain::masking::{mask_email, mask_name, mask_tail};
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::dossiers::{self as svc, Command};
 
 fn status(d: &dossier::Model) -> Result<dl::DossierStatus, AppError> {
-    dl::DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))
+    stored_enum::<dl::DossierStatus>(&d.status)
 }
 
 /// Hồ sơ.
@@ -87,13 +87,11 @@ impl Dossier {
             .map(Into::into)
     }
     async fn channel(&self) -> Result<Channel> {
-        Ok(dl::Channel::parse(&self.0.channel)
-            .ok_or_else(|| AppError::internal("bad channel"))?
-            .into())
+        Ok(stored_enum::<dl::Channel>(&self.0.channel)?.into())
     }
     async fn procedure(&self, ctx: &Context<'_>) -> Result<Option<Procedure>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(ProcedureId(self.0.procedure_id))
             .await?
             .map(Procedure))
@@ -135,7 +133,7 @@ impl Dossier {
     /// The one-stop unit that receives and returns.
     async fn receiving_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(AgencyId(self.0.receiving_agency_id))
             .await?
             .map(Agency))
@@ -143,7 +141,7 @@ impl Dossier {
     /// The agency that settles.
     async fn settling_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(AgencyId(self.0.settling_agency_id))
             .await?
             .map(Agency))
@@ -242,7 +240,7 @@ impl Dossier {
             return Ok(None);
         };
         let v = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(VersionKey(self.0.procedure_id, self.0.procedure_version))
             .await?
             .ok_or_else(|| AppError::internal("procedure version missing"))?;
@@ -272,7 +270,7 @@ impl Dossier {
         if ctx.delivery_only() {
             return Ok(Vec::new());
         }
-        let rows = svc::control_sheet(ctx.state(), &self.0).await?;
+        let rows = svc::control_sheet(ctx.state()?, &self.0).await?;
         Ok(rows
             .into_iter()
             .map(|r| ControlSheetRow {
@@ -293,7 +291,7 @@ impl Dossier {
             return Ok(None);
         }
         Ok(ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(RatingOf(self.0.id))
             .await?
             .map(super::ratings::Rating))
@@ -305,7 +303,7 @@ impl Dossier {
             return Ok(Vec::new());
         }
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(AttachmentsOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -334,7 +332,7 @@ impl Dossier {
             return Ok(Vec::new());
         }
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(TasksOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -344,7 +342,7 @@ impl Dossier {
     #[graphql(complexity = "30 * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DossierEvent>> {
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(HistoryOf(self.0.id))
             .await?
             .unwrap_or_default();
@@ -395,11 +393,7 @@ impl DossierEvent {
     }
     async fn actor_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.actor_agency_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(id))
-                .await?
-                .map(Agency)),
+            Some(id) => Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -435,11 +429,7 @@ impl DossierTask {
     /// The agency asked; none for a verification visit.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
         match self.0.agency_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<Loaders>()
-                .load_one(AgencyId(id))
-                .await?
-                .map(Agency)),
+            Some(id) => Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency)),
             None => Ok(None),
         }
     }
@@ -513,11 +503,7 @@ impl Attachment {
     }
     /// A component's file or the result's.
     async fn kind(&self) -> Result<super::enums::AttachmentKind> {
-        Ok(
-            crate::domain::documents::AttachmentKind::parse(&self.0.kind)
-                .ok_or_else(|| AppError::internal("stored attachment kind"))?
-                .into(),
-        )
+        Ok(stored_enum::<crate::domain::documents::AttachmentKind>(&self.0.kind)?.into())
     }
     /// Taken from the applicant's data store rather than uploaded.
     async fn from_data_store(&self) -> bool {
@@ -642,7 +628,7 @@ impl DossierQuery {
     /// One dossier the caller may see.
     async fn dossier(&self, ctx: &Context<'_>, id: ID) -> Result<Dossier> {
         let id = parse_id("id", &id)?;
-        Ok(Dossier(svc::get(ctx.state(), &ctx.caller(), id).await?))
+        Ok(Dossier(svc::get(ctx.state()?, &ctx.caller()?, id).await?))
     }
 
     /// One dossier by its code, scoped like `dossier`.
@@ -656,7 +642,7 @@ impl DossierQuery {
         code: String,
     ) -> Result<Dossier> {
         Ok(Dossier(
-            svc::get_by_code(ctx.state(), &ctx.caller(), &code).await?,
+            svc::get_by_code(ctx.state()?, &ctx.caller()?, &code).await?,
         ))
     }
 
@@ -674,9 +660,9 @@ impl DossierQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default().into_service(false)?;
-        let page = svc::list(ctx.state(), &ctx.caller(), f, req, shows_applicant(ctx)).await?;
+        let page = svc::list(ctx.state()?, &ctx.caller()?, f, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -693,9 +679,9 @@ impl DossierQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default().into_service(true)?;
-        let page = svc::list(ctx.state(), &ctx.caller(), f, req, shows_applicant(ctx)).await?;
+        let page = svc::list(ctx.state()?, &ctx.caller()?, f, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -711,8 +697,8 @@ impl DossierQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::work_queue(ctx.state(), &ctx.caller(), req, shows_applicant(ctx)).await?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let page = svc::work_queue(ctx.state()?, &ctx.caller()?, req, shows_applicant(ctx)).await?;
         Ok(connection(page, |d| d.id, Dossier))
     }
 
@@ -726,7 +712,7 @@ impl DossierQuery {
         #[graphql(default)] after_sequence: i32,
     ) -> Result<Vec<DossierEvent>> {
         let id = parse_id("dossierId", &dossier_id)?;
-        let rows = svc::events(ctx.state(), &ctx.caller(), id, after_sequence).await?;
+        let rows = svc::events(ctx.state()?, &ctx.caller()?, id, after_sequence).await?;
         Ok(rows.into_iter().map(DossierEvent).collect())
     }
 
@@ -746,7 +732,7 @@ impl DossierQuery {
         )]
         id_number_or_phone: String,
     ) -> Result<TrackedDossier> {
-        let t = svc::track(ctx.state(), &ctx.caller(), &code, &id_number_or_phone).await?;
+        let t = svc::track(ctx.state()?, &ctx.caller()?, &code, &id_number_or_phone).await?;
         let d = t.dossier;
         let s = status(&d)?;
         Ok(TrackedDossier {
@@ -883,7 +869,7 @@ pub struct DossierMutation;
 async fn act(ctx: &Context<'_>, id: ID, expected_version: i32, cmd: Command) -> Result<Dossier> {
     let id = parse_id("id", &id)?;
     Ok(Dossier(
-        svc::apply(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+        svc::apply(ctx.state()?, &ctx.caller()?, id, expected_version, cmd).await?,
     ))
 }
 
@@ -908,7 +894,7 @@ impl DossierMutation {
             idempotency_key,
         };
         Ok(Dossier(
-            svc::create_draft(ctx.state(), &ctx.caller(), input).await?,
+            svc::create_draft(ctx.state()?, &ctx.caller()?, input).await?,
         ))
     }
 
@@ -973,7 +959,7 @@ impl DossierMutation {
     ) -> Result<Dossier> {
         let input = input.into_service(idempotency_key)?;
         Ok(Dossier(
-            svc::register_counter(ctx.state(), &ctx.caller(), input, return_immediately).await?,
+            svc::register_counter(ctx.state()?, &ctx.caller()?, input, return_immediately).await?,
         ))
     }
 
@@ -990,7 +976,7 @@ impl DossierMutation {
     ) -> Result<Dossier> {
         let input = input.into_service(idempotency_key)?;
         Ok(Dossier(
-            svc::register_postal(ctx.state(), &ctx.caller(), input).await?,
+            svc::register_postal(ctx.state()?, &ctx.caller()?, input).await?,
         ))
     }
 
@@ -1423,8 +1409,8 @@ impl DossierMutation {
         let id = parse_id("dossierId", &dossier_id)?;
         let upload = super::documents::upload_of(ctx, &file)?;
         let saved = crate::services::attachments::attach(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             id,
             &component,
             upload,
@@ -1465,7 +1451,7 @@ impl DossierMutation {
         });
         let id = parse_id("dossierId", &dossier_id)?;
         Ok(Dossier(
-            svc::apply(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+            svc::apply(ctx.state()?, &ctx.caller()?, id, expected_version, cmd).await?,
         ))
     }
 

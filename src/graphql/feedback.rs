@@ -10,36 +10,32 @@ use entity::feedback::Model;
 use super::catalogue::{connection, Agency, CountedConnection, Procedure};
 use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
 use super::enums::{FeedbackChannel, FeedbackKind, FeedbackStatus};
-use super::loaders::{AgencyId, Loaders, ProcedureId};
+use super::loaders::{AgencyId, ProcedureId};
 use crate::domain::feedback as df;
 use crate::domain::masking::{mask_email, mask_name, mask_tail};
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::feedback as svc;
 
 fn kind(m: &Model) -> Result<df::FeedbackKind, AppError> {
-    df::FeedbackKind::parse(&m.kind).ok_or_else(|| AppError::internal("bad feedback kind"))
+    stored_enum::<df::FeedbackKind>(&m.kind)
 }
 
 fn channel(m: &Model) -> Result<df::FeedbackChannel, AppError> {
-    df::FeedbackChannel::parse(&m.channel).ok_or_else(|| AppError::internal("bad feedback channel"))
+    stored_enum::<df::FeedbackChannel>(&m.channel)
 }
 
 fn status(m: &Model) -> Result<df::FeedbackStatus, AppError> {
-    df::FeedbackStatus::parse(&m.status).ok_or_else(|| AppError::internal("bad feedback status"))
+    stored_enum::<df::FeedbackStatus>(&m.status)
 }
 
 async fn agency(ctx: &Context<'_>, id: i64) -> Result<Option<Agency>> {
-    Ok(ctx
-        .data_unchecked::<Loaders>()
-        .load_one(AgencyId(id))
-        .await?
-        .map(Agency))
+    Ok(ctx.loaders()?.load_one(AgencyId(id)).await?.map(Agency))
 }
 
 async fn procedure(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Procedure>> {
     let Some(id) = id else { return Ok(None) };
     Ok(ctx
-        .data_unchecked::<Loaders>()
+        .loaders()?
         .load_one(ProcedureId(id))
         .await?
         .map(Procedure))
@@ -153,7 +149,7 @@ impl Feedback {
     }
     /// Still unanswered past the due date.
     async fn overdue(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(status(&self.0)?.is_open() && self.0.due_at < ctx.state().clock.now())
+        Ok(status(&self.0)?.is_open() && self.0.due_at < ctx.state()?.clock.now())
     }
     /// Answered or rejected by the due date; null while open.
     async fn closed_on_time(&self) -> Option<bool> {
@@ -327,7 +323,7 @@ impl FeedbackQuery {
     /// One feedback: its sender's, or an official's whose agency handles it.
     async fn feedback(&self, ctx: &Context<'_>, id: ID) -> Result<Feedback> {
         let id = parse_id("id", &id)?;
-        Ok(Feedback(svc::get(ctx.state(), &ctx.caller(), id).await?))
+        Ok(Feedback(svc::get(ctx.state()?, &ctx.caller()?, id).await?))
     }
 
     /// A citizen's own feedback; an official's agencies' feedback; all of it
@@ -344,7 +340,7 @@ impl FeedbackQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Feedback>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = svc::FeedbackFilter {
             statuses: f
@@ -364,7 +360,7 @@ impl FeedbackQuery {
             )?,
         };
         let personal = shows_sender(ctx);
-        let page = svc::list(ctx.state(), &ctx.caller(), filter, req, personal).await?;
+        let page = svc::list(ctx.state()?, &ctx.caller()?, filter, req, personal).await?;
         Ok(connection(page, |f| f.id, Feedback))
     }
 
@@ -387,9 +383,9 @@ impl FeedbackQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<PublicFeedback>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
         let agency_id = parse_opt_id("agencyId", agency_id.as_ref())?;
-        let page = svc::published(ctx.state(), search.as_deref(), agency_id, req).await?;
+        let page = svc::published(ctx.state()?, search.as_deref(), agency_id, req).await?;
         Ok(connection(page, |f| f.id, PublicFeedback))
     }
 }
@@ -406,7 +402,7 @@ impl FeedbackMutation {
     ) -> Result<Feedback> {
         let id = parse_id("id", id)?;
         Ok(Feedback(
-            svc::act(ctx.state(), &ctx.caller(), id, expected_version, cmd).await?,
+            svc::act(ctx.state()?, &ctx.caller()?, id, expected_version, cmd).await?,
         ))
     }
 }
@@ -420,8 +416,8 @@ impl FeedbackMutation {
         input: SubmitFeedbackInput,
     ) -> Result<Feedback> {
         let saved = svc::submit(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::SubmitInput {
                 kind: input.kind.into(),
                 title: input.title,
@@ -442,8 +438,8 @@ impl FeedbackMutation {
         input: RecordFeedbackInput,
     ) -> Result<Feedback> {
         let saved = svc::record(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             svc::RecordInput {
                 kind: input.kind.into(),
                 channel: input.channel.into(),

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use super::catalogue::{connection, CountedConnection};
 use super::context::{page_request, ContextExt};
 use super::enums::{DeliveryStatus, NotificationChannel, NotificationTemplate};
-use super::loaders::{DeliveriesOf, Loaders};
+use super::loaders::DeliveriesOf;
 use crate::domain::notification as dn;
-use crate::error::AppError;
+use crate::error::stored_enum;
 use crate::services::notifications as svc;
 
 pub struct Notification(pub entity::notification::Model);
@@ -30,9 +30,7 @@ impl Notification {
         self.0.id.into()
     }
     async fn template(&self) -> Result<NotificationTemplate> {
-        Ok(dn::Template::parse(&self.0.template)
-            .ok_or_else(|| AppError::internal("stored template"))?
-            .into())
+        Ok(stored_enum::<dn::Template>(&self.0.template)?.into())
     }
     async fn subject(&self) -> &str {
         &self.0.subject
@@ -53,19 +51,15 @@ impl Notification {
     #[graphql(complexity = "2 * child_complexity")]
     async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
         let rows = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()?
             .load_one(DeliveriesOf(self.0.id))
             .await?
             .unwrap_or_default();
         rows.into_iter()
             .map(|r| {
                 Ok(Delivery {
-                    channel: dn::Channel::parse(&r.channel)
-                        .ok_or_else(|| AppError::internal("stored channel"))?
-                        .into(),
-                    status: dn::DeliveryStatus::parse(&r.status)
-                        .ok_or_else(|| AppError::internal("stored delivery status"))?
-                        .into(),
+                    channel: stored_enum::<dn::Channel>(&r.channel)?.into(),
+                    status: stored_enum::<dn::DeliveryStatus>(&r.status)?.into(),
                     recipient: r.recipient,
                     attempts: r.attempts,
                     sent_at: r.sent_at,
@@ -92,8 +86,8 @@ impl NotificationQuery {
         )]
         after: Option<String>,
     ) -> Result<CountedConnection<Notification>> {
-        let req = page_request(&ctx.state().config.graphql, first, after.as_deref())?;
-        let page = svc::mine(ctx.state(), &ctx.caller(), req).await?;
+        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let page = svc::mine(ctx.state()?, &ctx.caller()?, req).await?;
         Ok(connection(page, |n| n.id, Notification))
     }
 }

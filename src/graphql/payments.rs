@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use super::catalogue::FeeLine;
 use super::context::{parse_id, ContextExt};
 use super::enums::{FeeStatus, PaymentDue, PaymentMethod, PaymentStatus};
-use super::loaders::{Loaders, PaymentsOf, VersionKey};
+use super::loaders::{PaymentsOf, VersionKey};
 use crate::domain::payment as dp;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::payments as svc;
 
 pub struct Payment(pub entity::payment::Model);
@@ -28,17 +28,13 @@ impl Payment {
         &self.0.reference
     }
     async fn method(&self) -> Result<PaymentMethod> {
-        Ok(dp::PaymentMethod::parse(&self.0.method)
-            .ok_or_else(|| AppError::internal("stored payment method"))?
-            .into())
+        Ok(stored_enum::<dp::PaymentMethod>(&self.0.method)?.into())
     }
     async fn amount_vnd(&self) -> i64 {
         self.0.amount_vnd
     }
     async fn status(&self) -> Result<PaymentStatus> {
-        Ok(dp::PaymentStatus::parse(&self.0.status)
-            .ok_or_else(|| AppError::internal("stored payment status"))?
-            .into())
+        Ok(stored_enum::<dp::PaymentStatus>(&self.0.status)?.into())
     }
     /// Biên lai: set when paid.
     async fn receipt_number(&self) -> Option<&str> {
@@ -85,7 +81,7 @@ pub async fn payments_of(
     dossier_id: i64,
 ) -> Result<Vec<entity::payment::Model>> {
     Ok(ctx
-        .data_unchecked::<Loaders>()
+        .loaders()?
         .load_one(PaymentsOf(dossier_id))
         .await?
         .unwrap_or_default())
@@ -94,7 +90,7 @@ pub async fn payments_of(
 /// A dossier's fees: its procedure version's lines against its payments.
 pub async fn fees_of(ctx: &Context<'_>, d: &entity::dossier::Model) -> Result<DossierFees> {
     let version = ctx
-        .data_unchecked::<Loaders>()
+        .loaders()?
         .load_one(VersionKey(d.procedure_id, d.procedure_version))
         .await?
         .ok_or_else(|| AppError::internal("dossier without its procedure version"))?;
@@ -127,7 +123,7 @@ impl PaymentQuery {
         number: String,
     ) -> Result<Payment> {
         Ok(Payment(
-            svc::receipt(ctx.state(), &ctx.caller(), &number).await?,
+            svc::receipt(ctx.state()?, &ctx.caller()?, &number).await?,
         ))
     }
 }
@@ -156,7 +152,9 @@ impl PaymentMutation {
     /// arrives at POST /payments/callback.
     async fn create_payment(&self, ctx: &Context<'_>, dossier_id: ID) -> Result<Payment> {
         let id = parse_id("dossierId", &dossier_id)?;
-        Ok(Payment(svc::create(ctx.state(), &ctx.caller(), id).await?))
+        Ok(Payment(
+            svc::create(ctx.state()?, &ctx.caller()?, id).await?,
+        ))
     }
 
     /// Reception officer: a payment taken at the counter, by bank transfer
@@ -169,8 +167,8 @@ impl PaymentMutation {
         let id = parse_id("input.dossierId", &input.dossier_id)?;
         Ok(Payment(
             svc::record(
-                ctx.state(),
-                &ctx.caller(),
+                ctx.state()?,
+                &ctx.caller()?,
                 id,
                 input.method.into(),
                 input.amount_vnd,
@@ -194,7 +192,7 @@ impl PaymentMutation {
     ) -> Result<Payment> {
         let id = parse_id("paymentId", &payment_id)?;
         Ok(Payment(
-            svc::refund(ctx.state(), &ctx.caller(), id, &reason).await?,
+            svc::refund(ctx.state()?, &ctx.caller()?, id, &reason).await?,
         ))
     }
 }

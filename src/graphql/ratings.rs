@@ -7,16 +7,14 @@ use chrono::{DateTime, Utc};
 use super::context::{parse_id, parse_opt_id, ContextExt};
 use super::enums::{RatingCriterion, RatingLevel};
 use crate::domain::rating as dr;
-use crate::error::AppError;
+use crate::error::{stored_enum, AppError};
 use crate::services::ratings as svc;
 
 /// Đánh giá sự hài lòng.
 pub struct Rating(pub entity::rating::Model);
 
 fn level(s: &str) -> Result<RatingLevel, AppError> {
-    Ok(dr::RatingLevel::parse(s)
-        .ok_or_else(|| AppError::internal("bad rating level"))?
-        .into())
+    Ok(stored_enum::<dr::RatingLevel>(s)?.into())
 }
 
 #[Object]
@@ -109,7 +107,7 @@ impl RatingQuery {
     ) -> Result<RatingSummary> {
         let f = filter.unwrap_or_default();
         let s = svc::summary(
-            ctx.state(),
+            ctx.state()?,
             svc::SummaryFilter {
                 agency_id: parse_opt_id("filter.agencyId", f.agency_id.as_ref())?,
                 procedure_id: parse_opt_id("filter.procedureId", f.procedure_id.as_ref())?,
@@ -162,8 +160,8 @@ impl RatingMutation {
     ) -> Result<Rating> {
         let id = parse_id("dossierId", &dossier_id)?;
         let saved = svc::rate(
-            ctx.state(),
-            &ctx.caller(),
+            ctx.state()?,
+            &ctx.caller()?,
             id,
             svc::RatingInput {
                 service_use: input.service_use.into(),

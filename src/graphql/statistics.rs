@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use super::catalogue::Agency;
 use super::context::{parse_opt_id, ContextExt};
 use super::enums::{AgencyLevel, Indicator, IndicatorGroup};
-use super::loaders::{AgencyId, FieldId, Loaders, ProcedureId};
+use super::loaders::{AgencyId, FieldId, ProcedureId};
 use crate::domain::evaluation as ev;
 use crate::domain::lifecycle::Channel;
-use crate::error::Lang;
+use crate::error::{AppResult, Lang};
 use crate::services::evaluation as ev_svc;
 use crate::services::statistics as svc;
 
@@ -116,7 +116,7 @@ fn row(r: svc::Row, label: String) -> StatisticsRow {
 }
 
 async fn label_of(ctx: &Context<'_>, group: StatisticsGroup, key: &str) -> Result<String> {
-    let loaders = ctx.data_unchecked::<Loaders>();
+    let loaders = ctx.loaders()?;
     let id = key.parse::<i64>().ok();
     Ok(match (group, id) {
         (StatisticsGroup::Agency, Some(id)) => {
@@ -170,7 +170,7 @@ impl StatisticsQuery {
             StatisticsGroup::Quarter => svc::GroupBy::Quarter,
         };
         let s = svc::compute(
-            ctx.state(),
+            ctx.state()?,
             svc::StatsFilter {
                 period: svc::Period {
                     year: f.year,
@@ -272,7 +272,7 @@ pub struct AgencyEvaluation {
     pub agencies: Vec<EvaluatedAgency>,
 }
 
-fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> EvaluatedAgency {
+fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> AppResult<EvaluatedAgency> {
     let indicators: Vec<IndicatorScore> = s
         .indicators
         .iter()
@@ -306,7 +306,7 @@ fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> EvaluatedAgency {
             }
         })
         .collect();
-    let weights = ctx.state().config.evaluation_weights;
+    let weights = ctx.state()?.config.evaluation_weights;
     let groups = ev::IndicatorGroup::ALL
         .iter()
         .map(|g| {
@@ -324,7 +324,7 @@ fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> EvaluatedAgency {
             }
         })
         .collect();
-    EvaluatedAgency {
+    Ok(EvaluatedAgency {
         rank: s.rank,
         agency: Agency(s.agency),
         points: s.points,
@@ -332,7 +332,7 @@ fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> EvaluatedAgency {
         percent: s.percent,
         groups,
         indicators,
-    }
+    })
 }
 
 #[derive(Default)]
@@ -355,7 +355,7 @@ impl EvaluationQuery {
     ) -> Result<AgencyEvaluation> {
         let p = period.unwrap_or_default();
         let e = ev_svc::evaluate(
-            ctx.state(),
+            ctx.state()?,
             ev_svc::EvaluationFilter {
                 year: p.year,
                 quarter: p.quarter,
@@ -375,7 +375,11 @@ impl EvaluationQuery {
                     points: e.weights.of(*g),
                 })
                 .collect(),
-            agencies: e.agencies.into_iter().map(|s| evaluated(ctx, s)).collect(),
+            agencies: e
+                .agencies
+                .into_iter()
+                .map(|s| evaluated(ctx, s))
+                .collect::<AppResult<_>>()?,
         })
     }
 }

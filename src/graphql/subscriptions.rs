@@ -4,6 +4,7 @@
 //! officer moved elsewhere stops receiving).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_graphql::{Context, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
@@ -131,13 +132,20 @@ fn ws_error(e: AppError) -> async_graphql::Error {
     async_graphql::Error::from(e)
 }
 
+/// How often a subscription re-checks its session when no event comes: a
+/// deactivation or a revocation made on another instance ends it within
+/// this (one on this instance ends it at once, through the bus).
+const SESSION_RECHECK: Duration = Duration::from_secs(30);
+
 struct Follow {
     rx: tokio::sync::broadcast::Receiver<BusMessage>,
     st: AppState,
     token: String,
+    account_id: i64,
     interest: Interest,
     lang: Lang,
     last_seq: HashMap<i64, i32>,
+    recheck: tokio::time::Interval,
     done: bool,
 }
 
@@ -145,81 +153,120 @@ struct Follow {
 /// re-authorized per event; a lagging subscriber gets a resync marker
 /// instead of an unbounded buffer. `known`: the sequence numbers the
 /// subscriber already has, per dossier; events up to them are not sent.
+/// It ends with UNAUTHENTICATED as soon as the session does: at the next
+/// event, at once when the account is deactivated on this instance, and
+/// within [`SESSION_RECHECK`] otherwise.
 fn follow(
     st: AppState,
-    token: String,
+    (actor, token): (Actor, String),
     interest: Interest,
     lang: Lang,
     known: HashMap<i64, i32>,
 ) -> impl Stream<Item = Result<DossierStatusEvent>> {
+    let mut recheck = tokio::time::interval_at(
+        tokio::time::Instant::now() + SESSION_RECHECK,
+        SESSION_RECHECK,
+    );
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = Follow {
         rx: st.bus.subscribe(),
         st,
         token,
+        account_id: actor.account_id,
         interest,
         lang,
         last_seq: known,
+        recheck,
         done: false,
     };
     futures_util::stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
         }
+        let item = s.next_item().await?;
+        if item.is_err() {
+            s.done = true;
+        }
+        Some((item, s))
+    })
+}
+
+impl Follow {
+    /// The next item to send (an error ends the stream), or None when the
+    /// bus is gone.
+    async fn next_item(&mut self) -> Option<Result<DossierStatusEvent>> {
         loop {
-            match s.rx.recv().await {
-                Ok(BusMessage::Event(e)) => {
-                    if !s.interest.matches(&e) {
-                        continue;
+            let message = tokio::select! {
+                m = self.rx.recv() => m,
+                _ = self.recheck.tick() => {
+                    match accounts::check_session(&self.st, &self.token).await {
+                        Ok(()) => continue,
+                        Err(err) => return Some(Err(ws_error(err))),
                     }
-                    if s.last_seq
-                        .get(&e.dossier_id)
-                        .is_some_and(|seen| *seen >= e.seq)
-                    {
-                        continue;
-                    }
-                    let actor = match accounts::authenticate(&s.st, &s.token).await {
-                        Ok(a) => a,
-                        Err(err) => {
-                            s.done = true;
-                            return Some((Err(ws_error(err)), s));
-                        }
-                    };
-                    match s.interest.allowed(&s.st, &actor).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            s.done = true;
-                            return Some((Err(ws_error(AppError::Forbidden)), s));
-                        }
-                        Err(err) => {
-                            s.done = true;
-                            return Some((Err(ws_error(err)), s));
-                        }
-                    }
-                    if s.last_seq.len() > 10_000 {
-                        s.last_seq.clear();
-                    }
-                    s.last_seq.insert(e.dossier_id, e.seq);
-                    let event = DossierStatusEvent::of(&e, s.lang);
-                    return Some((Ok(event), s));
                 }
+            };
+            match message {
+                Ok(BusMessage::Event(e)) => {
+                    if let Some(item) = self.deliver(&e).await {
+                        return Some(item);
+                    }
+                }
+                Ok(BusMessage::AccountClosed(id)) if id == self.account_id => {
+                    return Some(Err(ws_error(AppError::Unauthenticated)));
+                }
+                Ok(BusMessage::AccountClosed(_)) => {}
                 Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
-                    return Some((Ok(DossierStatusEvent::resync()), s));
+                    return Some(Ok(DossierStatusEvent::resync()));
                 }
                 Err(RecvError::Closed) => return None,
             }
         }
-    })
+    }
+
+    /// The event for the subscriber, an error that ends the stream, or None
+    /// when this event is not for it.
+    async fn deliver(&mut self, e: &LiveEvent) -> Option<Result<DossierStatusEvent>> {
+        if !self.interest.matches(e) {
+            return None;
+        }
+        if self
+            .last_seq
+            .get(&e.dossier_id)
+            .is_some_and(|seen| *seen >= e.seq)
+        {
+            return None;
+        }
+        let actor = match accounts::authenticate(&self.st, &self.token).await {
+            Ok(a) => a,
+            Err(err) => return Some(Err(ws_error(err))),
+        };
+        match self.interest.allowed(&self.st, &actor).await {
+            Ok(true) => {}
+            Ok(false) => return Some(Err(ws_error(AppError::Forbidden))),
+            Err(err) => return Some(Err(ws_error(err))),
+        }
+        if self.last_seq.len() > 10_000 {
+            self.last_seq.clear();
+        }
+        self.last_seq.insert(e.dossier_id, e.seq);
+        Some(Ok(DossierStatusEvent::of(e, self.lang)))
+    }
 }
 
 /// The signed-in caller of a subscription, with the token to re-check,
-/// after the one session check (`domain::authz::admit`) for this field.
-fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
-    let rc = ctx.request();
-    let (Some(actor), Some(token)) = (&rc.actor, &rc.token) else {
+/// after the one session check (`domain::authz::admit`) for this field. The
+/// session is looked up again: the socket may have outlived it.
+async fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
+    let rc = ctx.request()?;
+    let Some(token) = &rc.token else {
         return Err(AppError::Unauthenticated);
     };
-    admit(actor, EntryPoint::GraphqlField(ctx.field().name()))?;
-    Ok((actor.clone(), token.clone()))
+    if rc.actor.is_none() {
+        return Err(AppError::Unauthenticated);
+    }
+    let actor = accounts::authenticate(ctx.state()?, token).await?;
+    admit(&actor, EntryPoint::GraphqlField(ctx.field().name()))?;
+    Ok((actor, token.clone()))
 }
 
 #[derive(Default)]
@@ -235,16 +282,16 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let lang = ctx.lang();
         let id = parse_id("dossierId", &dossier_id).map_err(ws_error)?;
-        let (actor, token) = signed_in(ctx).map_err(ws_error)?;
-        let st = ctx.state().clone();
+        let signed = signed_in(ctx).await.map_err(ws_error)?;
+        let st = ctx.state().map_err(ws_error)?.clone();
         // Subscribing after reading the dossier: what it already showed is
         // not sent again, only what comes after.
-        let version = dossiers::may_follow(&st, &actor, id)
+        let version = dossiers::may_follow(&st, &signed.0, id)
             .await
             .map_err(ws_error)?
             .ok_or_else(|| ws_error(AppError::NotFound("dossier")))?;
         let known = HashMap::from([(id, version)]);
-        Ok(follow(st, token, Interest::Dossier(id), lang, known))
+        Ok(follow(st, signed, Interest::Dossier(id), lang, known))
     }
 
     /// Every event of the signed-in applicant's dossiers (the mobile app).
@@ -253,11 +300,12 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let lang = ctx.lang();
-        let (actor, token) = signed_in(ctx).map_err(ws_error)?;
+        let signed = signed_in(ctx).await.map_err(ws_error)?;
+        let account_id = signed.0.account_id;
         Ok(follow(
-            ctx.state().clone(),
-            token,
-            Interest::Applicant(actor.account_id),
+            ctx.state().map_err(ws_error)?.clone(),
+            signed,
+            Interest::Applicant(account_id),
             lang,
             HashMap::new(),
         ))
@@ -271,9 +319,12 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let lang = ctx.lang();
         let id = parse_id("agencyId", &agency_id).map_err(ws_error)?;
-        let (actor, token) = signed_in(ctx).map_err(ws_error)?;
-        let st = ctx.state().clone();
-        if !may_watch_agency(&st, &actor, id).await.map_err(ws_error)? {
+        let signed = signed_in(ctx).await.map_err(ws_error)?;
+        let st = ctx.state().map_err(ws_error)?.clone();
+        if !may_watch_agency(&st, &signed.0, id)
+            .await
+            .map_err(ws_error)?
+        {
             return Err(ws_error(AppError::Forbidden));
         }
         let subtree = store::agencies::subtree(&st.db, id)
@@ -281,7 +332,7 @@ impl SubscriptionRoot {
             .map_err(|e| ws_error(e.into()))?;
         Ok(follow(
             st,
-            token,
+            signed,
             Interest::Agency {
                 agency_id: id,
                 subtree,

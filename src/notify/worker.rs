@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 
 use super::{Outgoing, Senders};
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
+use crate::error::stored_enum;
 use crate::state::Clock;
 
 const BATCH: u64 = 50;
@@ -89,9 +90,7 @@ pub async fn deliver_once(
         let n = messages
             .get(&row.notification_id)
             .ok_or_else(|| anyhow::anyhow!("delivery {} without its notification", row.id))?;
-        let channel = Channel::parse(&row.channel).ok_or_else(|| {
-            anyhow::anyhow!("delivery {}: stored channel {:?}", row.id, row.channel)
-        })?;
+        let channel = stored_enum::<Channel>(&row.channel)?;
         let out = Outgoing {
             id: format!("delivery-{}", row.id),
             channel,

@@ -18,7 +18,7 @@ use crate::domain::identity::{
     required_text, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
 };
 use crate::domain::{throttle, Problem};
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 use serde_json::json;
@@ -70,10 +70,6 @@ pub struct LoginOutcome {
     pub account: AccountView,
 }
 
-fn field(name: &'static str) -> impl FnOnce(Problem) -> AppError {
-    move |p| AppError::bad_input(name, p)
-}
-
 pub async fn register_citizen(
     st: &AppState,
     caller: &Caller<'_>,
@@ -81,13 +77,10 @@ pub async fn register_citizen(
 ) -> AppResult<AccountView> {
     throttle_registration(st, caller).await?;
     let now = st.clock.now();
-    let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
-    let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).map_err(field("citizenId"))?;
-    let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
-    let email = match input.email.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(e) => Some(Email::parse(e).map_err(field("email"))?),
-    };
+    let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
+    let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).at("citizenId")?;
+    let phone = Phone::parse(&input.phone).at("phone")?;
+    let email = Email::parse_optional(input.email.as_deref()).at("email")?;
     let own = AccountIdentifiers {
         name: Some(&full_name),
         email: email.as_ref().map(Email::as_str),
@@ -126,10 +119,10 @@ pub async fn register_organisation(
     input: OrganisationRegistration,
 ) -> AppResult<AccountView> {
     throttle_registration(st, caller).await?;
-    let name = required_text(&input.name, NAME_MAX).map_err(field("name"))?;
-    let tax_code = TaxCode::parse(&input.tax_code).map_err(field("taxCode"))?;
-    let phone = Phone::parse(&input.phone).map_err(field("phone"))?;
-    let email = Email::parse(&input.email).map_err(field("email"))?;
+    let name = required_text(&input.name, NAME_MAX).at("name")?;
+    let tax_code = TaxCode::parse(&input.tax_code).at("taxCode")?;
+    let phone = Phone::parse(&input.phone).at("phone")?;
+    let email = Email::parse(&input.email).at("email")?;
     let own = AccountIdentifiers {
         name: Some(&name),
         email: Some(email.as_str()),
@@ -188,12 +181,9 @@ pub async fn insert_official(
     starting: StartingPassword<'_>,
 ) -> AppResult<(AccountView, String)> {
     caller.authorize(Action::ManageAccounts)?;
-    let full_name = required_text(&input.full_name, NAME_MAX).map_err(field("fullName"))?;
-    let email = Email::parse(&input.email).map_err(field("email"))?;
-    let phone = match input.phone.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(p) => Some(Phone::parse(p).map_err(field("phone"))?),
-    };
+    let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
+    let email = Email::parse(&input.email).at("email")?;
+    let phone = Phone::parse_optional(input.phone.as_deref()).at("phone")?;
     let own = AccountIdentifiers {
         name: Some(&full_name),
         email: Some(email.as_str()),
@@ -202,9 +192,7 @@ pub async fn insert_official(
         tax_code: None,
     };
     let (password, must_change_password) = match starting {
-        StartingPassword::Published(p) => {
-            (NewPassword::published(p).map_err(field("password"))?, false)
-        }
+        StartingPassword::Published(p) => (NewPassword::published(p).at("password")?, false),
         StartingPassword::OneTime => (one_time_password(own).await?, true),
     };
     let shown = password.expose().to_owned();
@@ -231,7 +219,7 @@ pub async fn insert_official(
 
 /// An official's roles: at least one; agency-bound roles name an existing
 /// agency, the others none; never CITIZEN.
-async fn check_grants(st: &AppState, grants: &[Grant]) -> AppResult<()> {
+pub(super) async fn check_grants(st: &AppState, grants: &[Grant]) -> AppResult<()> {
     if grants.is_empty() {
         return Err(AppError::bad_input("roles", Problem::Required));
     }
@@ -457,7 +445,7 @@ pub async fn login(
     let signed_in = Actor {
         account_id: account.id,
         session_id: session.id,
-        kind: AccountKind::parse(&account.kind).unwrap_or(AccountKind::Citizen),
+        kind: stored_enum::<AccountKind>(&account.kind)?,
         grants: grants.clone(),
         must_change_password: account.must_change_password,
     };
@@ -513,27 +501,61 @@ async fn throttle_registration(st: &AppState, caller: &Caller<'_>) -> AppResult<
         .await
 }
 
+/// The roles an account holds, in the order they were granted. Errors:
+/// INTERNAL for a stored role name this build does not know.
 pub async fn grants_of(db: &impl ConnectionTrait, account_id: i64) -> AppResult<Vec<Grant>> {
-    let rows = account_role::Entity::find()
+    account_role::Entity::find()
         .filter(account_role::Column::AccountId.eq(account_id))
         .order_by_asc(account_role::Column::Id)
         .all(db)
-        .await?;
-    rows.into_iter()
-        .map(|r| {
-            let role = Role::parse(&r.role)
-                .ok_or_else(|| AppError::internal(format!("bad role {}", r.role)))?;
-            Ok(Grant {
-                role,
-                agency_id: r.agency_id,
-            })
-        })
+        .await?
+        .iter()
+        .map(grant_of)
         .collect()
 }
 
+/// A stored role grant.
+fn grant_of(r: &account_role::Model) -> AppResult<Grant> {
+    Ok(Grant {
+        role: stored_enum::<Role>(&r.role)?,
+        agency_id: r.agency_id,
+    })
+}
+
 /// Resolves a bearer token to the actor, or `UNAUTHENTICATED` when it is
-/// unknown, revoked, idle too long or past its absolute expiry.
+/// unknown, revoked, idle too long or past its absolute expiry, or its
+/// account is deactivated.
 pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
+    let now = st.clock.now();
+    let (session, account) = live_session(st, token).await?;
+    // Refresh the idle clock at most once a minute: one write per minute of
+    // activity, not one per request.
+    if now - session.last_seen_at > chrono::Duration::minutes(1) {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session.id))
+            .exec(&st.db)
+            .await?;
+    }
+    let kind = stored_enum::<AccountKind>(&account.kind)?;
+    Ok(Actor {
+        account_id: account.id,
+        session_id: session.id,
+        kind,
+        grants: grants_of(&st.db, account.id).await?,
+        must_change_password: account.must_change_password,
+    })
+}
+
+/// Whether a bearer token's session is still live (see [`authenticate`]),
+/// without counting as activity: a subscription's periodic check must not
+/// keep an idle session alive. Errors: UNAUTHENTICATED when it is not.
+pub async fn check_session(st: &AppState, token: &str) -> AppResult<()> {
+    live_session(st, token).await.map(|_| ())
+}
+
+/// The session a token names and its account, when both are live.
+async fn live_session(st: &AppState, token: &str) -> AppResult<(session::Model, account::Model)> {
     let now = st.clock.now();
     let session = session::Entity::find()
         .filter(session::Column::TokenHash.eq(token_hash(token)))
@@ -551,24 +573,7 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
         .await?
         .filter(|a| a.active)
         .ok_or(AppError::Unauthenticated)?;
-    // Refresh the idle clock at most once a minute: one write per minute of
-    // activity, not one per request.
-    if now - session.last_seen_at > chrono::Duration::minutes(1) {
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, Expr::value(now))
-            .filter(session::Column::Id.eq(session.id))
-            .exec(&st.db)
-            .await?;
-    }
-    let kind = AccountKind::parse(&account.kind)
-        .ok_or_else(|| AppError::internal(format!("bad account kind {}", account.kind)))?;
-    Ok(Actor {
-        account_id: account.id,
-        session_id: session.id,
-        kind,
-        grants: grants_of(&st.db, account.id).await?,
-        must_change_password: account.must_change_password,
-    })
+    Ok((session, account))
 }
 
 /// Revokes the caller's session.
@@ -695,20 +700,15 @@ pub async fn agency_staff(
         .order_by_asc(account_role::Column::Id)
         .all(&st.db)
         .await?;
-    Ok(accounts
+    accounts
         .into_iter()
         .map(|account| {
             let grants = all_roles
                 .iter()
                 .filter(|r| r.account_id == account.id)
-                .filter_map(|r| {
-                    Role::parse(&r.role).map(|role| Grant {
-                        role,
-                        agency_id: r.agency_id,
-                    })
-                })
-                .collect();
-            AccountView { account, grants }
+                .map(grant_of)
+                .collect::<AppResult<_>>()?;
+            Ok(AccountView { account, grants })
         })
-        .collect())
+        .collect()
 }

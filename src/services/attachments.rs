@@ -19,7 +19,7 @@ use crate::domain::files::{clean_filename, sniff};
 use crate::domain::identity::required_text;
 use crate::domain::lifecycle::{DossierStatus, PauseKind};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
@@ -94,8 +94,7 @@ pub async fn attach(
 ) -> AppResult<attachment::Model> {
     let d = dossiers::visible(st, caller, dossier_id).await?;
     check_may_attach(st, caller, &d).await?;
-    let component =
-        required_text(component, 500).map_err(|p| AppError::bad_input("component", p))?;
+    let component = required_text(component, 500).at("component")?;
     let file = store_upload(st, upload).await?;
     insert(
         st,

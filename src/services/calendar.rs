@@ -15,7 +15,7 @@ use super::Caller;
 use crate::domain::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::identity::required_text;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 use serde_json::json;
@@ -33,8 +33,7 @@ pub async fn exceptions_from(
         .await?;
     rows.into_iter()
         .map(|r| {
-            let kind = DayKind::parse(&r.kind)
-                .ok_or_else(|| AppError::internal("bad calendar day kind"))?;
+            let kind = stored_enum::<DayKind>(&r.kind)?;
             Ok((r.day, kind))
         })
         .collect()
@@ -121,7 +120,7 @@ pub async fn set_day(
     name: &str,
 ) -> AppResult<calendar_day::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let name = required_text(name, 200).map_err(|p| AppError::bad_input("name", p))?;
+    let name = required_text(name, 200).at("name")?;
     let is_weekend = matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
     if kind == DayKind::Workday && !is_weekend {
         return Err(AppError::bad_input(

@@ -19,7 +19,7 @@ use crate::domain::identity::{optional_text, required_text};
 use crate::domain::identity::{Email, Phone};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
@@ -123,21 +123,18 @@ struct CleanAgency {
 }
 
 fn clean_agency(i: &AgencyInput) -> AppResult<CleanAgency> {
-    let at = |f: &'static str| move |p: Problem| AppError::bad_input(f, p);
     Ok(CleanAgency {
-        code: required_text(&i.code, CODE_MAX).map_err(at("code"))?,
-        name: required_text(&i.name, NAME_MAX).map_err(at("name"))?,
-        short_name: optional_text(i.short_name.as_deref(), NAME_MAX).map_err(at("shortName"))?,
-        address: optional_text(i.address.as_deref(), NAME_MAX).map_err(at("address"))?,
-        phone: match optional_text(i.phone.as_deref(), 32).map_err(at("phone"))? {
-            Some(p) => Some(Phone::parse(&p).map_err(at("phone"))?.as_str().to_owned()),
-            None => None,
-        },
-        email: match optional_text(i.email.as_deref(), 254).map_err(at("email"))? {
-            Some(e) => Some(Email::parse(&e).map_err(at("email"))?.as_str().to_owned()),
-            None => None,
-        },
-        hotline: optional_text(i.hotline.as_deref(), 32).map_err(at("hotline"))?,
+        code: required_text(&i.code, CODE_MAX).at("code")?,
+        name: required_text(&i.name, NAME_MAX).at("name")?,
+        short_name: optional_text(i.short_name.as_deref(), NAME_MAX).at("shortName")?,
+        address: optional_text(i.address.as_deref(), NAME_MAX).at("address")?,
+        phone: Phone::parse_optional(i.phone.as_deref())
+            .at("phone")?
+            .map(|p| p.as_str().to_owned()),
+        email: Email::parse_optional(i.email.as_deref())
+            .at("email")?
+            .map(|e| e.as_str().to_owned()),
+        hotline: optional_text(i.hotline.as_deref(), 32).at("hotline")?,
     })
 }
 
@@ -294,8 +291,8 @@ pub async fn create_sector(
     name: &str,
 ) -> AppResult<sector::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
-    let name = required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?;
+    let code = required_text(code, CODE_MAX).at("code")?;
+    let name = required_text(name, NAME_MAX).at("name")?;
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
     let saved = sector::ActiveModel {
@@ -326,8 +323,8 @@ pub async fn create_field(
     name: &str,
 ) -> AppResult<field::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
-    let name = required_text(name, NAME_MAX).map_err(|p| AppError::bad_input("name", p))?;
+    let code = required_text(code, CODE_MAX).at("code")?;
+    let name = required_text(name, NAME_MAX).at("name")?;
     if sector::Entity::find_by_id(sector_id)
         .one(&st.db)
         .await?
@@ -618,7 +615,7 @@ pub async fn create_procedure(
     publication: Publication,
 ) -> AppResult<procedure::Model> {
     caller.authorize(Action::ManageCatalogue)?;
-    let code = required_text(code, CODE_MAX).map_err(|p| AppError::bad_input("code", p))?;
+    let code = required_text(code, CODE_MAX).at("code")?;
     let content = check_content(st, content).await?;
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
@@ -731,8 +728,7 @@ pub async fn set_procedure_status(
 ) -> AppResult<procedure::Model> {
     caller.authorize(Action::ManageCatalogue)?;
     let existing = procedure(&st.db, Lookup::Id(id)).await?;
-    let from = ProcedureStatus::parse(&existing.status)
-        .ok_or_else(|| AppError::internal("bad procedure status"))?;
+    let from = stored_enum::<ProcedureStatus>(&existing.status)?;
     let allowed = match (from, status) {
         (ProcedureStatus::Abolished, _) => false,
         (a, b) => a != b,

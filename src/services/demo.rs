@@ -22,7 +22,7 @@ use crate::domain::catalogue::{
 use crate::domain::feedback::FeedbackKind;
 use crate::domain::lifecycle::ReturnMethod;
 use crate::domain::rating::RatingLevel;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult};
 use crate::state::AppState;
 
 const PROVINCE_JSON: &str = include_str!("../demo/province.json");
@@ -209,8 +209,7 @@ async fn actor_of(st: &AppState, email: &str) -> AppResult<Actor> {
     Ok(Actor {
         account_id: account.id,
         session_id: 0,
-        kind: AccountKind::parse(&account.kind)
-            .ok_or_else(|| AppError::internal("bad account kind"))?,
+        kind: stored_enum::<AccountKind>(&account.kind)?,
         grants: accounts::grants_of(&st.db, account.id).await?,
         must_change_password: false,
     })

@@ -14,7 +14,7 @@ use crate::domain::authz::AccountKind;
 use crate::domain::documents::{check_dates, check_valid, fits, AttachmentKind, DocumentSource};
 use crate::domain::identity::{optional_text, required_text};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
@@ -45,12 +45,9 @@ pub async fn upload(
     file: Upload,
 ) -> AppResult<document::Model> {
     let account_id = owner(caller)?;
-    let doc_type =
-        required_text(&input.doc_type, 200).map_err(|p| AppError::bad_input("docType", p))?;
-    let number = optional_text(input.number.as_deref(), 100)
-        .map_err(|p| AppError::bad_input("number", p))?;
-    let issuer = optional_text(input.issuer.as_deref(), 300)
-        .map_err(|p| AppError::bad_input("issuer", p))?;
+    let doc_type = required_text(&input.doc_type, 200).at("docType")?;
+    let number = optional_text(input.number.as_deref(), 100).at("number")?;
+    let issuer = optional_text(input.issuer.as_deref(), 300).at("issuer")?;
     check_dates(input.issued_on, input.valid_until, calendar::today(st))
         .map_err(|(field, p)| AppError::bad_input(field, p))?;
     let stored = attachments::store_upload(st, file).await?;
@@ -174,8 +171,7 @@ pub async fn attach_stored(
     }
     attachments::check_may_attach(st, caller, &d).await?;
     let doc = own(st, caller, document_id).await?;
-    check_valid(doc.valid_until, calendar::today(st))
-        .map_err(|p| AppError::bad_input("documentId", p))?;
+    check_valid(doc.valid_until, calendar::today(st)).at("documentId")?;
     let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
     let wanted = content
         .components

@@ -15,18 +15,16 @@ use super::notifications::{self, About, Recipient};
 use super::{calendar, dossiers, page, Caller, Page, PageRequest};
 use crate::domain::authz::{AccountKind, AgencyScope, Grant, Role};
 use crate::domain::feedback::{
-    self as rules, FeedbackAction, FeedbackChannel, FeedbackKind, FeedbackStatus,
+    self as rules, FeedbackChange, FeedbackChannel, FeedbackFacts, FeedbackKind, FeedbackPlan,
+    FeedbackRefusal, FeedbackStatus, TEXT_MAX, TITLE_MAX,
 };
 use crate::domain::identity::{optional_text, required_text, Email, Phone};
 use crate::domain::notification::{Facts, Template};
-use crate::domain::text::{fold, search_words};
+use crate::domain::text::search_words;
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
-
-const TITLE_MAX: usize = 500;
-const TEXT_MAX: usize = 10_000;
 
 /// What the feedback is about; every link is optional.
 #[derive(Debug, Default, Clone)]
@@ -57,57 +55,15 @@ pub struct RecordInput {
     pub links: Links,
 }
 
-/// What an official does to feedback.
-pub enum Command {
-    Assign {
-        handler_account_id: i64,
-    },
-    Answer {
-        answer: String,
-    },
-    Transfer {
-        agency_id: i64,
-        reason: String,
-    },
-    Reject {
-        reason: String,
-    },
-    /// Publishes the answer, with the question rewritten free of personal
-    /// data when given.
-    Publish {
-        public_title: Option<String>,
-        public_content: Option<String>,
-    },
-}
-
-impl Command {
-    fn action(&self) -> FeedbackAction {
-        match self {
-            Command::Assign { .. } => FeedbackAction::Assign,
-            Command::Answer { .. } => FeedbackAction::Answer,
-            Command::Transfer { .. } => FeedbackAction::Transfer,
-            Command::Reject { .. } => FeedbackAction::Reject,
-            Command::Publish { .. } => FeedbackAction::Publish,
-        }
-    }
-
-    fn operation(&self) -> &'static str {
-        match self {
-            Command::Assign { .. } => "assignFeedback",
-            Command::Answer { .. } => "answerFeedback",
-            Command::Transfer { .. } => "transferFeedback",
-            Command::Reject { .. } => "rejectFeedback",
-            Command::Publish { .. } => "publishFeedback",
-        }
-    }
-}
+/// An action on feedback with its input (decided by `domain::feedback::plan`).
+pub use crate::domain::feedback::FeedbackCommand as Command;
 
 fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
-    required_text(s, max).map_err(|p| AppError::bad_input(field, p))
+    required_text(s, max).at(field)
 }
 
 fn status_of(f: &feedback::Model) -> AppResult<FeedbackStatus> {
-    FeedbackStatus::parse(&f.status).ok_or_else(|| AppError::internal("bad feedback status"))
+    stored_enum::<FeedbackStatus>(&f.status)
 }
 
 /// The agency that handles feedback: the one named, else the dossier's
@@ -321,20 +277,9 @@ pub async fn record(
     let title = text("title", &input.title, TITLE_MAX)?;
     let content = text("content", &input.content, TEXT_MAX)?;
     let name = text("sender.name", &input.sender_name, 200)?;
-    let phone = input
-        .sender_phone
-        .as_deref()
-        .map(Phone::parse)
-        .transpose()
-        .map_err(|p| AppError::bad_input("sender.phone", p))?;
-    let email = input
-        .sender_email
-        .as_deref()
-        .map(Email::parse)
-        .transpose()
-        .map_err(|p| AppError::bad_input("sender.email", p))?;
-    let address = optional_text(input.sender_address.as_deref(), 1_000)
-        .map_err(|p| AppError::bad_input("sender.address", p))?;
+    let phone = Phone::parse_optional(input.sender_phone.as_deref()).at("sender.phone")?;
+    let email = Email::parse_optional(input.sender_email.as_deref()).at("sender.email")?;
+    let address = optional_text(input.sender_address.as_deref(), 1_000).at("sender.address")?;
     let mut links = input.links;
     if links.agency_id.is_none() && links.dossier_id.is_none() && links.procedure_id.is_none() {
         // Addressed to the officer's own agency.
@@ -383,7 +328,10 @@ async fn works_at(st: &AppState, account_id: i64, agency_id: i64) -> AppResult<b
     }))
 }
 
-/// Takes an action on feedback, guarded by its version.
+/// Takes an action on feedback, guarded by its version: the caller's access
+/// is checked, the facts loaded, `domain::feedback::plan` decides, and the
+/// plan is written with its audit record (and the sender's notification
+/// when answered) in one transaction.
 pub async fn act(
     st: &AppState,
     caller: &Caller<'_>,
@@ -398,101 +346,36 @@ pub async fn act(
     if !rules::may_read(actor, scope, f.sender_account_id) {
         return Err(AppError::NotFound("feedback"));
     }
-    let action = cmd.action();
-    if !rules::may_act(actor, action, scope, f.handler_account_id) {
+    if !rules::may_act(actor, cmd.action(), scope, f.handler_account_id) {
         return Err(AppError::Forbidden);
     }
-    if f.version != expected_version {
-        return Err(AppError::VersionConflict);
-    }
-    let from = status_of(&f)?;
-    let already_published = action == FeedbackAction::Publish && f.published_at.is_some();
-    let to = rules::next(from, action)
-        .filter(|_| !already_published)
-        .ok_or_else(|| AppError::InvalidTransition {
-            vi: format!(
-                "Không thể «{}» khi phản ánh, kiến nghị {}",
-                action.label_vi(),
-                if already_published {
-                    "đã được công khai".to_owned()
-                } else {
-                    format!("đang ở trạng thái «{}»", from.label_vi())
-                }
-            ),
-            en: format!(
-                "Cannot {} feedback that is {}",
-                action.label_en().to_lowercase(),
-                if already_published {
-                    "already published".to_owned()
-                } else {
-                    from.label_en().to_lowercase()
-                }
-            ),
-        })?;
-    let now = st.clock.now();
-    let mut row = feedback::ActiveModel {
-        status: Set(to.as_str().into()),
-        version: Set(expected_version + 1),
-        updated_at: Set(now),
-        ..Default::default()
+    let facts = FeedbackFacts {
+        status: status_of(&f)?,
+        version: f.version,
+        published: f.published_at.is_some(),
+        agency_id: f.agency_id,
+        due_at: f.due_at,
+        title: &f.title,
+        content: &f.content,
+        answer: f.answer.as_deref(),
+        handler_works_there: match &cmd {
+            Command::Assign { handler_account_id } => {
+                works_at(st, *handler_account_id, f.agency_id).await?
+            }
+            _ => false,
+        },
+        target_agency_exists: match &cmd {
+            Command::Transfer { agency_id, .. } => {
+                catalogue::agency(&st.db, Lookup::Id(*agency_id))
+                    .await
+                    .is_ok()
+            }
+            _ => false,
+        },
     };
-    let mut data = json!({});
-    match &cmd {
-        Command::Assign { handler_account_id } => {
-            if !works_at(st, *handler_account_id, f.agency_id).await? {
-                return Err(AppError::bad_input(
-                    "handlerAccountId",
-                    Problem::UnknownReference,
-                ));
-            }
-            row.handler_account_id = Set(Some(*handler_account_id));
-            data = json!({ "handlerAccountId": handler_account_id });
-        }
-        Command::Answer { answer } => {
-            row.answer = Set(Some(text("answer", answer, TEXT_MAX)?));
-            row.answered_at = Set(Some(now));
-            row.answered_by = Set(Some(actor.account_id));
-            row.closed_at = Set(Some(now));
-            data = json!({ "onTime": rules::on_time(f.due_at, now) });
-        }
-        Command::Transfer { agency_id, reason } => {
-            let reason = text("reason", reason, TEXT_MAX)?;
-            catalogue::agency(&st.db, Lookup::Id(*agency_id))
-                .await
-                .map_err(|_| AppError::bad_input("agencyId", Problem::UnknownReference))?;
-            if *agency_id == f.agency_id {
-                return Err(AppError::bad_input("agencyId", Problem::UnknownValue));
-            }
-            row.agency_id = Set(*agency_id);
-            row.transferred_from_agency_id = Set(Some(f.agency_id));
-            row.transfer_reason = Set(Some(reason));
-            row.transferred_at = Set(Some(now));
-            row.handler_account_id = Set(None);
-            data = json!({ "fromAgencyId": f.agency_id, "toAgencyId": agency_id });
-        }
-        Command::Reject { reason } => {
-            row.reject_reason = Set(Some(text("reason", reason, TEXT_MAX)?));
-            row.closed_at = Set(Some(now));
-        }
-        Command::Publish {
-            public_title,
-            public_content,
-        } => {
-            let title = match public_title {
-                Some(t) => text("publicTitle", t, TITLE_MAX)?,
-                None => f.title.clone(),
-            };
-            let content = match public_content {
-                Some(c) => text("publicContent", c, TEXT_MAX)?,
-                None => f.content.clone(),
-            };
-            let answer = f.answer.clone().unwrap_or_default();
-            row.search_text = Set(Some(fold(&format!("{title} {content} {answer}"))));
-            row.public_title = Set(Some(title));
-            row.public_content = Set(Some(content));
-            row.published_at = Set(Some(now));
-        }
-    }
+    let now = st.clock.now();
+    let plan = rules::plan(&cmd, expected_version, &facts, now).map_err(refused)?;
+    let (row, data) = changes(&plan, expected_version, actor.account_id, now);
     let txn = store::write_txn(&st.db).await?;
     let res = feedback::Entity::update_many()
         .set(row)
@@ -508,34 +391,12 @@ pub async fn act(
         .await?
         .ok_or_else(|| AppError::internal("feedback vanished"))?;
     let summary = json!({
-        "before": { "status": from.as_str(), "agencyId": f.agency_id },
-        "after": { "status": to.as_str(), "version": saved.version, "agencyId": saved.agency_id },
+        "before": { "status": plan.from.as_str(), "agencyId": f.agency_id },
+        "after": { "status": plan.to.as_str(), "version": saved.version, "agencyId": saved.agency_id },
         "data": data,
     });
-    if to == FeedbackStatus::Answered && from != FeedbackStatus::Answered {
-        let facts = Facts {
-            applicant: saved.sender_name.clone(),
-            title: Some(saved.title.clone()),
-            ..Default::default()
-        };
-        let recipient = Recipient {
-            account_id: saved.sender_account_id,
-            email: saved.sender_email.clone(),
-            phone: saved.sender_phone.clone(),
-        };
-        let about = About {
-            dossier_id: None,
-            feedback_id: Some(saved.id),
-        };
-        notifications::enqueue(
-            &txn,
-            now,
-            Template::FeedbackAnswered,
-            &facts,
-            &recipient,
-            about,
-        )
-        .await?;
+    if plan.notifies_sender() {
+        notify_answered(&txn, now, &saved).await?;
     }
     audit::commit(
         txn,
@@ -546,6 +407,102 @@ pub async fn act(
     .await?;
     st.outbox_committed();
     Ok(saved)
+}
+
+/// A refusal of `domain::feedback::plan` as the API answers it.
+fn refused(r: FeedbackRefusal) -> AppError {
+    match r {
+        FeedbackRefusal::VersionConflict => AppError::VersionConflict,
+        FeedbackRefusal::NotNow { vi, en } => AppError::InvalidTransition { vi, en },
+        FeedbackRefusal::Input { field, problem } => AppError::bad_input(field, problem),
+    }
+}
+
+/// The row update a plan makes, and the audit record's `data`.
+fn changes(
+    plan: &FeedbackPlan,
+    expected_version: i32,
+    actor_account_id: i64,
+    now: DateTime<Utc>,
+) -> (feedback::ActiveModel, serde_json::Value) {
+    let mut row = feedback::ActiveModel {
+        status: Set(plan.to.as_str().into()),
+        version: Set(expected_version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let mut data = json!({});
+    match &plan.change {
+        FeedbackChange::Assign { handler_account_id } => {
+            row.handler_account_id = Set(Some(*handler_account_id));
+            data = json!({ "handlerAccountId": handler_account_id });
+        }
+        FeedbackChange::Answer { answer, on_time } => {
+            row.answer = Set(Some(answer.clone()));
+            row.answered_at = Set(Some(now));
+            row.answered_by = Set(Some(actor_account_id));
+            row.closed_at = Set(Some(now));
+            data = json!({ "onTime": on_time });
+        }
+        FeedbackChange::Transfer {
+            from_agency_id,
+            to_agency_id,
+            reason,
+        } => {
+            row.agency_id = Set(*to_agency_id);
+            row.transferred_from_agency_id = Set(Some(*from_agency_id));
+            row.transfer_reason = Set(Some(reason.clone()));
+            row.transferred_at = Set(Some(now));
+            row.handler_account_id = Set(None);
+            data = json!({ "fromAgencyId": from_agency_id, "toAgencyId": to_agency_id });
+        }
+        FeedbackChange::Reject { reason } => {
+            row.reject_reason = Set(Some(reason.clone()));
+            row.closed_at = Set(Some(now));
+        }
+        FeedbackChange::Publish {
+            title,
+            content,
+            search_text,
+        } => {
+            row.search_text = Set(Some(search_text.clone()));
+            row.public_title = Set(Some(title.clone()));
+            row.public_content = Set(Some(content.clone()));
+            row.published_at = Set(Some(now));
+        }
+    }
+    (row, data)
+}
+
+/// Tells the sender their feedback was answered.
+async fn notify_answered(
+    txn: &impl sea_orm::ConnectionTrait,
+    now: DateTime<Utc>,
+    saved: &feedback::Model,
+) -> AppResult<()> {
+    let facts = Facts {
+        applicant: saved.sender_name.clone(),
+        title: Some(saved.title.clone()),
+        ..Default::default()
+    };
+    let recipient = Recipient {
+        account_id: saved.sender_account_id,
+        email: saved.sender_email.clone(),
+        phone: saved.sender_phone.clone(),
+    };
+    let about = About {
+        dossier_id: None,
+        feedback_id: Some(saved.id),
+    };
+    notifications::enqueue(
+        txn,
+        now,
+        Template::FeedbackAnswered,
+        &facts,
+        &recipient,
+        about,
+    )
+    .await
 }
 
 /// One feedback its sender or an official reaching its agency may read.

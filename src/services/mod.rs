@@ -1,6 +1,7 @@
 //! Use cases. Each opens its transaction, loads, asks `domain` for the rule,
 //! writes, and commits. Resolvers call exactly one of these.
 
+pub mod account_admin;
 pub mod accounts;
 pub mod attachments;
 pub mod audit;

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::{page, Caller, Page, PageRequest};
 use crate::domain::lifecycle::{Channel, DossierAction};
 use crate::domain::notification::{self as n, DeliveryStatus, Facts, Template};
-use crate::error::AppResult;
+use crate::error::{stored_enum, AppResult};
 use crate::state::AppState;
 
 /// Who a notification is for.
@@ -74,26 +74,9 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// The notification a dossier transition sends its applicant, if any.
-pub fn template_for(action: DossierAction, channel: Channel) -> Option<Template> {
-    use DossierAction as A;
-    Some(match action {
-        // At the counter the officer registers and receives at once: the
-        // reception is the message.
-        A::Submit if channel == Channel::Direct => return None,
-        A::Submit => Template::Submitted,
-        A::RequestSupplement => Template::SupplementRequested,
-        A::Receive => Template::Received,
-        A::Pause => Template::Paused,
-        A::IssueApology => Template::Apology,
-        A::Approve => Template::ResultReady,
-        A::ReturnResult => Template::Returned,
-        A::Refuse => Template::Refused,
-        A::DeclareNotEligible => Template::NotEligible,
-        A::Stop => Template::Stopped,
-        _ => return None,
-    })
-}
+/// The notification a dossier transition sends its applicant, if any: the
+/// rule is `domain::notification::for_transition`.
+pub use n::for_transition as template_for;
 
 /// Dates in messages: the province's time, as Vietnamese forms write it.
 pub fn local_time(st: &AppState, at: DateTime<Utc>) -> String {
@@ -139,7 +122,7 @@ pub async fn on_transition(
     action: DossierAction,
     note: Option<&str>,
 ) -> AppResult<()> {
-    let channel = Channel::parse(&d.channel).unwrap_or(Channel::Online);
+    let channel = stored_enum::<Channel>(&d.channel)?;
     let Some(template) = template_for(action, channel) else {
         return Ok(());
     };

@@ -6,7 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 use crate::domain::identity::{AccountIdentifiers, NewPassword};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 
 /// `NewPassword::parse` (the policy) off the async workers: zxcvbn's
 /// estimate takes milliseconds, and over 100 ms for a long input full of
@@ -33,7 +33,7 @@ pub async fn check_new(
     })
     .await
     .map_err(AppError::internal)?
-    .map_err(|p| AppError::bad_input(field, p))
+    .at(field)
 }
 
 pub async fn hash(password: String) -> AppResult<String> {

@@ -22,7 +22,7 @@ use crate::domain::lifecycle::DossierStatus;
 use crate::domain::notification::Template;
 use crate::domain::payment::{payable, refundable, Fees, Paid, PaymentMethod, PaymentStatus};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
@@ -35,9 +35,9 @@ pub async fn of_dossiers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Ve
         .await?)
 }
 
-/// How a dossier's fees stand against its payments.
+/// How a dossier's fees stand against its payments: the stored payments
+/// read for `domain::payment::Fees::for_procedure`, which decides.
 pub fn fees(content: &ProcedureContent, payments: &[payment::Model]) -> Fees {
-    let total = content.fees.iter().map(|f| f.amount_vnd).sum();
     let paid: Vec<Paid> = payments
         .iter()
         .filter_map(|p| {
@@ -47,7 +47,7 @@ pub fn fees(content: &ProcedureContent, payments: &[payment::Model]) -> Fees {
             })
         })
         .collect();
-    Fees::of(total, &paid)
+    Fees::for_procedure(&content.fees, &paid)
 }
 
 /// The fees of a dossier now.
@@ -365,8 +365,7 @@ pub async fn record(
             },
         ));
     }
-    let external =
-        optional_text(reference, 100).map_err(|p| AppError::bad_input("reference", p))?;
+    let external = optional_text(reference, 100).at("reference")?;
     if method == PaymentMethod::BankTransfer && external.is_none() {
         return Err(AppError::bad_input("reference", Problem::Required));
     }
@@ -435,7 +434,7 @@ pub async fn refund(
             other => other,
         })?;
     officer_of(st, caller, &d, true).await?;
-    let reason = required_text(reason, 2_000).map_err(|e| AppError::bad_input("reason", e))?;
+    let reason = required_text(reason, 2_000).at("reason")?;
     if p.status != PaymentStatus::Paid.as_str() {
         return Err(AppError::InvalidTransition {
             vi: "Chỉ hoàn trả khoản đã thanh toán".into(),

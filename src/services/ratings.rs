@@ -12,10 +12,11 @@ use serde_json::json;
 use super::audit::{self, Entry};
 use super::rollup::{self, Delta, M};
 use super::{dossiers, Caller};
-use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::DossierStatus;
-use crate::domain::rating::{ratable, revisable, RatingCriterion, RatingLevel};
-use crate::error::{AppError, AppResult};
+use crate::domain::rating::{
+    plan, RatingCriterion, RatingFacts, RatingLevel, RatingPlan, RatingRefusal,
+};
+use crate::error::{stored_enum, AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
 use sea_orm::prelude::Expr;
@@ -36,23 +37,17 @@ pub async fn rate(
 ) -> AppResult<rating::Model> {
     let actor = caller.signed_in()?;
     let d = dossiers::visible(st, caller, dossier_id).await?;
-    if d.applicant_account_id != Some(actor.account_id) {
-        return Err(AppError::Forbidden);
-    }
-    let status = DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad status"))?;
-    if !ratable(status) {
-        return Err(AppError::InvalidTransition {
-            vi: "Chỉ đánh giá được hồ sơ đã trả kết quả hoặc không đủ điều kiện giải quyết".into(),
-            en: "Only returned or not-eligible dossiers can be rated".into(),
-        });
-    }
-    let comment = optional_text(input.comment.as_deref(), 2_000)
-        .map_err(|p| AppError::bad_input("comment", p))?;
     let now = st.clock.now();
     let existing = rating::Entity::find()
         .filter(rating::Column::DossierId.eq(dossier_id))
         .one(&st.db)
         .await?;
+    let facts = RatingFacts {
+        by_applicant: d.applicant_account_id == Some(actor.account_id),
+        status: stored_enum::<DossierStatus>(&d.status)?,
+        rated_at: existing.as_ref().map(|r| r.rated_at),
+    };
+    let RatingPlan { comment, .. } = plan(facts, input.comment.as_deref(), now).map_err(refused)?;
     let levels = [
         input.service_use.as_str(),
         input.staff_attitude.as_str(),
@@ -61,12 +56,6 @@ pub async fn rate(
     let txn = store::write_txn(&st.db).await?;
     let (saved, operation) = match existing {
         Some(r) => {
-            if !revisable(r.rated_at, now) {
-                return Err(AppError::InvalidTransition {
-                    vi: "Đã quá 7 ngày, không thể sửa đánh giá".into(),
-                    en: "A rating can be revised for seven days only".into(),
-                });
-            }
             // The answers move in the statistics: the old ones out, the
             // new in, in the month of the first rating.
             let moved = Delta::answers([&r.service_use, &r.staff_attitude, &r.processing_time], -1)
@@ -138,6 +127,21 @@ pub async fn rate(
     )
     .await?;
     Ok(saved)
+}
+
+/// A refusal of `domain::rating::plan` as the API answers it.
+fn refused(r: RatingRefusal) -> AppError {
+    match r {
+        RatingRefusal::NotApplicant => AppError::Forbidden,
+        RatingRefusal::Comment(p) => AppError::bad_input("comment", p),
+        RatingRefusal::NotRatable | RatingRefusal::RevisionClosed => {
+            let (vi, en) = r.explain();
+            AppError::InvalidTransition {
+                vi: vi.into(),
+                en: en.into(),
+            }
+        }
+    }
 }
 
 /// The ratings of several dossiers, in one query.

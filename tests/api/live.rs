@@ -673,7 +673,6 @@ async fn two_relays_on_one_database_publish_each_event_exactly_once() {
 
 #[tokio::test]
 async fn an_officer_moved_to_another_agency_stops_hearing_the_old_one() {
-    use sea_orm::ConnectionTrait;
     let f = flow().await;
     let addr = serve(&f.t).await;
     let centre = f.t.agency_id(motcua::services::demo::CENTRE_CODE).await;
@@ -688,21 +687,20 @@ async fn an_officer_moved_to_another_agency_stops_hearing_the_old_one() {
         c.next(WAIT).await.unwrap()["data"]["agencyQueue"]["toStatus"],
         "SUBMITTED"
     );
-    // The officer is moved to the ward's one-stop unit (as an admin would).
+    // An admin moves the officer to the ward's one-stop unit.
     let me =
         f.t.data(Some(&f.reception), "{ me { id } }", json!({}))
             .await["me"]["id"]
             .as_str()
             .unwrap()
             .to_owned();
-    f.t.app
-        .state
-        .db
-        .execute_unprepared(&format!(
-            "UPDATE account_role SET agency_id = {ward_desk} WHERE account_id = {me}"
-        ))
-        .await
-        .unwrap();
+    let admin = f.t.login_demo("quantri@demo.motcua.vn").await;
+    f.t.data(
+        Some(&admin),
+        "mutation($a: ID!, $r: [RoleGrantInput!]!) { updateOfficialRoles(accountId: $a, roles: $r) { id } }",
+        json!({ "a": me, "r": [{ "role": "RECEPTION_OFFICER", "agencyId": ward_desk }] }),
+    )
+    .await;
     f.submitted().await;
     let got = c.next(WAIT).await.unwrap();
     assert!(got["data"]["agencyQueue"].is_null(), "{got}");

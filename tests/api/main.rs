@@ -4,6 +4,7 @@
 //! `MOTCUA_TEST_REDIS_URL` is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_admin;
 mod accounts;
 mod attachments;
 mod audit;
