@@ -34,17 +34,11 @@ impl Applicant {
         let id_number = optional_text(self.id_number.as_deref(), ID_NUMBER_MAX)
             .and_then(|n| n.map(|n| applicant_id_number(&n, current_year)).transpose())
             .map_err(at("idNumber"))?;
-        let phone = optional_text(self.phone.as_deref(), 20)
-            .and_then(|p| {
-                p.map(|p| Phone::parse(&p).map(|p| p.as_str().to_owned()))
-                    .transpose()
-            })
+        let phone = Phone::parse_optional(self.phone.as_deref())
+            .map(|p| p.map(|p| p.as_str().to_owned()))
             .map_err(at("phone"))?;
-        let email = optional_text(self.email.as_deref(), 254)
-            .and_then(|e| {
-                e.map(|e| Email::parse(&e).map(|e| e.as_str().to_owned()))
-                    .transpose()
-            })
+        let email = Email::parse_optional(self.email.as_deref())
+            .map(|e| e.map(|e| e.as_str().to_owned()))
             .map_err(at("email"))?;
         Ok(Applicant {
             name: required_text(&self.name, NAME_MAX).map_err(at("name"))?,

@@ -26,11 +26,11 @@ use serde_json::json;
 const NAME_MAX: usize = 200;
 
 /// Unique columns of `account` and the input fields they come from.
-const ACCOUNT_UNIQUES: &[(&str, &str)] = &[
-    ("citizen_id", "citizenId"),
-    ("tax_code", "taxCode"),
-    ("email", "email"),
-    ("external_id", "externalId"),
+const ACCOUNT_UNIQUES: &[(store::Unique, &str)] = &[
+    (store::ACCOUNT_CITIZEN_ID, "citizenId"),
+    (store::ACCOUNT_TAX_CODE, "taxCode"),
+    (store::ACCOUNT_EMAIL, "email"),
+    (store::ACCOUNT_EXTERNAL_ID, "externalId"),
 ];
 
 pub struct CitizenRegistration {

@@ -191,7 +191,7 @@ pub async fn create_agency(
     }
     .insert(&txn)
     .await
-    .map_err(|e| store::unique_violation_of(e, &[(store::AGENCY_CODE, "code")]))?;
+    .map_err(|e| store::unique_violation(e, &[(store::AGENCY_CODE, "code")]))?;
     let entry = Entry::new(
         "createAgency",
         "agency",
@@ -238,7 +238,7 @@ pub async fn update_agency(
     let saved = row
         .update(&txn)
         .await
-        .map_err(|e| store::unique_violation_of(e, &[(store::AGENCY_CODE, "code")]))?;
+        .map_err(|e| store::unique_violation(e, &[(store::AGENCY_CODE, "code")]))?;
     let entry = Entry::new(
         "updateAgency",
         "agency",
@@ -302,7 +302,7 @@ pub async fn create_sector(
     }
     .insert(&txn)
     .await
-    .map_err(|e| store::unique_violation_of(e, &[(store::SECTOR_CODE, "code")]))?;
+    .map_err(|e| store::unique_violation(e, &[(store::SECTOR_CODE, "code")]))?;
     let summary = json!({ "after": { "code": saved.code, "name": saved.name } });
     audit::commit(
         txn,
@@ -342,7 +342,7 @@ pub async fn create_field(
     }
     .insert(&txn)
     .await
-    .map_err(|e| store::unique_violation_of(e, &[(store::FIELD_CODE, "code")]))?;
+    .map_err(|e| store::unique_violation(e, &[(store::FIELD_CODE, "code")]))?;
     let summary =
         json!({ "after": { "sectorId": sector_id, "code": saved.code, "name": saved.name } });
     audit::commit(
@@ -631,7 +631,7 @@ pub async fn create_procedure(
     let saved = row
         .insert(&txn)
         .await
-        .map_err(|e| store::unique_violation_of(e, &[(store::PROCEDURE_CODE, "code")]))?;
+        .map_err(|e| store::unique_violation(e, &[(store::PROCEDURE_CODE, "code")]))?;
     let summary = json!({ "after": { "code": saved.code, "version": 1, "decisionRef": publication.decision_ref } });
     write_version(
         &txn,

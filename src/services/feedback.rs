@@ -398,14 +398,14 @@ pub async fn act(
     if plan.notifies_sender() {
         notify_answered(&txn, now, &saved).await?;
     }
-    audit::commit(
-        txn,
+    audit::record(
+        &txn,
         caller,
         now,
         Entry::new(cmd.operation(), "feedback", id, summary),
     )
     .await?;
-    st.outbox_committed();
+    super::commit(st, txn).await?;
     Ok(saved)
 }
 

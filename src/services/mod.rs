@@ -88,10 +88,20 @@ impl<'s> WriteTxn<'s> {
     /// Commits, then tells the background workers that outbox rows and
     /// notifications may be waiting.
     pub async fn commit(self) -> crate::error::AppResult<()> {
-        self.txn.commit().await?;
-        self.st.outbox_committed();
-        Ok(())
+        commit(self.st, self.txn).await
     }
+}
+
+/// Commits a write transaction and wakes the outbox relay and the
+/// notification worker: the one place that does, for `WriteTxn` and for
+/// use cases holding a bare transaction.
+pub async fn commit(
+    st: &crate::state::AppState,
+    txn: sea_orm::DatabaseTransaction,
+) -> crate::error::AppResult<()> {
+    txn.commit().await?;
+    st.outbox_committed();
+    Ok(())
 }
 
 impl std::ops::Deref for WriteTxn<'_> {

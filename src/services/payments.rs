@@ -241,12 +241,12 @@ pub async fn callback(
         .filter(payment::Column::Status.eq(PaymentStatus::Pending.as_str()))
         .exec(&txn)
         .await
-        .map_err(
-            |e| match store::unique_violation(e, &[("gateway_txn_id", "transactionId")]) {
+        .map_err(|e| {
+            match store::unique_violation(e, &[(store::PAYMENT_GATEWAY_TXN, "transactionId")]) {
                 AppError::BadInput { .. } => CallbackError::AlreadyPaid,
                 other => other.into(),
-            },
-        )?;
+            }
+        })?;
     if credited.rows_affected != 1 {
         // Another callback got there first.
         drop(txn);
@@ -265,8 +265,7 @@ pub async fn callback(
         .await?
         .ok_or(CallbackError::UnknownReference)?;
     after_payment(&txn, st, &Caller::SYSTEM, now, &paid, "paymentCallback").await?;
-    txn.commit().await?;
-    st.outbox_committed();
+    super::commit(st, txn).await?;
     Ok(CallbackOutcome::Credited(paid))
 }
 
@@ -407,8 +406,7 @@ pub async fn record(
     row.receipt_number = Set(Some(receipt_number(*row.id.as_ref())));
     let saved = row.update(&txn).await?;
     after_payment(&txn, st, caller, now, &saved, "recordPayment").await?;
-    txn.commit().await?;
-    st.outbox_committed();
+    super::commit(st, txn).await?;
     Ok(saved)
 }
 

@@ -130,23 +130,10 @@ pub const DOSSIER_CREATION_KEY: Unique = Unique {
 
 /// Turns a unique violation into `BAD_USER_INPUT` (`AlreadyTaken`) on the
 /// API field of the constraint violated; anything else is `INTERNAL`.
-pub fn unique_violation_of(e: DbErr, constraints: &[(Unique, &str)]) -> AppError {
+pub fn unique_violation(e: DbErr, constraints: &[(Unique, &str)]) -> AppError {
     if let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
         for (constraint, field) in constraints {
             if constraint.is_named_in(&detail) {
-                return AppError::bad_input(*field, Problem::AlreadyTaken);
-            }
-        }
-    }
-    AppError::from(e)
-}
-
-/// Turns a unique violation into `BAD_USER_INPUT` on the field whose column
-/// the constraint names; `columns` maps column names to API field names.
-pub fn unique_violation(e: DbErr, columns: &[(&str, &str)]) -> AppError {
-    if let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
-        for (column, field) in columns {
-            if detail.contains(column) {
                 return AppError::bad_input(*field, Problem::AlreadyTaken);
             }
         }

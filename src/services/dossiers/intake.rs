@@ -19,7 +19,7 @@ use crate::domain::identity::{is_applicants_account, optional_text, required_tex
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMethod};
 use crate::domain::transition::{Command, IDEMPOTENCY_KEY_MAX};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
@@ -82,8 +82,7 @@ pub async fn create_draft(
         id_number: me.citizen_id.clone().or(me.tax_code.clone()),
         phone: me.phone.clone(),
         email: me.email.clone(),
-        address: optional_text(input.address.as_deref(), ADDRESS_MAX)
-            .map_err(|p| AppError::bad_input("address", p))?,
+        address: optional_text(input.address.as_deref(), ADDRESS_MAX).at("address")?,
     };
     let d = insert(
         &*txn,
@@ -204,10 +203,7 @@ struct Key {
 impl Key {
     fn parse(key: Option<&str>, channel: Channel, creator: i64) -> AppResult<Key> {
         let value = match key {
-            Some(k) => Some(
-                required_text(k, IDEMPOTENCY_KEY_MAX)
-                    .map_err(|p| AppError::bad_input("idempotencyKey", p))?,
-            ),
+            Some(k) => Some(required_text(k, IDEMPOTENCY_KEY_MAX).at("idempotencyKey")?),
             None => None,
         };
         Ok(Key {
@@ -519,9 +515,7 @@ async fn insert(
     }
     .insert(txn)
     .await
-    .map_err(|e| {
-        store::unique_violation_of(e, &[(store::DOSSIER_CREATION_KEY, "idempotencyKey")])
-    })?;
+    .map_err(|e| store::unique_violation(e, &[(store::DOSSIER_CREATION_KEY, "idempotencyKey")]))?;
     let event = EventRecord {
         action: n.action,
         from: None,

@@ -25,7 +25,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use super::Caller;
 use crate::domain::authz::{Actor, AgencyScope};
 use crate::domain::lifecycle::{may_read, DossierStatus, Parties, PauseKind, ReturnMethod};
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
 
@@ -43,7 +43,7 @@ pub use transitions::{apply, apply_in};
 
 /// A stored dossier's status.
 pub(crate) fn status_of(d: &dossier::Model) -> AppResult<DossierStatus> {
-    DossierStatus::parse(&d.status).ok_or_else(|| AppError::internal("bad dossier status"))
+    stored_enum::<DossierStatus>(&d.status)
 }
 
 fn pause_of(d: &dossier::Model) -> Option<PauseKind> {

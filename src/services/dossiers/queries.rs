@@ -15,7 +15,7 @@ use super::{lineages, readable, visible};
 use crate::domain::authz::{AccountKind, Action, Grant, Role};
 use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMethod};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
@@ -317,8 +317,8 @@ pub async fn list(
             q.filter(dossier::Column::DueAt.gte(now))
         };
     }
-    let id_number = optional_text(f.applicant_id_number.as_deref(), 16)
-        .map_err(|p| AppError::bad_input("filter.applicantIdNumber", p))?;
+    let id_number =
+        optional_text(f.applicant_id_number.as_deref(), 16).at("filter.applicantIdNumber")?;
     if let Some(n) = id_number.as_deref() {
         q = q.filter(dossier::Column::ApplicantIdNumber.eq(n));
         audit_official_read(

@@ -16,7 +16,7 @@ use crate::domain::authz::Grant;
 use crate::domain::catalogue::ProcedureContent;
 use crate::domain::lifecycle::{may, Channel, DossierAction, DossierStatus, ReturnMethod};
 use crate::domain::transition::{plan, Changes, Command, Facts, OpenTask, Plan};
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
 
@@ -167,8 +167,7 @@ impl Loaded {
         content: &'a ProcedureContent,
         task: Option<OpenTask>,
     ) -> AppResult<Facts<'a>> {
-        let channel =
-            Channel::parse(&d.channel).ok_or_else(|| AppError::internal("bad channel"))?;
+        let channel = stored_enum::<Channel>(&d.channel)?;
         Ok(Facts {
             status: self.status,
             pause: pause_of(d),
@@ -241,7 +240,7 @@ impl Written<'_> {
             .exec(txn)
             .await
             .map_err(|e| {
-                store::unique_violation_of(e, &[(store::DOSSIER_SUBMISSION_KEY, "idempotencyKey")])
+                store::unique_violation(e, &[(store::DOSSIER_SUBMISSION_KEY, "idempotencyKey")])
             })?;
         if res.rows_affected != 1 {
             return Err(AppError::VersionConflict);
