@@ -160,39 +160,7 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
 
     let mut scored: Vec<AgencyScore> = agencies
         .into_iter()
-        .map(|a| {
-            let indicators: Vec<Scored> = ev::SPECS
-                .iter()
-                .map(|spec| {
-                    let input = match not_recorded(spec.indicator) {
-                        Some((vi, en)) => Input::NotComputable {
-                            vi: vi.into(),
-                            en: en.into(),
-                        },
-                        None => {
-                            let (numerator, denominator) = counts
-                                .get(&(a.id, spec.indicator))
-                                .copied()
-                                .unwrap_or((0, 0));
-                            Input::Counted {
-                                numerator,
-                                denominator,
-                            }
-                        }
-                    };
-                    ev::score(*spec, &weights, input, nothing(spec.indicator))
-                })
-                .collect();
-            let (points, available, percent) = ev::total(&indicators);
-            AgencyScore {
-                agency: a,
-                indicators,
-                points,
-                available,
-                percent,
-                rank: 0,
-            }
-        })
+        .map(|a| score_agency(a, &counts, &weights))
         .collect();
     rank(&mut scored);
     Ok(Evaluation {
@@ -201,6 +169,42 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
         weights,
         agencies: scored,
     })
+}
+
+/// One agency's indicators scored from the period's counts (Decision 766's
+/// structure; an indicator nothing records is NOT_COMPUTABLE).
+fn score_agency(a: agency::Model, counts: &Counts, weights: &ev::Weights) -> AgencyScore {
+    let indicators: Vec<Scored> = ev::SPECS
+        .iter()
+        .map(|spec| {
+            let input = match not_recorded(spec.indicator) {
+                Some((vi, en)) => Input::NotComputable {
+                    vi: vi.into(),
+                    en: en.into(),
+                },
+                None => {
+                    let (numerator, denominator) = counts
+                        .get(&(a.id, spec.indicator))
+                        .copied()
+                        .unwrap_or((0, 0));
+                    Input::Counted {
+                        numerator,
+                        denominator,
+                    }
+                }
+            };
+            ev::score(*spec, weights, input, nothing(spec.indicator))
+        })
+        .collect();
+    let (points, available, percent) = ev::total(&indicators);
+    AgencyScore {
+        agency: a,
+        indicators,
+        points,
+        available,
+        percent,
+        rank: 0,
+    }
 }
 
 /// Best first by percent of available points (nothing computable last),
