@@ -53,6 +53,20 @@ labelled_enum! {
     }
 }
 
+impl FeedbackAction {
+    /// The API operation that takes this action (and names it in the audit
+    /// log): the one table of action ↔ operation.
+    pub fn operation(self) -> &'static str {
+        match self {
+            FeedbackAction::Assign => "assignFeedback",
+            FeedbackAction::Answer => "answerFeedback",
+            FeedbackAction::Transfer => "transferFeedback",
+            FeedbackAction::Reject => "rejectFeedback",
+            FeedbackAction::Publish => "publishFeedback",
+        }
+    }
+}
+
 /// Working days to answer, counted from arrival (Art. 21.4).
 pub const DEFAULT_DUE_WORKING_DAYS: u32 = 13;
 /// Working hours within which feedback that arrived outside the system must

@@ -48,15 +48,10 @@ impl FeedbackCommand {
         }
     }
 
-    /// The API operation's name, for the audit log.
+    /// The API operation's name, for the audit log
+    /// (`FeedbackAction::operation`).
     pub fn operation(&self) -> &'static str {
-        match self {
-            FeedbackCommand::Assign { .. } => "assignFeedback",
-            FeedbackCommand::Answer { .. } => "answerFeedback",
-            FeedbackCommand::Transfer { .. } => "transferFeedback",
-            FeedbackCommand::Reject { .. } => "rejectFeedback",
-            FeedbackCommand::Publish { .. } => "publishFeedback",
-        }
+        self.action().operation()
     }
 }
 
