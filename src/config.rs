@@ -128,7 +128,7 @@ impl Config {
             log_json: log_json(&get)?,
             cors_origins: http.cors_origins,
             trust_forwarded_for: http.trust_forwarded_for,
-            event_buffer: parse(&get, "MOTCUA_EVENT_BUFFER", Some(1_024))?,
+            event_buffer: positive(&get, "MOTCUA_EVENT_BUFFER", 1_024)?,
             ws_init_timeout: http.ws_init_timeout,
             request_timeout: http.request_timeout,
             body_limit_bytes: http.body_limit_bytes,
@@ -219,23 +219,23 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
                 .collect()
         })
         .unwrap_or_default();
-    let secs = |var, default: u64| parse(get, var, Some(default)).map(Duration::from_secs);
+    let secs = |var, default: u64| positive(get, var, default).map(Duration::from_secs);
     Ok(HttpSettings {
         cors_origins,
         trust_forwarded_for: parse_bool(get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
         ws_init_timeout: secs("MOTCUA_WS_INIT_TIMEOUT_SECS", 10)?,
         request_timeout: secs("MOTCUA_REQUEST_TIMEOUT_SECS", 30)?,
-        body_limit_bytes: parse(get, "MOTCUA_BODY_LIMIT_BYTES", Some(2 * 1024 * 1024))?,
-        upload_max_bytes: parse(get, "MOTCUA_UPLOAD_MAX_BYTES", Some(10 * 1024 * 1024))?,
+        body_limit_bytes: positive(get, "MOTCUA_BODY_LIMIT_BYTES", 2 * 1024 * 1024)?,
+        upload_max_bytes: positive(get, "MOTCUA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)?,
         upload_max_files: parse(get, "MOTCUA_UPLOAD_MAX_FILES", Some(5))?,
     })
 }
 
 fn graphql_limits(get: &impl Lookup) -> Result<GraphqlLimits, ConfigError> {
     Ok(GraphqlLimits {
-        max_depth: parse(get, "MOTCUA_GRAPHQL_MAX_DEPTH", Some(12))?,
-        max_complexity: parse(get, "MOTCUA_GRAPHQL_MAX_COMPLEXITY", Some(20_000))?,
-        max_page_size: parse(get, "MOTCUA_GRAPHQL_MAX_PAGE_SIZE", Some(100))?,
+        max_depth: positive(get, "MOTCUA_GRAPHQL_MAX_DEPTH", 12)?,
+        max_complexity: positive(get, "MOTCUA_GRAPHQL_MAX_COMPLEXITY", 20_000)?,
+        max_page_size: positive(get, "MOTCUA_GRAPHQL_MAX_PAGE_SIZE", 100)?,
         introspection: parse_bool(get, "MOTCUA_INTROSPECTION", true)?,
     })
 }
@@ -316,6 +316,23 @@ fn sessions(get: &impl Lookup) -> Result<SessionPolicy, ConfigError> {
     })
 }
 
+/// `parse` for a count or a duration that must be at least 1: zero would
+/// make the server useless (no page, no time, no buffer).
+fn positive<T: FromStr + PartialEq + From<u8>>(
+    get: &impl Lookup,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    let v = parse(get, var, Some(default))?;
+    if v == T::from(0) {
+        return Err(ConfigError {
+            var,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(v)
+}
+
 fn parse<T: FromStr>(
     get: &impl Lookup,
     var: &'static str,
@@ -384,6 +401,19 @@ mod tests {
         let e = config(&[("MOTCUA_DEMO", "maybe")]).unwrap_err();
         assert_eq!(e.to_string(), "MOTCUA_DEMO: 'maybe' is not true or false");
         assert!(config(&[("MOTCUA_DATABASE_URL", "mysql://x")]).is_err());
+    }
+
+    #[test]
+    fn a_count_or_duration_of_zero_is_refused() {
+        for var in [
+            "MOTCUA_GRAPHQL_MAX_PAGE_SIZE",
+            "MOTCUA_REQUEST_TIMEOUT_SECS",
+            "MOTCUA_EVENT_BUFFER",
+            "MOTCUA_BODY_LIMIT_BYTES",
+        ] {
+            let e = config(&[(var, "0")]).unwrap_err();
+            assert_eq!(e.to_string(), format!("{var}: must be at least 1"));
+        }
     }
 
     #[test]

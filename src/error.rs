@@ -110,10 +110,18 @@ impl Lang {
                 "en" => Lang::En,
                 _ => continue,
             };
+            // RFC 9110 §12.4.2: q is 0 to 1 (`q=` or `Q=`); anything else
+            // is unreadable.
             let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .map(|v| v.trim().parse::<f32>().unwrap_or(0.0))
-                .next()
+                .map(|p| p.trim().to_ascii_lowercase())
+                .find_map(|p| p.strip_prefix("q=").map(str::to_owned))
+                .map(|v| {
+                    v.trim()
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))
+                        .unwrap_or(0.0)
+                })
                 .unwrap_or(1.0);
             if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
                 best = Some((lang, q));
@@ -391,6 +399,9 @@ mod tests {
         assert_eq!(lang("fr, en;q=0.2"), Lang::En);
         assert_eq!(lang("en;q=0, fr"), Lang::Vi);
         assert_eq!(lang("en;q=abc"), Lang::Vi);
+        assert_eq!(lang("en;q=2, vi;q=0.5"), Lang::Vi);
+        assert_eq!(lang("en;q=inf"), Lang::Vi);
+        assert_eq!(lang("vi;Q=0.1, en;q=0.5"), Lang::En);
         assert_eq!(lang("fr-FR, de"), Lang::Vi);
         assert_eq!(lang(""), Lang::Vi);
     }

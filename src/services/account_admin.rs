@@ -23,6 +23,9 @@ use crate::store;
 /// The longest deactivation reason, in characters.
 pub const REASON_MAX: usize = 2_000;
 
+/// The lock scope of changes to who administers (`store::lock`).
+const ADMIN_CHANGES: &str = "admin-changes";
+
 /// Replaces the set of an official's grants (the same rules as
 /// `createOfficial`'s roles) and returns the account.
 ///
@@ -40,6 +43,10 @@ pub async fn update_official_roles(
     check_grants(st, &grants).await?;
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
+    // One change of administrators at a time: the last-admin rule counts
+    // the others (PostgreSQL's READ COMMITTED would let two admins demote
+    // each other at once).
+    store::lock(&txn, ADMIN_CHANGES, "").await?;
     let target = find(&txn, account_id).await?;
     if target.kind != AccountKind::Official.as_str() {
         return Err(AppError::bad_input(
@@ -101,6 +108,7 @@ pub async fn deactivate_account(
     let reason = required_text(reason, REASON_MAX).at("reason")?;
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
+    store::lock(&txn, ADMIN_CHANGES, "").await?;
     let target = find(&txn, account_id).await?;
     let grants = grants_of(&txn, account_id).await?;
     let is_admin = target.active && grants.iter().any(|g| g.role == Role::Admin);

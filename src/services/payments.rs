@@ -93,8 +93,12 @@ pub async fn create(
     if !payable(status) {
         return Err(not_payable(status));
     }
-    let payments = of_dossiers(&st.db, &[d.id]).await?;
-    let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    // Read and written in one transaction, one per dossier at a time.
+    store::lock(&txn, "dossier-payment", &d.id.to_string()).await?;
+    let payments = of_dossiers(&txn, &[d.id]).await?;
+    let content = catalogue::version_content(&txn, d.procedure_id, d.procedure_version).await?;
     let owed = fees(&content, &payments).outstanding_vnd;
     if owed == 0 {
         return Err(nothing_owed());
@@ -106,8 +110,6 @@ pub async fn create(
     }) {
         return Ok(p.clone());
     }
-    let now = st.clock.now();
-    let txn = store::write_txn(&st.db).await?;
     let saved = payment::ActiveModel {
         dossier_id: Set(d.id),
         reference: Set(new_reference()),
@@ -372,7 +374,13 @@ pub async fn record(
     if !payable(status) {
         return Err(not_payable(status));
     }
-    let owed = fees_of(&st.db, &d).await?.outstanding_vnd;
+    let now = st.clock.now();
+    let txn = store::write_txn(&st.db).await?;
+    // What is owed, read inside the transaction that records the payment,
+    // one recording per dossier at a time: concurrent recordings of one
+    // fee record it once.
+    store::lock(&txn, "dossier-payment", &d.id.to_string()).await?;
+    let owed = fees_of(&txn, &d).await?.outstanding_vnd;
     if owed == 0 {
         return Err(nothing_owed());
     }
@@ -385,8 +393,6 @@ pub async fn record(
             },
         ));
     }
-    let now = st.clock.now();
-    let txn = store::write_txn(&st.db).await?;
     let saved = payment::ActiveModel {
         dossier_id: Set(d.id),
         reference: Set(new_reference()),

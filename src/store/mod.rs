@@ -52,6 +52,28 @@ pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, D
     .await
 }
 
+/// Serialises the transactions that take the same `(scope, key)` until
+/// they end: on PostgreSQL a transaction-level advisory lock (the key
+/// hashed to 64 bits); on SQLite nothing more is needed, as a write
+/// transaction already holds the one write lock from BEGIN.
+pub async fn lock(conn: &impl ConnectionTrait, scope: &str, key: &str) -> Result<(), DbErr> {
+    use sha2::{Digest, Sha256};
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let digest = Sha256::digest(format!("{scope}\u{0}{key}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let id = i64::from_be_bytes(first);
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

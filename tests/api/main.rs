@@ -27,6 +27,7 @@ mod live;
 mod logs;
 mod notifications;
 mod payments;
+mod races;
 mod ratings;
 mod schema_walk;
 mod statistics;

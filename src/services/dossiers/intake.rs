@@ -67,7 +67,7 @@ pub async fn create_draft(
         Channel::Online,
         actor.account_id,
     )?;
-    if let Some(d) = key.retried(&*txn).await? {
+    if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
     let (p, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
@@ -135,7 +135,7 @@ pub async fn register_counter(
     let txn = WriteTxn::begin(st).await?;
     let officer = caller.signed_in()?.account_id;
     let key = Key::parse(input.idempotency_key.as_deref(), Channel::Direct, officer)?;
-    if let Some(d) = key.retried(&*txn).await? {
+    if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
     if return_immediately {
@@ -178,7 +178,7 @@ pub async fn register_postal(
     let txn = WriteTxn::begin(st).await?;
     let staff = caller.signed_in()?.account_id;
     let key = Key::parse(input.idempotency_key.as_deref(), Channel::Postal, staff)?;
-    if let Some(d) = key.retried(&*txn).await? {
+    if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
     let intake = Intake {
@@ -216,10 +216,17 @@ impl Key {
     /// The dossier this key already created, when the same creator retries
     /// the same operation; BAD_USER_INPUT on `idempotencyKey` when the key
     /// belongs to another dossier.
-    async fn retried(&self, db: &impl ConnectionTrait) -> AppResult<Option<dossier::Model>> {
+    async fn retried(
+        &self,
+        db: &impl ConnectionTrait,
+        caller: &Caller<'_>,
+    ) -> AppResult<Option<dossier::Model>> {
         let Some(key) = &self.value else {
             return Ok(None);
         };
+        // Concurrent retries with one key wait for the first to commit,
+        // then find its dossier.
+        store::lock(db, "dossier-creation-key", key).await?;
         let Some(d) = dossier::Entity::find()
             .filter(dossier::Column::CreationKey.eq(key.as_str()))
             .one(db)
@@ -231,10 +238,16 @@ impl Key {
             Channel::Online => d.applicant_account_id,
             Channel::Direct | Channel::Postal => d.registered_by_account_id,
         };
-        if creator == Some(self.creator) && d.channel == self.channel.as_str() {
-            Ok(Some(d))
-        } else {
-            Err(AppError::bad_input("idempotencyKey", Problem::AlreadyTaken))
+        let taken = || AppError::bad_input("idempotencyKey", Problem::AlreadyTaken);
+        if creator != Some(self.creator) || d.channel != self.channel.as_str() {
+            return Err(taken());
+        }
+        // A retry never shows what the caller may no longer read (an
+        // officer moved to another unit since).
+        match super::visible_with_lineages(db, caller, d.id).await {
+            Ok((d, _)) => Ok(Some(d)),
+            Err(AppError::NotFound(_)) => Err(taken()),
+            Err(e) => Err(e),
         }
     }
 }
