@@ -40,7 +40,10 @@ async fn readiness_depends_on_the_database_and_reports_redis_as_a_detail() {
         .await;
     // The instance serves through a Redis outage: still ready.
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({ "ready": true, "database": true, "redis": false }));
+    assert_eq!(
+        body,
+        json!({ "ready": true, "database": true, "redis": false })
+    );
 }
 
 #[tokio::test]
