@@ -74,9 +74,16 @@ pub async fn lock(conn: &impl ConnectionTrait, scope: &str, key: &str) -> Result
     Ok(())
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, all in one transaction. Processes
+/// starting at once on one empty database take turns (SQLite: the write
+/// lock taken at BEGIN; PostgreSQL: a transaction-level advisory lock), so
+/// one migrates and the others then find nothing to do — without it, one
+/// died on a table or catalogue entry the other had just created.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    let txn = write_txn(db).await?;
+    lock(&txn, "migrations", "").await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// Whether the database answers.

@@ -82,3 +82,29 @@ async fn create_admin_makes_an_admin_who_must_change_the_password() {
         .await;
     assert_eq!(me["me"]["roles"][0]["role"], "ADMIN");
 }
+
+#[tokio::test]
+async fn instances_started_at_once_on_an_empty_database_both_migrate() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    for round in 0..2 {
+        let started: Vec<_> = (0..3)
+            .map(|_| {
+                motcua()
+                    .arg("migrate")
+                    .env("MOTCUA_DATABASE_URL", &url)
+                    .env("MOTCUA_DEMO", "false")
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in started {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -90,6 +90,22 @@ fn init_test_log() {
     });
 }
 
+/// An empty database on the store under test: a fresh PostgreSQL database,
+/// or a SQLite file in a temporary directory (returned, to keep it alive).
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match postgres_url() {
+        Some(base) => (fresh_postgres(&base).await, None),
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("motcua.db").display()
+            );
+            (url, Some(dir))
+        }
+    }
+}
+
 /// A fresh PostgreSQL database on the test server; leftovers of earlier runs
 /// are dropped once per process.
 async fn fresh_postgres(base: &str) -> String {
@@ -170,17 +186,7 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         init_test_log();
-        let (url, dir) = match postgres_url() {
-            Some(base) => (fresh_postgres(&base).await, None),
-            None => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("motcua.db").display()
-                );
-                (url, Some(dir))
-            }
-        };
+        let (url, dir) = fresh_database().await;
         let data_dir = dir
             .as_ref()
             .map(|d| d.path().join("data"))
