@@ -73,6 +73,12 @@ struct Seen {
     query: Option<Arc<str>>,
     /// Whether a password-hashing root field already ran.
     hashed_a_password: bool,
+    /// Every operation asks only for introspection fields (`__schema`,
+    /// `__type`, `__typename`): the standard introspection queries of tools
+    /// (graphql-js's `getIntrospectionQuery`) nest `ofType` deeper than the
+    /// depth limit, so these are bounded by the introspection counts and the
+    /// complexity limit instead.
+    introspection_only: bool,
 }
 
 struct PolicyExtension {
@@ -146,6 +152,11 @@ impl Extension for PolicyExtension {
         }
         self.seen().query = Some(Arc::from(query));
         let doc = next.run(ctx, query, variables).await?;
+        self.seen().introspection_only = self.limits.introspection
+            && doc
+                .operations
+                .iter()
+                .all(|(_, op)| only_introspection(&doc, &op.node.selection_set.node));
         // Introspection switched off (MOTCUA_INTROSPECTION=false)
         // is a limit of zero: refused with a code, not answered null.
         let on = usize::from(self.limits.introspection);
@@ -176,7 +187,8 @@ impl Extension for PolicyExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        let exceeded = if result.depth > self.limits.max_depth {
+        let introspection_only = self.seen().introspection_only;
+        let exceeded = if result.depth > self.limits.max_depth && !introspection_only {
             Some(("depth", result.depth, self.limits.max_depth))
         } else if result.complexity > self.limits.max_complexity {
             Some(("complexity", result.complexity, self.limits.max_complexity))
@@ -255,6 +267,16 @@ impl Extension for PolicyExtension {
 /// How many fields named `name` an operation selects at its root, through
 /// inline fragments and fragment spreads (each fragment counted once: a
 /// cycle is refused by validation later, and must not loop here).
+/// Whether a root selection set (through its fragments) names only
+/// introspection fields.
+fn only_introspection(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
+    let fields = ["__schema", "__type", "__typename"];
+    let total: usize = fields.iter().map(|f| count_root_fields(doc, set, f)).sum();
+    total > 0 && total == count_root_fields(doc, set, "")
+}
+
+/// How many root fields named `name` (any name when empty) a selection set
+/// asks for, through its fragments.
 fn count_root_fields(doc: &ExecutableDocument, set: &SelectionSet, name: &str) -> usize {
     let mut visited = HashSet::new();
     let mut stack = vec![set];
@@ -262,7 +284,7 @@ fn count_root_fields(doc: &ExecutableDocument, set: &SelectionSet, name: &str) -
     while let Some(set) = stack.pop() {
         for item in &set.items {
             match &item.node {
-                Selection::Field(f) if f.node.name.node == name => count += 1,
+                Selection::Field(f) if name.is_empty() || f.node.name.node == name => count += 1,
                 Selection::Field(_) => {}
                 Selection::InlineFragment(f) => stack.push(&f.node.selection_set.node),
                 Selection::FragmentSpread(s) => {

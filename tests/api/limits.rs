@@ -61,3 +61,20 @@ async fn introspection_can_be_switched_off() {
     );
     assert!(v.get("data").is_none() || v["data"].is_null(), "{v:#}");
 }
+
+#[tokio::test]
+async fn the_standard_introspection_query_of_graphql_js_loads_the_schema() {
+    let t = TestApp::spawn_empty().await;
+    // graphql-js 16's getIntrospectionQuery(), as code generators and
+    // schemathesis send it: its TypeRef nests ofType deeper than the depth
+    // limit.
+    let standard = include_str!("graphql_js_introspection.graphql");
+    let d = t.data(None, standard, json!({})).await;
+    assert_eq!(d["__schema"]["queryType"]["name"], "QueryRoot", "{d}");
+    assert!(d["__schema"]["types"].as_array().unwrap().len() > 50);
+    // The same depth with data in it keeps the depth limit.
+    let mixed = standard.replacen("__schema {", "sectors { code } __schema {", 1);
+    let v = t.gql(None, &mixed, json!({})).await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "depth", "{v}");
+}
