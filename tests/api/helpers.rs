@@ -370,3 +370,63 @@ pub fn error_field(v: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error field in {v:#}"))
 }
+
+/// A free TCP port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `motcua serve` process of its own: no MOTCUA_ variable inherited, a
+/// fresh data directory, the demo off, logs at `warn` to null; `env` sets
+/// the rest (at least MOTCUA_DATABASE_URL). Killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    pub data: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Starts the process and waits (up to 10 s) until its port accepts.
+    pub async fn start(env: &[(&str, &str)]) -> ServerProcess {
+        let port = free_port();
+        let data = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MOTCUA_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("serve")
+            .env("MOTCUA_BIND", format!("127.0.0.1:{port}"))
+            .env("MOTCUA_DEMO", "false")
+            .env("MOTCUA_DATA_DIR", data.path())
+            .env("MOTCUA_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let server = ServerProcess { child, addr, data };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        drop(server);
+        panic!("the server process did not start");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -11,7 +11,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::fixtures::{flow, flow_with, register_other_citizen};
-use crate::helpers::{error_code, eventually, require_redis, Options, TestApp};
+use crate::helpers::{
+    error_code, eventually, free_port, require_redis, Options, ServerProcess, TestApp,
+};
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -491,68 +493,6 @@ impl Drop for OwnRedis {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `motcua serve` process on the given database and Redis.
-struct ServerProcess {
-    child: std::process::Child,
-    addr: SocketAddr,
-    _data: tempfile::TempDir,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str, redis_url: &str, channel: &str) -> ServerProcess {
-        let port = free_port();
-        let data = tempfile::tempdir().unwrap();
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("MOTCUA_") {
-                cmd.env_remove(k);
-            }
-        }
-        let child = cmd
-            .arg("serve")
-            .env("MOTCUA_DATABASE_URL", database_url)
-            .env("MOTCUA_REDIS_URL", redis_url)
-            .env("MOTCUA_REDIS_CHANNEL", channel)
-            .env("MOTCUA_BIND", format!("127.0.0.1:{port}"))
-            .env("MOTCUA_DEMO", "false")
-            .env("MOTCUA_DATA_DIR", data.path())
-            .env("MOTCUA_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let server = ServerProcess {
-            child,
-            addr,
-            _data: data,
-        };
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        drop(server);
-        panic!("the second server did not start");
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() {
     if require_redis("a_second_server_process_hears_the_first_and_survives_a_redis_restart")
@@ -569,11 +509,14 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
     .await;
     let here = serve(&f.t).await;
     let config = &f.t.app.state.config;
-    let there = ServerProcess::start(
-        secrecy::ExposeSecret::expose_secret(&config.database_url),
-        &redis.url(),
-        &config.redis_channel,
-    )
+    let there = ServerProcess::start(&[
+        (
+            "MOTCUA_DATABASE_URL",
+            secrecy::ExposeSecret::expose_secret(&config.database_url),
+        ),
+        ("MOTCUA_REDIS_URL", &redis.url()),
+        ("MOTCUA_REDIS_CHANNEL", &config.redis_channel),
+    ])
     .await;
     let d = f.draft().await;
     let mut near = Client::connect(here, false, &f.citizen).await;
