@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::events::EventBus;
+use crate::files::FileStore;
 use crate::graphql::{self, MotcuaSchema};
 use crate::state::{AppState, Clock};
 use crate::store::throttle::Throttle;
@@ -42,11 +43,20 @@ impl App {
             }
             None => None,
         };
-        let payment_secret = payment_callback_secret(&config)
+        let payment_secret = payment_callback_secret(&config, &db)
+            .await
             .context("cannot read or create the payment callback secret")?;
+        let files = FileStore::from_config(&config)?;
+        if files.is_local() && config.redis_url.is_some() {
+            tracing::warn!(
+                "files are kept in MOTCUA_DATA_DIR, which other instances cannot read: \
+                 set MOTCUA_S3_BUCKET when several instances serve"
+            );
+        }
         let state = AppState {
             db,
             payment_secret: payment_secret.into(),
+            files,
             bus: EventBus::new(redis.clone(), config.event_buffer, &config.redis_channel),
             throttle: Throttle::new(redis.clone(), &config.redis_channel),
             redis,
@@ -100,22 +110,74 @@ impl App {
     }
 }
 
-/// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random one
-/// kept in MOTCUA_DATA_DIR/payment-callback.key (created on first use,
-/// readable by the server's user only: mode 0600), so that the demo and
-/// `motcua sign-callback` agree without configuration. Fails when the file
-/// can be neither read nor created.
-pub fn payment_callback_secret(config: &Config) -> std::io::Result<Vec<u8>> {
+/// The name of the payment callback key in `server_secret`.
+const PAYMENT_KEY: &str = "payment_callback";
+
+/// The gateway's callback secret: MOTCUA_PAYMENT_SECRET, or a random key
+/// kept in the database, so that every instance (and `motcua
+/// sign-callback`) uses the same one without configuration. The first
+/// instance to start creates it; instances starting at once agree, as the
+/// first insert wins and each reads back what is stored. The key an older
+/// version kept in MOTCUA_DATA_DIR/payment-callback.key seeds it, so an
+/// existing deployment keeps its key. Fails when the database cannot be
+/// written or the old file cannot be read.
+pub async fn payment_callback_secret(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<Vec<u8>> {
     if let Some(s) = &config.payment_secret {
         return Ok(s.expose_secret().as_bytes().to_vec());
     }
-    let path = config.data_dir.join("payment-callback.key");
-    let secret = crate::private_files::read_or_create_secret(&path, || {
-        format!(
+    if let Some(key) = store::secrets::get(db, PAYMENT_KEY).await? {
+        return Ok(key.into_bytes());
+    }
+    let legacy = config.data_dir.join("payment-callback.key");
+    let candidate = match crate::private_files::read_secret(&legacy)
+        .with_context(|| format!("cannot read {}", legacy.display()))?
+    {
+        Some(key) => key,
+        None => format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
+        ),
+    };
+    let key = store::secrets::get_or_insert(db, PAYMENT_KEY, &candidate, Utc::now()).await?;
+    Ok(key.into_bytes())
+}
+
+/// The callback secret a running server uses, for `motcua sign-callback`:
+/// MOTCUA_PAYMENT_SECRET, or the key in the configured database, opened
+/// read-only (never created). Fails with one line naming where it looked.
+pub async fn served_payment_callback_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = &config.payment_secret {
+        return Ok(s.expose_secret().as_bytes().to_vec());
+    }
+    // A relative SQLite path is read from the current directory: say which.
+    let from = match config.sqlite_path() {
+        Some(path) if path.is_relative() => std::env::current_dir()
+            .map(|dir| format!(", in {}", dir.display()))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let looked = || {
+        format!(
+            "MOTCUA_PAYMENT_SECRET is unset, so the key is read from the server's database \
+             (MOTCUA_DATABASE_URL={}{from})",
+            config.database_url_shown()
         )
-    })?;
-    Ok(secret.into_bytes())
+    };
+    let db = store::connect_existing(config.database_url.expose_secret())
+        .await
+        .with_context(looked)?;
+    let key = store::secrets::get(&db, PAYMENT_KEY)
+        .await
+        .with_context(looked)?;
+    db.close().await.ok();
+    key.map(String::into_bytes).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}, which holds no key yet: start the server on it once",
+            looked()
+        )
+    })
 }

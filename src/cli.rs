@@ -34,8 +34,9 @@ enum Command {
     /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
     ExportSchema,
     /// Print the X-Signature header value the payment gateway would send
-    /// with this callback body (HMAC-SHA256 under the configured secret):
-    /// for testing POST /payments/callback by hand.
+    /// with this callback body (HMAC-SHA256 under MOTCUA_PAYMENT_SECRET, or
+    /// the key in the server's database): for testing POST
+    /// /payments/callback by hand.
     SignCallback {
         /// The exact JSON body, e.g.
         /// '{"reference":"TT…","transactionId":"GW-1","amountVnd":10000,"status":"SUCCESS"}'
@@ -72,7 +73,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
         Command::SignCallback { body } => {
-            let secret = crate::app::payment_callback_secret(&config)
+            let secret = crate::app::served_payment_callback_secret(&config)
+                .await
                 .context("cannot read the payment callback secret")?;
             println!("{}", crate::domain::payment::sign(&secret, body.as_bytes()));
             Ok(())

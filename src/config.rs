@@ -18,7 +18,11 @@ pub struct Config {
     /// it; deployments sharing a Redis must not.
     pub redis_channel: String,
     pub bind: SocketAddr,
+    /// The local data: stored files (unless `s3` is set) and nothing else.
     pub data_dir: PathBuf,
+    /// Set when `MOTCUA_S3_BUCKET` is: stored files live in that bucket,
+    /// shared by every instance, instead of under `data_dir`.
+    pub s3: Option<S3Config>,
     /// Load the demo province into an empty database at start.
     pub demo: bool,
     /// With the demo, some dossiers, a rating and feedback.
@@ -51,8 +55,20 @@ pub struct Config {
     pub evaluation_weights: crate::domain::evaluation::Weights,
     pub notify: NotifyConfig,
     /// The payment gateway's callback secret (HMAC-SHA256). Unset: a random
-    /// one kept in MOTCUA_DATA_DIR/payment-callback.key (the demo's).
+    /// one kept in the database, shared by every instance.
     pub payment_secret: Option<SecretString>,
+}
+
+/// S3-compatible object storage for the stored files. Credentials come
+/// from the standard `AWS_*` variables (or the instance's role).
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// `http(s)://host[:port]` of an S3-compatible server (MinIO, Ceph…);
+    /// unset: AWS itself (or `AWS_ENDPOINT`). Plain `http://` is allowed.
+    pub endpoint: Option<String>,
+    /// Unset: `AWS_REGION`/`AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub region: Option<String>,
 }
 
 /// How notifications leave the system.
@@ -122,6 +138,7 @@ impl Config {
             data_dir: get("MOTCUA_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| "data".into()),
+            s3: s3(&get)?,
             demo: parse_bool(&get, "MOTCUA_DEMO", is_sqlite)?,
             demo_activity: parse_bool(&get, "MOTCUA_DEMO_ACTIVITY", true)?,
             log: get("MOTCUA_LOG").unwrap_or_else(|| "info".into()),
@@ -147,6 +164,39 @@ impl Config {
     /// Whether the database is SQLite (the embedded single instance).
     pub fn is_sqlite(&self) -> bool {
         self.database_url.expose_secret().starts_with("sqlite:")
+    }
+
+    /// The file of a SQLite database URL (`sqlite://motcua.db?mode=rwc` →
+    /// `motcua.db`); None for PostgreSQL or an in-memory database.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url.expose_secret();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
+    /// The database URL fit for a message or a log: its password, if any,
+    /// replaced by `***`.
+    pub fn database_url_shown(&self) -> String {
+        without_password(self.database_url.expose_secret())
+    }
+}
+
+/// `scheme://user:password@host…` → `scheme://user:***@host…`; anything
+/// else unchanged.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -186,6 +236,34 @@ fn stores(get: &impl Lookup) -> Result<Stores, ConfigError> {
         redis_url: redis_url.map(SecretString::from),
         redis_channel: get("MOTCUA_REDIS_CHANNEL").unwrap_or_else(|| "motcua".into()),
     })
+}
+
+fn s3(get: &impl Lookup) -> Result<Option<S3Config>, ConfigError> {
+    let Some(bucket) = get("MOTCUA_S3_BUCKET") else {
+        for var in ["MOTCUA_S3_ENDPOINT", "MOTCUA_S3_REGION"] {
+            if get(var).is_some() {
+                return Err(ConfigError {
+                    var: "MOTCUA_S3_BUCKET",
+                    reason: format!("is required with {var}"),
+                });
+            }
+        }
+        return Ok(None);
+    };
+    let endpoint = get("MOTCUA_S3_ENDPOINT");
+    if let Some(e) = &endpoint {
+        if !(e.starts_with("http://") || e.starts_with("https://")) {
+            return Err(ConfigError {
+                var: "MOTCUA_S3_ENDPOINT",
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+    }
+    Ok(Some(S3Config {
+        bucket: bucket.trim().to_owned(),
+        endpoint,
+        region: get("MOTCUA_S3_REGION"),
+    }))
 }
 
 fn log_json(get: &impl Lookup) -> Result<bool, ConfigError> {
@@ -414,6 +492,73 @@ mod tests {
             let e = config(&[(var, "0")]).unwrap_err();
             assert_eq!(e.to_string(), format!("{var}: must be at least 1"));
         }
+    }
+
+    #[test]
+    fn s3_settings_need_a_bucket_and_an_http_endpoint() {
+        assert!(config(&[]).unwrap().s3.is_none());
+        let c = config(&[
+            ("MOTCUA_S3_BUCKET", "ho-so"),
+            ("MOTCUA_S3_ENDPOINT", "http://127.0.0.1:9000"),
+        ])
+        .unwrap();
+        let s3 = c.s3.unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.endpoint.as_deref(), s3.region),
+            ("ho-so", Some("http://127.0.0.1:9000"), None)
+        );
+        let e = config(&[("MOTCUA_S3_ENDPOINT", "http://127.0.0.1:9000")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "MOTCUA_S3_BUCKET: is required with MOTCUA_S3_ENDPOINT"
+        );
+        let e = config(&[
+            ("MOTCUA_S3_BUCKET", "ho-so"),
+            ("MOTCUA_S3_ENDPOINT", "127.0.0.1:9000"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "MOTCUA_S3_ENDPOINT");
+    }
+
+    #[test]
+    fn the_file_of_a_sqlite_database_is_known() {
+        let path = |url: &str| {
+            config(&[("MOTCUA_DATABASE_URL", url)])
+                .unwrap()
+                .sqlite_path()
+        };
+        assert_eq!(
+            path("sqlite://motcua.db?mode=rwc"),
+            Some("motcua.db".into())
+        );
+        assert_eq!(
+            path("sqlite:///srv/motcua.db"),
+            Some("/srv/motcua.db".into())
+        );
+        assert_eq!(path("sqlite::memory:"), None);
+        assert_eq!(path("postgres://db/motcua"), None);
+    }
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let shown = |url: &str| {
+            config(&[("MOTCUA_DATABASE_URL", url)])
+                .unwrap()
+                .database_url_shown()
+        };
+        assert_eq!(
+            shown("postgres://motcua:pg-hunter2@db:5432/motcua?sslmode=require"),
+            "postgres://motcua:***@db:5432/motcua?sslmode=require"
+        );
+        assert_eq!(
+            shown("postgres://motcua@db/motcua"),
+            "postgres://motcua@db/motcua"
+        );
+        assert_eq!(
+            shown("sqlite://motcua.db?mode=rwc"),
+            "sqlite://motcua.db?mode=rwc"
+        );
+        assert_eq!(shown("postgresql://u:p@ss@db/x"), "postgresql://u:***@db/x");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! Data flows one way: `http` → `graphql` → `services` → `domain` and
 //! `store` → back. Modules import downwards only (`tests/api/layers.rs`
 //! checks it): `app` and `cli` wire everything; `http` → `graphql` →
-//! `services` → `state` → `events`, `store` → `error`, `config` → `domain`,
-//! which imports nothing of ours.
+//! `services` → `state` → `events`, `store`, `files` → `error`, `config` →
+//! `domain`, which imports nothing of ours.
 
 /// Start-up and wiring: connect, migrate, spawn the background loops, build
 /// the schema and the router.
@@ -21,13 +21,16 @@ pub mod domain;
 pub mod error;
 /// Live events: the bus (in-process, Redis) and the outbox relay.
 pub mod events;
+/// Stored files (attachments, results, data-store documents): the data
+/// directory, or an S3-compatible bucket shared by every instance.
+pub mod files;
 /// The GraphQL schema, its limits and its error policy.
 pub mod graphql;
 /// Routes and tower layers.
 pub mod http;
 /// Delivering notifications: senders (SMTP, SMS, log) and the outbox worker.
 pub mod notify;
-/// Files only the server's user may read: secrets and stored attachments.
+/// Files and folders only the server's user may read.
 pub mod private_files;
 /// Use cases: one transaction each.
 pub mod services;

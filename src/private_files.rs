@@ -1,13 +1,14 @@
-//! Files only the server's own user may read (mode 0600): the payment
-//! callback secret, and the stored attachments (personal data, Decree
-//! 13/2023/NĐ-CP). OWASP ASVS 5.0 V13.3: secrets are not readable by other
-//! local users.
+//! Files only the server's own user may read (mode 0600, folders 0700):
+//! the stored attachments (personal data, Decree 13/2023/NĐ-CP), and the
+//! payment callback secret older versions kept on disk. OWASP ASVS 5.0
+//! V13.3: secrets are not readable by other local users.
 //!
-//! A file is created with its final mode in the `open` call itself, so it
-//! never exists, even for an instant, with wider permissions than that.
+//! `create_new` creates a file with its final mode in the `open` call
+//! itself, so it never exists, even for an instant, with wider permissions
+//! than that.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 /// Owner read and write, nothing for the group or others.
@@ -23,71 +24,34 @@ pub fn create_new(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
-/// The secret kept in `path` (trimmed), created from `generate` when the
-/// file is missing or empty. An existing file readable by others is
-/// tightened to 0600 first.
-///
-/// The new secret is written under a temporary name (created 0600) and then
-/// linked into place, so the file is never seen half written; of two
-/// instances starting at once, the first to link wins and the other reads
-/// its secret.
-pub fn read_or_create_secret(path: &Path, generate: impl FnOnce() -> String) -> io::Result<String> {
-    let existing = read_secret(path)?;
-    if let Some(secret) = existing.secret {
-        return Ok(secret);
-    }
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let secret = generate();
-    let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::new_v4().simple()));
-    let written = (|| {
-        let mut file = create_new(&tmp)?;
-        file.write_all(secret.as_bytes())?;
-        file.sync_all()?;
-        if existing.present {
-            // An empty file: replace it.
-            fs::rename(&tmp, path)
-        } else {
-            fs::hard_link(&tmp, path)
-        }
-    })();
-    // Gone already after a rename; after a link, `path` keeps the content.
-    let _ = fs::remove_file(&tmp);
-    match written {
-        Ok(()) => Ok(secret),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_secret(path)?
-            .secret
-            .ok_or_else(|| io::Error::other(format!("{} is empty", path.display()))),
-        Err(e) => Err(e),
-    }
-}
-
-struct Existing {
-    present: bool,
-    secret: Option<String>,
-}
-
-fn read_secret(path: &Path) -> io::Result<Existing> {
+/// The secret kept in `path` (trimmed), if the file exists and is not
+/// blank; a file readable by others is tightened to 0600 first.
+pub fn read_secret(path: &Path) -> io::Result<Option<String>> {
     match fs::read_to_string(path) {
         Ok(s) => {
             tighten(path)?;
             let s = s.trim();
-            Ok(Existing {
-                present: true,
-                secret: (!s.is_empty()).then(|| s.to_owned()),
-            })
+            Ok((!s.is_empty()).then(|| s.to_owned()))
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Existing {
-            present: false,
-            secret: None,
-        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Removes the group's and others' permissions from an existing file.
-fn tighten(path: &Path) -> io::Result<()> {
+/// Creates the directory `path` (and its parents) for the owner only
+/// (mode 0700), or tightens an existing one to that.
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)?;
+    tighten(path)
+}
+
+/// Removes the group's and others' permissions from an existing file or
+/// directory (0644 → 0600, 0755 → 0700).
+pub fn tighten(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -112,41 +76,35 @@ mod tests {
     }
 
     #[test]
-    fn a_new_secret_is_created_readable_by_the_owner_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub").join("payment-callback.key");
-        let secret = read_or_create_secret(&path, || "s3cret".into()).unwrap();
-        assert_eq!(secret, "s3cret");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "s3cret");
-        assert_eq!(mode(&path), 0o600);
-        // Read back, not regenerated; no temporary file left behind.
-        assert_eq!(
-            read_or_create_secret(&path, || "other".into()).unwrap(),
-            "s3cret"
-        );
-        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn an_existing_secret_readable_by_others_is_tightened() {
+    fn an_existing_secret_is_read_trimmed_and_tightened() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("payment-callback.key");
         fs::write(&path, "old-secret\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        let secret = read_or_create_secret(&path, || "new".into()).unwrap();
-        assert_eq!(secret, "old-secret");
+        assert_eq!(read_secret(&path).unwrap().as_deref(), Some("old-secret"));
         assert_eq!(mode(&path), 0o600);
     }
 
     #[test]
-    fn an_empty_secret_file_is_replaced() {
+    fn a_missing_or_blank_secret_file_holds_no_secret() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("payment-callback.key");
+        assert_eq!(read_secret(&path).unwrap(), None);
         fs::write(&path, "  \n").unwrap();
-        let secret = read_or_create_secret(&path, || "fresh".into()).unwrap();
-        assert_eq!(secret, "fresh");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "fresh");
-        assert_eq!(mode(&path), 0o600);
+        assert_eq!(read_secret(&path).unwrap(), None);
+    }
+
+    #[test]
+    fn private_directories_are_0700() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("data").join("attachments");
+        create_private_dir(&new).unwrap();
+        assert_eq!(mode(&new), 0o700);
+        let old = dir.path().join("old");
+        fs::create_dir(&old).unwrap();
+        fs::set_permissions(&old, fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&old).unwrap();
+        assert_eq!(mode(&old), 0o700);
     }
 
     #[test]

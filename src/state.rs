@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::events::EventBus;
+use crate::files::FileStore;
 use crate::store::throttle::Throttle;
 
 /// The clock every use case reads. Tests move it forward to expire sessions
@@ -53,6 +54,8 @@ pub struct AppState {
     pub delivery_wakeup: Arc<Notify>,
     /// The payment gateway's callback secret.
     pub payment_secret: Arc<[u8]>,
+    /// Where uploaded files are kept: the data directory or an S3 bucket.
+    pub files: FileStore,
     /// Atomic attempt counters: sign-in, public tracking, registration.
     pub throttle: Throttle,
 }

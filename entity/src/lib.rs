@@ -25,4 +25,5 @@ pub mod procedure_agency;
 pub mod procedure_version;
 pub mod rating;
 pub mod sector;
+pub mod server_secret;
 pub mod session;

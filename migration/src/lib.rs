@@ -15,6 +15,7 @@ mod m20261130_000010_evaluation_rollup;
 mod m20261130_000011_drop_login_throttle;
 mod m20261130_000012_postal_delivery;
 mod m20261130_000013_dossier_creation_key;
+mod m20261130_000014_server_secret;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_drop_login_throttle::Migration),
             Box::new(m20261130_000012_postal_delivery::Migration),
             Box::new(m20261130_000013_dossier_creation_key::Migration),
+            Box::new(m20261130_000014_server_secret::Migration),
         ]
     }
 }

@@ -159,24 +159,24 @@ async fn download(app: Web, stored: Stored, id: Option<i64>, session: Session) -
     let opened = match stored {
         Stored::Attachment => crate::services::attachments::open(&app.state, &caller, id)
             .await
-            .map(|(m, p)| (m.filename, m.content_type, m.size_bytes, p)),
+            .map(|m| (m.filename, m.content_type, m.size_bytes, m.sha256)),
         Stored::Document => crate::services::documents::open(&app.state, &caller, id)
             .await
-            .map(|(m, p)| (m.filename, m.content_type, m.size_bytes, p)),
+            .map(|m| (m.filename, m.content_type, m.size_bytes, m.sha256)),
     };
-    let (filename, content_type, size_bytes, path) = match opened {
+    let (filename, content_type, size_bytes, sha256) = match opened {
         Ok(found) => found,
         Err(e) => return refuse(&meta, e),
     };
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
+    // Missing or unreachable: INTERNAL with the request id, logged.
+    let content = match app.state.files.open(&sha256).await {
+        Ok(c) => c,
         Err(e) => {
-            let cause =
-                anyhow::Error::new(e).context(format!("the content of {filename} is missing"));
+            let cause = e.context(format!("the content of {filename} cannot be read"));
             return refuse(&meta, cause.into());
         }
     };
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = axum::body::Body::from_stream(content);
     let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&filename));
     (
         [

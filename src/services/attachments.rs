@@ -1,7 +1,6 @@
-//! Attachments: uploaded files stored under MOTCUA_DATA_DIR, named by their
-//! SHA-256 (so identical files are stored once), never in the database.
-
-use std::path::{Path, PathBuf};
+//! Attachments: uploaded files kept in the file store (`crate::files`:
+//! the data directory or an S3 bucket), named by their SHA-256 (so
+//! identical files are stored once), never in the database.
 
 use entity::{attachment, dossier};
 use sea_orm::{
@@ -23,10 +22,7 @@ use crate::error::{AppError, AppResult, AtField};
 use crate::state::AppState;
 use crate::store;
 
-/// Where a file with this digest lives.
-pub fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
-    data_dir.join("attachments").join(&sha256[..2]).join(sha256)
-}
+pub use crate::files::path_of;
 
 /// Who may attach to a dossier, and when: the applicant while they are
 /// preparing or supplementing it; the receiving unit's reception officer
@@ -117,7 +113,7 @@ pub struct StoredFile {
 }
 
 /// Reads, checks (size, type by its first bytes) and stores an uploaded
-/// file under MOTCUA_DATA_DIR, once per content.
+/// file in the file store, once per content.
 pub async fn store_upload(st: &AppState, upload: Upload) -> AppResult<StoredFile> {
     let max = st.config.upload_max_bytes as u64;
     // Read and hash the temporary file the upload arrived in.
@@ -156,34 +152,15 @@ pub async fn store_upload(st: &AppState, upload: Upload) -> AppResult<StoredFile
         )
     })?;
     let sha256 = hex::encode(hasher.finalize());
-    let target = path_of(&st.config.data_dir, &sha256);
-    if !tokio::fs::try_exists(&target).await.unwrap_or(false) {
-        let dir = target
-            .parent()
-            .ok_or_else(|| AppError::internal("no parent"))?;
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(AppError::internal)?;
-        // Copy to a temporary name beside the target, then rename: a reader
-        // never sees half a file.
-        let tmp = dir.join(format!("{sha256}.{}.part", uuid::Uuid::new_v4()));
-        // Personal data: readable by the server's user only.
-        let mut out = crate::private_files::create_new(&tmp)
-            .map(tokio::fs::File::from_std)
-            .map_err(AppError::internal)?;
-        let mut src = file;
-        use tokio::io::AsyncSeekExt;
-        src.seek(std::io::SeekFrom::Start(0))
-            .await
-            .map_err(AppError::internal)?;
-        tokio::io::copy(&mut src, &mut out)
-            .await
-            .map_err(AppError::internal)?;
-        out.sync_all().await.map_err(AppError::internal)?;
-        tokio::fs::rename(&tmp, &target)
-            .await
-            .map_err(AppError::internal)?;
-    }
+    // Stored before the row that names it is committed (see crate::files).
+    use tokio::io::AsyncSeekExt;
+    file.seek(std::io::SeekFrom::Start(0))
+        .await
+        .map_err(AppError::internal)?;
+    st.files
+        .put_if_absent(&sha256, file)
+        .await
+        .map_err(AppError::from)?;
     Ok(StoredFile {
         filename: clean_filename(&upload.filename),
         content_type: kind.as_str(),
@@ -248,14 +225,10 @@ pub async fn of_dossiers(
         .await?)
 }
 
-/// An attachment the caller may read (whoever may read its dossier), with
-/// the path of its content. The attachment of a dossier the caller may not
-/// read answers like a missing one.
-pub async fn open(
-    st: &AppState,
-    caller: &Caller<'_>,
-    id: i64,
-) -> AppResult<(attachment::Model, PathBuf)> {
+/// An attachment the caller may read (whoever may read its dossier); its
+/// content is `st.files.open(&model.sha256)`. The attachment of a dossier
+/// the caller may not read answers like a missing one.
+pub async fn open(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<attachment::Model> {
     let actor = caller.signed_in()?;
     let a = attachment::Entity::find_by_id(id)
         .one(&st.db)
@@ -273,8 +246,7 @@ pub async fn open(
         return Err(AppError::Forbidden);
     }
     dossiers::audit_read(st, caller, &d).await?;
-    let path = path_of(&st.config.data_dir, &a.sha256);
-    Ok((a, path))
+    Ok(a)
 }
 
 /// The settling agency's specialist (its handler, once assigned) or leader,

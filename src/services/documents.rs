@@ -143,15 +143,10 @@ pub async fn delete(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<()
     .await
 }
 
-/// A stored document the caller may open: their own.
-pub async fn open(
-    st: &AppState,
-    caller: &Caller<'_>,
-    id: i64,
-) -> AppResult<(document::Model, std::path::PathBuf)> {
-    let doc = own(st, caller, id).await?;
-    let path = attachments::path_of(&st.config.data_dir, &doc.sha256);
-    Ok((doc, path))
+/// A stored document the caller may open: their own. Its content is
+/// `st.files.open(&model.sha256)`.
+pub async fn open(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<document::Model> {
+    own(st, caller, id).await
 }
 
 /// Satisfies a component of the caller's dossier with a still-valid stored

@@ -5,6 +5,8 @@
 pub mod agencies;
 pub mod attachments;
 pub mod codes;
+/// Secrets every instance shares (the payment callback key).
+pub mod secrets;
 pub mod statistics;
 pub mod stats;
 /// Attempt counters (sign-in, tracking, registration) in Redis or memory.
@@ -24,16 +26,33 @@ use crate::error::AppError;
 /// Opens the pool. SQLite gets WAL, a busy timeout and foreign keys, so that
 /// concurrent requests queue for the single writer instead of failing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    open(url, false).await
+}
+
+/// Opens an existing database to read it (the command line's look-ups): a
+/// SQLite file is opened read-only and never created, whatever its URL's
+/// `mode`.
+pub async fn connect_existing(url: &str) -> Result<DatabaseConnection, DbErr> {
+    open(url, true).await
+}
+
+async fn open(url: &str, read_only: bool) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        opts.max_connections(8).map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
+                .foreign_keys(true);
+            if read_only {
+                o.read_only(true).create_if_missing(false)
+            } else {
+                o
+            }
         });
     } else {
         opts.max_connections(20);

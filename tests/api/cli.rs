@@ -1,20 +1,9 @@
-//! The `motcua` binary: one-line configuration errors and `create-admin`.
-
-use std::process::Command;
+//! The `motcua` binary: one-line configuration errors, `create-admin`,
+//! and `sign-callback` saying where it looked for the key.
 
 use serde_json::json;
 
-use crate::helpers::{error_code, TestApp};
-
-fn motcua() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MOTCUA_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+use crate::helpers::{error_code, motcua, stdout_of, TestApp};
 
 #[test]
 fn bad_configuration_stops_with_one_line_naming_the_variable() {
@@ -46,23 +35,17 @@ fn export_schema_prints_the_committed_sdl() {
 async fn create_admin_makes_an_admin_who_must_change_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let out = motcua()
-        .args([
-            "create-admin",
-            "--email",
-            "admin@tinh.gov.vn",
-            "--name",
-            "Quản trị viên",
-        ])
-        .env("MOTCUA_DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = stdout_of(
+        motcua()
+            .args([
+                "create-admin",
+                "--email",
+                "admin@tinh.gov.vn",
+                "--name",
+                "Quản trị viên",
+            ])
+            .env("MOTCUA_DATABASE_URL", &url),
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     let password = stdout.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(password.len() >= 16, "{stdout}");
 
@@ -107,4 +90,56 @@ async fn instances_started_at_once_on_an_empty_database_both_migrate() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn sign_callback_without_the_servers_database_says_where_it_looked() {
+    let body = r#"{"reference":"TT1","transactionId":"GW-1","amountVnd":1,"status":"SUCCESS"}"#;
+    // An unreachable PostgreSQL: named, without its password.
+    let port = crate::helpers::free_port();
+    let out = motcua()
+        .args(["sign-callback", body])
+        .env(
+            "MOTCUA_DATABASE_URL",
+            format!("postgres://motcua:pg-hunter2@127.0.0.1:{port}/motcua"),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "motcua: cannot read the payment callback secret: MOTCUA_PAYMENT_SECRET is unset"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "MOTCUA_DATABASE_URL=postgres://motcua:***@127.0.0.1:{port}/motcua"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+
+    // The default SQLite file, from a directory without it: named, and
+    // neither it nor a key is created.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = motcua()
+        .args(["sign-callback", body])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "MOTCUA_DATABASE_URL=sqlite://motcua.db?mode=rwc, in {}",
+            elsewhere.path().canonicalize().unwrap().display()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }

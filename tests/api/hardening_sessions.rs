@@ -179,17 +179,19 @@ async fn api_answers_and_downloads_forbid_content_sniffing() {
 
 #[cfg(unix)]
 #[tokio::test]
-async fn the_payment_secret_and_stored_files_are_readable_by_the_owner_only() {
+async fn stored_files_are_readable_by_the_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let f = flow().await;
     let data_dir = f.t.app.state.config.data_dir.clone();
-    assert_eq!(mode(&data_dir.join("payment-callback.key")), 0o600);
+    // The payment key is kept in the database, not beside the files.
+    assert!(!data_dir.join("payment-callback.key").exists());
 
     let attachment = dossier_with_attachment(&f).await;
     let stored =
         motcua::services::attachments::path_of(&data_dir, attachment["sha256"].as_str().unwrap());
     assert_eq!(mode(&stored), 0o600);
+    assert_eq!(mode(&data_dir.join("attachments")), 0o700);
 }
 
 const REGISTER: &str = "mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) { id } }";

@@ -321,11 +321,28 @@ impl TestApp {
 pub fn multipart(
     token: &str,
     query: &str,
-    mut variables: Value,
+    variables: Value,
     file_var: &str,
     filename: &str,
     bytes: &[u8],
 ) -> Request<Body> {
+    let (content_type, body) = multipart_body(query, variables, file_var, filename, bytes);
+    Request::post("/graphql")
+        .header("content-type", content_type)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// The content type and body of a multipart request (GraphQL multipart
+/// request spec) that uploads `bytes` as `variables.<file_var>`.
+pub fn multipart_body(
+    query: &str,
+    mut variables: Value,
+    file_var: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> (String, Vec<u8>) {
     let boundary = "motcua-test-boundary";
     variables[file_var] = Value::Null;
     let ops = json!({ "query": query, "variables": variables });
@@ -342,14 +359,7 @@ pub fn multipart(
     );
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    Request::post("/graphql")
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::from(body))
-        .unwrap()
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// A small PDF-looking file (recognised by its first bytes).
@@ -380,6 +390,30 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The `motcua` binary, with no MOTCUA_ variable inherited from the test's
+/// environment.
+pub fn motcua() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MOTCUA_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// Runs a command to its end; its standard output, or a panic with its
+/// standard error when it fails.
+pub fn stdout_of(command: &mut std::process::Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A `motcua serve` process of its own: no MOTCUA_ variable inherited, a
 /// fresh data directory, the demo off, logs at `warn` to null; `env` sets
 /// the rest (at least MOTCUA_DATABASE_URL). Killed when dropped.
@@ -394,12 +428,7 @@ impl ServerProcess {
     pub async fn start(env: &[(&str, &str)]) -> ServerProcess {
         let port = free_port();
         let data = tempfile::tempdir().unwrap();
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("MOTCUA_") {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = motcua();
         cmd.arg("serve")
             .env("MOTCUA_BIND", format!("127.0.0.1:{port}"))
             .env("MOTCUA_DEMO", "false")
@@ -425,6 +454,123 @@ impl ServerProcess {
 }
 
 impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// An HTTP client for servers in other processes.
+pub fn http_client() -> reqwest::Client {
+    // reqwest's TLS needs a crypto provider, even for plain http.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// A private S3-compatible server (moto, from PyPI: `pip install
+/// 'moto[server]'`, which .ci/run does) on a free port, killed when
+/// dropped. Without it (`python3 -m moto.server` cannot start) it prints a
+/// skip line and returns None, but fails under `CI=true`.
+pub struct OwnS3 {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+}
+
+impl OwnS3 {
+    pub async fn start(test: &str) -> Option<OwnS3> {
+        let port = free_port();
+        let started = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn();
+        let missing = |why: String| {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test} needs moto (pip install 'moto[server]'): {why} (CI=true forbids skipping)"
+            );
+            eprintln!("SKIPPED {test}: no S3 server: {why}");
+            None
+        };
+        let mut s3 = match started {
+            Ok(child) => OwnS3 {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+            },
+            Err(e) => return missing(format!("python3: {e}")),
+        };
+        let http = http_client();
+        for _ in 0..300 {
+            if let Ok(Some(_)) = s3.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut stderr) = s3.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+                }
+                return missing(err.lines().last().unwrap_or("it exited").to_owned());
+            }
+            if http.get(&s3.endpoint).send().await.is_ok() {
+                return Some(s3);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto did not answer on {}", s3.endpoint);
+    }
+
+    /// Creates `bucket` (S3's CreateBucket; moto accepts any credentials).
+    pub async fn create_bucket(&self, bucket: &str) {
+        let r = http_client()
+            .put(format!("{}/{bucket}", self.endpoint))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "CreateBucket: {}", r.status());
+    }
+
+    /// The object `key` of `bucket` (a signed GetObject: objects are
+    /// private).
+    pub async fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
+        use object_store::ObjectStoreExt;
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_region("us-east-1")
+            .with_bucket_name(bucket)
+            .with_access_key_id("motcua-test")
+            .with_secret_access_key("motcua-test")
+            .build()
+            .unwrap();
+        let found = store.get(&object_store::path::Path::from(key)).await;
+        found.unwrap().bytes().await.unwrap().to_vec()
+    }
+
+    /// The variables that make a server keep its files in `bucket` here.
+    pub fn env(&self, bucket: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("MOTCUA_S3_BUCKET", bucket.to_owned()),
+            ("MOTCUA_S3_ENDPOINT", self.endpoint.clone()),
+            ("MOTCUA_S3_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "motcua-test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "motcua-test".into()),
+        ]
+    }
+}
+
+impl Drop for OwnS3 {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

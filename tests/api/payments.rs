@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::catalogue::{content, CREATE};
 use crate::fixtures::{flow, form_for, register_other_citizen, Flow};
-use crate::helpers::{error_code, error_field, TestApp};
+use crate::helpers::{error_code, error_field, motcua, stdout_of, ServerProcess, TestApp};
 
 const FEES: &str = "query($id: ID!) { dossier(id: $id) { fees { totalVnd paidVnd refundedVnd outstandingVnd status paymentDue lines { name amountVnd } } payments { reference method amountVnd status receiptNumber gatewayTransactionId refundReason } } }";
 const CREATE_PAYMENT: &str =
@@ -457,4 +457,92 @@ async fn refunds_only_when_the_agency_cannot_deliver() {
         )
         .await;
     assert_eq!(error_code(&v), "INVALID_TRANSITION");
+}
+
+/// Posts `raw` signed with `signature` to a server process's callback.
+async fn callback_to(server: &ServerProcess, raw: &str, signature: &str) -> Value {
+    let answer = crate::helpers::http_client()
+        .post(server.url("/payments/callback"))
+        .header("content-type", "application/json")
+        .header("x-signature", signature)
+        .body(raw.to_owned())
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn instances_on_one_database_accept_what_sign_callback_signs_from_anywhere() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let p =
+        f.t.data(Some(&f.citizen), CREATE_PAYMENT, json!({ "d": d["id"] }))
+            .await["createPayment"]
+            .clone();
+    let url = secrecy::ExposeSecret::expose_secret(&f.t.app.state.config.database_url).to_owned();
+    // No MOTCUA_PAYMENT_SECRET anywhere, and a data directory each.
+    let one = ServerProcess::start(&[("MOTCUA_DATABASE_URL", &url)]).await;
+    let other = ServerProcess::start(&[("MOTCUA_DATABASE_URL", &url)]).await;
+
+    let raw = success(&p["reference"], "GW-0101", 150000).to_string();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let signature = stdout_of(
+        motcua()
+            .args(["sign-callback", &raw])
+            .env("MOTCUA_DATABASE_URL", &url)
+            .current_dir(elsewhere.path()),
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "sign-callback wrote a file"
+    );
+
+    let v = callback_to(&one, &raw, &signature).await;
+    assert_eq!(v["result"], "CREDITED", "{v}");
+    let v = callback_to(&other, &raw, &signature).await;
+    assert_eq!(v["result"], "ALREADY_RECORDED", "{v}");
+    // The in-process instance started first: the key is the one it made.
+    assert_eq!(
+        motcua::domain::payment::sign(&secret(&f.t), raw.as_bytes()),
+        signature
+    );
+}
+
+#[tokio::test]
+async fn the_key_an_older_version_kept_on_disk_seeds_the_database_once() {
+    let (url, _db) = crate::helpers::fresh_database().await;
+    let start = |data_dir: std::path::PathBuf, secret: Option<&'static str>| {
+        let url = url.clone();
+        async move {
+            let config = motcua::config::Config::from_lookup(|k| match k {
+                "MOTCUA_DATABASE_URL" => Some(url.clone()),
+                "MOTCUA_DATA_DIR" => Some(data_dir.display().to_string()),
+                "MOTCUA_DEMO" => Some("false".into()),
+                "MOTCUA_NOTIFY_WORKER" => Some("false".into()),
+                "MOTCUA_PAYMENT_SECRET" => secret.map(str::to_owned),
+                _ => None,
+            })
+            .unwrap();
+            let app = motcua::app::App::start(config).await.unwrap();
+            app.state.payment_secret.to_vec()
+        }
+    };
+    let old = tempfile::tempdir().unwrap();
+    std::fs::write(old.path().join("payment-callback.key"), "old-key\n").unwrap();
+    assert_eq!(start(old.path().into(), None).await, b"old-key");
+    // Another instance, another (stray) key file: the database's key wins.
+    let new = tempfile::tempdir().unwrap();
+    std::fs::write(new.path().join("payment-callback.key"), "stray").unwrap();
+    assert_eq!(start(new.path().into(), None).await, b"old-key");
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(start(empty.path().into(), None).await, b"old-key");
+    // MOTCUA_PAYMENT_SECRET still overrides it.
+    assert_eq!(
+        start(empty.path().into(), Some("configured")).await,
+        b"configured"
+    );
 }
