@@ -14,7 +14,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, Graph
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -38,9 +38,48 @@ mod session;
 use session::{refusal, refuse, signed_in, RequestMeta, X_REQUEST_ID};
 pub use session::{PathId, Session};
 
-const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
-const GRAPHIQL_JS: &str = include_str!("graphiql.js");
-const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
+/// The playground's page and its files, served from the binary itself so
+/// that it works on an isolated network: our page, start-up script and
+/// styles, and GraphiQL 3 with React 18 vendored from the npm registry by
+/// `src/http/graphiql/update.sh` (pinned versions and SHA-256 in
+/// `src/http/graphiql/VERSIONS`). (path, content type, body).
+const PLAYGROUND_FILES: [(&str, &str, &str); 7] = [
+    (
+        "/graphiql",
+        "text/html; charset=utf-8",
+        include_str!("graphiql/index.html"),
+    ),
+    (
+        "/graphiql/app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/app.js"),
+    ),
+    (
+        "/graphiql/app.css",
+        "text/css; charset=utf-8",
+        include_str!("graphiql/app.css"),
+    ),
+    (
+        "/graphiql/vendor/graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/graphiql.min.js"),
+    ),
+    (
+        "/graphiql/vendor/graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_str!("graphiql/graphiql.min.css"),
+    ),
+    (
+        "/graphiql/vendor/react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/react.production.min.js"),
+    ),
+    (
+        "/graphiql/vendor/react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/react-dom.production.min.js"),
+    ),
+];
 
 /// What every route reads: the shared state and the GraphQL schema.
 #[derive(Clone)]
@@ -296,54 +335,41 @@ async fn redis_ping(client: &redis::Client) -> bool {
     )
 }
 
-/// The playground's Content-Security-Policy. GraphiQL and React still come
-/// from unpkg.com, so scripts and styles are allowed from there and from us
-/// (the page's own start-up script and styles are files, not inline); its
-/// requests go to this origin only (`'self'` covers ws:/wss: to it in CSP
-/// Level 3); no other page may frame it (clickjacking).
+/// The playground's Content-Security-Policy: every script, style and font
+/// comes from this origin (the page's own start-up script and styles are
+/// files, not inline; GraphiQL's fonts and icons are data: URLs inside its
+/// stylesheet); its requests go to this origin only (`'self'` covers
+/// ws:/wss: to it in CSP Level 3); no other page may frame it
+/// (clickjacking).
 const GRAPHIQL_CSP: &str = "default-src 'none'; \
-    script-src 'self' https://unpkg.com; style-src 'self' https://unpkg.com; \
-    font-src 'self' https://unpkg.com data:; img-src 'self' data:; \
+    script-src 'self'; style-src 'self'; font-src 'self' data:; img-src 'self' data:; \
     connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// `/graphiql` and its two files, with the browser-facing security headers
+/// `/graphiql` and its files, with the browser-facing security headers
 /// (OWASP ASVS 5.0 V3.4: CSP, X-Frame-Options, Referrer-Policy).
 fn playground() -> Router<Web> {
-    Router::new()
-        .route("/graphiql", get(|| async { Html(GRAPHIQL_HTML) }))
-        .route(
-            "/graphiql/app.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    GRAPHIQL_JS,
-                )
-            }),
-        )
-        .route(
-            "/graphiql/app.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-                    GRAPHIQL_CSS,
-                )
-            }),
-        )
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(GRAPHIQL_CSP),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("no-referrer"),
-                )),
-        )
+    let mut router = Router::new();
+    for (path, content_type, body) in PLAYGROUND_FILES {
+        router = router.route(
+            path,
+            get(move || async move { ([(header::CONTENT_TYPE, content_type)], body) }),
+        );
+    }
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(GRAPHIQL_CSP),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            )),
+    )
 }
 
 /// Gives an error answered without a JSON body (by a tower layer or axum
