@@ -30,6 +30,7 @@ impl App {
     /// An error reads as one line with `{:#}`: what failed, then why
     /// (`cannot open the database: …`, `MOTCUA_REDIS_URL: …`).
     pub async fn start(config: Config) -> anyhow::Result<App> {
+        crate::telemetry::install();
         let db = store::connect(config.database_url.expose_secret())
             .await
             .context("cannot open the database")?;

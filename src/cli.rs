@@ -154,8 +154,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only on a terminal: a file or a pipe (journald, a log
+    // collector) gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if config.log_json {
         builder.json().try_init()

@@ -36,3 +36,5 @@ pub mod services;
 pub mod state;
 /// Database connection, migrations, queries and the attempt counters.
 pub mod store;
+/// Prometheus metrics (`/metrics`).
+pub mod telemetry;

@@ -123,8 +123,11 @@ pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
         .route("/payments/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(no_route)
         .with_state(app)
+        // Inside the routing, where the route's template is known.
+        .layer(axum::middleware::from_fn(crate::telemetry::record_http))
         // Innermost first: each Router::layer call wraps everything above it.
         // The outer bound covers a full multipart upload; JSON bodies get
         // the tighter MOTCUA_BODY_LIMIT_BYTES in read_request.
@@ -320,6 +323,20 @@ async fn readyz(State(app): State<Web>) -> Response {
     (
         status,
         Json(json!({ "ready": ready, "database": db, "redis": redis })),
+    )
+        .into_response()
+}
+
+/// Prometheus metrics (text format 0.0.4; `crate::telemetry` lists them).
+/// Public like `/healthz`: counts and latencies, no citizen's data; a
+/// deployment keeps it off the internet at its load balancer.
+async fn metrics(State(app): State<Web>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::telemetry::render(&app.state).await,
     )
         .into_response()
 }

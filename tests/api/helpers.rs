@@ -386,12 +386,23 @@ pub fn free_port() -> u16 {
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub addr: std::net::SocketAddr,
+    /// Its data directory (removed when dropped).
+    #[allow(dead_code)] // for the tests that look at a server's files
     pub data: tempfile::TempDir,
 }
 
 impl ServerProcess {
     /// Starts the process and waits (up to 10 s) until its port accepts.
     pub async fn start(env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::start_with_stderr(env, std::process::Stdio::null()).await
+    }
+
+    /// Like `start`, with the process's log (stderr) written to `log`.
+    pub async fn start_logging(env: &[(&str, &str)], log: std::fs::File) -> ServerProcess {
+        ServerProcess::start_with_stderr(env, log.into()).await
+    }
+
+    async fn start_with_stderr(env: &[(&str, &str)], stderr: std::process::Stdio) -> ServerProcess {
         let port = free_port();
         let data = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
@@ -406,7 +417,7 @@ impl ServerProcess {
             .env("MOTCUA_DATA_DIR", data.path())
             .env("MOTCUA_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }

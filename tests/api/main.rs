@@ -25,6 +25,7 @@ mod layers;
 mod limits;
 mod live;
 mod logs;
+mod metrics;
 mod notifications;
 mod payments;
 mod races;
