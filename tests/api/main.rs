@@ -26,6 +26,7 @@ mod limits;
 mod live;
 mod logs;
 mod notifications;
+mod over_http;
 mod payments;
 mod races;
 mod ratings;
