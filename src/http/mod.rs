@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
 use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -28,13 +28,15 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
-use crate::graphql::policy::envelope_error;
+use crate::graphql::policy::{envelope_error, Executed};
 use crate::graphql::MotcuaSchema;
 use crate::services::accounts;
 use crate::state::AppState;
 
+mod media;
 mod session;
 
+use media::Media;
 use session::{refusal, refuse, signed_in, RequestMeta, X_REQUEST_ID};
 pub use session::{PathId, Session};
 
@@ -432,12 +434,16 @@ fn bad_request(vi: &str, en: &str) -> AppError {
 
 struct Incoming {
     meta: RequestMeta,
+    /// What the answer is written in.
+    media: Media,
     context: RequestContext,
     request: async_graphql::Request,
 }
 
-/// Reads the body as one GraphQL request (a JSON array — a batch — is
-/// refused) and resolves the caller.
+/// Negotiates the answer's media type (406 when `Accept` takes neither),
+/// reads the body as one GraphQL request (415 unless JSON or multipart, a
+/// JSON array — a batch — refused) and resolves the caller (a bad token is
+/// refused, never taken for none).
 async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
     let headers = req.headers().clone();
     let meta = RequestMeta::read(
@@ -445,6 +451,19 @@ async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
         req.extensions(),
         app.state.config.trust_forwarded_for,
     );
+    let Some(media) = Media::negotiate(&headers) else {
+        return Err(media::not_acceptable(&meta));
+    };
+    if req.method() == Method::POST && !graphql_body(&headers) {
+        return Err(media.reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &meta,
+            bad_request(
+                "Nội dung yêu cầu phải là application/json hoặc multipart/form-data",
+                "The request body must be application/json or multipart/form-data",
+            ),
+        ));
+    }
     let gql = match read_request(app, req).await {
         Ok(r) => r,
         Err(rej) => {
@@ -482,12 +501,14 @@ async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
                     ),
                 ),
             };
-            return Err(refusal(status, &meta, err));
+            return Err(media.reject(status, &meta, err));
         }
     };
     // The session check for each root field is the GraphQL policy's
     // (`graphql::policy`, calling `domain::authz::admit`).
-    let actor = signed_in(app, &headers, &meta).await?;
+    let actor = signed_in(app, &headers)
+        .await
+        .map_err(|e| media.refuse(&meta, e))?;
     Ok(Incoming {
         context: RequestContext {
             actor,
@@ -497,8 +518,24 @@ async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
             client_addr: meta.client_addr.clone(),
         },
         meta,
+        media,
         request: gql,
     })
+}
+
+/// Whether a POST body is of a type GraphQL requests come in:
+/// `application/json` or `multipart/form-data` (uploads). Without a
+/// `Content-Type` it is not (GraphQL over HTTP: 4xx).
+fn graphql_body(headers: &HeaderMap) -> bool {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    matches!(
+        essence.as_deref(),
+        Some("application/json" | "multipart/form-data")
+    )
 }
 
 /// Whether reading failed on the body limit. The limit's error arrives boxed
@@ -572,11 +609,19 @@ async fn read_request(
 
 async fn execute(app: &Web, incoming: Incoming) -> Response {
     let Incoming {
-        context, request, ..
+        meta,
+        media,
+        context,
+        request,
     } = incoming;
-    let request = request.data(loaders(app.state.db.clone())).data(context);
+    let executed = Executed::default();
+    let request = request
+        .data(loaders(app.state.db.clone()))
+        .data(context)
+        .data(executed.clone());
     // The schema's policy extension shapes every error (graphql::policy).
-    GraphQLResponse::from(app.schema.execute(request).await).into_response()
+    let response = app.schema.execute(request).await;
+    media.respond(&meta, &executed, response)
 }
 
 async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
@@ -598,7 +643,7 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
             .iter()
             .any(|(_, op)| op.node.ty != OperationType::Query);
         if not_query {
-            return refusal(
+            let mut refused = incoming.media.reject(
                 StatusCode::METHOD_NOT_ALLOWED,
                 &incoming.meta,
                 bad_request(
@@ -606,6 +651,11 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
                     "Mutations must be sent with POST",
                 ),
             );
+            // RFC 9110 §15.5.6: a 405 names the methods that would do.
+            refused
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return refused;
         }
     }
     execute(&app, incoming).await

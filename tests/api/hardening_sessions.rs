@@ -3,9 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::fixtures::{create_official, flow, Flow, CHANGE_PASSWORD};
 use crate::helpers::{self, pdf, TestApp};
@@ -18,17 +16,7 @@ async fn get(t: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Heade
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
     }
-    let resp = t
-        .app
-        .router()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-    (status, headers, body)
+    t.exchange(req.body(Body::empty()).unwrap()).await
 }
 
 /// A dossier of the demo department, received and transferred, with one

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use motcua::app::App;
 use motcua::config::Config;
@@ -227,12 +227,19 @@ impl TestApp {
 
     /// Sends a raw HTTP request through the router.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = self.exchange(req).await;
+        (status, body)
+    }
+
+    /// Sends a raw HTTP request through the router: the status, the
+    /// headers and the body (JSON when it is, else its text).
+    pub async fn exchange(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
         let resp = self.app.router().oneshot(req).await.unwrap();
-        let status = resp.status();
+        let (status, headers) = (resp.status(), resp.headers().clone());
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        (status, body)
+        (status, headers, body)
     }
 
     /// Runs a GraphQL operation, optionally signed in.

@@ -27,6 +27,7 @@ mod live;
 mod logs;
 mod metrics;
 mod notifications;
+mod over_http;
 mod payments;
 mod races;
 mod ratings;
