@@ -39,14 +39,25 @@ pub fn redis_url() -> Option<String> {
 /// fails under `CI=true`: in CI a skipped test would hide a regression.
 pub fn require_redis(test: &str) -> Option<String> {
     let url = redis_url();
-    if url.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test} needs Redis: set MOTCUA_TEST_REDIS_URL (CI=true forbids skipping)"
-        );
-        eprintln!("SKIPPED {test}: MOTCUA_TEST_REDIS_URL is not set");
-    }
-    url
+    let missing = url
+        .is_none()
+        .then(|| "MOTCUA_TEST_REDIS_URL is not set".to_owned());
+    available(test, missing).then_some(url).flatten()
+}
+
+/// Whether what `test` needs is there: with `missing` (why not) it prints
+/// a skip line and returns false, but fails under `CI=true`, where a
+/// skipped test would hide a regression.
+pub fn available(test: &str, missing: Option<String>) -> bool {
+    let Some(why) = missing else {
+        return true;
+    };
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: {why} (CI=true forbids skipping)"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+    false
 }
 
 /// Polls `check` every 10 ms until it returns true; panics with `what`

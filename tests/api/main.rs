@@ -31,6 +31,7 @@ mod over_http;
 mod payments;
 mod races;
 mod ratings;
+mod readme;
 mod schema_walk;
 mod statistics;
 mod store;
