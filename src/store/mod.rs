@@ -4,6 +4,8 @@
 
 pub mod agencies;
 pub mod attachments;
+/// Snapshots, row counts and referenced files, for `motcua backup`.
+pub mod backup;
 pub mod codes;
 pub mod statistics;
 pub mod stats;
