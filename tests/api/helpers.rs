@@ -38,13 +38,27 @@ pub fn redis_url() -> Option<String> {
 /// `MOTCUA_TEST_REDIS_URL` it prints a skip line and returns None, but
 /// fails under `CI=true`: in CI a skipped test would hide a regression.
 pub fn require_redis(test: &str) -> Option<String> {
-    let url = redis_url();
+    required(test, "Redis", "MOTCUA_TEST_REDIS_URL", redis_url())
+}
+
+/// The test PostgreSQL server, for a test about PostgreSQL itself; like
+/// `require_redis`.
+pub fn require_postgres(test: &str) -> Option<String> {
+    required(
+        test,
+        "PostgreSQL",
+        "MOTCUA_TEST_DATABASE_URL",
+        postgres_url(),
+    )
+}
+
+fn required(test: &str, what: &str, var: &str, url: Option<String>) -> Option<String> {
     if url.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "{test} needs Redis: set MOTCUA_TEST_REDIS_URL (CI=true forbids skipping)"
+            "{test} needs {what}: set {var} (CI=true forbids skipping)"
         );
-        eprintln!("SKIPPED {test}: MOTCUA_TEST_REDIS_URL is not set");
+        eprintln!("SKIPPED {test}: {var} is not set");
     }
     url
 }
