@@ -93,7 +93,7 @@ pub async fn backup(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
     );
     let dir = new_backup_dir(dir)?;
     let snapshot = dir.join(SNAPSHOT);
-    let live = store::connect(config.database_url.expose_secret())
+    let live = store::backup::open_sqlite(config.database_url.expose_secret())
         .await
         .context("backup: cannot open the database")?;
     // Created empty first, so that the snapshot is private from the start.
@@ -280,11 +280,18 @@ async fn verify_directory(dir: &Path, say: &mut impl FnMut(String)) -> anyhow::R
     let db = store::backup::open_sqlite_file(&copy, false)
         .await
         .context("snapshot: cannot open it")?;
-    say("snapshot: opened as a scratch copy".into());
-    let checked = check_database(&db, say).await;
-    let referenced = store::backup::referenced_files(&db).await;
+    let problems = store::backup::sqlite_problems(&db)
+        .await
+        .context("snapshot: integrity check")?;
+    if let Some(first) = problems.first() {
+        bail!("snapshot: damaged: {first}");
+    }
+    say("snapshot: a scratch copy, SQLite's integrity check ok".into());
+    let (last_migration, tables, head) = check_database(&db, say).await?;
+    let referenced = store::backup::referenced_files(&db)
+        .await
+        .context("files")?;
     db.close().await.ok();
-    let (last_migration, tables, head) = checked?;
 
     ensure!(
         last_migration == manifest.last_migration,
@@ -314,7 +321,7 @@ async fn verify_directory(dir: &Path, say: &mut impl FnMut(String)) -> anyhow::R
     ));
 
     let listed: BTreeSet<&str> = manifest.files.iter().map(|f| f.sha256.as_str()).collect();
-    for sha256 in referenced.context("files")? {
+    for sha256 in referenced {
         let path = stored_file_path(&sha256)?;
         ensure!(
             listed.contains(sha256.as_str()),

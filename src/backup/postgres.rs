@@ -56,6 +56,7 @@ async fn restore_and_check(
         .await
         .context("restore: cannot open the restored database")?;
     let checked = super::check_database(&db, say).await;
+    // Closed before the scratch database is dropped, even on failure.
     db.close().await.ok();
     let (_, tables, _) = checked?;
     say(format!("row counts: {} tables", tables.len()));

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::str::FromStr;
 
 use entity::{attachment, audit_head, document};
 use migration::{Migrator, MigratorTrait};
@@ -34,19 +35,54 @@ pub async fn snapshot_into(db: &DatabaseConnection, target: &Path) -> Result<(),
     Ok(())
 }
 
-/// Opens a SQLite database file as it is: its journal mode unchanged,
-/// never created, read-only when asked. One connection.
+/// Opens the SQLite database of `url` (`sqlite:…`) as it is: never
+/// created, its journal mode unchanged. One connection.
+pub async fn open_sqlite(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let options = SqliteConnectOptions::from_str(url).map_err(conn_err)?;
+    open(options).await
+}
+
+/// Opens a SQLite database file (a snapshot) as it is, read-only when
+/// asked: never created, its journal mode unchanged. One connection.
 pub async fn open_sqlite_file(path: &Path, read_only: bool) -> Result<DatabaseConnection, DbErr> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(false)
-        .read_only(read_only);
+    open(
+        SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(read_only),
+    )
+    .await
+}
+
+async fn open(options: SqliteConnectOptions) -> Result<DatabaseConnection, DbErr> {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect_with(options)
+        .connect_with(options.create_if_missing(false))
         .await
-        .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?;
+        .map_err(conn_err)?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+fn conn_err(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(e.into()))
+}
+
+/// SQLite's own check of a database file (`PRAGMA integrity_check`): the
+/// problems it reports, none when the file is sound.
+pub async fn sqlite_problems(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA integrity_check",
+        ))
+        .await?;
+    let mut problems = Vec::new();
+    for row in rows {
+        let line: String = row.try_get_by_index(0)?;
+        if line != "ok" {
+            problems.push(line);
+        }
+    }
+    Ok(problems)
 }
 
 /// The names of the migrations applied to `db`, oldest first, read without

@@ -207,8 +207,9 @@ async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
             })
         })
         .collect();
+    // Six dossiers: all but the three being written have their two files.
     eventually("a few writes", Duration::from_secs(30), || async {
-        citizen.dossiers().await >= 3
+        citizen.dossiers().await >= 6
     })
     .await;
 
@@ -269,7 +270,8 @@ async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
         );
     }
 
-    // It restores and verifies.
+    // It restores and verifies, leaving the backup as it was.
+    let snapshot = std::fs::read(dir.join("motcua.sqlite3")).unwrap();
     let stdout = succeeded(&output(verify_backup(&dir)).await);
     assert!(stdout.contains("\naudit chain: "), "{stdout}");
     assert!(
@@ -277,8 +279,7 @@ async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
         "{stdout}"
     );
     assert_eq!(stdout.lines().last(), Some("backup verified"), "{stdout}");
-    // Verifying wrote nothing into the backup.
-    assert!(!dir.join("motcua.sqlite3-wal").exists());
+    assert!(std::fs::read(dir.join("motcua.sqlite3")).unwrap() == snapshot);
 
     // A second backup into the same directory is refused.
     let reason = failed(&output(backup(&dir)).await);
@@ -302,6 +303,32 @@ async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
     assert!(
         reason.starts_with("audit chain: broken at record 5 "),
         "{reason}"
+    );
+
+    // A row less than the manifest counted.
+    let tampered = backups.path().join("rows");
+    copy_dir(&dir, &tampered);
+    let snapshot = motcua::store::backup::open_sqlite_file(&tampered.join("motcua.sqlite3"), false)
+        .await
+        .unwrap();
+    let sessions = tables["session"].as_i64().unwrap();
+    let first = entity::session::Entity::find()
+        .one(&snapshot)
+        .await
+        .unwrap()
+        .unwrap();
+    entity::session::Entity::delete_by_id(first.id)
+        .exec(&snapshot)
+        .await
+        .unwrap();
+    snapshot.close().await.unwrap();
+    let reason = failed(&output(verify_backup(&tampered)).await);
+    assert_eq!(
+        reason,
+        format!(
+            "row counts: table session: {} in the snapshot, {sessions} in the manifest",
+            sessions - 1
+        )
     );
 
     // A missing file.
