@@ -91,11 +91,11 @@ pub async fn backup(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
         "backup: the database is PostgreSQL: back it up with pg_dump and WAL archiving \
          (README, \"Backups\"), then check a dump with `motcua verify-backup FILE`"
     );
-    let dir = new_backup_dir(dir)?;
-    let snapshot = dir.join(SNAPSHOT);
     let live = store::backup::open_sqlite(config.database_url.expose_secret())
         .await
         .context("backup: cannot open the database")?;
+    let dir = new_backup_dir(dir)?;
+    let snapshot = dir.join(SNAPSHOT);
     // Created empty first, so that the snapshot is private from the start.
     crate::private_files::create_new(&snapshot)
         .with_context(|| format!("backup: cannot create {}", snapshot.display()))?;
