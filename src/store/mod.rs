@@ -5,6 +5,8 @@
 pub mod agencies;
 pub mod attachments;
 pub mod backlog;
+/// Snapshots, row counts and referenced files, for `motcua backup`.
+pub mod backup;
 pub mod codes;
 pub mod statistics;
 pub mod stats;

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::helpers::{error_code, TestApp};
 
-fn motcua() -> Command {
+/// The binary, with no MOTCUA_ variable inherited.
+pub fn motcua() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
     for (k, _) in std::env::vars() {
         if k.starts_with("MOTCUA_") {

@@ -38,10 +38,17 @@ pub fn redis_url() -> Option<String> {
 /// `MOTCUA_TEST_REDIS_URL` it prints a skip line and returns None, but
 /// fails under `CI=true`: in CI a skipped test would hide a regression.
 pub fn require_redis(test: &str) -> Option<String> {
-    let url = redis_url();
-    let missing = url
-        .is_none()
-        .then(|| "MOTCUA_TEST_REDIS_URL is not set".to_owned());
+    required(test, "MOTCUA_TEST_REDIS_URL", redis_url())
+}
+
+/// The test PostgreSQL server, for a test about PostgreSQL itself; like
+/// `require_redis`.
+pub fn require_postgres(test: &str) -> Option<String> {
+    required(test, "MOTCUA_TEST_DATABASE_URL", postgres_url())
+}
+
+fn required(test: &str, var: &str, url: Option<String>) -> Option<String> {
+    let missing = url.is_none().then(|| format!("{var} is not set"));
     available(test, missing).then_some(url).flatten()
 }
 

@@ -8,6 +8,7 @@ mod account_admin;
 mod accounts;
 mod attachments;
 mod audit;
+mod backup;
 mod calendar;
 mod catalogue;
 mod cli;
