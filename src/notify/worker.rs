@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use super::{Outgoing, Senders};
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
 use crate::error::stored_enum;
-use crate::state::Clock;
+use crate::state::{Clock, Shutdown};
 
 const BATCH: u64 = 50;
 /// A claimed delivery not finished within this is free again (its worker
@@ -48,6 +48,16 @@ pub async fn deliver_once(
     clock: &Clock,
     senders: &Senders,
 ) -> anyhow::Result<Pass> {
+    deliver_due(db, clock, senders, &Shutdown::default()).await
+}
+
+/// One pass, which stops between two deliveries once `shutdown` begins.
+async fn deliver_due(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    senders: &Senders,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Pass> {
     let now = clock.now();
     let due = delivery::Entity::find()
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
@@ -71,6 +81,9 @@ pub async fn deliver_once(
         .collect();
     let mut pass = Pass::default();
     for row in due {
+        if shutdown.is_stopping() {
+            break;
+        }
         // Claim it: the attempt count is the version, so one worker wins.
         let attempt = row.attempts + 1;
         let claimed = delivery::Entity::update_many()
@@ -151,22 +164,25 @@ pub async fn deliver_once(
     Ok(pass)
 }
 
-/// Runs the worker until the process ends (or the handle is aborted):
-/// woken after each commit, and every second regardless.
-pub fn spawn(
+/// Runs the worker until `shutdown` begins: woken after each commit, and
+/// every second regardless. A delivery in hand is finished (sent and
+/// marked) first; the rest of its batch stays pending for the next start.
+pub async fn run(
     db: DatabaseConnection,
     clock: Clock,
     senders: Senders,
     wakeup: Arc<Notify>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match deliver_once(&db, &clock, &senders).await {
-                Ok(p) if p.handled() as u64 == BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
-            }
-            let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
+    shutdown: Shutdown,
+) {
+    while !shutdown.is_stopping() {
+        match deliver_due(&db, &clock, &senders, &shutdown).await {
+            Ok(p) if p.handled() as u64 == BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
         }
-    })
+        tokio::select! {
+            _ = shutdown.stopping() => {}
+            _ = tokio::time::timeout(POLL, wakeup.notified()) => {}
+        }
+    }
 }

@@ -386,6 +386,8 @@ pub fn free_port() -> u16 {
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub addr: std::net::SocketAddr,
+    /// The process's MOTCUA_DATA_DIR, removed when dropped (held, not read).
+    #[allow(dead_code)]
     pub data: tempfile::TempDir,
 }
 

@@ -30,6 +30,7 @@ mod payments;
 mod races;
 mod ratings;
 mod schema_walk;
+mod shutdown;
 mod statistics;
 mod store;
 mod transactions;
