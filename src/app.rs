@@ -62,7 +62,7 @@ impl App {
             state.bus.clone(),
             state.outbox_wakeup.clone(),
             move || clock.now(),
-            state.shutdown.clone(),
+            state.shutdown.token(),
         )));
         if state.config.notify.worker {
             let senders = crate::notify::Senders::from_config(&state.config.notify)?;
@@ -71,7 +71,7 @@ impl App {
                 state.clock.clone(),
                 senders,
                 state.delivery_wakeup.clone(),
-                state.shutdown.clone(),
+                state.shutdown.token(),
             )));
         }
         if services::rollup::backfill_if_empty(&state)

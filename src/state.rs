@@ -64,7 +64,7 @@ pub struct AppState {
 
 /// A graceful stop shared by everything that must end cleanly: `begin`
 /// (on SIGTERM or Ctrl-C) tells every watcher to stop at its next step
-/// boundary; `finished` waits for the tasks spawned here. Cheap to clone:
+/// boundary; `finished` waits for the tasks tracked here. Cheap to clone:
 /// clones share the one stop.
 #[derive(Clone, Default)]
 pub struct Shutdown {
@@ -83,9 +83,10 @@ impl Shutdown {
         self.stop.cancelled()
     }
 
-    /// Whether the stop has begun.
-    pub fn is_stopping(&self) -> bool {
-        self.stop.is_cancelled()
+    /// The stop alone, for the background loops (the outbox relay sits
+    /// below this module and cannot name `Shutdown`).
+    pub fn token(&self) -> CancellationToken {
+        self.stop.clone()
     }
 
     /// `task`, counted by `finished` until it returns: background loops
@@ -98,8 +99,8 @@ impl Shutdown {
         self.tasks.track_future(task)
     }
 
-    /// Resolves when every task tracked here has ended (call
-    /// after `begin`; the tasks end only once told to).
+    /// Resolves when every task tracked here has ended (call after
+    /// `begin`; the tasks end only once told to).
     pub async fn finished(&self) {
         self.tasks.close();
         self.tasks.wait().await;

@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use tokio::sync::Notify;
 
 use super::{EventBus, LiveEvent};
-use crate::state::Shutdown;
+use tokio_util::sync::CancellationToken;
 
 const BATCH: u64 = 200;
 /// How often the relay looks without being woken.
@@ -54,7 +54,7 @@ pub async fn relay_once(
     Ok(published)
 }
 
-/// Runs the relay until `shutdown` begins: woken after each commit, and
+/// Runs the relay until `stop` is cancelled: woken after each commit, and
 /// every half second regardless. A pass in progress finishes first (no row
 /// is left claimed and unpublished). `now` is the application's clock.
 pub async fn run(
@@ -62,16 +62,16 @@ pub async fn run(
     bus: EventBus,
     wakeup: Arc<Notify>,
     now: impl Fn() -> DateTime<Utc>,
-    shutdown: Shutdown,
+    stop: CancellationToken,
 ) {
-    while !shutdown.is_stopping() {
+    while !stop.is_cancelled() {
         match relay_once(&db, &bus, now()).await {
             Ok(n) if n as u64 == BATCH => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed"),
         }
         tokio::select! {
-            _ = shutdown.stopping() => {}
+            _ = stop.cancelled() => {}
             _ = tokio::time::timeout(POLL, wakeup.notified()) => {}
         }
     }

@@ -13,11 +13,12 @@ use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use super::{Outgoing, Senders};
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
 use crate::error::stored_enum;
-use crate::state::{Clock, Shutdown};
+use crate::state::Clock;
 
 const BATCH: u64 = 50;
 /// A claimed delivery not finished within this is free again (its worker
@@ -48,15 +49,15 @@ pub async fn deliver_once(
     clock: &Clock,
     senders: &Senders,
 ) -> anyhow::Result<Pass> {
-    deliver_due(db, clock, senders, &Shutdown::default()).await
+    deliver_due(db, clock, senders, &CancellationToken::new()).await
 }
 
-/// One pass, which stops between two deliveries once `shutdown` begins.
+/// One pass, which stops between two deliveries once `stop` is cancelled.
 async fn deliver_due(
     db: &DatabaseConnection,
     clock: &Clock,
     senders: &Senders,
-    shutdown: &Shutdown,
+    stop: &CancellationToken,
 ) -> anyhow::Result<Pass> {
     let now = clock.now();
     let due = delivery::Entity::find()
@@ -81,7 +82,7 @@ async fn deliver_due(
         .collect();
     let mut pass = Pass::default();
     for row in due {
-        if shutdown.is_stopping() {
+        if stop.is_cancelled() {
             break;
         }
         // Claim it: the attempt count is the version, so one worker wins.
@@ -164,7 +165,7 @@ async fn deliver_due(
     Ok(pass)
 }
 
-/// Runs the worker until `shutdown` begins: woken after each commit, and
+/// Runs the worker until `stop` is cancelled: woken after each commit, and
 /// every second regardless. A delivery in hand is finished (sent and
 /// marked) first; the rest of its batch stays pending for the next start.
 pub async fn run(
@@ -172,16 +173,16 @@ pub async fn run(
     clock: Clock,
     senders: Senders,
     wakeup: Arc<Notify>,
-    shutdown: Shutdown,
+    stop: CancellationToken,
 ) {
-    while !shutdown.is_stopping() {
-        match deliver_due(&db, &clock, &senders, &shutdown).await {
+    while !stop.is_cancelled() {
+        match deliver_due(&db, &clock, &senders, &stop).await {
             Ok(p) if p.handled() as u64 == BATCH => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
         }
         tokio::select! {
-            _ = shutdown.stopping() => {}
+            _ = stop.cancelled() => {}
             _ = tokio::time::timeout(POLL, wakeup.notified()) => {}
         }
     }

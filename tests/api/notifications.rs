@@ -9,9 +9,9 @@ use motcua::domain::notification::{Facts, Template};
 use motcua::notify::worker::{self, deliver_once, Pass};
 use motcua::notify::{Outgoing, SendFuture, Sender, Senders};
 use motcua::services::notifications::{enqueue, About, Recipient};
-use motcua::state::Shutdown;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
 use crate::fixtures::{flow, register_other_citizen};
 use crate::payments::{callback, secret, success};
@@ -69,14 +69,14 @@ impl Sender for Gated {
 async fn claiming_worker(
     st: &motcua::state::AppState,
     senders: Senders,
-    shutdown: Shutdown,
+    stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let worker = tokio::spawn(worker::run(
         st.db.clone(),
         st.clock.clone(),
         senders,
         st.delivery_wakeup.clone(),
-        shutdown,
+        stop,
     ));
     crate::helpers::eventually(
         "the worker to claim a delivery",
@@ -324,7 +324,7 @@ async fn a_restarted_worker_resumes_what_a_dead_one_left() {
     let st = f.t.app.state.clone();
     write(&st, "Trước khi dừng", true).await;
     // A worker takes the delivery and dies mid-send.
-    let dead = claiming_worker(&st, senders(Arc::new(Hanging)), Shutdown::default()).await;
+    let dead = claiming_worker(&st, senders(Arc::new(Hanging)), CancellationToken::new()).await;
     dead.abort();
     // Its lease holds the delivery for a while; then the new worker takes it.
     let rec = Arc::new(Recording::default());
@@ -349,11 +349,11 @@ async fn a_stopping_worker_finishes_the_delivery_in_hand_and_leaves_the_rest() {
     write(&st, "Thư thứ nhất", true).await;
     write(&st, "Thư thứ hai", true).await;
     let gate = Arc::new(Gated::default());
-    let shutdown = Shutdown::default();
+    let stop = CancellationToken::new();
     // The worker holds the first delivery (claimed, being sent)…
-    let worker = claiming_worker(&st, senders(gate.clone()), shutdown.clone()).await;
+    let worker = claiming_worker(&st, senders(gate.clone()), stop.clone()).await;
     // …when the process is told to stop; the send then completes.
-    shutdown.begin();
+    stop.cancel();
     gate.open.notify_one();
     tokio::time::timeout(std::time::Duration::from_secs(5), worker)
         .await
