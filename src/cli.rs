@@ -1,5 +1,6 @@
 //! The `motcua` command line. Every failure prints one line and exits 1.
 
+use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -167,23 +168,76 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Serves until SIGTERM or Ctrl-C, then stops gracefully: no new
+/// connection is accepted, requests in flight finish, open WebSockets close
+/// with 1001 (going away), the relay and the delivery worker finish their
+/// step; after MOTCUA_SHUTDOWN_GRACE_SECS the process exits regardless.
 async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
+    let grace = config.shutdown_grace;
     let app = App::start(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("MOTCUA_BIND: cannot listen on {bind}"))?;
+    let shutdown = app.state.shutdown.clone();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            stop_signal().await;
+            tracing::info!("stopping: finishing requests in flight");
+            shutdown.begin();
+        }
+    });
     tracing::info!(%bind, "serving; playground at http://{bind}/graphiql");
-    axum::serve(
+    let server = axum::serve(
         listener,
         app.router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown({
+        let shutdown = shutdown.clone();
+        async move { shutdown.stopping().await }
     })
-    .await
-    .context("server error")
+    .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => return served.context("server error"),
+        _ = shutdown.stopping() => {}
+    }
+    let stopped = tokio::time::timeout(grace, async {
+        let served = server.await;
+        shutdown.finished().await;
+        served
+    })
+    .await;
+    match stopped {
+        Ok(served) => served.context("server error")?,
+        Err(_) => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "stopping: work still in progress after the grace period; exiting anyway"
+        ),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM (what orchestrators send) or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn init_tracing(config: &Config) {

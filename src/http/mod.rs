@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
-use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
@@ -30,11 +29,11 @@ use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
 use crate::graphql::policy::{envelope_error, Executed};
 use crate::graphql::MotcuaSchema;
-use crate::services::accounts;
 use crate::state::AppState;
 
 mod media;
 mod session;
+mod ws;
 
 use media::Media;
 use session::{refusal, refuse, signed_in, RequestMeta, X_REQUEST_ID};
@@ -661,9 +660,11 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
     execute(&app, incoming).await
 }
 
-/// Subscriptions over graphql-transport-ws or the legacy graphql-ws. The
-/// session token travels in `connection_init` (`{"authorization": "Bearer
-/// …"}` or `{"token": "…"}`); a bad one closes the connection.
+/// Subscriptions over graphql-transport-ws (our own loop, `ws::serve`) or
+/// the legacy graphql-ws (async-graphql's). The session token travels in
+/// `connection_init` (`{"authorization": "Bearer …"}` or `{"token": "…"}`);
+/// a bad one closes the connection. When the server stops, every socket
+/// closes with 1001 (going away) so that clients reconnect elsewhere.
 async fn graphql_ws(
     State(app): State<Web>,
     protocol: GraphQLProtocol,
@@ -672,66 +673,81 @@ async fn graphql_ws(
 ) -> Response {
     // A message is bounded like an HTTP body.
     let max_message = app.state.config.body_limit_bytes;
-    // Each socket is throttled as its own client, like an HTTP request.
-    let RequestMeta {
-        lang,
-        request_id,
-        client_addr,
-    } = meta;
-    upgrade
+    // Each socket is throttled as its own client (`meta`), like an HTTP
+    // request.
+    let shutdown = app.state.shutdown.clone();
+    // graphql-transport-ws when the client offers it, else graphql-ws (the
+    // extractor refused a socket that offers neither).
+    let upgrade = upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |stream| async move {
-            let schema = app.schema.clone();
-            let state = app.state.clone();
-            let init_timeout = state.config.ws_init_timeout;
-            let initialised = Arc::new(AtomicBool::new(false));
-            let flag = initialised.clone();
-            let serve = GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    flag.store(true, Ordering::SeqCst);
-                    let token = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned())
-                        .or_else(|| {
-                            payload
-                                .get("token")
-                                .and_then(|v| v.as_str())
-                                .map(str::to_owned)
-                        });
-                    let actor = match &token {
-                        Some(t) => Some(accounts::authenticate(&state, t).await.map_err(|e| {
-                            // Both protocols close the socket with it.
-                            envelope_error(&e, lang, &request_id, "connection_init")
-                        })?),
-                        None => None,
-                    };
-                    let mut data = Data::default();
-                    data.insert(loaders(state.db.clone()));
-                    data.insert(RequestContext {
-                        actor,
-                        token,
-                        lang,
-                        request_id,
-                        client_addr,
-                    });
-                    Ok(data)
-                })
-                .serve();
-            // async-graphql has no init timeout of its own: a socket that
-            // never sends connection_init is dropped (closed) here.
-            let watchdog = async {
-                tokio::time::sleep(init_timeout).await;
-                if initialised.load(Ordering::SeqCst) {
-                    std::future::pending::<()>().await;
-                }
-            };
-            tokio::select! {
-                _ = serve => {}
-                _ = watchdog => tracing::debug!("websocket closed: no connection_init in time"),
+        .max_frame_size(max_message);
+    let transport_ws = upgrade
+        .selected_protocol()
+        .is_some_and(|p| p == ALL_WEBSOCKET_PROTOCOLS[0]);
+    upgrade.on_upgrade(move |socket| {
+        // Counted until it ends, so that a stopping process sends every
+        // socket its close frame before it exits.
+        shutdown.clone().track(async move {
+            if transport_ws {
+                ws::serve(socket, app.schema, app.state, meta, shutdown).await;
+            } else {
+                serve_legacy(socket, protocol, app, meta, shutdown).await;
             }
         })
+    })
+}
+
+/// The legacy `graphql-ws` subprotocol (subscriptions-transport-ws) through
+/// async-graphql's loop, with an init timeout (a silent socket is dropped)
+/// and a close with 1001 when the server stops.
+async fn serve_legacy(
+    socket: axum::extract::ws::WebSocket,
+    protocol: GraphQLProtocol,
+    app: Web,
+    meta: RequestMeta,
+    shutdown: crate::state::Shutdown,
+) {
+    use futures_util::{SinkExt, StreamExt};
+    let (mut sink, stream) = socket.split();
+    let state = app.state.clone();
+    let init_timeout = state.config.ws_init_timeout;
+    let initialised = Arc::new(AtomicBool::new(false));
+    let flag = initialised.clone();
+    let serve = GraphQLWebSocket::new_with_pair(&mut sink, stream, app.schema.clone(), protocol)
+        .on_connection_init(move |payload| async move {
+            flag.store(true, Ordering::SeqCst);
+            ws::caller_data(&state, Some(&payload), &meta)
+                .await
+                // Answered as connection_error with the message.
+                .map_err(|e| envelope_error(&e, meta.lang, &meta.request_id, "connection_init"))
+        })
+        .serve();
+    // async-graphql has no init timeout of its own: a socket that never
+    // sends connection_init is dropped (closed) here.
+    let watchdog = async {
+        tokio::time::sleep(init_timeout).await;
+        if initialised.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    };
+    let stopping = tokio::select! {
+        _ = serve => false,
+        _ = watchdog => {
+            tracing::debug!("websocket closed: no connection_init in time");
+            false
+        }
+        _ = shutdown.stopping() => true,
+    };
+    if stopping {
+        let frame = axum::extract::ws::CloseFrame {
+            code: ws::close::GOING_AWAY,
+            reason: "Server shutting down".into(),
+        };
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            sink.send(axum::extract::ws::Message::Close(Some(frame))),
+        )
+        .await;
+    }
 }

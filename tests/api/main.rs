@@ -34,6 +34,7 @@ mod races;
 mod ratings;
 mod readme;
 mod schema_walk;
+mod shutdown;
 mod statistics;
 mod store;
 mod transactions;
