@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::events::EventBus;
 use crate::files::FileStore;
 use crate::graphql::{self, MotcuaSchema};
-use crate::state::{AppState, Clock};
+use crate::state::{AppState, Clock, Shutdown};
 use crate::store::throttle::Throttle;
 use crate::{services, store};
 
@@ -31,6 +31,7 @@ impl App {
     /// An error reads as one line with `{:#}`: what failed, then why
     /// (`cannot open the database: …`, `MOTCUA_REDIS_URL: …`).
     pub async fn start(config: Config) -> anyhow::Result<App> {
+        crate::telemetry::install();
         let db = store::connect(config.database_url.expose_secret())
             .await
             .context("cannot open the database")?;
@@ -64,22 +65,25 @@ impl App {
             clock: Clock::default(),
             outbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),
+            shutdown: Shutdown::default(),
         };
         let clock = state.clock.clone();
-        crate::events::relay::spawn(
+        tokio::spawn(state.shutdown.track(crate::events::relay::run(
             state.db.clone(),
             state.bus.clone(),
             state.outbox_wakeup.clone(),
             move || clock.now(),
-        );
+            state.shutdown.token(),
+        )));
         if state.config.notify.worker {
             let senders = crate::notify::Senders::from_config(&state.config.notify)?;
-            crate::notify::worker::spawn(
+            tokio::spawn(state.shutdown.track(crate::notify::worker::run(
                 state.db.clone(),
                 state.clock.clone(),
                 senders,
                 state.delivery_wakeup.clone(),
-            );
+                state.shutdown.token(),
+            )));
         }
         if services::rollup::backfill_if_empty(&state)
             .await

@@ -40,6 +40,9 @@ pub struct Config {
     pub event_buffer: usize,
     /// A WebSocket that sends no connection_init this long is closed.
     pub ws_init_timeout: Duration,
+    /// How long a stopping process (SIGTERM, Ctrl-C) waits for requests in
+    /// flight and background steps before it exits anyway.
+    pub shutdown_grace: Duration,
     /// Limit of a JSON request body.
     pub body_limit_bytes: usize,
     /// Limit of one uploaded file.
@@ -147,6 +150,7 @@ impl Config {
             trust_forwarded_for: http.trust_forwarded_for,
             event_buffer: positive(&get, "MOTCUA_EVENT_BUFFER", 1_024)?,
             ws_init_timeout: http.ws_init_timeout,
+            shutdown_grace: http.shutdown_grace,
             request_timeout: http.request_timeout,
             body_limit_bytes: http.body_limit_bytes,
             upload_max_bytes: http.upload_max_bytes,
@@ -282,6 +286,7 @@ struct HttpSettings {
     cors_origins: Vec<String>,
     trust_forwarded_for: bool,
     ws_init_timeout: Duration,
+    shutdown_grace: Duration,
     request_timeout: Duration,
     body_limit_bytes: usize,
     upload_max_bytes: usize,
@@ -302,6 +307,8 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
         cors_origins,
         trust_forwarded_for: parse_bool(get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
         ws_init_timeout: secs("MOTCUA_WS_INIT_TIMEOUT_SECS", 10)?,
+        // Below Kubernetes' default 30 s before it kills the process.
+        shutdown_grace: secs("MOTCUA_SHUTDOWN_GRACE_SECS", 25)?,
         request_timeout: secs("MOTCUA_REQUEST_TIMEOUT_SECS", 30)?,
         body_limit_bytes: positive(get, "MOTCUA_BODY_LIMIT_BYTES", 2 * 1024 * 1024)?,
         upload_max_bytes: positive(get, "MOTCUA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)?,
@@ -486,6 +493,7 @@ mod tests {
         for var in [
             "MOTCUA_GRAPHQL_MAX_PAGE_SIZE",
             "MOTCUA_REQUEST_TIMEOUT_SECS",
+            "MOTCUA_SHUTDOWN_GRACE_SECS",
             "MOTCUA_EVENT_BUFFER",
             "MOTCUA_BODY_LIMIT_BYTES",
         ] {

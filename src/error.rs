@@ -86,6 +86,29 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
 }
 
+/// The entries of a header listing weighted values (`Accept`,
+/// `Accept-Language`), in order: each value lowercased without its
+/// parameters, with its quality. RFC 9110 §12.4.2: `q` (or `Q`) is 0 to 1,
+/// 1 when absent; an unreadable one counts as 0 ("not this one").
+pub(crate) fn weighted_values(header: &str) -> impl Iterator<Item = (String, f32)> + '_ {
+    header.split(',').map(|entry| {
+        let mut parts = entry.split(';');
+        let value = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .map(|p| p.trim().to_ascii_lowercase())
+            .find_map(|p| p.strip_prefix("q=").map(str::to_owned))
+            .map(|v| {
+                v.trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))
+                    .unwrap_or(0.0)
+            })
+            .unwrap_or(1.0);
+        (value, q)
+    })
+}
+
 /// The language of messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -101,28 +124,12 @@ impl Lang {
     /// Vietnamese. `q=0` means "not this one"; an unreadable `q` counts as 0.
     pub fn from_accept_language(header: Option<&str>) -> Lang {
         let mut best: Option<(Lang, f32)> = None;
-        for entry in header.unwrap_or("").split(',') {
-            let mut parts = entry.split(';');
-            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let primary = tag.split('-').next().unwrap_or("");
-            let lang = match primary {
+        for (tag, q) in weighted_values(header.unwrap_or("")) {
+            let lang = match tag.split('-').next().unwrap_or("") {
                 "vi" => Lang::Vi,
                 "en" => Lang::En,
                 _ => continue,
             };
-            // RFC 9110 §12.4.2: q is 0 to 1 (`q=` or `Q=`); anything else
-            // is unreadable.
-            let q = parts
-                .map(|p| p.trim().to_ascii_lowercase())
-                .find_map(|p| p.strip_prefix("q=").map(str::to_owned))
-                .map(|v| {
-                    v.trim()
-                        .parse::<f32>()
-                        .ok()
-                        .filter(|q| (0.0..=1.0).contains(q))
-                        .unwrap_or(0.0)
-                })
-                .unwrap_or(1.0);
             if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
                 best = Some((lang, q));
             }

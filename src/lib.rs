@@ -10,8 +10,10 @@
 /// Start-up and wiring: connect, migrate, spawn the background loops, build
 /// the schema and the router.
 pub mod app;
+/// `motcua backup` and `verify-backup`: snapshots, manifests, checks.
+pub mod backup;
 /// The `motcua` command line: serve, migrate, seed-demo, export-schema,
-/// create-admin, sign-callback.
+/// create-admin, sign-callback, backup, verify-backup.
 pub mod cli;
 /// `MOTCUA_*` environment variables → `Config`.
 pub mod config;
@@ -39,3 +41,5 @@ pub mod services;
 pub mod state;
 /// Database connection, migrations, queries and the attempt counters.
 pub mod store;
+/// Prometheus metrics (`/metrics`).
+pub mod telemetry;

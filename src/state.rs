@@ -10,6 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::events::EventBus;
@@ -58,6 +60,54 @@ pub struct AppState {
     pub files: FileStore,
     /// Atomic attempt counters: sign-in, public tracking, registration.
     pub throttle: Throttle,
+    /// The process's stop: WebSockets, the relay and the delivery worker
+    /// watch it.
+    pub shutdown: Shutdown,
+}
+
+/// A graceful stop shared by everything that must end cleanly: `begin`
+/// (on SIGTERM or Ctrl-C) tells every watcher to stop at its next step
+/// boundary; `finished` waits for the tasks tracked here. Cheap to clone:
+/// clones share the one stop.
+#[derive(Clone, Default)]
+pub struct Shutdown {
+    stop: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Shutdown {
+    /// Starts the stop: every `stopping()` resolves. Idempotent.
+    pub fn begin(&self) {
+        self.stop.cancel();
+    }
+
+    /// Resolves once the stop has begun.
+    pub fn stopping(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
+        self.stop.cancelled()
+    }
+
+    /// The stop alone, for the background loops (the outbox relay sits
+    /// below this module and cannot name `Shutdown`).
+    pub fn token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// `task`, counted by `finished` until it returns: background loops
+    /// and open WebSockets, which outlive the HTTP server's own tracking of
+    /// its connections.
+    pub fn track<F: std::future::Future>(
+        &self,
+        task: F,
+    ) -> tokio_util::task::task_tracker::TrackedFuture<F> {
+        self.tasks.track_future(task)
+    }
+
+    /// Resolves when every task tracked here has ended (call after
+    /// `begin`; the tasks end only once told to).
+    pub async fn finished(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
 }
 
 impl AppState {

@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use tokio::sync::Notify;
 
 use super::{EventBus, LiveEvent};
+use tokio_util::sync::CancellationToken;
 
 const BATCH: u64 = 200;
 /// How often the relay looks without being woken.
@@ -53,22 +54,25 @@ pub async fn relay_once(
     Ok(published)
 }
 
-/// Runs the relay until the process ends: woken after each commit, and
-/// every half second regardless. `now` is the application's clock.
-pub fn spawn(
+/// Runs the relay until `stop` is cancelled: woken after each commit, and
+/// every half second regardless. A pass in progress finishes first (no row
+/// is left claimed and unpublished). `now` is the application's clock.
+pub async fn run(
     db: DatabaseConnection,
     bus: EventBus,
     wakeup: Arc<Notify>,
-    now: impl Fn() -> DateTime<Utc> + Send + 'static,
+    now: impl Fn() -> DateTime<Utc>,
+    stop: CancellationToken,
 ) {
-    tokio::spawn(async move {
-        loop {
-            match relay_once(&db, &bus, now()).await {
-                Ok(n) if n as u64 == BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed"),
-            }
-            let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
+    while !stop.is_cancelled() {
+        match relay_once(&db, &bus, now()).await {
+            Ok(n) if n as u64 == BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed"),
         }
-    });
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = tokio::time::timeout(POLL, wakeup.notified()) => {}
+        }
+    }
 }

@@ -12,6 +12,8 @@ pub mod enums;
 pub mod feedback;
 pub mod input;
 pub mod loaders;
+/// Counts and times operations for `/metrics`.
+pub mod metrics;
 pub mod notifications;
 pub mod payments;
 pub mod policy;
@@ -64,6 +66,8 @@ pub fn build_schema(state: &AppState) -> MotcuaSchema {
         SubscriptionRoot,
     )
     .data(state.clone())
+    // First: it sees each response as the policy shaped it.
+    .extension(metrics::Metrics)
     .extension(policy::Policy {
         limits,
         // Just inside the HTTP timeout, so that HTTP clients get a GraphQL

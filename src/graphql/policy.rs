@@ -10,9 +10,12 @@
 //!   caller's language, never an internal detail: `AppError`s keep their
 //!   code, input bounds (`graphql::input`) and argument values of the wrong
 //!   type become `BAD_USER_INPUT` naming the argument, anything else at a
-//!   field is `INTERNAL` with the request id, logged once.
+//!   field is `INTERNAL` with the request id, logged once;
+//! - whether the operation reached execution ([`Executed`]), which tells a
+//!   GraphQL request error from a response.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +50,22 @@ const ONCE_PER_REQUEST: &[&str] = &[
 const MAX_SCHEMA_INTROSPECTIONS: usize = 1;
 /// How many `__type` fields one request may ask for, for the same reason.
 const MAX_TYPE_INTROSPECTIONS: usize = 10;
+
+/// Whether a request's operation started executing, for a transport that
+/// puts it in the request's data: set by the policy. A request that never
+/// got there — its document did not parse or validate, its operation could
+/// not be chosen, its variables did not coerce — failed with a GraphQL
+/// request error, which GraphQL over HTTP answers without a `data` entry.
+#[derive(Clone, Default)]
+pub struct Executed(Arc<AtomicBool>);
+
+impl Executed {
+    /// Whether execution started (a field error or a timeout may have
+    /// followed).
+    pub fn started(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
 
 pub struct Policy {
     pub limits: GraphqlLimits,
@@ -211,6 +230,9 @@ impl Extension for PolicyExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        if let Some(executed) = ctx.data_opt::<Executed>() {
+            executed.0.store(true, Ordering::Release);
+        }
         match tokio::time::timeout(self.timeout, next.run(ctx, operation_name)).await {
             Ok(response) => response,
             // Dropping the execution stops its work at its next await.

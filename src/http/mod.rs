@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -28,19 +27,60 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
-use crate::graphql::policy::envelope_error;
+use crate::graphql::policy::{envelope_error, Executed};
 use crate::graphql::MotcuaSchema;
-use crate::services::accounts;
 use crate::state::AppState;
 
+mod media;
 mod session;
+mod ws;
 
+use media::Media;
 use session::{refusal, refuse, signed_in, RequestMeta, X_REQUEST_ID};
 pub use session::{PathId, Session};
 
-const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
-const GRAPHIQL_JS: &str = include_str!("graphiql.js");
-const GRAPHIQL_CSS: &str = include_str!("graphiql.css");
+/// The playground's page and its files, served from the binary itself so
+/// that it works on an isolated network: our page, start-up script and
+/// styles, and GraphiQL 3 with React 18 vendored from the npm registry by
+/// `src/http/graphiql/update.sh` (pinned versions and SHA-256 in
+/// `src/http/graphiql/VERSIONS`). (path, content type, body).
+const PLAYGROUND_FILES: [(&str, &str, &str); 7] = [
+    (
+        "/graphiql",
+        "text/html; charset=utf-8",
+        include_str!("graphiql/index.html"),
+    ),
+    (
+        "/graphiql/app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/app.js"),
+    ),
+    (
+        "/graphiql/app.css",
+        "text/css; charset=utf-8",
+        include_str!("graphiql/app.css"),
+    ),
+    (
+        "/graphiql/vendor/graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/graphiql.min.js"),
+    ),
+    (
+        "/graphiql/vendor/graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_str!("graphiql/graphiql.min.css"),
+    ),
+    (
+        "/graphiql/vendor/react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/react.production.min.js"),
+    ),
+    (
+        "/graphiql/vendor/react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("graphiql/react-dom.production.min.js"),
+    ),
+];
 
 /// What every route reads: the shared state and the GraphQL schema.
 #[derive(Clone)]
@@ -84,8 +124,11 @@ pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
         .route("/payments/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(no_route)
         .with_state(app)
+        // Inside the routing, where the route's template is known.
+        .layer(axum::middleware::from_fn(crate::telemetry::record_http))
         // Innermost first: each Router::layer call wraps everything above it.
         // The outer bound covers a full multipart upload; JSON bodies get
         // the tighter MOTCUA_BODY_LIMIT_BYTES in read_request.
@@ -285,6 +328,20 @@ async fn readyz(State(app): State<Web>) -> Response {
         .into_response()
 }
 
+/// Prometheus metrics (text format 0.0.4; `crate::telemetry` lists them).
+/// Public like `/healthz`: counts and latencies, no citizen's data; a
+/// deployment keeps it off the internet at its load balancer.
+async fn metrics(State(app): State<Web>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::telemetry::render(&app.state).await,
+    )
+        .into_response()
+}
+
 async fn redis_ping(client: &redis::Client) -> bool {
     let attempt = async {
         let mut conn = client.get_multiplexed_async_connection().await?;
@@ -296,54 +353,41 @@ async fn redis_ping(client: &redis::Client) -> bool {
     )
 }
 
-/// The playground's Content-Security-Policy. GraphiQL and React still come
-/// from unpkg.com, so scripts and styles are allowed from there and from us
-/// (the page's own start-up script and styles are files, not inline); its
-/// requests go to this origin only (`'self'` covers ws:/wss: to it in CSP
-/// Level 3); no other page may frame it (clickjacking).
+/// The playground's Content-Security-Policy: every script, style and font
+/// comes from this origin (the page's own start-up script and styles are
+/// files, not inline; GraphiQL's fonts and icons are data: URLs inside its
+/// stylesheet); its requests go to this origin only (`'self'` covers
+/// ws:/wss: to it in CSP Level 3); no other page may frame it
+/// (clickjacking).
 const GRAPHIQL_CSP: &str = "default-src 'none'; \
-    script-src 'self' https://unpkg.com; style-src 'self' https://unpkg.com; \
-    font-src 'self' https://unpkg.com data:; img-src 'self' data:; \
+    script-src 'self'; style-src 'self'; font-src 'self' data:; img-src 'self' data:; \
     connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// `/graphiql` and its two files, with the browser-facing security headers
+/// `/graphiql` and its files, with the browser-facing security headers
 /// (OWASP ASVS 5.0 V3.4: CSP, X-Frame-Options, Referrer-Policy).
 fn playground() -> Router<Web> {
-    Router::new()
-        .route("/graphiql", get(|| async { Html(GRAPHIQL_HTML) }))
-        .route(
-            "/graphiql/app.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    GRAPHIQL_JS,
-                )
-            }),
-        )
-        .route(
-            "/graphiql/app.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-                    GRAPHIQL_CSS,
-                )
-            }),
-        )
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(GRAPHIQL_CSP),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("no-referrer"),
-                )),
-        )
+    let mut router = Router::new();
+    for (path, content_type, body) in PLAYGROUND_FILES {
+        router = router.route(
+            path,
+            get(move || async move { ([(header::CONTENT_TYPE, content_type)], body) }),
+        );
+    }
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(GRAPHIQL_CSP),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            )),
+    )
 }
 
 /// Gives an error answered without a JSON body (by a tower layer or axum
@@ -389,12 +433,16 @@ fn bad_request(vi: &str, en: &str) -> AppError {
 
 struct Incoming {
     meta: RequestMeta,
+    /// What the answer is written in.
+    media: Media,
     context: RequestContext,
     request: async_graphql::Request,
 }
 
-/// Reads the body as one GraphQL request (a JSON array — a batch — is
-/// refused) and resolves the caller.
+/// Negotiates the answer's media type (406 when `Accept` takes neither),
+/// reads the body as one GraphQL request (415 unless JSON or multipart, a
+/// JSON array — a batch — refused) and resolves the caller (a bad token is
+/// refused, never taken for none).
 async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
     let headers = req.headers().clone();
     let meta = RequestMeta::read(
@@ -402,6 +450,19 @@ async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
         req.extensions(),
         app.state.config.trust_forwarded_for,
     );
+    let Some(media) = Media::negotiate(&headers) else {
+        return Err(media::not_acceptable(&meta));
+    };
+    if req.method() == Method::POST && !graphql_body(&headers) {
+        return Err(media.reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &meta,
+            bad_request(
+                "Nội dung yêu cầu phải là application/json hoặc multipart/form-data",
+                "The request body must be application/json or multipart/form-data",
+            ),
+        ));
+    }
     let gql = match read_request(app, req).await {
         Ok(r) => r,
         Err(rej) => {
@@ -439,12 +500,14 @@ async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
                     ),
                 ),
             };
-            return Err(refusal(status, &meta, err));
+            return Err(media.reject(status, &meta, err));
         }
     };
     // The session check for each root field is the GraphQL policy's
     // (`graphql::policy`, calling `domain::authz::admit`).
-    let actor = signed_in(app, &headers, &meta).await?;
+    let actor = signed_in(app, &headers)
+        .await
+        .map_err(|e| media.refuse(&meta, e))?;
     Ok(Incoming {
         context: RequestContext {
             actor,
@@ -454,8 +517,24 @@ async fn incoming(app: &Web, req: Request) -> Result<Incoming, Response> {
             client_addr: meta.client_addr.clone(),
         },
         meta,
+        media,
         request: gql,
     })
+}
+
+/// Whether a POST body is of a type GraphQL requests come in:
+/// `application/json` or `multipart/form-data` (uploads). Without a
+/// `Content-Type` it is not (GraphQL over HTTP: 4xx).
+fn graphql_body(headers: &HeaderMap) -> bool {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    matches!(
+        essence.as_deref(),
+        Some("application/json" | "multipart/form-data")
+    )
 }
 
 /// Whether reading failed on the body limit. The limit's error arrives boxed
@@ -529,11 +608,19 @@ async fn read_request(
 
 async fn execute(app: &Web, incoming: Incoming) -> Response {
     let Incoming {
-        context, request, ..
+        meta,
+        media,
+        context,
+        request,
     } = incoming;
-    let request = request.data(loaders(app.state.db.clone())).data(context);
+    let executed = Executed::default();
+    let request = request
+        .data(loaders(app.state.db.clone()))
+        .data(context)
+        .data(executed.clone());
     // The schema's policy extension shapes every error (graphql::policy).
-    GraphQLResponse::from(app.schema.execute(request).await).into_response()
+    let response = app.schema.execute(request).await;
+    media.respond(&meta, &executed, response)
 }
 
 async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
@@ -555,7 +642,7 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
             .iter()
             .any(|(_, op)| op.node.ty != OperationType::Query);
         if not_query {
-            return refusal(
+            let mut refused = incoming.media.reject(
                 StatusCode::METHOD_NOT_ALLOWED,
                 &incoming.meta,
                 bad_request(
@@ -563,14 +650,21 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
                     "Mutations must be sent with POST",
                 ),
             );
+            // RFC 9110 §15.5.6: a 405 names the methods that would do.
+            refused
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return refused;
         }
     }
     execute(&app, incoming).await
 }
 
-/// Subscriptions over graphql-transport-ws or the legacy graphql-ws. The
-/// session token travels in `connection_init` (`{"authorization": "Bearer
-/// …"}` or `{"token": "…"}`); a bad one closes the connection.
+/// Subscriptions over graphql-transport-ws (our own loop, `ws::serve`) or
+/// the legacy graphql-ws (async-graphql's). The session token travels in
+/// `connection_init` (`{"authorization": "Bearer …"}` or `{"token": "…"}`);
+/// a bad one closes the connection. When the server stops, every socket
+/// closes with 1001 (going away) so that clients reconnect elsewhere.
 async fn graphql_ws(
     State(app): State<Web>,
     protocol: GraphQLProtocol,
@@ -579,66 +673,81 @@ async fn graphql_ws(
 ) -> Response {
     // A message is bounded like an HTTP body.
     let max_message = app.state.config.body_limit_bytes;
-    // Each socket is throttled as its own client, like an HTTP request.
-    let RequestMeta {
-        lang,
-        request_id,
-        client_addr,
-    } = meta;
-    upgrade
+    // Each socket is throttled as its own client (`meta`), like an HTTP
+    // request.
+    let shutdown = app.state.shutdown.clone();
+    // graphql-transport-ws when the client offers it, else graphql-ws (the
+    // extractor refused a socket that offers neither).
+    let upgrade = upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |stream| async move {
-            let schema = app.schema.clone();
-            let state = app.state.clone();
-            let init_timeout = state.config.ws_init_timeout;
-            let initialised = Arc::new(AtomicBool::new(false));
-            let flag = initialised.clone();
-            let serve = GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    flag.store(true, Ordering::SeqCst);
-                    let token = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned())
-                        .or_else(|| {
-                            payload
-                                .get("token")
-                                .and_then(|v| v.as_str())
-                                .map(str::to_owned)
-                        });
-                    let actor = match &token {
-                        Some(t) => Some(accounts::authenticate(&state, t).await.map_err(|e| {
-                            // Both protocols close the socket with it.
-                            envelope_error(&e, lang, &request_id, "connection_init")
-                        })?),
-                        None => None,
-                    };
-                    let mut data = Data::default();
-                    data.insert(loaders(state.db.clone()));
-                    data.insert(RequestContext {
-                        actor,
-                        token,
-                        lang,
-                        request_id,
-                        client_addr,
-                    });
-                    Ok(data)
-                })
-                .serve();
-            // async-graphql has no init timeout of its own: a socket that
-            // never sends connection_init is dropped (closed) here.
-            let watchdog = async {
-                tokio::time::sleep(init_timeout).await;
-                if initialised.load(Ordering::SeqCst) {
-                    std::future::pending::<()>().await;
-                }
-            };
-            tokio::select! {
-                _ = serve => {}
-                _ = watchdog => tracing::debug!("websocket closed: no connection_init in time"),
+        .max_frame_size(max_message);
+    let transport_ws = upgrade
+        .selected_protocol()
+        .is_some_and(|p| p == ALL_WEBSOCKET_PROTOCOLS[0]);
+    upgrade.on_upgrade(move |socket| {
+        // Counted until it ends, so that a stopping process sends every
+        // socket its close frame before it exits.
+        shutdown.clone().track(async move {
+            if transport_ws {
+                ws::serve(socket, app.schema, app.state, meta, shutdown).await;
+            } else {
+                serve_legacy(socket, protocol, app, meta, shutdown).await;
             }
         })
+    })
+}
+
+/// The legacy `graphql-ws` subprotocol (subscriptions-transport-ws) through
+/// async-graphql's loop, with an init timeout (a silent socket is dropped)
+/// and a close with 1001 when the server stops.
+async fn serve_legacy(
+    socket: axum::extract::ws::WebSocket,
+    protocol: GraphQLProtocol,
+    app: Web,
+    meta: RequestMeta,
+    shutdown: crate::state::Shutdown,
+) {
+    use futures_util::{SinkExt, StreamExt};
+    let (mut sink, stream) = socket.split();
+    let state = app.state.clone();
+    let init_timeout = state.config.ws_init_timeout;
+    let initialised = Arc::new(AtomicBool::new(false));
+    let flag = initialised.clone();
+    let serve = GraphQLWebSocket::new_with_pair(&mut sink, stream, app.schema.clone(), protocol)
+        .on_connection_init(move |payload| async move {
+            flag.store(true, Ordering::SeqCst);
+            ws::caller_data(&state, Some(&payload), &meta)
+                .await
+                // Answered as connection_error with the message.
+                .map_err(|e| envelope_error(&e, meta.lang, &meta.request_id, "connection_init"))
+        })
+        .serve();
+    // async-graphql has no init timeout of its own: a socket that never
+    // sends connection_init is dropped (closed) here.
+    let watchdog = async {
+        tokio::time::sleep(init_timeout).await;
+        if initialised.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    };
+    let stopping = tokio::select! {
+        _ = serve => false,
+        _ = watchdog => {
+            tracing::debug!("websocket closed: no connection_init in time");
+            false
+        }
+        _ = shutdown.stopping() => true,
+    };
+    if stopping {
+        let frame = axum::extract::ws::CloseFrame {
+            code: ws::close::GOING_AWAY,
+            reason: "Server shutting down".into(),
+        };
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            sink.send(axum::extract::ws::Message::Close(Some(frame))),
+        )
+        .await;
+    }
 }

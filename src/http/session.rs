@@ -102,9 +102,14 @@ fn client_address(
 /// mutation, bad token, a download refused): `{"errors": [envelope]}`
 /// (`AppError::envelope`, which logs an `INTERNAL` with the request id).
 pub(crate) fn refusal(status: StatusCode, meta: &RequestMeta, err: AppError) -> Response {
+    (status, Json(refusal_body(meta, err))).into_response()
+}
+
+/// The body of a refusal: `{"errors": [envelope]}`, a GraphQL response
+/// without `data`.
+pub(crate) fn refusal_body(meta: &RequestMeta, err: AppError) -> serde_json::Value {
     let envelope = err.envelope(meta.lang, &meta.request_id, "http");
-    let body = json!({ "errors": [envelope.to_json()] });
-    (status, Json(body)).into_response()
+    json!({ "errors": [envelope.to_json()] })
 }
 
 /// The HTTP status of an error answered outside GraphQL.
@@ -123,21 +128,15 @@ pub(crate) fn refuse(meta: &RequestMeta, err: AppError) -> Response {
     refusal(http_status(&err), meta, err)
 }
 
-/// The caller behind the Authorization header: none without one, a
-/// refusal (401) for a bad, revoked or expired token (the client must drop
-/// it). Entry points then apply `domain::authz::admit`.
-pub(crate) async fn signed_in(
-    app: &Web,
-    headers: &HeaderMap,
-    meta: &RequestMeta,
-) -> Result<Option<Actor>, Response> {
+/// The caller behind the Authorization header: none without one,
+/// `UNAUTHENTICATED` for a bad, revoked or expired token (the client must
+/// drop it: it is never taken for no token), `INTERNAL` when the sessions
+/// cannot be read. Entry points then apply `domain::authz::admit`.
+pub(crate) async fn signed_in(app: &Web, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
     let Some(token) = bearer(headers) else {
         return Ok(None);
     };
-    accounts::authenticate(&app.state, token)
-        .await
-        .map(Some)
-        .map_err(|e| refuse(meta, e))
+    accounts::authenticate(&app.state, token).await.map(Some)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -177,9 +176,10 @@ where
             &parts.extensions,
             app.state.config.trust_forwarded_for,
         );
-        let actor = signed_in(&app, &parts.headers, &meta)
-            .await?
-            .ok_or_else(|| refuse(&meta, AppError::Unauthenticated))?;
+        let actor = signed_in(&app, &parts.headers)
+            .await
+            .and_then(|actor| actor.ok_or(AppError::Unauthenticated))
+            .map_err(|e| refuse(&meta, e))?;
         admit(&actor, EntryPoint::Http).map_err(|d| refuse(&meta, d.into()))?;
         Ok(Session { actor, meta })
     }

@@ -13,6 +13,7 @@ use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use super::{Outgoing, Senders};
 use crate::domain::notification::{backoff, Channel, DeliveryStatus, MAX_ATTEMPTS};
@@ -48,6 +49,16 @@ pub async fn deliver_once(
     clock: &Clock,
     senders: &Senders,
 ) -> anyhow::Result<Pass> {
+    deliver_due(db, clock, senders, &CancellationToken::new()).await
+}
+
+/// One pass, which stops between two deliveries once `stop` is cancelled.
+async fn deliver_due(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    senders: &Senders,
+    stop: &CancellationToken,
+) -> anyhow::Result<Pass> {
     let now = clock.now();
     let due = delivery::Entity::find()
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
@@ -71,6 +82,9 @@ pub async fn deliver_once(
         .collect();
     let mut pass = Pass::default();
     for row in due {
+        if stop.is_cancelled() {
+            break;
+        }
         // Claim it: the attempt count is the version, so one worker wins.
         let attempt = row.attempts + 1;
         let claimed = delivery::Entity::update_many()
@@ -151,22 +165,25 @@ pub async fn deliver_once(
     Ok(pass)
 }
 
-/// Runs the worker until the process ends (or the handle is aborted):
-/// woken after each commit, and every second regardless.
-pub fn spawn(
+/// Runs the worker until `stop` is cancelled: woken after each commit, and
+/// every second regardless. A delivery in hand is finished (sent and
+/// marked) first; the rest of its batch stays pending for the next start.
+pub async fn run(
     db: DatabaseConnection,
     clock: Clock,
     senders: Senders,
     wakeup: Arc<Notify>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match deliver_once(&db, &clock, &senders).await {
-                Ok(p) if p.handled() as u64 == BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
-            }
-            let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
+    stop: CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        match deliver_due(&db, &clock, &senders, &stop).await {
+            Ok(p) if p.handled() as u64 == BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "notification pass failed"),
         }
-    })
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = tokio::time::timeout(POLL, wakeup.notified()) => {}
+        }
+    }
 }

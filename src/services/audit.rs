@@ -136,10 +136,16 @@ pub struct Verification {
 
 const VERIFY_BATCH: u64 = 1_000;
 
-/// ADMIN: recomputes every hash in order. A changed record breaks at
-/// itself; a deleted one breaks at its successor (or at the head).
+/// ADMIN: recomputes every hash in order (`verify_chain`).
 pub async fn verify(st: &AppState, caller: &Caller<'_>) -> AppResult<Verification> {
     authorize(caller.actor, Action::ManageAccounts)?;
+    verify_chain(&st.db).await
+}
+
+/// Recomputes every hash of the chain in `db` in order (the live database,
+/// or a restored backup). A changed record breaks at itself; a deleted one
+/// breaks at its successor (or at the head).
+pub async fn verify_chain(db: &impl ConnectionTrait) -> AppResult<Verification> {
     let mut prev = GENESIS.to_owned();
     let mut expected_id = 1;
     let mut checked = 0;
@@ -148,7 +154,7 @@ pub async fn verify(st: &AppState, caller: &Caller<'_>) -> AppResult<Verificatio
             .filter(audit_log::Column::Id.gte(expected_id))
             .order_by_asc(audit_log::Column::Id)
             .limit(VERIFY_BATCH)
-            .all(&st.db)
+            .all(db)
             .await?;
         let done = (rows.len() as u64) < VERIFY_BATCH;
         for r in rows {
@@ -179,7 +185,7 @@ pub async fn verify(st: &AppState, caller: &Caller<'_>) -> AppResult<Verificatio
         }
     }
     let head = audit_head::Entity::find_by_id(1)
-        .one(&st.db)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::internal("audit head missing"))?;
     let intact_tail = head.last_id == expected_id - 1 && head.last_hash == prev;

@@ -4,6 +4,9 @@
 
 pub mod agencies;
 pub mod attachments;
+pub mod backlog;
+/// Snapshots, row counts and referenced files, for `motcua backup`.
+pub mod backup;
 pub mod codes;
 /// Secrets every instance shares (the payment callback key).
 pub mod secrets;
@@ -195,6 +198,20 @@ pub fn contains_word(column: impl sea_orm::ColumnTrait, word: &str) -> sea_orm::
     use crate::domain::text::{like_contains, LIKE_ESCAPE};
     use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
     Expr::col(column.as_column_ref()).like(LikeExpr::new(like_contains(word)).escape(LIKE_ESCAPE))
+}
+
+/// The pool's connections now: (open, idle, the configured maximum).
+pub fn pool_use(db: &DatabaseConnection) -> (u32, usize, u32) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use crate::helpers::{error_code, motcua, stdout_of, TestApp};
+pub use crate::helpers::motcua;
+use crate::helpers::{error_code, stdout_of, TestApp};
 
 #[test]
 fn bad_configuration_stops_with_one_line_naming_the_variable() {

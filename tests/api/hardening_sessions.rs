@@ -3,9 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::fixtures::{create_official, flow, Flow, CHANGE_PASSWORD};
 use crate::helpers::{self, pdf, TestApp};
@@ -18,17 +16,7 @@ async fn get(t: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Heade
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
     }
-    let resp = t
-        .app
-        .router()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-    (status, headers, body)
+    t.exchange(req.body(Body::empty()).unwrap()).await
 }
 
 /// A dossier of the demo department, received and transferred, with one
@@ -124,6 +112,14 @@ async fn the_playground_forbids_framing_inline_scripts_and_referrers() {
         ("/graphiql", "text/html; charset=utf-8"),
         ("/graphiql/app.js", "text/javascript; charset=utf-8"),
         ("/graphiql/app.css", "text/css; charset=utf-8"),
+        (
+            "/graphiql/vendor/graphiql.min.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/graphiql/vendor/graphiql.min.css",
+            "text/css; charset=utf-8",
+        ),
     ] {
         let (status, h, _) = get(&t, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}");
@@ -138,11 +134,8 @@ async fn the_playground_forbids_framing_inline_scripts_and_referrers() {
         };
         assert_eq!(directive("frame-ancestors"), "frame-ancestors 'none'");
         assert_eq!(directive("default-src"), "default-src 'none'");
-        assert_eq!(
-            directive("script-src"),
-            "script-src 'self' https://unpkg.com"
-        );
-        assert_eq!(directive("style-src"), "style-src 'self' https://unpkg.com");
+        assert_eq!(directive("script-src"), "script-src 'self'");
+        assert_eq!(directive("style-src"), "style-src 'self'");
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
@@ -153,6 +146,44 @@ async fn the_playground_forbids_framing_inline_scripts_and_referrers() {
     let page = page.as_str().unwrap();
     assert!(!page.contains("<script>") && !page.contains("<style"));
     assert!(page.contains("src=\"/graphiql/app.js\""));
+}
+
+/// Every `src` and `href` value of `page`.
+fn references(page: &str) -> Vec<String> {
+    ["src=\"", "href=\""]
+        .iter()
+        .flat_map(|attr| page.split(attr).skip(1))
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_playground_works_offline_from_this_origin_only() {
+    let t = TestApp::spawn_empty().await;
+    let (_, h, page) = get(&t, "/graphiql", None).await;
+    let page = page.as_str().unwrap();
+    let refs = references(page);
+    // React, ReactDOM, GraphiQL's script and styles, ours.
+    assert_eq!(refs.len(), 6, "{refs:?}");
+    for r in &refs {
+        // A path on this origin: not `https://…`, not `//host/…`.
+        assert!(r.starts_with('/') && !r.starts_with("//"), "{r}");
+        let (status, _, body) = get(&t, r, None).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        let text = body.as_str().unwrap_or_default();
+        assert!(!text.contains("unpkg.com"), "{r} loads from a CDN");
+    }
+    // The policy allows no other origin either: a browser would refuse a
+    // file from anywhere else.
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(!csp.contains("http") && !csp.contains('*'), "{csp}");
+    // The vendored files are the pinned ones (src/http/graphiql/VERSIONS).
+    let versions = include_str!("../../src/http/graphiql/VERSIONS");
+    let (_, _, graphiql) = get(&t, "/graphiql/vendor/graphiql.min.js", None).await;
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        graphiql.as_str().unwrap(),
+    ));
+    assert!(versions.contains(&format!("{digest}  graphiql.min.js")));
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use motcua::app::App;
 use motcua::config::Config;
@@ -38,15 +38,33 @@ pub fn redis_url() -> Option<String> {
 /// `MOTCUA_TEST_REDIS_URL` it prints a skip line and returns None, but
 /// fails under `CI=true`: in CI a skipped test would hide a regression.
 pub fn require_redis(test: &str) -> Option<String> {
-    let url = redis_url();
-    if url.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test} needs Redis: set MOTCUA_TEST_REDIS_URL (CI=true forbids skipping)"
-        );
-        eprintln!("SKIPPED {test}: MOTCUA_TEST_REDIS_URL is not set");
-    }
-    url
+    required(test, "MOTCUA_TEST_REDIS_URL", redis_url())
+}
+
+/// The test PostgreSQL server, for a test about PostgreSQL itself; like
+/// `require_redis`.
+pub fn require_postgres(test: &str) -> Option<String> {
+    required(test, "MOTCUA_TEST_DATABASE_URL", postgres_url())
+}
+
+fn required(test: &str, var: &str, url: Option<String>) -> Option<String> {
+    let missing = url.is_none().then(|| format!("{var} is not set"));
+    available(test, missing).then_some(url).flatten()
+}
+
+/// Whether what `test` needs is there: with `missing` (why not) it prints
+/// a skip line and returns false, but fails under `CI=true`, where a
+/// skipped test would hide a regression.
+pub fn available(test: &str, missing: Option<String>) -> bool {
+    let Some(why) = missing else {
+        return true;
+    };
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: {why} (CI=true forbids skipping)"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+    false
 }
 
 /// Polls `check` every 10 ms until it returns true; panics with `what`
@@ -227,12 +245,19 @@ impl TestApp {
 
     /// Sends a raw HTTP request through the router.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = self.exchange(req).await;
+        (status, body)
+    }
+
+    /// Sends a raw HTTP request through the router: the status, the
+    /// headers and the body (JSON when it is, else its text).
+    pub async fn exchange(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
         let resp = self.app.router().oneshot(req).await.unwrap();
-        let status = resp.status();
+        let (status, headers) = (resp.status(), resp.headers().clone());
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        (status, body)
+        (status, headers, body)
     }
 
     /// Runs a GraphQL operation, optionally signed in.
@@ -420,12 +445,23 @@ pub fn stdout_of(command: &mut std::process::Command) -> String {
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub addr: std::net::SocketAddr,
+    /// Its data directory (removed when dropped).
+    #[allow(dead_code)] // for the tests that look at a server's files
     pub data: tempfile::TempDir,
 }
 
 impl ServerProcess {
     /// Starts the process and waits (up to 10 s) until its port accepts.
     pub async fn start(env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::start_with_stderr(env, std::process::Stdio::null()).await
+    }
+
+    /// Like `start`, with the process's log (stderr) written to `log`.
+    pub async fn start_logging(env: &[(&str, &str)], log: std::fs::File) -> ServerProcess {
+        ServerProcess::start_with_stderr(env, log.into()).await
+    }
+
+    async fn start_with_stderr(env: &[(&str, &str)], stderr: std::process::Stdio) -> ServerProcess {
         let port = free_port();
         let data = tempfile::tempdir().unwrap();
         let mut cmd = motcua();
@@ -435,7 +471,7 @@ impl ServerProcess {
             .env("MOTCUA_DATA_DIR", data.path())
             .env("MOTCUA_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }

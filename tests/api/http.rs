@@ -188,7 +188,7 @@ async fn the_playground_is_served() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let html = body.as_str().unwrap();
-    assert!(html.contains("GraphiQL") && html.contains("/graphiql/app.js"));
+    assert!(html.contains("/graphiql/vendor/graphiql.min.js") && html.contains("/graphiql/app.js"));
     // The start-up script with the example tabs is a file of its own (the
     // page's Content-Security-Policy allows no inline script).
     let (status, body) = t
@@ -211,7 +211,7 @@ async fn every_playground_example_runs_for_an_analyst_and_shows_the_demo() {
     })
     .await;
     let analyst = t.login_demo("phantich@demo.motcua.vn").await;
-    let script = include_str!("../../src/http/graphiql.js");
+    let script = include_str!("../../src/http/graphiql/app.js");
     let queries: Vec<&str> = script
         .split("{ query: `")
         .skip(1)

@@ -307,6 +307,7 @@ async fn a_revoked_session_stops_hearing() {
 
 #[tokio::test]
 async fn a_silent_socket_is_closed_after_the_init_timeout() {
+    use crate::websocket::{open, reply, Reply};
     let t = TestApp::spawn_with(Options {
         demo: false,
         tune: |c| c.ws_init_timeout = Duration::from_millis(300),
@@ -314,14 +315,14 @@ async fn a_silent_socket_is_closed_after_the_init_timeout() {
     })
     .await;
     let addr = serve(&t).await;
-    let mut req = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
+    // graphql-transport-ws closes it with PROTOCOL.md's 4408.
+    let mut ws = open(addr, "graphql-transport-ws").await;
+    assert_eq!(
+        reply(&mut ws).await,
+        Reply::Closed(Some((4408, "Connection initialisation timeout".into())))
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    // graphql-ws has no code for it: the socket ends.
+    let mut ws = open(addr, "graphql-ws").await;
     let ended = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match ws.next().await {

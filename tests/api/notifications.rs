@@ -11,6 +11,7 @@ use motcua::notify::{Outgoing, SendFuture, Sender, Senders};
 use motcua::services::notifications::{enqueue, About, Recipient};
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
 use crate::fixtures::{flow, register_other_citizen};
 use crate::payments::{callback, secret, success};
@@ -45,6 +46,48 @@ impl Sender for Hanging {
     fn send<'a>(&'a self, _: &'a Outgoing) -> SendFuture<'a> {
         Box::pin(std::future::pending())
     }
+}
+
+/// Sends once let through: a delivery held in hand until the test says so.
+#[derive(Default)]
+struct Gated {
+    open: tokio::sync::Notify,
+    sent: Mutex<Vec<Outgoing>>,
+}
+
+impl Sender for Gated {
+    fn send<'a>(&'a self, m: &'a Outgoing) -> SendFuture<'a> {
+        Box::pin(async move {
+            self.open.notified().await;
+            self.sent.lock().unwrap().push(m.clone());
+            Ok(())
+        })
+    }
+}
+
+/// A delivery worker on `st`'s database, once it has claimed a delivery.
+async fn claiming_worker(
+    st: &motcua::state::AppState,
+    senders: Senders,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let worker = tokio::spawn(worker::run(
+        st.db.clone(),
+        st.clock.clone(),
+        senders,
+        st.delivery_wakeup.clone(),
+        stop,
+    ));
+    crate::helpers::eventually(
+        "the worker to claim a delivery",
+        std::time::Duration::from_secs(2),
+        || async {
+            let rows = entity::delivery::Entity::find().all(&st.db).await.unwrap();
+            rows.iter().any(|d| d.attempts == 1)
+        },
+    )
+    .await;
+    worker
 }
 
 fn senders(s: Arc<dyn Sender>) -> Senders {
@@ -281,22 +324,7 @@ async fn a_restarted_worker_resumes_what_a_dead_one_left() {
     let st = f.t.app.state.clone();
     write(&st, "Trước khi dừng", true).await;
     // A worker takes the delivery and dies mid-send.
-    let dead = worker::spawn(
-        st.db.clone(),
-        st.clock.clone(),
-        senders(Arc::new(Hanging)),
-        st.delivery_wakeup.clone(),
-    );
-    let mut claimed = false;
-    for _ in 0..100 {
-        let row = entity::delivery::Entity::find().all(&st.db).await.unwrap();
-        if row.iter().any(|d| d.attempts == 1) {
-            claimed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(claimed, "the first worker claimed the delivery");
+    let dead = claiming_worker(&st, senders(Arc::new(Hanging)), CancellationToken::new()).await;
     dead.abort();
     // Its lease holds the delivery for a while; then the new worker takes it.
     let rec = Arc::new(Recording::default());
@@ -312,4 +340,35 @@ async fn a_restarted_worker_resumes_what_a_dead_one_left() {
     assert_eq!(sent.len(), 1);
     assert!(sent[0].body.contains("«Trước khi dừng»"));
     assert!(sent[0].id.starts_with("delivery-"));
+}
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_the_delivery_in_hand_and_leaves_the_rest() {
+    let f = flow().await;
+    let st = f.t.app.state.clone();
+    write(&st, "Thư thứ nhất", true).await;
+    write(&st, "Thư thứ hai", true).await;
+    let gate = Arc::new(Gated::default());
+    let stop = CancellationToken::new();
+    // The worker holds the first delivery (claimed, being sent)…
+    let worker = claiming_worker(&st, senders(gate.clone()), stop.clone()).await;
+    // …when the process is told to stop; the send then completes.
+    stop.cancel();
+    gate.open.notify_one();
+    tokio::time::timeout(std::time::Duration::from_secs(5), worker)
+        .await
+        .expect("the worker ends once its step is done")
+        .unwrap();
+    let rows = entity::delivery::Entity::find().all(&st.db).await.unwrap();
+    let mut statuses: Vec<(&str, i32)> = rows
+        .iter()
+        .map(|d| (d.status.as_str(), d.attempts))
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [("PENDING", 0), ("SENT", 1)],
+        "the one in hand is sent; the other waits for the next start"
+    );
+    assert_eq!(gate.sent.lock().unwrap().len(), 1);
 }
