@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{available, fresh_database, ServerProcess, TestApp};
+use crate::helpers::{available, free_port, fresh_database, OwnS3, ServerProcess, TestApp};
 
 const README: &str = include_str!("../../README.md");
 
@@ -16,6 +16,16 @@ fn blocks(lang: &str) -> Vec<&'static str> {
         .skip(1)
         .map(|rest| rest.split("```").next().unwrap())
         .collect()
+}
+
+/// The first ```` ```sh ```` block after `marker` in the README.
+fn shell_block_after(marker: &str) -> &'static str {
+    README
+        .split(marker)
+        .nth(1)
+        .and_then(|section| section.split("```sh\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .unwrap_or_else(|| panic!("no shell block after {marker}"))
 }
 
 /// The operations of a block that holds several, one after the other:
@@ -74,12 +84,7 @@ async fn the_journey_runs_as_pasted() {
     if !available(TEST, missing) {
         return;
     }
-    let journey = README
-        .split("## A dossier's journey")
-        .nth(1)
-        .and_then(|section| section.split("```sh\n").nth(1))
-        .and_then(|block| block.split("```").next())
-        .expect("the journey's shell block");
+    let journey = shell_block_after("## A dossier's journey");
     let (url, _db) = fresh_database().await;
     let server =
         ServerProcess::start(&[("MOTCUA_DATABASE_URL", &url), ("MOTCUA_DEMO", "true")]).await;
@@ -119,4 +124,68 @@ async fn the_journey_runs_as_pasted() {
         );
     }
     assert!(!stdout.contains("\"seq\":3,"), "{stdout}");
+}
+
+#[tokio::test]
+async fn the_deployment_steps_run() {
+    const TEST: &str = "the_deployment_steps_run";
+    let steps = shell_block_after("`readme::the_deployment_steps_run`");
+    let Some(s3) = OwnS3::start(TEST).await else {
+        return;
+    };
+    s3.create_bucket("motcua-deploy").await;
+    let (url, _db) = fresh_database().await;
+    let ports = format!("{} {}", free_port(), free_port());
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_motcua"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let work = tempfile::tempdir().unwrap();
+    // The README's lines, then: both instances answer the public
+    // catalogue, and stop with status 0 on SIGTERM. Whatever happens, no
+    // instance outlives the script.
+    let script = format!(
+        "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{steps}\n\
+         for port in $PORTS; do\n\
+           curl -fsS -H 'content-type: application/json' \
+             -d '{{\"query\":\"{{ procedures(first: 1) {{ totalCount }} }}\"}}' \
+             \"http://127.0.0.1:$port/graphql\"; echo\n\
+         done\n\
+         PIDS=$(jobs -p); kill -TERM $PIDS\n\
+         for pid in $PIDS; do wait $pid; done\n\
+         echo all stopped\n"
+    );
+    let mut cmd = std::process::Command::new("timeout");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MOTCUA_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["120", "bash", "-e", "-o", "pipefail", "-c", &script])
+        .current_dir(work.path())
+        .env("PATH", path)
+        .env("PORTS", &ports)
+        .env("MOTCUA_DATABASE_URL", &url)
+        .env("MOTCUA_DATA_DIR", work.path().join("data"))
+        .env("MOTCUA_DEMO", "false")
+        .env("MOTCUA_LOG", "warn");
+    if let Some(redis) = crate::helpers::redis_url() {
+        cmd.env("MOTCUA_REDIS_URL", redis).env(
+            "MOTCUA_REDIS_CHANNEL",
+            format!("motcua-deploy-{}", std::process::id()),
+        );
+    }
+    for (k, v) in s3.env("motcua-deploy") {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("one-time password"), "{stdout}");
+    assert_eq!(stdout.matches("\"ready\":true").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("\"totalCount\":0").count(), 2, "{stdout}");
+    assert!(stdout.ends_with("all stopped\n"), "{stdout}\n{stderr}");
 }
