@@ -283,6 +283,7 @@ async fn verify_directory(dir: &Path, say: &mut impl FnMut(String)) -> anyhow::R
     // A scratch copy: checking never touches the backup itself.
     let scratch = tempfile::tempdir().context("snapshot: no scratch directory")?;
     let copy = scratch.path().join(SNAPSHOT);
+    held_by(dir, Path::new(SNAPSHOT)).context("snapshot")?;
     fs::copy(dir.join(SNAPSHOT), &copy).context("snapshot: cannot copy it")?;
     let db = store::backup::open_sqlite_file(&copy, false)
         .await
@@ -351,14 +352,35 @@ fn count_text(count: Option<&i64>) -> String {
     count.map_or_else(|| "none".into(), i64::to_string)
 }
 
-/// One backed-up file: present, its size and SHA-256 those of the manifest.
+/// One backed-up file: at the place its digest names inside the backup
+/// (never a path of the manifest's choosing: `..`, an absolute path or a
+/// symbolic link would check a file the backup does not hold, such as the
+/// live data directory's), a regular file, its size and SHA-256 those of the
+/// manifest.
 fn check_file(dir: &Path, file: &BackedUpFile) -> anyhow::Result<()> {
-    let path = dir.join(&file.path);
-    let mut content = match File::open(&path) {
-        Ok(f) => f,
+    let digest = &file.sha256;
+    ensure!(
+        digest.len() == 64
+            && digest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "manifest: the file {:?} has a malformed digest {digest:?}",
+        file.path
+    );
+    let relative = stored_file_path(digest)?;
+    ensure!(
+        file.path == path_text(&relative),
+        "manifest: the file {:?} is not where its digest puts it ({})",
+        file.path,
+        path_text(&relative)
+    );
+    match held_by(dir, &relative) {
+        Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => bail!("files: {} is missing", file.path),
         Err(e) => return Err(e).with_context(|| format!("files: {}", file.path)),
-    };
+    }
+    let path = dir.join(&relative);
+    let mut content = File::open(&path).with_context(|| format!("files: {}", file.path))?;
     let (size, digest) = copy_hashing(&mut content, &mut io::sink())
         .with_context(|| format!("files: {}", file.path))?;
     ensure!(
@@ -372,6 +394,39 @@ fn check_file(dir: &Path, file: &BackedUpFile) -> anyhow::Result<()> {
         "files: {} has changed: its SHA-256 is not the manifest's",
         file.path
     );
+    Ok(())
+}
+
+/// Whether `relative` is a regular file held by the backup `dir` itself:
+/// neither it nor a directory on the way to it a symbolic link (which could
+/// lead out of the backup), nor a device or a pipe (which never end).
+/// NotFound when it is missing.
+fn held_by(dir: &Path, relative: &Path) -> io::Result<()> {
+    let mut path = dir.to_path_buf();
+    let mut components = relative.components().peekable();
+    while let Some(component) = components.next() {
+        let std::path::Component::Normal(name) = component else {
+            return Err(io::Error::other("not a plain relative path"));
+        };
+        path.push(name);
+        let kind = fs::symlink_metadata(&path)?.file_type();
+        let expected = if components.peek().is_some() {
+            kind.is_dir()
+        } else {
+            kind.is_file()
+        };
+        if !expected {
+            return Err(io::Error::other(format!(
+                "{} is not a regular {} (a symbolic link, a device or a pipe?)",
+                path.display(),
+                if components.peek().is_some() {
+                    "directory"
+                } else {
+                    "file"
+                }
+            )));
+        }
+    }
     Ok(())
 }
 

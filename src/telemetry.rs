@@ -4,7 +4,8 @@
 //! - `motcua_http_requests_total{method,route,status}` and
 //!   `motcua_http_request_duration_seconds{method,route}` (a histogram, in
 //!   seconds): every HTTP request, by its route template (`/attachments/{id}`,
-//!   not the id; `unmatched` for any other path);
+//!   not the id; `unmatched` for any other path) and its method (`other` for
+//!   a method outside RFC 9110's and PATCH, so a client cannot invent labels);
 //! - `motcua_graphql_operations_total{operation,code}` and
 //!   `motcua_graphql_operation_duration_seconds{operation}`: every GraphQL
 //!   operation over HTTP or WebSocket, by its kind and first root field
@@ -60,7 +61,7 @@ pub fn install() {
 
 /// Counts and times one HTTP request by its route template.
 pub async fn record_http(req: Request, next: Next) -> Response {
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method()).to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -73,6 +74,25 @@ pub async fn record_http(req: Request, next: Next) -> Response {
     metrics::counter!("motcua_http_requests_total", "method" => method, "route" => route, "status" => status)
         .increment(1);
     response
+}
+
+/// The `method` label: one of the methods of RFC 9110 (and PATCH), or
+/// `other`. A client may send any token as a method (`FOO`, 8 KB of
+/// letters), and each new one would be a new series on every scrape.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }
 
 /// Counts and times one GraphQL operation: `operation` is `invalid` unless

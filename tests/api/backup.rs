@@ -461,3 +461,75 @@ async fn a_postgresql_dump_verifies_on_a_scratch_database_that_is_dropped() {
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn verify_backup_checks_only_files_the_backup_itself_holds() {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        db.path().join("motcua.db").display()
+    );
+    let server = ServerProcess::start(&[
+        ("MOTCUA_DATABASE_URL", &url),
+        ("MOTCUA_DEMO", "true"),
+        ("MOTCUA_DEMO_ACTIVITY", "false"),
+    ])
+    .await;
+    Citizen::sign_in(server.addr).await.write(0).await;
+    let backups = tempfile::tempdir().unwrap();
+    let dir = backups.path().join("backup");
+    let mut backup = motcua();
+    backup
+        .arg("backup")
+        .arg(&dir)
+        .env("MOTCUA_DATABASE_URL", &url)
+        .env("MOTCUA_DATA_DIR", server.data.path());
+    succeeded(&output(backup).await);
+    succeeded(&output(verify_backup(&dir)).await);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["files"].as_array().unwrap().len(),
+        2,
+        "{manifest:#}"
+    );
+
+    // The same files elsewhere, outside any backup (as the live data
+    // directory holds them).
+    let elsewhere = backups.path().join("elsewhere");
+    copy_dir(&dir.join("attachments"), &elsewhere.join("attachments"));
+
+    // A backup without its files, whose manifest names the files elsewhere
+    // (by `..` or by an absolute path), does not verify.
+    for (name, prefix) in [
+        ("dotdot", "../elsewhere/".to_owned()),
+        ("absolute", format!("{}/", elsewhere.display())),
+    ] {
+        let tampered = backups.path().join(name);
+        copy_dir(&dir, &tampered);
+        std::fs::remove_dir_all(tampered.join("attachments")).unwrap();
+        let mut forged = manifest.clone();
+        for f in forged["files"].as_array_mut().unwrap() {
+            f["path"] = format!("{prefix}{}", f["path"].as_str().unwrap()).into();
+        }
+        std::fs::write(tampered.join("manifest.json"), forged.to_string()).unwrap();
+        let reason = failed(&output(verify_backup(&tampered)).await);
+        assert!(
+            reason.starts_with("manifest: the file ")
+                && reason.contains("is not where its digest puts it"),
+            "{name}: {reason}"
+        );
+    }
+
+    // Nor one whose files are symbolic links to them.
+    #[cfg(unix)]
+    {
+        let tampered = backups.path().join("symlink");
+        copy_dir(&dir, &tampered);
+        std::fs::remove_dir_all(tampered.join("attachments")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("attachments"), tampered.join("attachments"))
+            .unwrap();
+        let reason = failed(&output(verify_backup(&tampered)).await);
+        assert!(reason.contains("is not a regular directory"), "{reason}");
+    }
+}

@@ -174,3 +174,38 @@ async fn logs_written_to_a_file_carry_no_colour_codes() {
     assert!(text.contains("serving"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }
+
+#[tokio::test]
+async fn a_client_cannot_invent_http_method_labels() {
+    let t = TestApp::spawn().await;
+    // Any token is a valid HTTP method: each new one must not become a new
+    // series (it would be rendered on every scrape, forever).
+    for (method, path) in [("INVENTEDMETHOD", "/nowhere"), ("INVENTEDTOO", "/graphql")] {
+        let resp = t
+            .app
+            .router()
+            .oneshot(
+                Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(resp.status().is_client_error(), "{method} {path}");
+    }
+    let text = scrape(&t).await;
+    assert!(!text.contains("INVENTED"), "{text}");
+    for (route, status) in [("unmatched", "404"), ("/graphql", "405")] {
+        assert!(
+            sample(
+                &text,
+                "motcua_http_requests_total",
+                &[("method", "other"), ("route", route), ("status", status)],
+            )
+            .is_some(),
+            "{route}: {text}"
+        );
+    }
+}
