@@ -33,7 +33,7 @@ use crate::state::AppState;
 
 mod media;
 mod session;
-mod ws;
+pub mod ws;
 
 use media::Media;
 use session::{refusal, refuse, signed_in, RequestMeta, X_REQUEST_ID};

@@ -71,9 +71,37 @@ enum ClientMessage {
 /// Why the loop ends: a close frame to send, or none (the client left).
 type Ending = Option<(u16, String)>;
 
-/// One operation's answers, keyed by its id: `Some(response)` for each,
-/// then `None` when it completes.
-type Operations = StreamMap<String, BoxStream<'static, Option<async_graphql::Response>>>;
+/// How many operations one socket may run at once: each holds a stream and
+/// its share of the fan-out, so one client must not open thousands. One
+/// more is refused with an `error` message for its id (BAD_USER_INPUT,
+/// `limit: "operations"`); the others go on.
+pub const MAX_OPERATIONS: usize = 100;
+/// The longest operation id, in bytes; a longer one is a message outside
+/// the protocol (4400).
+pub const MAX_ID_BYTES: usize = 128;
+
+/// What one operation sends, in order.
+enum Answer {
+    /// A result: `next`.
+    Next(async_graphql::Response),
+    /// Refused before execution (it did not parse or validate, or names no
+    /// operation): `error` with the errors, and the operation ends
+    /// (PROTOCOL.md).
+    Refused(async_graphql::Response),
+    /// The end: `complete`.
+    Complete,
+}
+
+/// Whether a first response refuses the request itself: no data, and
+/// errors that point at no field.
+fn refused(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The operations running on a socket, keyed by id.
+type Operations = StreamMap<String, BoxStream<'static, Answer>>;
 
 /// Serves one `graphql-transport-ws` socket until the client leaves, breaks
 /// the protocol (closed with PROTOCOL.md's code), or `shutdown` begins
@@ -101,8 +129,12 @@ pub(super) async fn serve(
             }
             Some((id, answer)) = operations.next(), if !operations.is_empty() => {
                 let message = match answer {
-                    Some(response) => json!({ "id": id, "type": "next", "payload": response }),
-                    None => {
+                    Answer::Next(response) => json!({ "id": id, "type": "next", "payload": response }),
+                    Answer::Refused(response) => {
+                        operations.remove(&id);
+                        json!({ "id": id, "type": "error", "payload": response.errors })
+                    }
+                    Answer::Complete => {
                         operations.remove(&id);
                         json!({ "id": id, "type": "complete" })
                     }
@@ -152,16 +184,43 @@ pub(super) async fn serve(
                 let Some(session) = &session else {
                     break Some((close::UNAUTHORIZED, "Unauthorized".into()));
                 };
+                if id.len() > MAX_ID_BYTES {
+                    break Some(invalid());
+                }
                 if operations.contains_key(&id) {
                     break Some((
                         close::SUBSCRIBER_EXISTS,
                         format!("Subscriber for {id} already exists"),
                     ));
                 }
+                if operations.len() >= MAX_OPERATIONS {
+                    let too_many = AppError::QueryTooExpensive {
+                        limit: "operations",
+                        actual: operations.len() + 1,
+                        max: MAX_OPERATIONS,
+                    }
+                    .envelope(meta.lang, &meta.request_id, "subscribe");
+                    let error = json!({
+                        "id": id,
+                        "type": "error",
+                        "payload": [{ "message": too_many.message, "extensions": too_many.extensions }],
+                    });
+                    if send(&mut socket, &error).await.is_err() {
+                        break None;
+                    }
+                    continue;
+                }
                 let answers = schema
                     .execute_stream_with_session_data(*payload, session.clone())
-                    .map(Some)
-                    .chain(futures_util::stream::once(async { None }))
+                    .enumerate()
+                    .map(|(i, r)| {
+                        if i == 0 && refused(&r) {
+                            Answer::Refused(r)
+                        } else {
+                            Answer::Next(r)
+                        }
+                    })
+                    .chain(futures_util::stream::once(async { Answer::Complete }))
                     .boxed();
                 operations.insert(id, answers);
             }

@@ -232,3 +232,63 @@ async fn a_ping_is_answered_with_a_pong_at_any_time() {
     send(&mut ws, json!({ "type": "ping" })).await;
     assert_eq!(reply(&mut ws).await, Reply::Json(json!({ "type": "pong" })));
 }
+
+#[tokio::test]
+async fn a_request_that_does_not_validate_answers_error_and_no_complete() {
+    let t = TestApp::spawn_empty().await;
+    let addr = serve(&t).await;
+    let mut ws = acknowledged(addr, "graphql-transport-ws", None).await;
+    for (id, query) in [("v", "{ inventedField }"), ("p", "{ unclosed")] {
+        send(&mut ws, subscribe(id, query)).await;
+        let Reply::Json(answer) = reply(&mut ws).await else {
+            panic!("expected an error message")
+        };
+        // PROTOCOL.md: `error` carries the list of errors and ends the
+        // operation; no `next` with `data`, no `complete` after it.
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["id"], id);
+        assert_eq!(answer["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+    // The socket goes on: the next message answers a valid operation.
+    send(&mut ws, subscribe("ok", "{ __typename }")).await;
+    let Reply::Json(next) = reply(&mut ws).await else {
+        panic!("expected the result")
+    };
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["id"], "ok");
+}
+
+#[tokio::test]
+async fn one_socket_runs_at_most_max_operations_and_short_ids() {
+    use motcua::http::ws::{MAX_ID_BYTES, MAX_OPERATIONS};
+    let t = TestApp::spawn().await;
+    let token = t.login_demo("congdan@demo.motcua.vn").await;
+    let addr = serve(&t).await;
+    let mut ws = acknowledged(addr, "graphql-transport-ws", Some(&token)).await;
+    let live = "subscription { myDossierEvents { seq } }";
+    for i in 0..MAX_OPERATIONS {
+        send(&mut ws, subscribe(&i.to_string(), live)).await;
+    }
+    // One more is refused for its id; the socket and the others go on.
+    send(&mut ws, subscribe("extra", live)).await;
+    let Reply::Json(refused) = reply(&mut ws).await else {
+        panic!("expected an error message")
+    };
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "extra");
+    let extensions = &refused["payload"][0]["extensions"];
+    assert_eq!(extensions["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(extensions["limit"], "operations");
+    assert_eq!(extensions["max"], MAX_OPERATIONS);
+    // Completing one frees a place.
+    send(&mut ws, json!({ "id": "0", "type": "complete" })).await;
+    send(&mut ws, subscribe("extra", live)).await;
+    send(&mut ws, json!({ "type": "ping" })).await;
+    assert_eq!(reply(&mut ws).await, Reply::Json(json!({ "type": "pong" })));
+    // An id longer than the bound is outside the protocol.
+    send(&mut ws, subscribe(&"x".repeat(MAX_ID_BYTES + 1), live)).await;
+    assert_eq!(
+        reply(&mut ws).await,
+        closed(4400, "Invalid message received")
+    );
+}
