@@ -133,22 +133,34 @@ pub(crate) fn refuse(meta: &RequestMeta, err: AppError) -> Response {
 /// drop it: it is never taken for no token), `INTERNAL` when the sessions
 /// cannot be read. Entry points then apply `domain::authz::admit`.
 pub(crate) async fn signed_in(app: &Web, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
-    let Some(token) = bearer(headers) else {
-        return Ok(None);
-    };
-    accounts::authenticate(&app.state, token).await.map(Some)
+    match bearer(headers)? {
+        Some(token) => accounts::authenticate(&app.state, token).await.map(Some),
+        None => Ok(None),
+    }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+/// The token of `Authorization: Bearer <token>` (the scheme in any case,
+/// RFC 9110 §11.1). None without the header or with an empty token (what
+/// clients send before sign-in); UNAUTHENTICATED for any other scheme or a
+/// value that is not text: a credential the server cannot read is never
+/// taken for none.
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::Unauthenticated)?
+        .trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AppError::Unauthenticated);
+    }
+    let token = token.trim();
+    Ok((!token.is_empty()).then_some(token))
 }
 
 /// A signed-in caller whose session may be used on an HTTP route

@@ -290,3 +290,46 @@ async fn a_stock_apollo_client_reads_unauthenticated_from_a_stale_token() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn the_authorization_scheme_is_read_in_any_case_and_no_other_is_taken_for_none() {
+    let t = TestApp::spawn().await;
+    let token = t.login_demo("congdan@demo.motcua.vn").await;
+    let me = "{ me { email } }";
+    // RFC 9110 §11.1: the scheme is case-insensitive.
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let auth = format!("{scheme} {token}");
+        let v = t
+            .gql_with(None, me, json!({}), &[("authorization", &auth)])
+            .await;
+        assert_eq!(
+            v["data"]["me"]["email"], "congdan@demo.motcua.vn",
+            "{scheme}: {v}"
+        );
+    }
+    // A credential the server cannot read is refused, never ignored.
+    for auth in ["Basic Y29uZ2RhbjpwYXNz", "Token abc", token.as_str()] {
+        let v = t
+            .gql_with(
+                None,
+                "{ sectors { id } }",
+                json!({}),
+                &[("authorization", auth)],
+            )
+            .await;
+        assert_eq!(error_code(&v), "UNAUTHENTICATED", "{auth}: {v}");
+        assert!(v.get("data").is_none(), "{auth}: {v}");
+    }
+    // What clients send before sign-in is no credential at all.
+    for auth in ["", "Bearer", "Bearer   "] {
+        let v = t
+            .gql_with(
+                None,
+                "{ sectors { id } }",
+                json!({}),
+                &[("authorization", auth)],
+            )
+            .await;
+        assert!(v.get("errors").is_none(), "{auth:?}: {v}");
+    }
+}
