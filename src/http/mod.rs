@@ -623,11 +623,37 @@ async fn execute(app: &Web, incoming: Incoming) -> Response {
     media.respond(&meta, &executed, response)
 }
 
+/// POST carries queries and mutations; a subscription is refused before
+/// execution like a request that does not validate (BAD_USER_INPUT, no
+/// `data`; 400 with graphql-response+json, 200 with json): it goes over
+/// the WebSocket.
 async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
-    match incoming(&app, req).await {
-        Ok(i) => execute(&app, i).await,
-        Err(resp) => resp,
+    let incoming = match incoming(&app, req).await {
+        Ok(i) => i,
+        Err(resp) => return resp,
+    };
+    // Parsed here only when the text could hold one (execution parses it
+    // again).
+    if incoming.request.query.contains("subscription")
+        && has_operation(&incoming.request, |ty| ty == OperationType::Subscription)
+    {
+        return incoming.media.refuse(
+            &incoming.meta,
+            bad_request(
+                "Đăng ký theo dõi (subscription) phải gửi qua WebSocket /graphql/ws",
+                "Subscriptions go over the WebSocket at /graphql/ws",
+            ),
+        );
     }
+    execute(&app, incoming).await
+}
+
+/// Whether the request's document holds an operation of a kind `kind`
+/// accepts; a document that does not parse holds none (execution answers
+/// its error).
+fn has_operation(request: &async_graphql::Request, kind: impl Fn(OperationType) -> bool) -> bool {
+    async_graphql::parser::parse_query(&request.query)
+        .is_ok_and(|doc| doc.operations.iter().any(|(_, op)| kind(op.node.ty)))
 }
 
 /// GET carries queries only (GraphQL over HTTP): a mutation must be POSTed.
@@ -636,26 +662,20 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
         Ok(i) => i,
         Err(resp) => return resp,
     };
-    if let Ok(doc) = async_graphql::parser::parse_query(&incoming.request.query) {
-        let not_query = doc
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty != OperationType::Query);
-        if not_query {
-            let mut refused = incoming.media.reject(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &incoming.meta,
-                bad_request(
-                    "Thao tác thay đổi dữ liệu phải gửi bằng POST",
-                    "Mutations must be sent with POST",
-                ),
-            );
-            // RFC 9110 §15.5.6: a 405 names the methods that would do.
-            refused
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return refused;
-        }
+    if has_operation(&incoming.request, |ty| ty != OperationType::Query) {
+        let mut refused = incoming.media.reject(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &incoming.meta,
+            bad_request(
+                "Thao tác thay đổi dữ liệu phải gửi bằng POST",
+                "Mutations must be sent with POST",
+            ),
+        );
+        // RFC 9110 §15.5.6: a 405 names the methods that would do.
+        refused
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return refused;
     }
     execute(&app, incoming).await
 }

@@ -151,6 +151,33 @@ async fn a_mutation_over_get_is_405_and_names_post() {
 }
 
 #[tokio::test]
+async fn a_subscription_over_post_is_a_request_error() {
+    let t = TestApp::spawn().await;
+    let token = t.login_demo("congdan@demo.motcua.vn").await;
+    let subscription = json!({ "query": "subscription { myDossierEvents { seq } }" });
+    let (status, headers, v) = post(
+        &t,
+        Some(PREFERS_GRAPHQL_RESPONSE),
+        Some(&token),
+        subscription.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(content_type(&headers).starts_with(GRAPHQL_RESPONSE));
+    assert!(v.get("data").is_none(), "{v}");
+    assert_eq!(error_code(&v), "BAD_USER_INPUT");
+    // A legacy client gets 200 and the same body.
+    let (status, _, v) = post(&t, Some("application/json"), Some(&token), subscription).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v.get("data").is_none(), "{v}");
+    // The word elsewhere is no subscription: a query that names it runs.
+    let query = json!({ "query": "query subscription { __typename }" });
+    let (status, _, v) = post(&t, Some(PREFERS_GRAPHQL_RESPONSE), None, query).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["__typename"], "QueryRoot");
+}
+
+#[tokio::test]
 async fn a_stale_token_is_a_graphql_error_unauthenticated_for_every_client() {
     // Arrange: a token signed out of, like one a portal kept too long.
     let t = TestApp::spawn().await;
