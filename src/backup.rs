@@ -255,7 +255,7 @@ pub async fn verify(path: &Path, server: &str, mut say: impl FnMut(String)) -> a
     );
     ensure!(
         path.is_file() || path.join("toc.dat").is_file(),
-        "verify-backup: {} has no {MANIFEST}: neither a motcua backup nor a pg_dump",
+        "verify-backup: {} has no {MANIFEST}: an unfinished backup, or neither a motcua backup nor a pg_dump archive",
         path.display()
     );
     ensure!(

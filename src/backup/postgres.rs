@@ -1,6 +1,9 @@
-//! Verifying a PostgreSQL dump: restored by the PostgreSQL client tools
-//! (`pg_restore`; `psql` for a plain SQL dump) into a new scratch database
-//! on the given server, checked like a snapshot, then dropped.
+//! Verifying a PostgreSQL dump: an archive (`pg_dump -Fc`, `-Ft` or `-Fd`)
+//! restored by `pg_restore` into a new scratch database on the given
+//! server, checked like a snapshot, then dropped. A plain SQL dump is
+//! refused: it is a script `psql` would run with its meta-commands (`\!`
+//! runs a shell command, `\connect` reaches another database), so a
+//! crafted file could act with the server's credentials.
 
 use std::io::Read;
 use std::path::Path;
@@ -10,21 +13,12 @@ use anyhow::{bail, Context};
 
 use crate::store;
 
-/// The client program that restores a dump of this format.
-#[derive(Debug, Clone, Copy)]
-enum Restorer {
-    /// Custom (`-Fc`), tar (`-Ft`) and directory (`-Fd`) archives.
-    PgRestore,
-    /// Plain SQL (`-Fp`, the default).
-    Psql,
-}
-
 pub(super) async fn verify_dump(
     path: &Path,
     server: &str,
     say: &mut impl FnMut(String),
 ) -> anyhow::Result<()> {
-    let restorer = restorer_of(path)?;
+    archive_or_refuse(path)?;
     let admin = store::connect(server)
         .await
         .context("restore: cannot connect to the PostgreSQL server")?;
@@ -33,7 +27,7 @@ pub(super) async fn verify_dump(
         .await
         .context("restore: cannot create a scratch database (does the user have CREATEDB?)")?;
     say(format!("restore: into the scratch database {name}"));
-    let checked = restore_and_check(path, server, &name, restorer, say).await;
+    let checked = restore_and_check(path, server, &name, say).await;
     let dropped = store::backup::drop_database(&admin, &name).await;
     admin.close().await.ok();
     checked?;
@@ -46,12 +40,11 @@ async fn restore_and_check(
     path: &Path,
     server: &str,
     database: &str,
-    restorer: Restorer,
     say: &mut impl FnMut(String),
 ) -> anyhow::Result<()> {
     let mut url = url::Url::parse(server).context("restore: the server URL")?;
     url.set_path(database);
-    restore(path, &url, restorer).await?;
+    restore(path, &url).await?;
     let db = store::connect(url.as_str())
         .await
         .context("restore: cannot open the restored database")?;
@@ -68,7 +61,7 @@ async fn restore_and_check(
 
 /// Runs the restore. The password goes in PGPASSWORD, never on the
 /// command line other local users can read.
-async fn restore(path: &Path, url: &url::Url, restorer: Restorer) -> anyhow::Result<()> {
+async fn restore(path: &Path, url: &url::Url) -> anyhow::Result<()> {
     let password = url.password().map(|p| {
         percent_encoding::percent_decode_str(p)
             .decode_utf8_lossy()
@@ -76,29 +69,17 @@ async fn restore(path: &Path, url: &url::Url, restorer: Restorer) -> anyhow::Res
     });
     let mut without_password = url.clone();
     let _ = without_password.set_password(None);
-    let (program, mut command) = match restorer {
-        Restorer::PgRestore => {
-            let mut c = tokio::process::Command::new("pg_restore");
-            c.args([
-                "--no-owner",
-                "--no-privileges",
-                "--exit-on-error",
-                "--dbname",
-            ])
-            .arg(without_password.as_str())
-            .arg(path);
-            ("pg_restore", c)
-        }
-        Restorer::Psql => {
-            let mut c = tokio::process::Command::new("psql");
-            c.args(["--no-psqlrc", "--quiet", "--single-transaction"])
-                .args(["--set", "ON_ERROR_STOP=1", "--dbname"])
-                .arg(without_password.as_str())
-                .arg("--file")
-                .arg(path);
-            ("psql", c)
-        }
-    };
+    let program = "pg_restore";
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args([
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--dbname",
+        ])
+        .arg(without_password.as_str())
+        .arg(path);
     if let Some(password) = password {
         command.env("PGPASSWORD", password);
     }
@@ -127,11 +108,12 @@ async fn restore(path: &Path, url: &url::Url, restorer: Restorer) -> anyhow::Res
     Ok(())
 }
 
-/// pg_restore for an archive (a directory with `toc.dat`, a custom-format
-/// file starting `PGDMP`, a tar file), psql for anything else.
-fn restorer_of(path: &Path) -> anyhow::Result<Restorer> {
+/// Accepts an archive (a directory with `toc.dat`, a custom-format file
+/// starting `PGDMP`, a tar file); refuses anything else, plain SQL included
+/// (see the module's documentation).
+fn archive_or_refuse(path: &Path) -> anyhow::Result<()> {
     if path.is_dir() {
-        return Ok(Restorer::PgRestore);
+        return Ok(());
     }
     let mut head = Vec::with_capacity(512);
     std::fs::File::open(path)
@@ -139,9 +121,13 @@ fn restorer_of(path: &Path) -> anyhow::Result<Restorer> {
         .with_context(|| format!("restore: cannot read {}", path.display()))?;
     let custom = head.starts_with(b"PGDMP");
     let tar = head.get(257..262) == Some(b"ustar".as_slice());
-    Ok(if custom || tar {
-        Restorer::PgRestore
-    } else {
-        Restorer::Psql
-    })
+    if custom || tar {
+        return Ok(());
+    }
+    bail!(
+        "restore: {} is not a pg_dump archive; verify-backup restores archives only \
+         (pg_dump -Fc, -Ft or -Fd): a plain SQL dump is a script psql would run, \
+         meta-commands included",
+        path.display()
+    )
 }

@@ -417,13 +417,28 @@ async fn a_postgresql_dump_verifies_on_a_scratch_database_that_is_dropped() {
     let dumps = tempfile::tempdir().unwrap();
     let custom = dumps.path().join("motcua.dump");
     let plain = dumps.path().join("motcua.sql");
-    if !pg_dump(&["-Fc", "-f", custom.to_str().unwrap()], &url) {
-        eprintln!("SKIPPED {TEST}: pg_dump is not installed");
+    let dumped = pg_dump(&["-Fc", "-f", custom.to_str().unwrap()], &url);
+    if !helpers::available(
+        TEST,
+        (!dumped).then(|| "pg_dump is not installed".to_owned()),
+    ) {
         return;
     }
     assert!(pg_dump(&["-f", plain.to_str().unwrap()], &url));
+    let directory = dumps.path().join("motcua.dir");
+    assert!(pg_dump(&["-Fd", "-f", directory.to_str().unwrap()], &url));
+    // A plain SQL dump is a psql script (`\!` runs a shell command): it is
+    // refused before anything is created or run.
+    let before = databases(&t).await.len();
+    let mut verify = verify_backup(&plain);
+    verify.args(["--into", &server]);
+    let out = output(verify).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a pg_dump archive"), "{stderr}");
+    assert_eq!(databases(&t).await.len(), before);
 
-    for dump in [&custom, &plain] {
+    for dump in [&custom, &directory] {
         let mut verify = verify_backup(dump);
         verify.args(["--into", &server]);
         let stdout = succeeded(&output(verify).await);
