@@ -24,6 +24,7 @@ use super::session::RequestMeta;
 use crate::error::{code, AppError};
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
+use crate::graphql::metrics::is_request_error;
 use crate::graphql::MotcuaSchema;
 use crate::services::accounts;
 use crate::state::{AppState, Shutdown};
@@ -90,14 +91,6 @@ enum Answer {
     Refused(async_graphql::Response),
     /// The end: `complete`.
     Complete,
-}
-
-/// Whether a first response refuses the request itself: no data, and
-/// errors that point at no field.
-fn refused(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// The operations running on a socket, keyed by id.
@@ -214,7 +207,7 @@ pub(super) async fn serve(
                     .execute_stream_with_session_data(*payload, session.clone())
                     .enumerate()
                     .map(|(i, r)| {
-                        if i == 0 && refused(&r) {
+                        if i == 0 && is_request_error(&r) {
                             Answer::Refused(r)
                         } else {
                             Answer::Next(r)

@@ -157,6 +157,61 @@ async fn open_subscriptions_are_counted_until_they_end() {
 }
 
 #[tokio::test]
+async fn operations_over_a_websocket_are_counted_too() {
+    let t = TestApp::spawn().await;
+    let citizen = t.login_demo("congdan@demo.motcua.vn").await;
+    let addr = serve(&t).await;
+    let count = |text: &str, operation: &str, code: &str| {
+        sample(
+            text,
+            "motcua_graphql_operations_total",
+            &[("operation", operation), ("code", code)],
+        )
+        .unwrap_or(0.0)
+    };
+    let series = [
+        ("query enumLabels", "OK"),
+        ("subscription myDossierEvents", "OK"),
+        ("invalid", "BAD_USER_INPUT"),
+    ];
+    let before = scrape(&t).await;
+    let mut client = Client::connect(addr, false, &citizen).await;
+    client
+        .subscribe(
+            "q",
+            "query Ws { enumLabels(enumName: \"OnlineServiceLevel\") { value } }",
+            json!({}),
+        )
+        .await;
+    let labels = client.next(Duration::from_secs(5)).await.unwrap();
+    assert!(labels["data"]["enumLabels"].is_array(), "{labels}");
+    client
+        .subscribe("s", "subscription { myDossierEvents { seq } }", json!({}))
+        .await;
+    client.subscribe("v", "{ inventedField }", json!({})).await;
+    subscribed(&t, 1).await;
+    // The request refused before execution answers `error`; by then the
+    // operations before it were counted.
+    let mut refused = false;
+    while let Some(m) = client.next(Duration::from_secs(5)).await {
+        if m.get("errors").is_some() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused);
+    let after = scrape(&t).await;
+    // Counters only grow, whatever other tests add at the same time (no
+    // other test asks `enumLabels` first, nor over HTTP).
+    for (operation, code) in series {
+        assert!(
+            count(&after, operation, code) >= count(&before, operation, code) + 1.0,
+            "{operation} {code}: {after}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn logs_written_to_a_file_carry_no_colour_codes() {
     let log = tempfile::NamedTempFile::new().unwrap();
     let db = tempfile::tempdir().unwrap();
