@@ -196,7 +196,7 @@ fn copy_stored_file(data_dir: &Path, dir: &Path, sha256: &str) -> anyhow::Result
     })?;
     let to = dir.join(&relative);
     if let Some(parent) = to.parent() {
-        fs::create_dir_all(parent)?;
+        crate::private_files::create_private_dir(parent)?;
     }
     let mut target = crate::private_files::create_new(&to)
         .with_context(|| format!("files: cannot create {}", to.display()))?;

@@ -120,8 +120,13 @@ impl FileStore {
             // Personal data (Decree 13/2023/NĐ-CP): the server's user's only.
             // The folder is already 0700, so the file was never readable by
             // others, even while written under its temporary name.
-            crate::private_files::tighten(&path_of(dir, sha256))
-                .with_context(|| format!("cannot protect {key}"))?;
+            let path = path_of(dir, sha256);
+            // The file and its two-hex-digit folder (object_store makes
+            // both with the process's umask).
+            for made in [Some(path.as_path()), path.parent()].into_iter().flatten() {
+                crate::private_files::tighten(made)
+                    .with_context(|| format!("cannot protect {key}"))?;
+            }
         }
         Ok(())
     }

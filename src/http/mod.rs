@@ -103,6 +103,12 @@ pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
                 header::CONTENT_TYPE,
                 header::ACCEPT_LANGUAGE,
             ])
+            // A browser client reads a download's file name and any
+            // answer's request id across origins.
+            .expose_headers([
+                header::CONTENT_DISPOSITION,
+                header::HeaderName::from_static(X_REQUEST_ID),
+            ])
             .max_age(Duration::from_secs(3600));
         if config.cors_origins.is_empty() {
             base.allow_origin(Any)

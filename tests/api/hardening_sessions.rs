@@ -223,6 +223,8 @@ async fn stored_files_are_readable_by_the_owner_only() {
         motcua::services::attachments::path_of(&data_dir, attachment["sha256"].as_str().unwrap());
     assert_eq!(mode(&stored), 0o600);
     assert_eq!(mode(&data_dir.join("attachments")), 0o700);
+    // …and the two-hex-digit folder it sits in.
+    assert_eq!(mode(stored.parent().unwrap()), 0o700);
 }
 
 const REGISTER: &str = "mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) { id } }";

@@ -314,3 +314,22 @@ async fn a_bad_argument_value_is_bad_input_not_internal() {
     let v = t.gql(None, q, json!({ "a": null })).await;
     assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v}");
 }
+
+#[tokio::test]
+async fn a_browser_on_another_origin_may_read_a_downloads_file_name() {
+    let t = TestApp::spawn_empty().await;
+    let (_, headers, _) = t
+        .exchange(
+            Request::get("/healthz")
+                .header("origin", "https://dichvucong.example.gov.vn")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let exposed = headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("content-disposition"), "{exposed}");
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+}

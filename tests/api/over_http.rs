@@ -151,6 +151,22 @@ async fn a_mutation_over_get_is_405_and_names_post() {
 }
 
 #[tokio::test]
+async fn fields_are_answered_in_the_order_the_query_asks() {
+    // GraphQL spec, "Serialized Map Ordering".
+    let t = TestApp::spawn_empty().await;
+    for accept in [PREFERS_GRAPHQL_RESPONSE, "application/json"] {
+        let query = json!({ "query": "{ zeta: __typename alpha: __typename mid: __typename }" });
+        let (status, _, v) = post(&t, Some(accept), None, query).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            v.to_string(),
+            r#"{"data":{"zeta":"QueryRoot","alpha":"QueryRoot","mid":"QueryRoot"}}"#,
+            "{accept}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_subscription_over_post_is_a_request_error() {
     let t = TestApp::spawn().await;
     let token = t.login_demo("congdan@demo.motcua.vn").await;
