@@ -179,10 +179,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[tokio::test]
-async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
-    // A server process on a SQLite file, the demo loaded, and a citizen
-    // writing through HTTP without pause.
+/// A server process on a SQLite file of its own with the demo province (no
+/// sample activity): the file's directory, its URL, the process.
+async fn demo_server() -> (tempfile::TempDir, String, ServerProcess) {
     let db = tempfile::tempdir().unwrap();
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -194,6 +193,14 @@ async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
         ("MOTCUA_DEMO_ACTIVITY", "false"),
     ])
     .await;
+    (db, url, server)
+}
+
+#[tokio::test]
+async fn a_backup_taken_under_writes_verifies_and_tampered_copies_fail() {
+    // A server process on a SQLite file, the demo loaded, and a citizen
+    // writing through HTTP without pause.
+    let (_db, url, server) = demo_server().await;
     let citizen = Arc::new(Citizen::sign_in(server.addr).await);
     let written = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -479,17 +486,7 @@ async fn a_postgresql_dump_verifies_on_a_scratch_database_that_is_dropped() {
 
 #[tokio::test]
 async fn verify_backup_checks_only_files_the_backup_itself_holds() {
-    let db = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        db.path().join("motcua.db").display()
-    );
-    let server = ServerProcess::start(&[
-        ("MOTCUA_DATABASE_URL", &url),
-        ("MOTCUA_DEMO", "true"),
-        ("MOTCUA_DEMO_ACTIVITY", "false"),
-    ])
-    .await;
+    let (_db, url, server) = demo_server().await;
     Citizen::sign_in(server.addr).await.write(0).await;
     let backups = tempfile::tempdir().unwrap();
     let dir = backups.path().join("backup");

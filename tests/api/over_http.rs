@@ -334,6 +334,13 @@ async fn a_stock_apollo_client_reads_unauthenticated_from_a_stale_token() {
     );
 }
 
+/// A public query sent with this Authorization header.
+async fn sectors_with(t: &TestApp, authorization: &str) -> Value {
+    let headers = [("authorization", authorization)];
+    t.gql_with(None, "{ sectors { id } }", json!({}), &headers)
+        .await
+}
+
 #[tokio::test]
 async fn the_authorization_scheme_is_read_in_any_case_and_no_other_is_taken_for_none() {
     let t = TestApp::spawn().await;
@@ -352,27 +359,13 @@ async fn the_authorization_scheme_is_read_in_any_case_and_no_other_is_taken_for_
     }
     // A credential the server cannot read is refused, never ignored.
     for auth in ["Basic Y29uZ2RhbjpwYXNz", "Token abc", token.as_str()] {
-        let v = t
-            .gql_with(
-                None,
-                "{ sectors { id } }",
-                json!({}),
-                &[("authorization", auth)],
-            )
-            .await;
+        let v = sectors_with(&t, auth).await;
         assert_eq!(error_code(&v), "UNAUTHENTICATED", "{auth}: {v}");
         assert!(v.get("data").is_none(), "{auth}: {v}");
     }
     // What clients send before sign-in is no credential at all.
     for auth in ["", "Bearer", "Bearer   "] {
-        let v = t
-            .gql_with(
-                None,
-                "{ sectors { id } }",
-                json!({}),
-                &[("authorization", auth)],
-            )
-            .await;
+        let v = sectors_with(&t, auth).await;
         assert!(v.get("errors").is_none(), "{auth:?}: {v}");
     }
 }
