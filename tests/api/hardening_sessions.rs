@@ -215,8 +215,12 @@ async fn stored_files_are_readable_by_the_owner_only() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let f = flow().await;
     let data_dir = f.t.app.state.config.data_dir.clone();
-    // The payment key is kept in the database, not beside the files.
-    assert!(!data_dir.join("payment-callback.key").exists());
+    // The payment key is kept in the database, not beside the files (on
+    // PostgreSQL the tests share one data directory, where an older
+    // version's key file may lie: only a private one tells).
+    if crate::helpers::postgres_url().is_none() {
+        assert!(!data_dir.join("payment-callback.key").exists());
+    }
 
     let attachment = dossier_with_attachment(&f).await;
     let stored =
