@@ -26,20 +26,19 @@ const UPLOAD_DOC: &str =
     "mutation($f: Upload!, $i: DocumentInput!) { uploadDocument(input: $i, file: $f) { id } }";
 const MINE: &str = "{ myDossiers { totalCount } }";
 
-/// One request to a server process, on a connection of its own; the JSON
-/// answer, failing on GraphQL errors.
-async fn send(addr: SocketAddr, mut req: Request<Body>) -> Value {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    req.headers_mut()
-        .insert("host", addr.to_string().parse().unwrap());
-    let resp = sender.send_request(req).await.unwrap();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v: Value = serde_json::from_slice(&bytes).unwrap();
+/// One request to a server process (through the tests' one HTTP client);
+/// the JSON answer, failing on GraphQL errors.
+async fn send(addr: SocketAddr, req: Request<Body>) -> Value {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    let resp = helpers::http_client()
+        .request(parts.method, format!("http://{addr}{}", parts.uri))
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
     assert!(v.get("errors").is_none(), "unexpected errors: {v:#}");
     v["data"].clone()
 }
