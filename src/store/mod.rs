@@ -59,8 +59,25 @@ async fn open(url: &str, read_only: bool) -> Result<DatabaseConnection, DbErr> {
         });
     } else {
         opts.max_connections(20);
+        return Database::connect(opts).await;
     }
-    Database::connect(opts).await
+    // A new SQLite file is switched to WAL by its first connection, which
+    // needs an exclusive lock the busy timeout does not wait for: processes
+    // opening one new file at once retry instead of failing.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match Database::connect(opts.clone()).await {
+            Err(e) if is_busy(&e) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// Whether SQLite refused for a lock another connection holds (SQLITE_BUSY).
+fn is_busy(e: &DbErr) -> bool {
+    e.to_string().contains("database is locked")
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at
