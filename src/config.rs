@@ -36,7 +36,8 @@ pub struct Config {
     /// of X-Forwarded-For (login throttling counts per address).
     pub trust_forwarded_for: bool,
     pub request_timeout: Duration,
-    /// Events a subscriber may fall behind by before it must resync.
+    /// Events a subscriber may fall behind the bus by before it catches up
+    /// from the database instead.
     pub event_buffer: usize,
     /// A WebSocket that sends no connection_init this long is closed.
     pub ws_init_timeout: Duration,

@@ -16,6 +16,7 @@ mod m20261130_000011_drop_login_throttle;
 mod m20261130_000012_postal_delivery;
 mod m20261130_000013_dossier_creation_key;
 mod m20261130_000014_server_secret;
+mod m20261130_000015_event_positions;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_postal_delivery::Migration),
             Box::new(m20261130_000013_dossier_creation_key::Migration),
             Box::new(m20261130_000014_server_secret::Migration),
+            Box::new(m20261130_000015_event_positions::Migration),
         ]
     }
 }

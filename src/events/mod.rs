@@ -1,27 +1,37 @@
-//! Live events: what subscribers hear when a dossier moves.
+//! Live events: what subscribers hear when a dossier moves, and the control
+//! events that end or narrow subscriptions.
 //!
-//! The database is the truth: every transition commits an outbox row with
-//! its history event; `relay` publishes committed rows to the bus, once.
-//! The bus delivers in-process, and — when Redis is configured — also
-//! through Redis pub/sub to the other instances. Redis delivers at most
-//! once, so subscribers that may have missed something are told to resync
-//! (`dossierEvents(afterSequence)` returns exactly what they missed).
+//! The database is the truth and the order. Every transition commits an
+//! outbox row with its history event; the relay (`relay`) gives committed
+//! rows their *position* — one order, the order rows become visible — and
+//! every instance reads the rows after the last position it read, in that
+//! order, and hands them to its subscribers in memory. Redis (when
+//! configured) only wakes the other instances at once (`wake`); without it
+//! they read within the relay's poll. Nothing is delivered out of order or
+//! lost between instances, and a client resumes from the position of the
+//! last event it heard (its cursor), replayed from the outbox.
 
 pub mod relay;
+mod wake;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use entity::outbox;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, Mutex};
+use tokio::sync::{broadcast, Notify};
 
 /// A committed dossier transition, as published (no personal data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveEvent {
+    /// The event's place in the order of all events (the cursor); set when
+    /// read back from the outbox, 0 before.
+    #[serde(default, skip_serializing)]
+    pub position: i64,
     pub dossier_id: i64,
     pub code: Option<String>,
     pub seq: i32,
@@ -38,67 +48,159 @@ pub struct LiveEvent {
     pub at: DateTime<Utc>,
 }
 
-/// What a subscriber receives from the bus.
+/// A change that ends or narrows subscriptions, committed with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Control {
+    /// An account's sessions, grants or activity changed (sign-out, a
+    /// password change, roles replaced, deactivation): its subscriptions
+    /// check their session and scope again, once.
+    AccountChanged { account_id: i64 },
+    /// An agency was created or moved: scopes over the tree are recomputed.
+    AgenciesChanged,
+}
+
+/// What a subscriber receives from the bus, in position order.
 #[derive(Debug, Clone)]
 pub enum BusMessage {
     Event(Arc<LiveEvent>),
-    /// Events may have been missed (Redis reconnected): catch up from the
-    /// history.
-    Resync,
-    /// An account was deactivated (its sessions revoked): its subscriptions
-    /// on this instance re-check their session now. Local only; the other
-    /// instances notice at their periodic check.
-    AccountClosed(i64),
+    Control(Control),
 }
 
-/// Messages between instances carry the sender, so that an instance ignores
-/// its own (it already delivered them locally).
-#[derive(Serialize, Deserialize)]
-struct Envelope {
-    instance: String,
-    event: LiveEvent,
+/// The outbox topics.
+const DOSSIER: &str = "dossier";
+const CONTROL: &str = "control";
+
+/// Writes a dossier event's outbox row in the transaction that made it.
+pub async fn record(txn: &impl ConnectionTrait, event: &LiveEvent) -> Result<(), sea_orm::DbErr> {
+    let payload =
+        serde_json::to_string(event).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    outbox::ActiveModel {
+        topic: Set(DOSSIER.into()),
+        dossier_id: Set(Some(event.dossier_id)),
+        seq: Set(Some(event.seq)),
+        payload: Set(payload),
+        created_at: Set(event.at),
+        published_at: Set(None),
+        position: Set(None),
+        applicant_account_id: Set(event.applicant_account_id),
+        receiving_agency_id: Set(Some(event.receiving_agency_id)),
+        settling_agency_id: Set(Some(event.settling_agency_id)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+}
+
+/// Writes a control event's outbox row in the transaction that made the
+/// change: every instance reads it in order with the dossier events.
+pub async fn record_control(
+    txn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    control: &Control,
+) -> Result<(), sea_orm::DbErr> {
+    let payload =
+        serde_json::to_string(control).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    outbox::ActiveModel {
+        topic: Set(CONTROL.into()),
+        payload: Set(payload),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+}
+
+/// The agency tree (agency → parent), shared by the subscriptions so that
+/// an agency's scope is decided in memory.
+#[derive(Debug, Default)]
+pub struct AgencyTree {
+    parent: HashMap<i64, Option<i64>>,
+}
+
+impl AgencyTree {
+    pub fn new(rows: impl IntoIterator<Item = (i64, Option<i64>)>) -> AgencyTree {
+        AgencyTree {
+            parent: rows.into_iter().collect(),
+        }
+    }
+
+    /// Whether `agency` exists.
+    pub fn contains(&self, agency: i64) -> bool {
+        self.parent.contains_key(&agency)
+    }
+
+    /// `agency`, its parent, and so on to the root (empty when unknown).
+    pub fn lineage(&self, agency: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut at = Some(agency);
+        while let Some(a) = at {
+            if !self.parent.contains_key(&a) || out.contains(&a) {
+                break;
+            }
+            out.push(a);
+            at = self.parent.get(&a).copied().flatten();
+        }
+        out
+    }
+
+    /// Whether `agency` is `root` or below it.
+    pub fn is_within(&self, agency: i64, root: i64) -> bool {
+        let mut at = Some(agency);
+        // The depth bound stops a cycle a bad import might hold.
+        for _ in 0..64 {
+            match at {
+                Some(a) if a == root => return true,
+                Some(a) => at = self.parent.get(&a).copied().flatten(),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// `root` and every agency below it.
+    pub fn subtree(&self, root: i64) -> Vec<i64> {
+        self.parent
+            .keys()
+            .copied()
+            .filter(|&a| self.is_within(a, root))
+            .collect()
+    }
 }
 
 #[derive(Clone)]
 pub struct EventBus {
     local: broadcast::Sender<BusMessage>,
-    instance: Arc<str>,
-    redis: Option<RedisLink>,
-}
-
-#[derive(Clone)]
-struct RedisLink {
-    client: redis::Client,
-    channel: Arc<str>,
-    publisher: Arc<Mutex<Option<redis::aio::ConnectionManager>>>,
+    /// The position of the last message handed to subscribers.
+    handed_on: Arc<AtomicI64>,
+    agencies: Arc<RwLock<Arc<AgencyTree>>>,
+    /// Rung when another instance sequenced events (through Redis).
+    remote: Arc<Notify>,
+    wake: Option<Arc<wake::Link>>,
 }
 
 impl EventBus {
-    /// An in-process bus; with a Redis client, also a cross-instance one
-    /// (its listener starts here and reconnects by itself).
-    /// `buffer`: events a subscriber may fall behind by before it is told
-    /// to resync.
-    /// `prefix` names the deployment's channel (MOTCUA_REDIS_CHANNEL).
+    /// An in-process bus; with a Redis client, the other instances are
+    /// woken through it (its listener starts here and reconnects by itself).
+    /// `buffer`: messages a subscriber may fall behind by before it catches
+    /// up from the database. `prefix` names the deployment's channel
+    /// (MOTCUA_REDIS_CHANNEL).
     pub fn new(redis: Option<redis::Client>, buffer: usize, prefix: &str) -> EventBus {
         let (local, _) = broadcast::channel(buffer.max(1));
-        let bus = EventBus {
+        let remote = Arc::new(Notify::new());
+        EventBus {
             local,
-            instance: uuid::Uuid::new_v4().to_string().into(),
-            redis: redis.map(|client| RedisLink {
-                client,
-                channel: format!("{prefix}:dossier-events").into(),
-                publisher: Arc::new(Mutex::new(None)),
-            }),
-        };
-        if let Some(link) = &bus.redis {
-            tokio::spawn(listen(
-                link.client.clone(),
-                link.channel.clone(),
-                bus.local.clone(),
-                bus.instance.clone(),
-            ));
+            handed_on: Arc::default(),
+            agencies: Arc::default(),
+            wake: redis.map(|client| Arc::new(wake::Link::start(client, prefix, remote.clone()))),
+            remote,
         }
-        bus
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
@@ -111,109 +213,76 @@ impl EventBus {
         self.local.receiver_count()
     }
 
-    /// Tells this instance's subscriptions that `account_id` was
-    /// deactivated, so that they end at once.
-    pub fn account_closed(&self, account_id: i64) {
-        let _ = self.local.send(BusMessage::AccountClosed(account_id));
+    /// The agency tree as last read.
+    pub fn agencies(&self) -> Arc<AgencyTree> {
+        self.agencies
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
-    /// Delivers locally at once, then tells the other instances. A Redis
-    /// outage costs only the cross-instance copy.
-    pub async fn publish(&self, event: LiveEvent) {
-        let _ = self.local.send(BusMessage::Event(Arc::new(event.clone())));
-        if let Some(link) = &self.redis {
-            let envelope = Envelope {
-                instance: self.instance.to_string(),
-                event,
-            };
-            if let Err(e) = link.publish(&envelope).await {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "redis publish failed; other instances will resync"
-                );
-            }
+    fn set_agencies(&self, tree: AgencyTree) {
+        *self.agencies.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(tree);
+    }
+
+    /// Hands a message read from the outbox at `position` to this
+    /// instance's subscribers.
+    fn deliver(&self, position: i64, message: BusMessage) {
+        self.handed_on.store(position, Ordering::Release);
+        let _ = self.local.send(message);
+    }
+
+    /// The position of the last message handed on: a subscription that
+    /// starts listening, then reads this, hears everything after it.
+    pub fn handed_on(&self) -> i64 {
+        self.handed_on.load(Ordering::Acquire)
+    }
+
+    /// Tells the other instances that events up to `position` are
+    /// sequenced; never waits on Redis.
+    fn announce(&self, position: i64) {
+        if let Some(wake) = &self.wake {
+            wake.announce(position);
         }
     }
-}
 
-impl RedisLink {
-    async fn publish(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let payload = serde_json::to_string(envelope).context("cannot encode the event")?;
-        let mut guard = self.publisher.lock().await;
-        if guard.is_none() {
-            let config = redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_millis(500)))
-                .set_response_timeout(Some(Duration::from_millis(500)));
-            let manager = tokio::time::timeout(
-                Duration::from_secs(1),
-                self.client.get_connection_manager_with_config(config),
-            )
-            .await
-            .map_err(|_| anyhow::anyhow!("connect timeout"))?
-            .context("cannot connect")?;
-            *guard = Some(manager);
-        }
-        let conn = guard
-            .as_mut()
-            .ok_or_else(|| anyhow::anyhow!("no connection"))?;
-        let sent = tokio::time::timeout(
-            Duration::from_secs(1),
-            redis::cmd("PUBLISH")
-                .arg(&*self.channel)
-                .arg(payload)
-                .query_async::<i64>(conn),
-        )
-        .await;
-        match sent {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => {
-                *guard = None;
-                Err(anyhow::Error::new(e).context("PUBLISH failed"))
-            }
-            Err(_) => {
-                *guard = None;
-                Err(anyhow::anyhow!("publish timeout"))
-            }
-        }
+    /// Whether Redis is configured and answering (for /metrics and tests).
+    pub fn redis_connected(&self) -> Option<bool> {
+        self.wake.as_ref().map(|w| w.connected())
     }
 }
 
-/// Forwards other instances' events to local subscribers; reconnects with
-/// a short back-off and, after a gap, tells local subscribers to resync.
-async fn listen(
-    client: redis::Client,
-    channel: Arc<str>,
-    local: broadcast::Sender<BusMessage>,
-    instance: Arc<str>,
-) {
-    // Whether events from other instances may have been missed.
-    let mut gap = false;
-    loop {
-        match client.get_async_pubsub().await {
-            Ok(mut pubsub) => {
-                if pubsub.subscribe(&*channel).await.is_ok() {
-                    if gap {
-                        tracing::info!("redis is back: subscribers resync");
-                        let _ = local.send(BusMessage::Resync);
-                    }
-                    let mut messages = pubsub.on_message();
-                    while let Some(msg) = messages.next().await {
-                        let Ok(text) = msg.get_payload::<String>() else {
-                            continue;
-                        };
-                        let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
-                            continue;
-                        };
-                        if *envelope.instance != *instance {
-                            let _ = local.send(BusMessage::Event(Arc::new(envelope.event)));
-                        }
-                    }
-                    tracing::warn!("redis subscription ended; reconnecting");
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, "redis unavailable; retrying"),
-        }
-        gap = true;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tree_answers_scope_questions_in_memory() {
+        // 1 ← 2 ← 3, 4 alone.
+        let t = AgencyTree::new([(1, None), (2, Some(1)), (3, Some(2)), (4, None)]);
+        assert!(t.is_within(3, 1));
+        assert!(t.is_within(2, 2));
+        assert!(!t.is_within(1, 2));
+        assert!(!t.is_within(4, 1));
+        assert_eq!(t.lineage(3), vec![3, 2, 1]);
+        assert!(t.lineage(9).is_empty());
+        let mut below = t.subtree(2);
+        below.sort_unstable();
+        assert_eq!(below, vec![2, 3]);
+    }
+
+    #[test]
+    fn a_cycle_in_the_tree_ends() {
+        let t = AgencyTree::new([(1, Some(2)), (2, Some(1))]);
+        assert!(!t.is_within(1, 3));
+        assert_eq!(t.lineage(1), vec![1, 2]);
+    }
+
+    #[test]
+    fn control_events_read_back_as_written() {
+        let c = Control::AccountChanged { account_id: 7 };
+        let text = serde_json::to_string(&c).unwrap();
+        assert_eq!(text, r#"{"kind":"accountChanged","accountId":7}"#);
+        assert_eq!(serde_json::from_str::<Control>(&text).unwrap(), c);
     }
 }

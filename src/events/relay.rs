@@ -1,62 +1,211 @@
-//! The outbox relay: publishes committed outbox rows to the bus. Each row
-//! is claimed (published_at set) before it is published, by exactly one
-//! instance, so no event reaches the bus twice; rows left by a crash are
-//! picked up at the next start.
+//! The outbox relay, run by every instance: it *sequences* committed outbox
+//! rows (gives each the next position, under one lock, so positions become
+//! visible in their order) and *reads* the rows after the last position it
+//! read, handing them to this instance's subscribers in order. A crash
+//! leaves nothing half-done: unsequenced rows are sequenced by whichever
+//! instance passes next, and a reader starts again from the newest position.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::outbox;
+use entity::{agency, outbox};
 use sea_orm::prelude::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use tokio::sync::Notify;
-
-use super::{EventBus, LiveEvent};
 use tokio_util::sync::CancellationToken;
 
-const BATCH: u64 = 200;
-/// How often the relay looks without being woken.
-const POLL: Duration = Duration::from_millis(500);
+use super::{AgencyTree, BusMessage, Control, EventBus, LiveEvent, CONTROL, DOSSIER};
+use crate::store;
 
-/// One pass: claims (at `now`) and publishes what is committed and
-/// unpublished. Returns how many events this instance published.
-pub async fn relay_once(
-    db: &DatabaseConnection,
-    bus: &EventBus,
-    now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
-    let rows = outbox::Entity::find()
-        .filter(outbox::Column::PublishedAt.is_null())
+/// Rows sequenced or read in one pass.
+const BATCH: u64 = 500;
+/// How often the relay looks without being woken (the other instances'
+/// delay when Redis is absent or down).
+const POLL: Duration = Duration::from_millis(250);
+/// The longest wait after a failed pass (the database is down).
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Gives the committed, unsequenced rows their positions (oldest first) and
+/// marks them published at `now`. Returns the highest position given, if
+/// any. The lock makes one instance sequence at a time, and each commits
+/// before the next starts: a reader never sees a position appear below one
+/// it has read.
+pub async fn sequence(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Option<i64>, DbErr> {
+    let txn = store::write_txn(db).await?;
+    store::lock(&txn, "outbox", "sequence").await?;
+    let ids: Vec<i64> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::Position.is_null())
         .order_by_asc(outbox::Column::Id)
         .limit(BATCH)
-        .all(db)
+        .into_tuple()
+        .all(&txn)
         .await?;
-    let mut published = 0;
-    for row in rows {
-        let claimed = outbox::Entity::update_many()
-            .col_expr(outbox::Column::PublishedAt, Expr::value(now))
-            .filter(outbox::Column::Id.eq(row.id))
-            .filter(outbox::Column::PublishedAt.is_null())
-            .exec(db)
-            .await?;
-        if claimed.rows_affected != 1 {
-            continue; // another instance took it
-        }
-        match serde_json::from_str::<LiveEvent>(&row.payload) {
-            Ok(event) => {
-                bus.publish(event).await;
-                published += 1;
-            }
-            Err(e) => tracing::error!(outbox_id = row.id, error = %e, "unreadable outbox row"),
-        }
+    if ids.is_empty() {
+        txn.commit().await?;
+        return Ok(None);
     }
-    Ok(published)
+    let mut position = head(&txn).await?;
+    for id in ids {
+        position += 1;
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Position, Expr::value(position))
+            .col_expr(outbox::Column::PublishedAt, Expr::value(now))
+            .filter(outbox::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(Some(position))
 }
 
-/// Runs the relay until `stop` is cancelled: woken after each commit, and
-/// every half second regardless. A pass in progress finishes first (no row
-/// is left claimed and unpublished). `now` is the application's clock.
+/// The highest position given so far (0 when none).
+pub async fn head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let max: Option<Option<i64>> = outbox::Entity::find()
+        .select_only()
+        .column_as(outbox::Column::Position.max(), "max")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
+}
+
+/// Which events a reader wants.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// One dossier's.
+    Dossier(i64),
+    /// The dossiers an account applied for.
+    Applicant(i64),
+    /// The dossiers received or settled by these agencies (an agency and its
+    /// subtree); drafts are nobody's work yet and are left out.
+    Agencies(Vec<i64>),
+}
+
+/// A page of a scope's events.
+#[derive(Debug)]
+pub struct Page {
+    /// Oldest first.
+    pub events: Vec<LiveEvent>,
+    /// The position read up to: the last row's, or the one asked after.
+    pub position: i64,
+    /// Whether rows may follow (the page was full).
+    pub more: bool,
+}
+
+/// The dossier events in `scope` after `position`, oldest first, reading at
+/// most `limit` rows.
+pub async fn events_after(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    position: i64,
+    limit: u64,
+) -> Result<Page, DbErr> {
+    let mut query = outbox::Entity::find()
+        .filter(outbox::Column::Topic.eq(DOSSIER))
+        .filter(outbox::Column::Position.gt(position));
+    query = match scope {
+        Scope::Dossier(id) => query.filter(outbox::Column::DossierId.eq(*id)),
+        Scope::Applicant(id) => query.filter(outbox::Column::ApplicantAccountId.eq(*id)),
+        Scope::Agencies(ids) => query.filter(
+            Condition::any()
+                .add(outbox::Column::ReceivingAgencyId.is_in(ids.iter().copied()))
+                .add(outbox::Column::SettlingAgencyId.is_in(ids.iter().copied())),
+        ),
+    };
+    let rows = query
+        .order_by_asc(outbox::Column::Position)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let events = rows
+        .iter()
+        .filter_map(|row| match read(row) {
+            Some(BusMessage::Event(e)) => Some(Arc::unwrap_or_clone(e)),
+            _ => None,
+        })
+        .filter(|e| !matches!(scope, Scope::Agencies(_)) || e.to_status != "DRAFT")
+        .collect();
+    Ok(Page {
+        events,
+        position: rows.last().and_then(|r| r.position).unwrap_or(position),
+        more: rows.len() as u64 == limit,
+    })
+}
+
+/// A sequenced row as a bus message (None when unreadable: logged).
+fn read(row: &outbox::Model) -> Option<BusMessage> {
+    let position = row.position?;
+    let message = match row.topic.as_str() {
+        DOSSIER => serde_json::from_str::<LiveEvent>(&row.payload).map(|mut e| {
+            e.position = position;
+            BusMessage::Event(Arc::new(e))
+        }),
+        CONTROL => serde_json::from_str::<Control>(&row.payload).map(BusMessage::Control),
+        _ => return None,
+    };
+    match message {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::error!(outbox_id = row.id, error = %e, "unreadable outbox row");
+            None
+        }
+    }
+}
+
+async fn load_agencies(db: &impl ConnectionTrait) -> Result<AgencyTree, DbErr> {
+    let rows: Vec<(i64, Option<i64>)> = agency::Entity::find()
+        .select_only()
+        .column(agency::Column::Id)
+        .column(agency::Column::ParentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(AgencyTree::new(rows))
+}
+
+/// The reader's place: the last position handed to subscribers.
+struct Reader {
+    read: i64,
+}
+
+impl Reader {
+    /// Hands every row after the last one read to the subscribers, in
+    /// order; reloads the agency tree before a control event that changed
+    /// it. Returns whether a whole batch was read (more may follow).
+    async fn pass(&mut self, db: &DatabaseConnection, bus: &EventBus) -> Result<bool, DbErr> {
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::Position.gt(self.read))
+            .order_by_asc(outbox::Column::Position)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let full = rows.len() as u64 == BATCH;
+        for row in &rows {
+            let position = row.position.unwrap_or(self.read);
+            if let Some(message) = read(row) {
+                if matches!(message, BusMessage::Control(Control::AgenciesChanged)) {
+                    bus.set_agencies(load_agencies(db).await?);
+                }
+                bus.deliver(position, message);
+            }
+            self.read = position;
+        }
+        Ok(full)
+    }
+}
+
+/// Runs the relay until `stop` is cancelled: woken after each local commit
+/// (`wakeup`), when another instance announces events (through Redis), and
+/// every [`POLL`] regardless. A failed pass (the database is down) is
+/// retried with a growing wait; subscribers only wait, nothing is skipped.
+/// `now` is the application's clock.
 pub async fn run(
     db: DatabaseConnection,
     bus: EventBus,
@@ -64,15 +213,43 @@ pub async fn run(
     now: impl Fn() -> DateTime<Utc>,
     stop: CancellationToken,
 ) {
+    let mut reader: Option<Reader> = None;
+    let mut backoff = POLL;
     while !stop.is_cancelled() {
-        match relay_once(&db, &bus, now()).await {
-            Ok(n) if n as u64 == BATCH => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed"),
+        let pass = async {
+            if reader.is_none() {
+                // Start at the newest position: subscribers resume older
+                // events from the database themselves.
+                bus.set_agencies(load_agencies(&db).await?);
+                let read = head(&db).await?;
+                bus.handed_on
+                    .store(read, std::sync::atomic::Ordering::Release);
+                reader = Some(Reader { read });
+            }
+            if let Some(position) = sequence(&db, now()).await? {
+                bus.announce(position);
+            }
+            match reader.as_mut() {
+                Some(r) => r.pass(&db, &bus).await,
+                None => Ok(false),
+            }
+        };
+        match pass.await {
+            Ok(true) => {
+                backoff = POLL;
+                continue;
+            }
+            Ok(false) => backoff = POLL,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox relay pass failed; retrying");
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
         }
         tokio::select! {
             _ = stop.cancelled() => {}
-            _ = tokio::time::timeout(POLL, wakeup.notified()) => {}
+            _ = wakeup.notified() => {}
+            _ = bus.remote.notified() => {}
+            _ = tokio::time::sleep(backoff) => {}
         }
     }
 }

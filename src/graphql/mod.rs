@@ -40,6 +40,7 @@ pub struct QueryRoot(
     documents::DocumentQuery,
     payments::PaymentQuery,
     notifications::NotificationQuery,
+    subscriptions::LiveQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -1,12 +1,26 @@
 //! Subscriptions: dossier events as they commit, for the applicant's mobile
-//! app and the officers' desks. Authorization is the queries' own, checked
-//! when subscribing and again for every event (a revoked session or an
-//! officer moved elsewhere stops receiving).
+//! app and the officers' desks, and the cursor a client resumes from.
+//!
+//! A subscription is authorized once, when it starts. Handing it an event
+//! is a filter in memory (`Interest::matches`): no SQL. What can change
+//! its right to listen comes as a control event through the same ordered
+//! stream (`events::Control`): a sign-out, a password change, replaced
+//! roles or a deactivation make that account's subscriptions check their
+//! session and scope again, once; a changed agency tree makes the agency
+//! subscriptions check in memory. The session is also looked at when it
+//! would expire or go idle.
+//!
+//! Every event carries a `cursor` ordering all events. Given one (`after`),
+//! a subscription first replays from the outbox what its scope missed —
+//! including dossiers the client has never seen — then goes live with no
+//! gap and no duplicate at the seam; a subscriber that falls behind the
+//! bus catches up the same way. A database error is retried, never ends
+//! the stream.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::time::Duration;
 
-use async_graphql::{Context, Result, SimpleObject, Subscription, ID};
+use async_graphql::{Context, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -15,17 +29,22 @@ use super::context::{parse_id, ContextExt};
 use super::enums::{DossierAction, DossierStatus, Role};
 use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
+use crate::domain::Problem;
 use crate::error::{AppError, Lang};
-use crate::events::{BusMessage, LiveEvent};
+use crate::events::relay::{self, Scope};
+use crate::events::{AgencyTree, BusMessage, Control, LiveEvent};
 use crate::services::{accounts, dossiers};
 use crate::state::AppState;
-use crate::store;
 
-/// A dossier moved — or, with `resyncRequired`, events may have been missed:
-/// call `dossierEvents(dossierId, afterSequence)` for the dossiers followed.
+/// A dossier moved — or, with `resyncRequired`, the server could not
+/// replay from the cursor given (it is ahead of this database, e.g. after a
+/// restore): reload what is shown, then go on from this event's `cursor`.
 #[derive(SimpleObject, Clone, Default)]
 pub struct DossierStatusEvent {
     pub resync_required: bool,
+    /// Where this event stands in the order of all events: give it as
+    /// `after` to resume right after it. Opaque; ordered by the server.
+    pub cursor: Option<String>,
     pub dossier_id: Option<ID>,
     pub code: Option<String>,
     /// The dossier's history sequence number of this event.
@@ -48,6 +67,7 @@ impl DossierStatusEvent {
         let from = e.from_status.as_deref().and_then(dl::DossierStatus::parse);
         DossierStatusEvent {
             resync_required: false,
+            cursor: Some(e.position.to_string()),
             dossier_id: Some(e.dossier_id.into()),
             code: e.code.clone(),
             seq: Some(e.seq),
@@ -68,60 +88,65 @@ impl DossierStatusEvent {
         }
     }
 
-    fn resync() -> Self {
+    fn resync(position: i64) -> Self {
         DossierStatusEvent {
             resync_required: true,
+            cursor: Some(position.to_string()),
             ..Default::default()
         }
     }
 }
 
-/// Which events a subscription wants.
-#[derive(Clone)]
+/// Which events a subscription wants, decided in memory.
+#[derive(Clone, Debug)]
 enum Interest {
-    Dossier(i64),
-    Applicant(i64),
-    /// An agency and everything below it.
-    Agency {
-        agency_id: i64,
-        subtree: Vec<i64>,
+    /// One dossier's events after the sequence number the subscriber has;
+    /// with the dossier's agencies last seen (a move re-checks access).
+    Dossier {
+        id: i64,
+        seq: i32,
+        agencies: (i64, i64),
     },
+    Applicant(i64),
+    /// An agency and everything below it; drafts are nobody's work yet.
+    Agency(i64),
 }
 
 impl Interest {
-    fn matches(&self, e: &LiveEvent) -> bool {
+    fn matches(&self, e: &LiveEvent, tree: &AgencyTree) -> bool {
         match self {
-            Interest::Dossier(id) => e.dossier_id == *id,
+            Interest::Dossier { id, seq, .. } => e.dossier_id == *id && e.seq > *seq,
             Interest::Applicant(id) => e.applicant_account_id == Some(*id),
-            // A draft is not work for anybody yet.
-            Interest::Agency { subtree, .. } => {
+            Interest::Agency(root) => {
                 e.to_status != "DRAFT"
-                    && (subtree.contains(&e.receiving_agency_id)
-                        || subtree.contains(&e.settling_agency_id))
+                    && (tree.is_within(e.receiving_agency_id, *root)
+                        || tree.is_within(e.settling_agency_id, *root))
             }
         }
     }
 
-    /// Whether the actor may still see this, now.
-    async fn allowed(&self, st: &AppState, actor: &Actor) -> Result<bool, AppError> {
+    /// What to read from the outbox to catch up.
+    fn scope(&self, tree: &AgencyTree) -> Scope {
         match self {
-            Interest::Dossier(id) => Ok(dossiers::may_follow(st, actor, *id).await?.is_some()),
-            Interest::Applicant(id) => Ok(actor.account_id == *id),
-            Interest::Agency { agency_id, .. } => may_watch_agency(st, actor, *agency_id).await,
+            Interest::Dossier { id, .. } => Scope::Dossier(*id),
+            Interest::Applicant(id) => Scope::Applicant(*id),
+            Interest::Agency(root) => Scope::Agencies(tree.subtree(*root)),
         }
     }
 }
 
-async fn may_watch_agency(st: &AppState, actor: &Actor, agency_id: i64) -> Result<bool, AppError> {
-    let lineage = store::agencies::lineage(&st.db, agency_id).await?;
+/// Whether the actor may watch an agency's queue: a grant reading agency
+/// records (or province-wide) that covers it. In memory, on the tree.
+fn may_watch_agency(actor: &Actor, tree: &AgencyTree, agency_id: i64) -> bool {
+    let lineage = tree.lineage(agency_id);
     if lineage.is_empty() {
-        return Ok(false);
+        return false;
     }
     let scope = AgencyScope { lineage: &lineage };
-    Ok(actor
+    actor
         .grants
         .iter()
-        .any(|g| (g.role.reads_agency_records() || g.role.is_province_wide()) && covers(g, scope)))
+        .any(|g| (g.role.reads_agency_records() || g.role.is_province_wide()) && covers(g, scope))
 }
 
 /// The error of a subscription, with the `AppError` as its source: the
@@ -132,53 +157,65 @@ fn ws_error(e: AppError) -> async_graphql::Error {
     async_graphql::Error::from(e)
 }
 
-/// How often a subscription re-checks its session when no event comes: a
-/// deactivation or a revocation made on another instance ends it within
-/// this (one on this instance ends it at once, through the bus).
-const SESSION_RECHECK: Duration = Duration::from_secs(30);
+/// Outbox rows read per catch-up step.
+const PAGE: u64 = 200;
+/// How long a subscription retries the database before it gives up.
+const RETRY_FOR: Duration = Duration::from_secs(3);
 
+/// Runs `op` until it succeeds, fails for a reason of the caller's, or our
+/// faults (the database) outlast [`RETRY_FOR`]: they are retried with a
+/// growing wait, so that a restarting database only delays the subscriber.
+/// The last fault is returned: the socket then closes with 1013, and the
+/// client reconnects and resumes from its cursor (`http::ws`).
+async fn retrying<T, F, Fut>(mut op: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match op().await {
+            Err(AppError::Internal(cause)) if started.elapsed() + wait < RETRY_FOR => {
+                tracing::warn!(
+                    error = format!("{cause:#}"),
+                    "subscription waits for the database"
+                );
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// One subscription's state: who listens, for what, and where it stands.
 struct Follow {
     rx: tokio::sync::broadcast::Receiver<BusMessage>,
     st: AppState,
     token: String,
-    account_id: i64,
+    actor: Actor,
     interest: Interest,
     lang: Lang,
-    last_seq: HashMap<i64, i32>,
-    recheck: tokio::time::Interval,
+    /// The last position handed on or passed over: older messages are
+    /// duplicates.
+    position: i64,
+    /// Events read from the outbox, sent before anything live.
+    pending: VecDeque<LiveEvent>,
+    /// Whether the outbox holds events after `position` not yet read (a
+    /// resume, or messages the bus dropped for a slow reader).
+    behind: bool,
+    /// When the session must be looked at again.
+    recheck_at: tokio::time::Instant,
+    /// A marker to send first (a cursor ahead of this database).
+    resync: Option<i64>,
     done: bool,
 }
 
-/// The stream of a subscription: filtered, deduplicated by (dossier, seq),
-/// re-authorized per event; a lagging subscriber gets a resync marker
-/// instead of an unbounded buffer. `known`: the sequence numbers the
-/// subscriber already has, per dossier; events up to them are not sent.
-/// It ends with UNAUTHENTICATED as soon as the session does: at the next
-/// event, at once when the account is deactivated on this instance, and
-/// within [`SESSION_RECHECK`] otherwise.
-fn follow(
-    st: AppState,
-    (actor, token): (Actor, String),
-    interest: Interest,
-    lang: Lang,
-    known: HashMap<i64, i32>,
-) -> impl Stream<Item = Result<DossierStatusEvent>> {
-    let mut recheck = tokio::time::interval_at(
-        tokio::time::Instant::now() + SESSION_RECHECK,
-        SESSION_RECHECK,
-    );
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = Follow {
-        rx: st.bus.subscribe(),
-        st,
-        token,
-        account_id: actor.account_id,
-        interest,
-        lang,
-        last_seq: known,
-        recheck,
-        done: false,
-    };
+/// The stream of a subscription (see the module's documentation). It ends
+/// with UNAUTHENTICATED when the session ends, FORBIDDEN when the scope is
+/// no longer the caller's.
+fn follow(state: Follow) -> impl Stream<Item = Result<DossierStatusEvent>> {
     futures_util::stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
@@ -187,76 +224,169 @@ fn follow(
         if item.is_err() {
             s.done = true;
         }
-        Some((item, s))
+        Some((item.map_err(ws_error), s))
     })
 }
 
 impl Follow {
     /// The next item to send (an error ends the stream), or None when the
     /// bus is gone.
-    async fn next_item(&mut self) -> Option<Result<DossierStatusEvent>> {
+    async fn next_item(&mut self) -> Option<Result<DossierStatusEvent, AppError>> {
+        if let Some(position) = self.resync.take() {
+            return Some(Ok(DossierStatusEvent::resync(position)));
+        }
         loop {
+            if let Some(e) = self.pending.pop_front() {
+                if let Err(err) = self.still_allowed(&e).await {
+                    return Some(Err(err));
+                }
+                return Some(Ok(DossierStatusEvent::of(&e, self.lang)));
+            }
+            if self.behind {
+                if let Err(err) = self.catch_up().await {
+                    return Some(Err(err));
+                }
+                continue;
+            }
             let message = tokio::select! {
                 m = self.rx.recv() => m,
-                _ = self.recheck.tick() => {
-                    match accounts::check_session(&self.st, &self.token).await {
+                _ = tokio::time::sleep_until(self.recheck_at) => {
+                    match self.recheck().await {
                         Ok(()) => continue,
-                        Err(err) => return Some(Err(ws_error(err))),
+                        Err(err) => return Some(Err(err)),
                     }
                 }
             };
             match message {
                 Ok(BusMessage::Event(e)) => {
-                    if let Some(item) = self.deliver(&e).await {
-                        return Some(item);
+                    if e.position <= self.position {
+                        continue;
+                    }
+                    self.position = e.position;
+                    let tree = self.st.bus.agencies();
+                    if self.interest.matches(&e, &tree) {
+                        self.pending.push_back(LiveEvent::clone(&e));
+                        self.seen(&e);
                     }
                 }
-                Ok(BusMessage::AccountClosed(id)) if id == self.account_id => {
-                    return Some(Err(ws_error(AppError::Unauthenticated)));
+                Ok(BusMessage::Control(Control::AccountChanged { account_id }))
+                    if account_id == self.actor.account_id =>
+                {
+                    if let Err(err) = self.recheck().await {
+                        return Some(Err(err));
+                    }
                 }
-                Ok(BusMessage::AccountClosed(_)) => {}
-                Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
-                    return Some(Ok(DossierStatusEvent::resync()));
+                Ok(BusMessage::Control(Control::AgenciesChanged)) => {
+                    if let Interest::Agency(root) = self.interest {
+                        if !may_watch_agency(&self.actor, &self.st.bus.agencies(), root) {
+                            return Some(Err(AppError::Forbidden));
+                        }
+                    }
                 }
+                Ok(BusMessage::Control(_)) => {}
+                Err(RecvError::Lagged(_)) => self.behind = true,
                 Err(RecvError::Closed) => return None,
             }
         }
     }
 
-    /// The event for the subscriber, an error that ends the stream, or None
-    /// when this event is not for it.
-    async fn deliver(&mut self, e: &LiveEvent) -> Option<Result<DossierStatusEvent>> {
-        if !self.interest.matches(e) {
-            return None;
+    /// Records a dossier's sequence number and agencies as handed on.
+    fn seen(&mut self, e: &LiveEvent) {
+        if let Interest::Dossier { seq, .. } = &mut self.interest {
+            *seq = e.seq;
         }
-        if self
-            .last_seq
-            .get(&e.dossier_id)
-            .is_some_and(|seen| *seen >= e.seq)
-        {
-            return None;
+    }
+
+    /// Reads the next page of missed events from the outbox.
+    async fn catch_up(&mut self) -> Result<(), AppError> {
+        let scope = self.interest.scope(&self.st.bus.agencies());
+        let (db, position) = (&self.st.db, self.position);
+        let page =
+            retrying(|| async { Ok(relay::events_after(db, &scope, position, PAGE).await?) })
+                .await?;
+        self.position = page.position;
+        self.behind = page.more;
+        let tree = self.st.bus.agencies();
+        for e in page.events {
+            if self.interest.matches(&e, &tree) {
+                self.seen(&e);
+                self.pending.push_back(e);
+            }
         }
-        let actor = match accounts::authenticate(&self.st, &self.token).await {
-            Ok(a) => a,
-            Err(err) => return Some(Err(ws_error(err))),
+        Ok(())
+    }
+
+    /// Following one dossier as an official: when the dossier moves to
+    /// other agencies, whether it is still readable is looked up (once per
+    /// move, for this subscription only).
+    async fn still_allowed(&mut self, e: &LiveEvent) -> Result<(), AppError> {
+        let Interest::Dossier { id, agencies, .. } = &mut self.interest else {
+            return Ok(());
         };
-        match self.interest.allowed(&self.st, &actor).await {
-            Ok(true) => {}
-            Ok(false) => return Some(Err(ws_error(AppError::Forbidden))),
-            Err(err) => return Some(Err(ws_error(err))),
+        let now = (e.receiving_agency_id, e.settling_agency_id);
+        if *agencies == now || e.applicant_account_id == Some(self.actor.account_id) {
+            return Ok(());
         }
-        if self.last_seq.len() > 10_000 {
-            self.last_seq.clear();
+        *agencies = now;
+        let (st, actor, id) = (&self.st, &self.actor, *id);
+        match retrying(|| dossiers::may_follow(st, actor, id)).await? {
+            Some(_) => Ok(()),
+            None => Err(AppError::Forbidden),
         }
-        self.last_seq.insert(e.dossier_id, e.seq);
-        Some(Ok(DossierStatusEvent::of(e, self.lang)))
+    }
+
+    /// Looks at the session and the scope again (an account change, or the
+    /// session's expiry or idle end is due).
+    async fn recheck(&mut self) -> Result<(), AppError> {
+        let (st, token) = (&self.st, self.token.as_str());
+        let (actor, until) = retrying(|| accounts::session_actor(st, token)).await?;
+        let allowed = match &self.interest {
+            Interest::Dossier { id, .. } => {
+                let id = *id;
+                retrying(|| dossiers::may_follow(st, &actor, id))
+                    .await?
+                    .is_some()
+            }
+            Interest::Applicant(id) => *id == actor.account_id,
+            Interest::Agency(root) => may_watch_agency(&actor, &st.bus.agencies(), *root),
+        };
+        if !allowed {
+            return Err(AppError::Forbidden);
+        }
+        self.recheck_at = deadline(until, st.clock.now());
+        self.actor = actor;
+        Ok(())
     }
 }
 
-/// The signed-in caller of a subscription, with the token to re-check,
-/// after the one session check (`domain::authz::admit`) for this field. The
-/// session is looked up again: the socket may have outlived it.
-async fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
+/// When to look at a session again that lasts until `until`.
+fn deadline(until: DateTime<Utc>, now: DateTime<Utc>) -> tokio::time::Instant {
+    let left = (until - now).to_std().unwrap_or_default();
+    tokio::time::Instant::now() + left + Duration::from_millis(100)
+}
+
+/// A cursor given by a client: a position (a number, 0 or more).
+fn parse_cursor(field: &str, cursor: &str) -> Result<i64, AppError> {
+    cursor
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 0)
+        .ok_or_else(|| {
+            AppError::bad_input(
+                field,
+                Problem::Invalid {
+                    vi: "Con trỏ sự kiện không hợp lệ: dùng giá trị `cursor` máy chủ đã gửi".into(),
+                    en: "Not an event cursor: give a `cursor` the server sent".into(),
+                },
+            )
+        })
+}
+
+/// The signed-in caller of a subscription, its token, and when its session
+/// must be looked at again, after the one session check
+/// (`domain::authz::admit`) for this field. The session is looked up
+/// again: the socket may have outlived it.
+async fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String, DateTime<Utc>), AppError> {
     let rc = ctx.request()?;
     let Some(token) = &rc.token else {
         return Err(AppError::Unauthenticated);
@@ -264,9 +394,48 @@ async fn signed_in(ctx: &Context<'_>) -> Result<(Actor, String), AppError> {
     if rc.actor.is_none() {
         return Err(AppError::Unauthenticated);
     }
-    let actor = accounts::authenticate(ctx.state()?, token).await?;
+    let (actor, until) = accounts::session_actor(ctx.state()?, token).await?;
     admit(&actor, EntryPoint::GraphqlField(ctx.field().name()))?;
-    Ok((actor, token.clone()))
+    Ok((actor, token.clone(), until))
+}
+
+/// Starts a subscription for a signed-in caller: listening first, then
+/// placed at `after` (catching up from the outbox) or at what this
+/// instance has handed on so far.
+async fn start(
+    ctx: &Context<'_>,
+    (actor, token, until): (Actor, String, DateTime<Utc>),
+    interest: Interest,
+    after: Option<i64>,
+) -> Result<Follow, AppError> {
+    let st = ctx.state()?.clone();
+    let rx = st.bus.subscribe();
+    let (position, behind, resync) = match after {
+        None => (st.bus.handed_on(), false, None),
+        Some(after) => {
+            let db = &st.db;
+            let head = retrying(|| async { Ok(relay::head(db).await?) }).await?;
+            if after > head {
+                (head, false, Some(head))
+            } else {
+                (after, true, None)
+            }
+        }
+    };
+    Ok(Follow {
+        rx,
+        recheck_at: deadline(until, st.clock.now()),
+        st,
+        token,
+        actor,
+        interest,
+        lang: ctx.lang(),
+        position,
+        pending: VecDeque::new(),
+        behind,
+        resync,
+        done: false,
+    })
 }
 
 #[derive(Default)]
@@ -275,70 +444,156 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// One dossier's events: for its applicant and the officials involved.
+    /// Starts after the version the caller can read now.
     async fn dossier_status_changed(
         &self,
         ctx: &Context<'_>,
         dossier_id: ID,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
-        let lang = ctx.lang();
         let id = parse_id("dossierId", &dossier_id).map_err(ws_error)?;
         let signed = signed_in(ctx).await.map_err(ws_error)?;
-        let st = ctx.state().map_err(ws_error)?.clone();
-        // Subscribing after reading the dossier: what it already showed is
+        let st = ctx.state().map_err(ws_error)?;
+        // Listening before reading the dossier: what it already showed is
         // not sent again, only what comes after.
-        let version = dossiers::may_follow(&st, &signed.0, id)
+        let placeholder = Interest::Dossier {
+            id,
+            seq: i32::MAX,
+            agencies: (0, 0),
+        };
+        let mut state = start(ctx, signed, placeholder, None)
+            .await
+            .map_err(ws_error)?;
+        let d = dossiers::may_follow(st, &state.actor, id)
             .await
             .map_err(ws_error)?
             .ok_or_else(|| ws_error(AppError::NotFound("dossier")))?;
-        let known = HashMap::from([(id, version)]);
-        Ok(follow(st, signed, Interest::Dossier(id), lang, known))
+        state.interest = Interest::Dossier {
+            id,
+            seq: d.version,
+            agencies: (d.receiving_agency_id, d.settling_agency_id),
+        };
+        Ok(follow(state))
     }
 
     /// Every event of the signed-in applicant's dossiers (the mobile app).
+    /// `after`: a cursor from an earlier event (or `dossierEventsSince`):
+    /// what happened since is sent first, then live events; omitted, only
+    /// live events. BAD_USER_INPUT on a malformed cursor.
     async fn my_dossier_events(
         &self,
         ctx: &Context<'_>,
+        after: Option<String>,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
-        let lang = ctx.lang();
+        let after = after
+            .map(|c| parse_cursor("after", &c))
+            .transpose()
+            .map_err(ws_error)?;
         let signed = signed_in(ctx).await.map_err(ws_error)?;
-        let account_id = signed.0.account_id;
-        Ok(follow(
-            ctx.state().map_err(ws_error)?.clone(),
-            signed,
-            Interest::Applicant(account_id),
-            lang,
-            HashMap::new(),
-        ))
+        let interest = Interest::Applicant(signed.0.account_id);
+        let state = start(ctx, signed, interest, after)
+            .await
+            .map_err(ws_error)?;
+        Ok(follow(state))
     }
 
-    /// New and returning work at an agency (and below it), for its officials.
+    /// New and returning work at an agency (and below it), for its
+    /// officials. `after` as in `myDossierEvents`. FORBIDDEN when the
+    /// caller's grants do not cover the agency.
     async fn agency_queue(
         &self,
         ctx: &Context<'_>,
         agency_id: ID,
+        after: Option<String>,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
-        let lang = ctx.lang();
         let id = parse_id("agencyId", &agency_id).map_err(ws_error)?;
+        let after = after
+            .map(|c| parse_cursor("after", &c))
+            .transpose()
+            .map_err(ws_error)?;
         let signed = signed_in(ctx).await.map_err(ws_error)?;
-        let st = ctx.state().map_err(ws_error)?.clone();
-        if !may_watch_agency(&st, &signed.0, id)
-            .await
-            .map_err(ws_error)?
-        {
+        let st = ctx.state().map_err(ws_error)?;
+        if !may_watch_agency(&signed.0, &st.bus.agencies(), id) {
             return Err(ws_error(AppError::Forbidden));
         }
-        let subtree = store::agencies::subtree(&st.db, id)
+        let state = start(ctx, signed, Interest::Agency(id), after)
             .await
-            .map_err(|e| ws_error(e.into()))?;
-        Ok(follow(
-            st,
-            signed,
-            Interest::Agency {
-                agency_id: id,
-                subtree,
-            },
-            lang,
-            HashMap::new(),
-        ))
+            .map_err(ws_error)?;
+        Ok(follow(state))
+    }
+}
+
+/// A page of events after a cursor, for clients that poll.
+#[derive(SimpleObject)]
+pub struct DossierEventPage {
+    /// Oldest first.
+    pub events: Vec<DossierStatusEvent>,
+    /// Where to continue: give it as `after` to the next call or to a
+    /// subscription. Past the last event, and past what was read when the
+    /// page holds none of the caller's events.
+    pub end_cursor: String,
+    /// Whether more events may follow right away.
+    pub has_next_page: bool,
+}
+
+#[derive(Default)]
+pub struct LiveQuery;
+
+#[Object]
+impl LiveQuery {
+    /// The events after a cursor, paged: the applicant's own dossiers, or
+    /// with `agencyId` that agency's queue (as the subscriptions). `after`
+    /// omitted: no events, and `endCursor` is where now is — how a new
+    /// client gets its first cursor. `first`: 1 to 500 (default 100).
+    /// Errors: UNAUTHENTICATED, FORBIDDEN (the agency), BAD_USER_INPUT
+    /// (`after`, `first`).
+    async fn dossier_events_since(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        agency_id: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<DossierEventPage> {
+        let st = ctx.state()?;
+        let caller = ctx.caller()?;
+        let actor = caller.signed_in()?;
+        let agency = agency_id.map(|a| parse_id("agencyId", &a)).transpose()?;
+        let after = after.map(|c| parse_cursor("after", &c)).transpose()?;
+        if !(1..=500).contains(&first) {
+            return Err(
+                AppError::bad_input("first", Problem::OutOfRange { min: 1, max: 500 }).into(),
+            );
+        }
+        let tree = st.bus.agencies();
+        let interest = match agency {
+            Some(id) if may_watch_agency(actor, &tree, id) => Interest::Agency(id),
+            Some(_) => return Err(AppError::Forbidden.into()),
+            None => Interest::Applicant(actor.account_id),
+        };
+        // Read first: every event up to it is visible to the page's read.
+        let head = relay::head(&st.db).await.map_err(AppError::from)?;
+        let Some(after) = after else {
+            return Ok(DossierEventPage {
+                events: Vec::new(),
+                end_cursor: head.to_string(),
+                has_next_page: false,
+            });
+        };
+        let page = relay::events_after(&st.db, &interest.scope(&tree), after, first as u64)
+            .await
+            .map_err(AppError::from)?;
+        let end = match page.more {
+            true => page.position,
+            // Nothing else of the caller's up to the newest position.
+            false => page.position.max(head),
+        };
+        Ok(DossierEventPage {
+            events: page
+                .events
+                .iter()
+                .map(|e| DossierStatusEvent::of(e, ctx.lang()))
+                .collect(),
+            end_cursor: end.to_string(),
+            has_next_page: page.more,
+        })
     }
 }

@@ -686,6 +686,9 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
     execute(&app, incoming).await
 }
 
+/// A WebSocket's read buffer, in bytes.
+const WS_READ_BUFFER: usize = 4 * 1024;
+
 /// Subscriptions over graphql-transport-ws (our own loop, `ws::serve`) or
 /// the legacy graphql-ws (async-graphql's). The session token travels in
 /// `connection_init` (`{"authorization": "Bearer …"}` or `{"token": "…"}`);
@@ -704,8 +707,16 @@ async fn graphql_ws(
     let shutdown = app.state.shutdown.clone();
     // graphql-transport-ws when the client offers it, else graphql-ws (the
     // extractor refused a socket that offers neither).
+    // An idle subscription must cost little (tens of thousands of phones):
+    // a small read buffer that grows for a large message, and frames
+    // written at once rather than gathered (the library's defaults hold
+    // 128 KiB each per socket). A client that stops reading is dropped
+    // once a message's worth is stuck behind it.
     let upgrade = upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(max_message + WS_READ_BUFFER)
         .max_message_size(max_message)
         .max_frame_size(max_message);
     let transport_ws = upgrade

@@ -43,10 +43,21 @@ pub mod close {
     pub const SUBSCRIBER_EXISTS: u16 = 4409;
     /// A second `connection_init`.
     pub const TOO_MANY_INITIALISATIONS: u16 = 4429;
-    /// `connection_init` failed on our side (graphql-ws's code for it).
-    pub const INTERNAL: u16 = 4500;
     /// The server is stopping: reconnect (to another instance).
     pub const GOING_AWAY: u16 = 1001;
+    /// A live operation failed on our side (RFC 6455's 1013): reconnect
+    /// after a while and resume from the last cursor.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// Whether a result carries an `INTERNAL` error.
+fn is_internal(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("INTERNAL"))
+    })
 }
 
 /// What a client may send (PROTOCOL.md's client → server messages).
@@ -121,8 +132,16 @@ pub(super) async fn serve(
                 break Some((close::INIT_TIMEOUT, "Connection initialisation timeout".into()));
             }
             Some((id, answer)) = operations.next(), if !operations.is_empty() => {
+                // A fault of ours in a live operation (the database stayed
+                // down past the subscription's retries): the client hears it,
+                // then a close that the stock client answers by reconnecting
+                // and resuming from its cursor.
+                let mut retry_later = false;
                 let message = match answer {
-                    Answer::Next(response) => json!({ "id": id, "type": "next", "payload": response }),
+                    Answer::Next(response) => {
+                        retry_later = is_internal(&response);
+                        json!({ "id": id, "type": "next", "payload": response })
+                    }
                     Answer::Refused(response) => {
                         operations.remove(&id);
                         json!({ "id": id, "type": "error", "payload": response.errors })
@@ -134,6 +153,9 @@ pub(super) async fn serve(
                 };
                 if send(&mut socket, &message).await.is_err() {
                     break None;
+                }
+                if retry_later {
+                    break Some((close::TRY_AGAIN_LATER, "Try again later".into()));
                 }
                 continue;
             }
@@ -254,11 +276,12 @@ fn invalid() -> (u16, String) {
 }
 
 /// A refused `connection_init`: 4403 with the error's message (in the
-/// caller's language), or 4500 when the failure is ours.
+/// caller's language), or 1013 when the failure is ours (the database is
+/// down): the stock client retries that one, not 4500.
 fn refusal(error: &AppError, meta: &RequestMeta) -> (u16, String) {
     let envelope = error.envelope(meta.lang, &meta.request_id, "connection_init");
     let status = if error.code() == code::INTERNAL {
-        close::INTERNAL
+        close::TRY_AGAIN_LATER
     } else {
         close::FORBIDDEN
     };

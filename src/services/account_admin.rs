@@ -75,6 +75,12 @@ pub async fn update_official_roles(
         .insert(&txn)
         .await?;
     }
+    crate::events::record_control(
+        &txn,
+        now,
+        &crate::events::Control::AccountChanged { account_id },
+    )
+    .await?;
     let summary = json!({ "before": { "roles": roles_json(&before) }, "after": { "roles": roles_json(&grants) } });
     audit::commit(
         txn,
@@ -83,6 +89,7 @@ pub async fn update_official_roles(
         Entry::new("updateOfficialRoles", "account", account_id, summary),
     )
     .await?;
+    st.outbox_committed();
     Ok(AccountView {
         account: target,
         grants,
@@ -131,6 +138,12 @@ pub async fn deactivate_account(
         "after": { "active": false, "sessionsRevoked": ended },
         "reason": reason,
     });
+    crate::events::record_control(
+        &txn,
+        now,
+        &crate::events::Control::AccountChanged { account_id },
+    )
+    .await?;
     audit::commit(
         txn,
         caller,
@@ -138,7 +151,7 @@ pub async fn deactivate_account(
         Entry::new("deactivateAccount", "account", account_id, summary),
     )
     .await?;
-    st.bus.account_closed(account_id);
+    st.outbox_committed();
     Ok(AccountView { account, grants })
 }
 

@@ -537,21 +537,33 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
             .exec(&st.db)
             .await?;
     }
-    let kind = stored_enum::<AccountKind>(&account.kind)?;
+    actor_of(st, &session, &account).await
+}
+
+/// The actor of a live session and when its session must be looked at
+/// again (its expiry, or the end of its idle time), without counting as
+/// activity: a subscription's check must not keep an idle session alive.
+/// Errors: UNAUTHENTICATED when the session is not live.
+pub async fn session_actor(st: &AppState, token: &str) -> AppResult<(Actor, DateTime<Utc>)> {
+    let (session, account) = live_session(st, token).await?;
+    let until = session
+        .expires_at
+        .min(session.last_seen_at + st.config.sessions.idle);
+    Ok((actor_of(st, &session, &account).await?, until))
+}
+
+async fn actor_of(
+    st: &AppState,
+    session: &session::Model,
+    account: &account::Model,
+) -> AppResult<Actor> {
     Ok(Actor {
         account_id: account.id,
         session_id: session.id,
-        kind,
+        kind: stored_enum::<AccountKind>(&account.kind)?,
         grants: grants_of(&st.db, account.id).await?,
         must_change_password: account.must_change_password,
     })
-}
-
-/// Whether a bearer token's session is still live (see [`authenticate`]),
-/// without counting as activity: a subscription's periodic check must not
-/// keep an idle session alive. Errors: UNAUTHENTICATED when it is not.
-pub async fn check_session(st: &AppState, token: &str) -> AppResult<()> {
-    live_session(st, token).await.map(|_| ())
 }
 
 /// The session a token names and its account, when both are live.
@@ -586,6 +598,14 @@ pub async fn logout(st: &AppState, caller: &Caller<'_>) -> AppResult<()> {
         .filter(session::Column::Id.eq(actor.session_id))
         .exec(&txn)
         .await?;
+    crate::events::record_control(
+        &txn,
+        now,
+        &crate::events::Control::AccountChanged {
+            account_id: actor.account_id,
+        },
+    )
+    .await?;
     let summary = json!({ "after": { "sessionId": actor.session_id, "revoked": true } });
     audit::commit(
         txn,
@@ -594,6 +614,7 @@ pub async fn logout(st: &AppState, caller: &Caller<'_>) -> AppResult<()> {
         Entry::new("logout", "account", actor.account_id, summary),
     )
     .await?;
+    st.outbox_committed();
     Ok(())
 }
 
@@ -647,6 +668,14 @@ pub async fn change_password(
         .filter(session::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    crate::events::record_control(
+        &txn,
+        now,
+        &crate::events::Control::AccountChanged {
+            account_id: account.id,
+        },
+    )
+    .await?;
     let summary = json!({ "after": { "passwordChanged": true, "otherSessionsRevoked": true } });
     audit::commit(
         txn,
@@ -655,6 +684,7 @@ pub async fn change_password(
         Entry::new("changePassword", "account", account.id, summary),
     )
     .await?;
+    st.outbox_committed();
     Ok(())
 }
 

@@ -198,7 +198,10 @@ pub async fn create_agency(
         saved.id,
         json!({ "after": agency_summary(&saved) }),
     );
+    // Subscriptions over the tree see the new shape.
+    crate::events::record_control(&txn, now, &crate::events::Control::AgenciesChanged).await?;
     audit::commit(txn, caller, now, entry).await?;
+    st.outbox_committed();
     Ok(saved)
 }
 
@@ -245,7 +248,10 @@ pub async fn update_agency(
         id,
         json!({ "before": before, "after": agency_summary(&saved) }),
     );
+    // Subscriptions over the tree see the new shape.
+    crate::events::record_control(&txn, now, &crate::events::Control::AgenciesChanged).await?;
     audit::commit(txn, caller, now, entry).await?;
+    st.outbox_committed();
     Ok(saved)
 }
 

@@ -13,31 +13,11 @@ use crate::logs::capture;
 
 const MINE: &str = "subscription { myDossierEvents { seq toStatus dossierId } }";
 
-/// An event for `account_id`'s dossiers, as the relay would publish it.
-fn event_for(account_id: i64) -> motcua::events::LiveEvent {
-    motcua::events::LiveEvent {
-        dossier_id: 1,
-        code: None,
-        seq: 2,
-        action: "SUBMIT".into(),
-        from_status: Some("DRAFT".into()),
-        to_status: "SUBMITTED".into(),
-        national_status_code: None,
-        due_at: None,
-        actor_role: None,
-        actor_agency_id: None,
-        receiving_agency_id: 1,
-        settling_agency_id: 1,
-        applicant_account_id: Some(account_id),
-        at: chrono::Utc::now(),
-    }
-}
-
 #[tokio::test]
 async fn an_internal_error_in_a_subscription_is_logged_once_with_its_request_id() {
     for legacy in [false, true] {
-        // Arrange: a citizen follows their dossiers; then the table every
-        // event's session check reads disappears.
+        // Arrange: a citizen follows their dossiers; then the table the
+        // session check reads disappears for good.
         let (logs, _guard) = capture(tracing::Level::ERROR);
         let t = TestApp::spawn().await;
         let token = t.login_demo("congdan@demo.motcua.vn").await;
@@ -54,9 +34,14 @@ async fn an_internal_error_in_a_subscription_is_logged_once_with_its_request_id(
             .await
             .unwrap();
 
-        // Act
-        t.app.state.bus.publish(event_for(account_id)).await;
-        let reply = c.next(Duration::from_secs(5)).await.expect("an answer");
+        // Act: the account changes, so its subscriptions check again; the
+        // check fails past the subscription's retries.
+        let change = motcua::events::Control::AccountChanged { account_id };
+        motcua::events::record_control(&t.app.state.db, chrono::Utc::now(), &change)
+            .await
+            .unwrap();
+        t.app.state.outbox_committed();
+        let reply = c.next(Duration::from_secs(10)).await.expect("an answer");
 
         // Assert: the client sees INTERNAL and a request id, no detail...
         let error = &reply["errors"][0];

@@ -358,7 +358,7 @@ async fn a_subscriber_that_stops_reading_does_not_hold_up_another() {
 }
 
 #[tokio::test]
-async fn a_lagging_subscriber_is_told_to_resync() {
+async fn a_lagging_subscriber_catches_up_from_the_database_missing_nothing() {
     let f = flow_with(Options {
         demo: true,
         tune: |c| c.event_buffer = 2,
@@ -401,15 +401,24 @@ async fn a_lagging_subscriber_is_told_to_resync() {
     d = f.ok(&f.reception, "receiveDossier", &d, "").await;
     f.ok(&f.reception, "transferDossier", &d, "").await;
     relayed(&f.t).await;
-    let resp = tokio::time::timeout(WAIT, stream.next())
-        .await
-        .unwrap()
-        .unwrap();
-    let data = resp.data.into_json().unwrap();
-    assert_eq!(
-        data["dossierStatusChanged"]["resyncRequired"], true,
-        "{data}"
-    );
+    // The bus kept two of five: the other three are read from the outbox,
+    // in order, with no marker and no duplicate at the seam.
+    let mut heard = Vec::new();
+    for _ in 2..=6 {
+        let resp = tokio::time::timeout(WAIT, stream.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let data = resp.data.into_json().unwrap();
+        assert_eq!(
+            data["dossierStatusChanged"]["resyncRequired"], false,
+            "{data}"
+        );
+        heard.push(data["dossierStatusChanged"]["seq"].as_i64().unwrap());
+    }
+    assert_eq!(heard, vec![2, 3, 4, 5, 6]);
+    let more = tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
+    assert!(more.is_err(), "nothing twice");
 }
 
 #[tokio::test]
@@ -579,15 +588,15 @@ async fn a_second_server_process_hears_the_first_and_survives_a_redis_restart() 
 }
 
 #[tokio::test]
-async fn two_relays_on_one_database_publish_each_event_exactly_once() {
+async fn every_instance_hands_on_every_event_once_in_one_order() {
     let f = flow_with(Options {
         demo: true,
         tune: |c| c.redis_url = None,
         ..Default::default()
     })
     .await;
-    // A second instance on the same database, without Redis: whatever its
-    // relay claims appears on its own bus only.
+    // A second instance on the same database, without Redis: it reads the
+    // outbox itself.
     let mut config = (*f.t.app.state.config).clone();
     config.demo = false;
     config.redis_url = None;
@@ -598,21 +607,28 @@ async fn two_relays_on_one_database_publish_each_event_exactly_once() {
         let d = f.submitted().await;
         f.ok(&f.reception, "receiveDossier", &d, "").await;
     }
-    // 4 × (create, submit, receive) committed.
-    let mut seen = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while tokio::time::Instant::now() < deadline {
+    // 4 × (create, submit, receive) committed: each bus hands on all 12,
+    // once each, in the same order of positions.
+    let mut heard = [Vec::new(), Vec::new()];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while heard.iter().any(|h| h.len() < 12) && tokio::time::Instant::now() < deadline {
         tokio::select! {
-            Ok(motcua::events::BusMessage::Event(e)) = first_bus.recv() => seen.push((e.dossier_id, e.seq)),
-            Ok(motcua::events::BusMessage::Event(e)) = second_bus.recv() => seen.push((e.dossier_id, e.seq)),
+            Ok(motcua::events::BusMessage::Event(e)) = first_bus.recv() => heard[0].push((e.position, e.dossier_id, e.seq)),
+            Ok(motcua::events::BusMessage::Event(e)) = second_bus.recv() => heard[1].push((e.position, e.dossier_id, e.seq)),
             _ = tokio::time::sleep_until(deadline) => break,
         }
     }
-    seen.sort();
-    let mut unique = seen.clone();
-    unique.dedup();
-    assert_eq!(unique.len(), seen.len(), "no event twice: {seen:?}");
-    assert_eq!(seen.len(), 12, "every committed event once: {seen:?}");
+    assert_eq!(heard[0].len(), 12, "{heard:?}");
+    assert_eq!(heard[0], heard[1], "one order everywhere");
+    assert!(
+        heard[0].windows(2).all(|w| w[0].0 < w[1].0),
+        "positions rise: {heard:?}"
+    );
+    // The events of one dossier keep their history order.
+    for (_, dossier, seq) in &heard[0] {
+        let earlier = heard[0].iter().filter(|(_, d, s)| d == dossier && s < seq);
+        assert_eq!(earlier.count() as i32, seq - 1, "{heard:?}");
+    }
 }
 
 #[tokio::test]

@@ -84,18 +84,18 @@ pub(crate) async fn audit_read(
     audit_official_read(st, caller, "readDossier", &d.id.to_string(), json!({})).await
 }
 
-/// The dossier's current version if the actor may follow its events (read
-/// it); no audit, as events carry no personal data.
+/// The dossier, if the actor may follow its events (read it); no audit, as
+/// events carry no personal data.
 pub async fn may_follow(
     st: &AppState,
     actor: &crate::domain::authz::Actor,
     id: i64,
-) -> AppResult<Option<i32>> {
+) -> AppResult<Option<dossier::Model>> {
     let Some(d) = dossier::Entity::find_by_id(id).one(&st.db).await? else {
         return Ok(None);
     };
     let l = lineages(&st.db, &d).await?;
-    Ok(readable(actor, &d, &l).then_some(d.version))
+    Ok(readable(actor, &d, &l).then_some(d))
 }
 
 pub async fn get_by_code(

@@ -4,7 +4,7 @@
 //! several steps (registerCounterDossier) is still one.
 
 use chrono::{DateTime, Utc};
-use entity::{agency, dossier, dossier_event, outbox};
+use entity::{agency, dossier, dossier_event};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
@@ -391,33 +391,24 @@ pub(super) async fn record(
     entry.acting_as = role.map(|r| (r, agency));
     audit::record(txn, caller, now, entry).await?;
     // What subscribers may see: no personal data.
-    let payload = json!({
-        "dossierId": d.id,
-        "code": d.code,
-        "seq": d.version,
-        "action": e.action.as_str(),
-        "fromStatus": e.from.map(|s| s.as_str()),
-        "toStatus": e.to.as_str(),
-        "nationalStatusCode": e.to.national_code(pause_of(d)),
-        "dueAt": d.due_at,
-        "actorRole": role.map(|r| r.as_str()),
-        "actorAgencyId": agency,
-        "receivingAgencyId": d.receiving_agency_id,
-        "settlingAgencyId": d.settling_agency_id,
-        "applicantAccountId": d.applicant_account_id,
-        "at": now,
-    });
-    outbox::ActiveModel {
-        topic: Set("dossier".into()),
-        dossier_id: Set(Some(d.id)),
-        seq: Set(Some(d.version)),
-        payload: Set(payload.to_string()),
-        created_at: Set(now),
-        published_at: Set(None),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let live = crate::events::LiveEvent {
+        position: 0,
+        dossier_id: d.id,
+        code: d.code.clone(),
+        seq: d.version,
+        action: e.action.as_str().into(),
+        from_status: e.from.map(|s| s.as_str().to_owned()),
+        to_status: e.to.as_str().into(),
+        national_status_code: e.to.national_code(pause_of(d)),
+        due_at: d.due_at,
+        actor_role: role.map(|r| r.as_str().to_owned()),
+        actor_agency_id: agency,
+        receiving_agency_id: d.receiving_agency_id,
+        settling_agency_id: d.settling_agency_id,
+        applicant_account_id: d.applicant_account_id,
+        at: now,
+    };
+    crate::events::record(txn, &live).await?;
     rollup::on_transition(txn, st, d, e.action, e.from, e.to, now).await?;
     notifications::on_transition(txn, st, now, d, e.action, e.note.as_deref()).await
 }
