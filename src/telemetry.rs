@@ -147,6 +147,13 @@ pub async fn render(state: &AppState) -> String {
         "Subscriptions listening on this instance.",
         &[("", state.bus.subscribers() as f64)],
     );
+    if let Some(up) = state.bus.redis_connected() {
+        gauge(
+            "motcua_redis_connected",
+            "1 while this instance hears the other instances through Redis (else they are read within the relay's poll).",
+            &[("", f64::from(u8::from(up)))],
+        );
+    }
     let (open, idle, max) = crate::store::pool_use(&state.db);
     let in_use = (open as usize).saturating_sub(idle);
     gauge(

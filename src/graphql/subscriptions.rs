@@ -551,8 +551,9 @@ impl LiveQuery {
         ctx: &Context<'_>,
         after: Option<String>,
         agency_id: Option<ID>,
-        #[graphql(default = 100)] first: i32,
+        first: Option<i32>,
     ) -> Result<DossierEventPage> {
+        let first = first.unwrap_or(100);
         let st = ctx.state()?;
         let caller = ctx.caller()?;
         let actor = caller.signed_in()?;

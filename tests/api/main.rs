@@ -12,6 +12,7 @@ mod backup;
 mod calendar;
 mod catalogue;
 mod cli;
+mod cursors;
 mod documents;
 mod dossiers;
 mod errors;
