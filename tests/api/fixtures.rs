@@ -33,7 +33,11 @@ pub async fn flow() -> Flow {
 }
 
 pub async fn flow_with(options: crate::helpers::Options) -> Flow {
-    let t = TestApp::spawn_with(options).await;
+    flow_on(TestApp::spawn_with(options).await).await
+}
+
+/// The flow's accounts and procedure on an app with the demo loaded.
+pub async fn flow_on(t: TestApp) -> Flow {
     let department = t.agency_id(DEMO_DEPARTMENT_CODE).await;
     let d = t
         .data(

@@ -29,6 +29,7 @@ mod live;
 mod logs;
 mod metrics;
 mod notifications;
+mod outages;
 mod over_http;
 mod payments;
 mod races;

@@ -47,9 +47,9 @@ async fn send(ws: &mut Socket, message: Value) {
 /// The next message or close frame (WebSocket-level pings skipped).
 pub async fn reply(ws: &mut Socket) -> Reply {
     loop {
-        let next = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        let next = tokio::time::timeout(Duration::from_secs(15), ws.next())
             .await
-            .expect("an answer within 5 s");
+            .expect("an answer within 15 s");
         return match next {
             Some(Ok(Message::Text(t))) => Reply::Json(serde_json::from_str(&t).unwrap()),
             Some(Ok(Message::Close(frame))) => {
