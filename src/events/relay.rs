@@ -36,12 +36,25 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// before the next starts: a reader never sees a position appear below one
 /// it has read.
 pub async fn sequence(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Option<i64>, DbErr> {
+    // A read first: most passes find nothing, and must not take the write
+    // lock (SQLite) for it.
+    let waiting = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::PublishedAt.is_null())
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if waiting.is_none() {
+        return Ok(None);
+    }
     let txn = store::write_txn(db).await?;
     store::lock(&txn, "outbox", "sequence").await?;
     let ids: Vec<i64> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
-        .filter(outbox::Column::Position.is_null())
+        .filter(outbox::Column::PublishedAt.is_null())
         .order_by_asc(outbox::Column::Id)
         .limit(BATCH)
         .into_tuple()

@@ -27,6 +27,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{parse_id, ContextExt};
 use super::enums::{DossierAction, DossierStatus, Role};
+use super::input::Chars;
 use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
 use crate::domain::Problem;
@@ -482,6 +483,10 @@ impl SubscriptionRoot {
     async fn my_dossier_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "A `cursor` the server sent. At most 20 characters.",
+            validator(custom = "Chars::new(\"after\", 20)")
+        )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let after = after
@@ -503,6 +508,10 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         agency_id: ID,
+        #[graphql(
+            desc = "A `cursor` the server sent. At most 20 characters.",
+            validator(custom = "Chars::new(\"after\", 20)")
+        )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let id = parse_id("agencyId", &agency_id).map_err(ws_error)?;
@@ -549,6 +558,10 @@ impl LiveQuery {
     async fn dossier_events_since(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "A `cursor` the server sent. At most 20 characters.",
+            validator(custom = "Chars::new(\"after\", 20)")
+        )]
         after: Option<String>,
         agency_id: Option<ID>,
         first: Option<i32>,
