@@ -67,6 +67,31 @@ pub fn available(test: &str, missing: Option<String>) -> bool {
     false
 }
 
+/// The node scripts' directory, `tests/graphql-http` (its packages are
+/// installed with `npm ci` there).
+pub fn node_scripts() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/graphql-http")
+}
+
+/// Why a node script using `packages` cannot run here (for `available`):
+/// node is not on PATH, or the packages are not installed.
+pub fn node_missing(packages: &[&str]) -> Option<String> {
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let installed = packages
+        .iter()
+        .all(|p| node_scripts().join("node_modules").join(p).is_dir());
+    match (node, installed) {
+        (false, _) => Some("node is not on PATH".to_owned()),
+        (true, false) => {
+            Some("the packages are not installed (npm ci in tests/graphql-http)".to_owned())
+        }
+        (true, true) => None,
+    }
+}
+
 /// Polls `check` every 10 ms until it returns true; panics with `what`
 /// after `within`. Tests wait on a condition this way, never on a fixed
 /// sleep.
@@ -453,16 +478,25 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the process and waits (up to 10 s) until its port accepts.
     pub async fn start(env: &[(&str, &str)]) -> ServerProcess {
-        ServerProcess::start_with_stderr(env, std::process::Stdio::null()).await
+        ServerProcess::start_with_stderr(free_port(), env, std::process::Stdio::null()).await
+    }
+
+    /// Like `start`, on `port`: a process started again where its clients
+    /// knew it.
+    pub async fn start_at(port: u16, env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::start_with_stderr(port, env, std::process::Stdio::null()).await
     }
 
     /// Like `start`, with the process's log (stderr) written to `log`.
     pub async fn start_logging(env: &[(&str, &str)], log: std::fs::File) -> ServerProcess {
-        ServerProcess::start_with_stderr(env, log.into()).await
+        ServerProcess::start_with_stderr(free_port(), env, log.into()).await
     }
 
-    async fn start_with_stderr(env: &[(&str, &str)], stderr: std::process::Stdio) -> ServerProcess {
-        let port = free_port();
+    async fn start_with_stderr(
+        port: u16,
+        env: &[(&str, &str)],
+        stderr: std::process::Stdio,
+    ) -> ServerProcess {
         let data = tempfile::tempdir().unwrap();
         let mut cmd = motcua();
         cmd.arg("serve")

@@ -6,13 +6,11 @@
 //! The last two run node scripts in `tests/graphql-http` (their packages
 //! are installed there by `npm ci`, as `.ci/run` does).
 
-use std::path::{Path, PathBuf};
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, ServerProcess, TestApp};
+use crate::helpers::{error_code, node_missing, node_scripts, ServerProcess, TestApp};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// Apollo Client's and graphql-http's default `Accept`.
@@ -231,35 +229,18 @@ async fn a_stale_token_is_a_graphql_error_unauthenticated_for_every_client() {
     );
 }
 
-/// The node scripts' directory.
-fn scripts() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/graphql-http")
-}
-
 /// Runs `node <script> <args…>` in `tests/graphql-http` and returns its
 /// output. Without node or the installed packages it prints a skip line
 /// and returns None, but fails under `CI=true`.
 fn node(test: &str, script: &str, args: &[&str]) -> Option<std::process::Output> {
-    let installed = scripts().join("node_modules/graphql-http").is_dir()
-        && scripts().join("node_modules/@apollo/client").is_dir();
-    let node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let missing = match (node, installed) {
-        (false, _) => Some("node is not on PATH".to_owned()),
-        (true, false) => {
-            Some("the packages are not installed (npm ci in tests/graphql-http)".to_owned())
-        }
-        (true, true) => None,
-    };
+    let missing = node_missing(&["graphql-http", "@apollo/client"]);
     if !crate::helpers::available(test, missing) {
         return None;
     }
     let output = std::process::Command::new("node")
         .arg(script)
         .args(args)
-        .current_dir(scripts())
+        .current_dir(node_scripts())
         .output()
         .unwrap();
     Some(output)

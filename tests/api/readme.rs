@@ -1,10 +1,15 @@
 //! The README tells the truth: its GraphQL examples validate against the
-//! schema, and its journey runs as pasted against a demo server (issue 13
-//! item 13).
+//! schema, its journey runs as pasted against a demo server (issue 13
+//! item 13), and so do its deployment steps and its `follow.mjs`.
 
-use serde_json::json;
+use std::path::Path;
 
-use crate::helpers::{available, free_port, fresh_database, OwnS3, ServerProcess, TestApp};
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    available, eventually, free_port, fresh_database, http_client, node_missing, node_scripts,
+    OwnS3, ServerProcess, TestApp, DEMO_PASSWORD,
+};
 
 const README: &str = include_str!("../../README.md");
 
@@ -188,4 +193,370 @@ async fn the_deployment_steps_run() {
     assert_eq!(stdout.matches("\"ready\":true").count(), 2, "{stdout}");
     assert_eq!(stdout.matches("\"totalCount\":0").count(), 2, "{stdout}");
     assert!(stdout.ends_with("all stopped\n"), "{stdout}\n{stderr}");
+}
+
+/// A GraphQL request to a server process: its `data` (errors fail the
+/// test).
+async fn gql_at(
+    server: &ServerProcess,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = http_client()
+        .post(server.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(json!({ "query": query, "variables": variables }).to_string());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body = request.send().await.unwrap().bytes().await.unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(v.get("errors").is_none(), "{query}\n→ {v:#}");
+    v["data"].clone()
+}
+
+/// The README's `follow.mjs`, as pasted, running in a directory of its own
+/// (its cursor file and its output) with the tests' node packages, its
+/// settings the README's defaults but the server's address. Killed when
+/// dropped.
+struct Follow {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    server: String,
+}
+
+impl Follow {
+    fn start(script: &str, server: &str) -> Follow {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("follow.mjs"), script).unwrap();
+        std::os::unix::fs::symlink(
+            node_scripts().join("node_modules"),
+            dir.path().join("node_modules"),
+        )
+        .unwrap();
+        let child = Follow::spawn(dir.path(), server);
+        Follow {
+            child,
+            dir,
+            server: server.to_owned(),
+        }
+    }
+
+    /// `node follow.mjs`, its output (new files) in `dir`.
+    fn spawn(dir: &Path, server: &str) -> std::process::Child {
+        let file = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
+        let mut cmd = std::process::Command::new("node");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MOTCUA_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("follow.mjs")
+            .current_dir(dir)
+            .env("MOTCUA_URL", server)
+            .stdout(file("stdout"))
+            .stderr(file("stderr"))
+            .spawn()
+            .unwrap()
+    }
+
+    /// Kills the script and starts it again, its cursor file set to
+    /// `cursor`, its output new.
+    fn restart_at(&mut self, cursor: &str) {
+        self.stop();
+        std::fs::write(self.dir.path().join("follow.cursor"), cursor).unwrap();
+        self.child = Follow::spawn(self.dir.path(), &self.server);
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    /// The events printed, as (dossier id, seq), in order.
+    fn events(&self) -> Vec<(String, i64)> {
+        self.read("stdout")
+            .lines()
+            .filter_map(|line| {
+                // dossier <id> <code> #<seq>: <status> (due …)
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let seq = words.get(3)?.strip_prefix('#')?.strip_suffix(':')?;
+                (words[0] == "dossier").then(|| (words[1].to_owned(), seq.parse().unwrap()))
+            })
+            .collect()
+    }
+
+    /// How many times it has connected.
+    fn connections(&self) -> usize {
+        self.read("stderr").matches("connected, following").count()
+    }
+
+    /// Waits until `n` connections were made.
+    async fn connected(&mut self, n: usize) {
+        let what = format!("follow.mjs's connection {n}");
+        eventually(&what, FOLLOW_WAIT, || {
+            let done = self.connections() >= n;
+            async move { done }
+        })
+        .await;
+        self.alive();
+    }
+
+    /// Waits until as many events as `expected` are printed, then asserts
+    /// that they are these: each once, in this order.
+    async fn printed(&mut self, expected: &[(&str, i64)]) {
+        let what = format!("follow.mjs to print {expected:?}");
+        eventually(&what, FOLLOW_WAIT, || {
+            let done = self.events().len() >= expected.len();
+            async move { done }
+        })
+        .await;
+        let expected: Vec<(String, i64)> = expected
+            .iter()
+            .map(|(id, seq)| (id.to_string(), *seq))
+            .collect();
+        assert_eq!(self.events(), expected, "{}", self.output());
+        self.alive();
+    }
+
+    /// The script must be running still (it never gives up).
+    fn alive(&mut self) {
+        let ended = self.child.try_wait().unwrap();
+        assert!(ended.is_none(), "follow.mjs ended\n{}", self.output());
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            self.read("stdout"),
+            self.read("stderr")
+        )
+    }
+}
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// How long follow.mjs may take to print what it is owed: a reconnection
+/// waits up to 30 s in the worst case, far less here (the server is down
+/// for a second or two).
+const FOLLOW_WAIT: std::time::Duration = std::time::Duration::from_secs(40);
+
+/// The demo citizen and reception desk, on a server process, moving
+/// dossiers of a provincial procedure.
+struct Desk<'a> {
+    server: &'a ServerProcess,
+    citizen: String,
+    reception: String,
+    input: Value,
+}
+
+impl Desk<'_> {
+    async fn on(server: &ServerProcess) -> Desk<'_> {
+        let login = |who: &'static str| async move {
+            gql_at(
+                server,
+                None,
+                "mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }",
+                json!({ "i": who, "p": DEMO_PASSWORD }),
+            )
+            .await["login"]["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let procedure = gql_at(
+            server,
+            None,
+            "query { procedures(filter: { text: \"giay phep xay dung\", level: PROVINCE }, first: 1) {
+              edges { node { id current { agencies { id } components { name required } } } } } }",
+            json!({}),
+        )
+        .await["procedures"]["edges"][0]["node"]
+            .clone();
+        let components: Vec<Value> = procedure["current"]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["required"] == true)
+            .map(|c| json!({ "name": c["name"] }))
+            .collect();
+        Desk {
+            server,
+            citizen: login("congdan@demo.motcua.vn").await,
+            reception: login("motcua@demo.motcua.vn").await,
+            input: json!({
+                "procedureId": procedure["id"],
+                "agencyId": procedure["current"]["agencies"][0]["id"],
+                "formData": { "components": components },
+            }),
+        }
+    }
+
+    /// A new dossier, created and submitted by the citizen: its id.
+    async fn submitted(&self) -> String {
+        let d = gql_at(
+            self.server,
+            Some(&self.citizen),
+            "mutation($i: CreateDossierInput!) { createDossier(input: $i) { id } }",
+            json!({ "i": self.input }),
+        )
+        .await;
+        let id = d["createDossier"]["id"].as_str().unwrap().to_owned();
+        self.step(&self.citizen, "submitDossier", &id, 1).await;
+        id
+    }
+
+    /// A transition of dossier `id` at `version`.
+    async fn step(&self, token: &str, mutation: &str, id: &str, version: i64) {
+        let q = format!(
+            "mutation($id: ID!, $v: Int!) {{ {mutation}(id: $id, expectedVersion: $v) {{ version }} }}"
+        );
+        gql_at(
+            self.server,
+            Some(token),
+            &q,
+            json!({ "id": id, "v": version }),
+        )
+        .await;
+    }
+
+    /// The sequence numbers of dossier `id`'s history, from the API.
+    async fn history(&self, id: &str) -> Vec<i64> {
+        let v = gql_at(
+            self.server,
+            Some(&self.citizen),
+            "query($id: ID!) { dossierEvents(dossierId: $id) { seq } }",
+            json!({ "id": id }),
+        )
+        .await;
+        v["dossierEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect()
+    }
+}
+
+/// The README's `follow.mjs`, as pasted, follows the demo citizen through
+/// server process A while process B, on the same database, takes the
+/// changes. A is killed (-9) and, while it is down, a dossier the script
+/// follows moves and one it has never seen is created and submitted; A
+/// starts again on its port. The script reconnects by itself and prints
+/// every missed event, then live ones — each once, in order, as the API's
+/// history has them. It also signs in again when its session is ended (a
+/// password change elsewhere), and lists the dossiers when its cursor is
+/// ahead of the database (a resync marker).
+#[tokio::test]
+async fn follow_mjs_prints_every_event_once_across_a_server_restart() {
+    const TEST: &str = "follow_mjs_prints_every_event_once_across_a_server_restart";
+    if !available(TEST, node_missing(&["graphql-ws", "ws"])) {
+        return;
+    }
+    let script = blocks("js")
+        .into_iter()
+        .find(|b| b.starts_with("// follow.mjs"))
+        .expect("the README's follow.mjs");
+    let (url, _db) = fresh_database().await;
+    let env = [
+        ("MOTCUA_DATABASE_URL", url.as_str()),
+        ("MOTCUA_DEMO", "true"),
+    ];
+    let port = free_port();
+    let a = ServerProcess::start_at(port, &env).await;
+    let b = ServerProcess::start(&[("MOTCUA_DATABASE_URL", &url)]).await;
+    let desk = Desk::on(&b).await;
+    let mut follow = Follow::start(script, &a.url(""));
+    follow.connected(1).await;
+
+    // Live: a dossier created and submitted through B, heard through A.
+    let first = desk.submitted().await;
+    follow.printed(&[(&first, 1), (&first, 2)]).await;
+
+    // A is killed; meanwhile the first dossier is received and a second
+    // one (never seen) is created and submitted. A starts again on its
+    // port: the script reconnects and prints what it missed.
+    drop(a);
+    desk.step(&desk.reception, "receiveDossier", &first, 2)
+        .await;
+    let second = desk.submitted().await;
+    let _a = ServerProcess::start_at(port, &env).await;
+    let missed = [
+        (first.as_str(), 1),
+        (&first, 2),
+        (&first, 3),
+        (&second, 1),
+        (&second, 2),
+    ];
+    follow.printed(&missed).await;
+    follow.connected(2).await;
+
+    // Then live again.
+    desk.step(&desk.reception, "receiveDossier", &second, 2)
+        .await;
+    follow
+        .printed(&[&missed[..], &[(&second, 3)]].concat())
+        .await;
+
+    // The citizen changes the password (and back) elsewhere: the script's
+    // session ends, it signs in again and goes on.
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let interim = "Mot-mat-khau-tam-2026";
+    for (current, new) in [(DEMO_PASSWORD, interim), (interim, DEMO_PASSWORD)] {
+        gql_at(
+            &b,
+            Some(&desk.citizen),
+            change,
+            json!({ "c": current, "n": new }),
+        )
+        .await;
+    }
+    follow.connected(3).await;
+    assert!(
+        follow.read("stderr").contains("UNAUTHENTICATED"),
+        "{}",
+        follow.output()
+    );
+    desk.step(&desk.reception, "transferDossier", &first, 3)
+        .await;
+    let all = [&missed[..], &[(&second, 3), (&first, 4)]].concat();
+    follow.printed(&all).await;
+
+    // Every event of both dossiers, as their histories have them.
+    for id in [&first, &second] {
+        let printed: Vec<i64> = all
+            .iter()
+            .filter(|(d, _)| d == id)
+            .map(|(_, s)| *s)
+            .collect();
+        assert_eq!(printed, desk.history(id).await, "dossier {id}");
+    }
+
+    // Started again with a cursor ahead of the database (as after a
+    // restore): it lists the dossiers as they are, then follows live.
+    follow.restart_at("999999999");
+    follow.connected(2).await;
+    let listed = follow.read("stdout");
+    for (id, version) in [(&first, 4), (&second, 3)] {
+        let (start, at) = (format!("dossier {id} "), format!(" now at #{version}: "));
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(&start) && l.contains(&at)),
+            "{start}…{at}\n{}",
+            follow.output()
+        );
+    }
+    desk.step(&desk.reception, "transferDossier", &second, 3)
+        .await;
+    follow.printed(&[(&second, 4)]).await;
 }
