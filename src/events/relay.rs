@@ -112,17 +112,19 @@ pub struct Page {
     pub more: bool,
 }
 
-/// The dossier events in `scope` after `position`, oldest first, reading at
-/// most `limit` rows.
+/// The dossier events in `scope` after `position` and up to `until`,
+/// oldest first, reading at most `limit` rows.
 pub async fn events_after(
     db: &impl ConnectionTrait,
     scope: &Scope,
     position: i64,
+    until: i64,
     limit: u64,
 ) -> Result<Page, DbErr> {
     let mut query = outbox::Entity::find()
         .filter(outbox::Column::Topic.eq(DOSSIER))
-        .filter(outbox::Column::Position.gt(position));
+        .filter(outbox::Column::Position.gt(position))
+        .filter(outbox::Column::Position.lte(until));
     query = match scope {
         Scope::Dossier(id) => query.filter(outbox::Column::DossierId.eq(*id)),
         Scope::Applicant(id) => query.filter(outbox::Column::ApplicantAccountId.eq(*id)),

@@ -203,9 +203,10 @@ struct Follow {
     position: i64,
     /// Events read from the outbox, sent before anything live.
     pending: VecDeque<LiveEvent>,
-    /// Whether the outbox holds events after `position` not yet read (a
-    /// resume, or messages the bus dropped for a slow reader).
-    behind: bool,
+    /// The position to read the outbox up to before listening again (a
+    /// resume, or messages the bus dropped for a slow reader). Past it, the
+    /// bus holds every message — control events included — in order.
+    behind: Option<i64>,
     /// When the session must be looked at again.
     recheck_at: tokio::time::Instant,
     /// A marker to send first (a cursor ahead of this database).
@@ -243,8 +244,8 @@ impl Follow {
                 }
                 return Some(Ok(DossierStatusEvent::of(&e, self.lang)));
             }
-            if self.behind {
-                if let Err(err) = self.catch_up().await {
+            if let Some(until) = self.behind {
+                if let Err(err) = self.catch_up(until).await {
                     return Some(Err(err));
                 }
                 continue;
@@ -285,7 +286,19 @@ impl Follow {
                     }
                 }
                 Ok(BusMessage::Control(_)) => {}
-                Err(RecvError::Lagged(_)) => self.behind = true,
+                Err(RecvError::Lagged(_)) => {
+                    // Control events may be among the dropped messages:
+                    // look at the session and scope now, then read what
+                    // was dropped up to the newest position.
+                    if let Err(err) = self.recheck().await {
+                        return Some(Err(err));
+                    }
+                    let db = &self.st.db;
+                    match retrying(|| async { Ok(relay::head(db).await?) }).await {
+                        Ok(head) => self.behind = Some(head),
+                        Err(err) => return Some(Err(err)),
+                    }
+                }
                 Err(RecvError::Closed) => return None,
             }
         }
@@ -298,15 +311,20 @@ impl Follow {
         }
     }
 
-    /// Reads the next page of missed events from the outbox.
-    async fn catch_up(&mut self) -> Result<(), AppError> {
+    /// Reads the next page of missed events, up to `until`, from the outbox.
+    async fn catch_up(&mut self, until: i64) -> Result<(), AppError> {
         let scope = self.interest.scope(&self.st.bus.agencies());
         let (db, position) = (&self.st.db, self.position);
-        let page =
-            retrying(|| async { Ok(relay::events_after(db, &scope, position, PAGE).await?) })
-                .await?;
-        self.position = page.position;
-        self.behind = page.more;
+        let page = retrying(|| async {
+            Ok(relay::events_after(db, &scope, position, until, PAGE).await?)
+        })
+        .await?;
+        if page.more {
+            self.position = page.position;
+        } else {
+            self.position = until;
+            self.behind = None;
+        }
         let tree = self.st.bus.agencies();
         for e in page.events {
             if self.interest.matches(&e, &tree) {
@@ -412,14 +430,16 @@ async fn start(
     let st = ctx.state()?.clone();
     let rx = st.bus.subscribe();
     let (position, behind, resync) = match after {
-        None => (st.bus.handed_on(), false, None),
+        None => (st.bus.handed_on(), None, None),
         Some(after) => {
+            // Authorized now: what happened up to now is replayed, and what
+            // comes after — control events included — is heard live.
             let db = &st.db;
             let head = retrying(|| async { Ok(relay::head(db).await?) }).await?;
             if after > head {
-                (head, false, Some(head))
+                (head, None, Some(head))
             } else {
-                (after, true, None)
+                (after, Some(head), None)
             }
         }
     };
@@ -592,7 +612,7 @@ impl LiveQuery {
                 has_next_page: false,
             });
         };
-        let page = relay::events_after(&st.db, &interest.scope(&tree), after, first as u64)
+        let page = relay::events_after(&st.db, &interest.scope(&tree), after, head, first as u64)
             .await
             .map_err(AppError::from)?;
         let end = match page.more {

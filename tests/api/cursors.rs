@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{flow, Flow};
 use crate::helpers::{error_code, TestApp};
-use crate::live::{serve, subscribed, Client};
+use crate::live::{relayed, serve, subscribed, Client};
 
 const MINE: &str = "subscription($after: String) { myDossierEvents(after: $after) { resyncRequired cursor dossierId seq toStatus } }";
 const QUEUE: &str = "subscription($a: ID!, $after: String) { agencyQueue(agencyId: $a, after: $after) { cursor dossierId seq toStatus } }";
@@ -190,7 +190,8 @@ async fn a_polling_client_pages_through_the_events_after_its_cursor() {
         .iter()
         .map(|d| d["id"].as_str().unwrap().to_owned())
         .collect();
-    // Six events, two a page.
+    // Six events, two a page, once the relay has ordered them.
+    relayed(&f.t).await;
     let mut cursor = start;
     let mut heard = Vec::new();
     let mut pages = 0;
@@ -223,15 +224,24 @@ async fn a_polling_client_pages_through_the_events_after_its_cursor() {
             .await;
     assert_eq!(d["dossierEventsSince"]["events"], json!([]));
     let next = d["dossierEventsSince"]["endCursor"].as_str().unwrap();
-    // Then exactly the next event.
+    // Then exactly the next event, once the relay has ordered it (a poll
+    // sees it within the relay's delay).
     f.ok(&f.reception, "receiveDossier", &dossiers[0], "").await;
-    let d =
-        f.t.data(Some(&f.citizen), SINCE, json!({ "after": next }))
-            .await;
-    assert_eq!(
-        keys(d["dossierEventsSince"]["events"].as_array().unwrap()),
-        vec![(ids[0].clone(), 3)]
-    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let events = loop {
+        let d =
+            f.t.data(Some(&f.citizen), SINCE, json!({ "after": next }))
+                .await;
+        let events = d["dossierEventsSince"]["events"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if !events.is_empty() || tokio::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(keys(&events), vec![(ids[0].clone(), 3)]);
 }
 
 #[tokio::test]

@@ -146,7 +146,7 @@ async fn redis_listeners(redis: &str, channel: &str, n: i64) {
 }
 
 /// Waits until the outbox relay has published every committed event.
-async fn relayed(t: &TestApp) {
+pub async fn relayed(t: &TestApp) {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let db = t.app.state.db.clone();
     eventually("the relay to publish every event", WAIT, || {
@@ -419,6 +419,67 @@ async fn a_lagging_subscriber_catches_up_from_the_database_missing_nothing() {
     assert_eq!(heard, vec![2, 3, 4, 5, 6]);
     let more = tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
     assert!(more.is_err(), "nothing twice");
+}
+
+#[tokio::test]
+async fn a_lagging_subscriber_signed_out_meanwhile_hears_nothing_more() {
+    let f = flow_with(Options {
+        demo: true,
+        tune: |c| c.event_buffer = 2,
+        ..Default::default()
+    })
+    .await;
+    // A second session of the citizen, whose stream nobody polls while its
+    // sign-out and more events pile up past the bus's buffer.
+    let token = f.t.login_demo("congdan@demo.motcua.vn").await;
+    let actor = motcua::services::accounts::authenticate(&f.t.app.state, &token)
+        .await
+        .unwrap();
+    let ctx = motcua::graphql::context::RequestContext {
+        actor: Some(actor),
+        token: Some(token.clone()),
+        lang: motcua::error::Lang::En,
+        request_id: "t".into(),
+        client_addr: "t".into(),
+    };
+    let req = async_graphql::Request::new("subscription { myDossierEvents { seq } }")
+        .data(ctx)
+        .data(motcua::graphql::loaders::loaders(f.t.app.state.db.clone()));
+    let mut stream = f.t.app.schema.execute_stream(req);
+    let first = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
+    assert!(first.is_err(), "nothing yet");
+    let d = f.submitted().await;
+    f.t.data(Some(&token), "mutation { logout }", json!({}))
+        .await;
+    let d = f
+        .ok(
+            &f.reception,
+            "requestSupplement",
+            &d,
+            ", items: [{ component: \"Đơn\", reason: \"Thiếu\" }]",
+        )
+        .await;
+    let d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
+    f.ok(&f.reception, "receiveDossier", &d, "").await;
+    relayed(&f.t).await;
+    // The dropped messages held the sign-out: the subscriber learns it
+    // before anything else.
+    let resp = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        resp.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .cloned(),
+        Some(async_graphql::Value::from("UNAUTHENTICATED")),
+        "{:?}",
+        resp
+    );
+    let more = tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
+    assert!(matches!(more, Ok(None)), "the stream ended");
 }
 
 #[tokio::test]
