@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::{agency, outbox};
 use sea_orm::prelude::Expr;
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -112,8 +112,21 @@ pub struct Page {
     pub more: bool,
 }
 
+/// Positions an agency page looks through at most: its agencies are
+/// filtered along the position index, so a page costs this many rows at
+/// worst, however large the agency's history or sparse its events.
+const AGENCY_WINDOW: i64 = 2_000;
+
+/// Whether an event is work for an agency: a dossier never submitted (a
+/// draft, or a draft withdrawn) is its applicant's alone.
+pub fn is_agency_work(e: &LiveEvent) -> bool {
+    e.to_status != "DRAFT"
+        && !(e.from_status.as_deref() == Some("DRAFT") && e.to_status == "WITHDRAWN")
+}
+
 /// The dossier events in `scope` after `position` and up to `until`,
-/// oldest first, reading at most `limit` rows.
+/// oldest first, reading at most `limit` rows (and, for agencies, at most
+/// [`AGENCY_WINDOW`] positions: `more` then says the page ended early).
 pub async fn events_after(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -121,17 +134,24 @@ pub async fn events_after(
     until: i64,
     limit: u64,
 ) -> Result<Page, DbErr> {
+    let end = match scope {
+        Scope::Agencies(_) => std::cmp::min(until, position.saturating_add(AGENCY_WINDOW)),
+        _ => until,
+    };
     let mut query = outbox::Entity::find()
         .filter(outbox::Column::Topic.eq(DOSSIER))
         .filter(outbox::Column::Position.gt(position))
-        .filter(outbox::Column::Position.lte(until));
+        .filter(outbox::Column::Position.lte(end));
     query = match scope {
         Scope::Dossier(id) => query.filter(outbox::Column::DossierId.eq(*id)),
         Scope::Applicant(id) => query.filter(outbox::Column::ApplicantAccountId.eq(*id)),
+        // `+column`: not through the agencies' indexes, which would read
+        // and sort the agencies' whole history for one page, but along the
+        // position window.
         Scope::Agencies(ids) => query.filter(
             Condition::any()
-                .add(outbox::Column::ReceivingAgencyId.is_in(ids.iter().copied()))
-                .add(outbox::Column::SettlingAgencyId.is_in(ids.iter().copied())),
+                .add(Expr::cust("+receiving_agency_id").is_in(ids.iter().copied()))
+                .add(Expr::cust("+settling_agency_id").is_in(ids.iter().copied())),
         ),
     };
     let rows = query
@@ -145,12 +165,16 @@ pub async fn events_after(
             Some(BusMessage::Event(e)) => Some(Arc::unwrap_or_clone(e)),
             _ => None,
         })
-        .filter(|e| !matches!(scope, Scope::Agencies(_)) || e.to_status != "DRAFT")
+        .filter(|e| !matches!(scope, Scope::Agencies(_)) || is_agency_work(e))
         .collect();
+    let full = rows.len() as u64 == limit;
     Ok(Page {
         events,
-        position: rows.last().and_then(|r| r.position).unwrap_or(position),
-        more: rows.len() as u64 == limit,
+        position: match full {
+            true => rows.last().and_then(|r| r.position).unwrap_or(position),
+            false => end,
+        },
+        more: full || end < until,
     })
 }
 

@@ -109,7 +109,8 @@ enum Interest {
         agencies: (i64, i64),
     },
     Applicant(i64),
-    /// An agency and everything below it; drafts are nobody's work yet.
+    /// An agency and everything below it; a dossier never submitted is
+    /// nobody's work (`relay::is_agency_work`).
     Agency(i64),
 }
 
@@ -119,7 +120,7 @@ impl Interest {
             Interest::Dossier { id, seq, .. } => e.dossier_id == *id && e.seq > *seq,
             Interest::Applicant(id) => e.applicant_account_id == Some(*id),
             Interest::Agency(root) => {
-                e.to_status != "DRAFT"
+                relay::is_agency_work(e)
                     && (tree.is_within(e.receiving_agency_id, *root)
                         || tree.is_within(e.settling_agency_id, *root))
             }
@@ -162,6 +163,9 @@ fn ws_error(e: AppError) -> async_graphql::Error {
 const PAGE: u64 = 200;
 /// How long a subscription retries the database before it gives up.
 const RETRY_FOR: Duration = Duration::from_secs(3);
+/// How often a subscription catching up from the database looks at its
+/// session and scope (it does not read the control events meanwhile).
+const CATCH_UP_RECHECK: Duration = Duration::from_secs(1);
 
 /// Runs `op` until it succeeds, fails for a reason of the caller's, or our
 /// faults (the database) outlast [`RETRY_FOR`]: they are retried with a
@@ -177,12 +181,12 @@ where
     let mut wait = Duration::from_millis(100);
     loop {
         match op().await {
-            Err(AppError::Internal(cause)) if started.elapsed() + wait < RETRY_FOR => {
+            Err(AppError::Internal(cause)) if started.elapsed() < RETRY_FOR => {
                 tracing::warn!(
                     error = format!("{cause:#}"),
                     "subscription waits for the database"
                 );
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep(wait.min(RETRY_FOR.saturating_sub(started.elapsed()))).await;
                 wait *= 2;
             }
             done => return done,
@@ -209,6 +213,8 @@ struct Follow {
     behind: Option<i64>,
     /// When the session must be looked at again.
     recheck_at: tokio::time::Instant,
+    /// When the session and scope were last looked at.
+    checked_at: tokio::time::Instant,
     /// A marker to send first (a cursor ahead of this database).
     resync: Option<i64>,
     done: bool,
@@ -238,6 +244,18 @@ impl Follow {
             return Some(Ok(DossierStatusEvent::resync(position)));
         }
         loop {
+            // Replaying, the bus is not read: a sign-out or a changed scope
+            // is looked up at least once a second instead, and the
+            // session's end when it is due.
+            let replaying = self.behind.is_some() || !self.pending.is_empty();
+            if replaying
+                && (self.checked_at.elapsed() >= CATCH_UP_RECHECK
+                    || tokio::time::Instant::now() >= self.recheck_at)
+            {
+                if let Err(err) = self.recheck().await {
+                    return Some(Err(err));
+                }
+            }
             if let Some(e) = self.pending.pop_front() {
                 if let Err(err) = self.still_allowed(&e).await {
                     return Some(Err(err));
@@ -279,10 +297,8 @@ impl Follow {
                     }
                 }
                 Ok(BusMessage::Control(Control::AgenciesChanged)) => {
-                    if let Interest::Agency(root) = self.interest {
-                        if !may_watch_agency(&self.actor, &self.st.bus.agencies(), root) {
-                            return Some(Err(AppError::Forbidden));
-                        }
+                    if let Err(err) = self.rescope().await {
+                        return Some(Err(err));
                     }
                 }
                 Ok(BusMessage::Control(_)) => {}
@@ -359,22 +375,32 @@ impl Follow {
     async fn recheck(&mut self) -> Result<(), AppError> {
         let (st, token) = (&self.st, self.token.as_str());
         let (actor, until) = retrying(|| accounts::session_actor(st, token)).await?;
+        self.recheck_at = deadline(until, st.clock.now());
+        self.checked_at = tokio::time::Instant::now();
+        self.actor = actor;
+        self.rescope().await
+    }
+
+    /// Whether the scope is still the actor's (after its grants or the
+    /// agency tree changed): in memory, except for an official following
+    /// one dossier (one look-up). FORBIDDEN when it is not.
+    async fn rescope(&mut self) -> Result<(), AppError> {
+        let (st, actor) = (&self.st, &self.actor);
         let allowed = match &self.interest {
             Interest::Dossier { id, .. } => {
                 let id = *id;
-                retrying(|| dossiers::may_follow(st, &actor, id))
+                retrying(|| dossiers::may_follow(st, actor, id))
                     .await?
                     .is_some()
             }
             Interest::Applicant(id) => *id == actor.account_id,
-            Interest::Agency(root) => may_watch_agency(&actor, &st.bus.agencies(), *root),
+            Interest::Agency(root) => may_watch_agency(actor, &st.bus.agencies(), *root),
         };
-        if !allowed {
-            return Err(AppError::Forbidden);
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
-        self.recheck_at = deadline(until, st.clock.now());
-        self.actor = actor;
-        Ok(())
     }
 }
 
@@ -386,10 +412,9 @@ fn deadline(until: DateTime<Utc>, now: DateTime<Utc>) -> tokio::time::Instant {
 
 /// A cursor given by a client: a position (a number, 0 or more).
 fn parse_cursor(field: &str, cursor: &str) -> Result<i64, AppError> {
-    cursor
-        .parse::<i64>()
-        .ok()
-        .filter(|p| *p >= 0)
+    Some(cursor)
+        .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|c| c.parse::<i64>().ok())
         .ok_or_else(|| {
             AppError::bad_input(
                 field,
@@ -446,6 +471,7 @@ async fn start(
     Ok(Follow {
         rx,
         recheck_at: deadline(until, st.clock.now()),
+        checked_at: tokio::time::Instant::now(),
         st,
         token,
         actor,
@@ -562,6 +588,9 @@ pub struct DossierEventPage {
     pub end_cursor: String,
     /// Whether more events may follow right away.
     pub has_next_page: bool,
+    /// The cursor given is ahead of this database (it was restored from a
+    /// backup): reload what is shown, then go on from `endCursor`.
+    pub resync_required: bool,
 }
 
 #[derive(Default)]
@@ -610,8 +639,17 @@ impl LiveQuery {
                 events: Vec::new(),
                 end_cursor: head.to_string(),
                 has_next_page: false,
+                resync_required: false,
             });
         };
+        if after > head {
+            return Ok(DossierEventPage {
+                events: Vec::new(),
+                end_cursor: head.to_string(),
+                has_next_page: false,
+                resync_required: true,
+            });
+        }
         let page = relay::events_after(&st.db, &interest.scope(&tree), after, head, first as u64)
             .await
             .map_err(AppError::from)?;
@@ -628,6 +666,7 @@ impl LiveQuery {
                 .collect(),
             end_cursor: end.to_string(),
             has_next_page: page.more,
+            resync_required: false,
         })
     }
 }

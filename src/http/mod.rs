@@ -711,7 +711,7 @@ async fn graphql_ws(
     // a small read buffer that grows for a large message, and frames
     // written at once rather than gathered (the library's defaults hold
     // 128 KiB each per socket). A client that stops reading is dropped
-    // once a message's worth is stuck behind it.
+    // when a message waits on it too long (`ws::serve`).
     let upgrade = upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(WS_READ_BUFFER)

@@ -298,8 +298,17 @@ fn close_reason(reason: &str) -> &str {
     &reason[..end]
 }
 
+/// How long one message may wait on a client that does not read: then the
+/// socket is given up (its subscriptions end; the client resumes from its
+/// cursor when it reconnects).
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 async fn send(socket: &mut WebSocket, message: &Value) -> Result<(), axum::Error> {
-    socket.send(Message::Text(message.to_string().into())).await
+    let sending = socket.send(Message::Text(message.to_string().into()));
+    match tokio::time::timeout(SEND_TIMEOUT, sending).await {
+        Ok(sent) => sent,
+        Err(_) => Err(axum::Error::new("the client stopped reading")),
+    }
 }
 
 /// The session data of a connection: the caller the `connection_init`

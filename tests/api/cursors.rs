@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::fixtures::{flow, Flow};
 use crate::helpers::{error_code, TestApp};
-use crate::live::{relayed, serve, subscribed, Client};
+use crate::live::{relayed, serve, stream_as, subscribed, Client};
 
 const MINE: &str = "subscription($after: String) { myDossierEvents(after: $after) { resyncRequired cursor dossierId seq toStatus } }";
 const QUEUE: &str = "subscription($a: ID!, $after: String) { agencyQueue(agencyId: $a, after: $after) { cursor dossierId seq toStatus } }";
@@ -179,6 +180,73 @@ async fn an_agency_queue_resumes_from_its_cursor() {
 }
 
 #[tokio::test]
+async fn a_draft_withdrawn_before_it_was_submitted_is_no_agency_s_work() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let centre = f.t.agency_id(motcua::services::demo::CENTRE_CODE).await;
+    let start =
+        f.t.data(Some(&f.reception), SINCE, json!({ "a": centre }))
+            .await["dossierEventsSince"]["endCursor"]
+            .clone();
+    let mut live = Client::connect(addr, false, &f.reception).await;
+    live.subscribe("1", QUEUE, json!({ "a": centre })).await;
+    subscribed(&f.t, 1).await;
+    let d = f.draft().await;
+    f.ok(&f.citizen, "withdrawDossier", &d, "").await;
+    // A submitted one after it, so that "nothing" is not just "not yet".
+    let later = f.submitted().await;
+    let heard = drain(&mut live, "agencyQueue").await;
+    let id = later["id"].as_str().unwrap().to_owned();
+    assert_eq!(keys(&heard), vec![(id.clone(), 2)], "live: {heard:?}");
+    relayed(&f.t).await;
+    let d =
+        f.t.data(
+            Some(&f.reception),
+            SINCE,
+            json!({ "a": centre, "after": start }),
+        )
+        .await;
+    let replayed = d["dossierEventsSince"]["events"].as_array().unwrap();
+    assert_eq!(keys(replayed), vec![(id, 2)], "replayed: {replayed:?}");
+}
+
+#[tokio::test]
+async fn a_sign_out_during_a_replay_ends_it_within_a_second() {
+    let f = flow().await;
+    let start = now_cursor(&f.t, &f.citizen).await;
+    for _ in 0..4 {
+        f.submitted().await;
+    }
+    relayed(&f.t).await;
+    // A second session replays the eight events, slowly: it reads one,
+    // then its session is signed out.
+    let token = f.t.login_demo("congdan@demo.motcua.vn").await;
+    let mut stream = std::pin::pin!(
+        stream_as(
+            &f.t,
+            &token,
+            format!("subscription {{ myDossierEvents(after: \"{start}\") {{ seq }} }}")
+        )
+        .await
+    );
+    let first = stream.next().await.unwrap();
+    assert!(first.errors.is_empty(), "{first:?}");
+    f.t.data(Some(&token), "mutation { logout }", json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let next = stream.next().await.unwrap();
+    assert_eq!(
+        next.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .cloned(),
+        Some(async_graphql::Value::from("UNAUTHENTICATED")),
+        "{next:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_polling_client_pages_through_the_events_after_its_cursor() {
     let f = flow().await;
     let start = now_cursor(&f.t, &f.citizen).await;
@@ -294,6 +362,19 @@ async fn a_cursor_ahead_of_the_database_asks_for_a_resync_then_goes_live() {
     let marker = &marker["data"]["myDossierEvents"];
     assert_eq!(marker["resyncRequired"], true, "{marker}");
     assert_eq!(marker["cursor"], now.to_string());
+    // A poller is told the same.
+    let page = f
+        .t
+        .data(
+            Some(&f.citizen),
+            "query($a: String) { dossierEventsSince(after: $a) { events { seq } endCursor resyncRequired } }",
+            json!({ "a": (now + 1000).to_string() }),
+        )
+        .await;
+    assert_eq!(
+        page["dossierEventsSince"],
+        json!({ "events": [], "endCursor": now.to_string(), "resyncRequired": true })
+    );
     subscribed(&f.t, 1).await;
     let d = f.submitted().await;
     let live = drain(&mut c, "myDossierEvents").await;

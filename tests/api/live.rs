@@ -100,6 +100,29 @@ impl Client {
     }
 }
 
+/// A subscription's stream through the schema (no socket), as `token`'s
+/// caller: a test polls it when it wants, to let events pile up unread.
+pub async fn stream_as(
+    t: &TestApp,
+    token: &str,
+    query: String,
+) -> impl futures_util::Stream<Item = async_graphql::Response> {
+    let actor = motcua::services::accounts::authenticate(&t.app.state, token)
+        .await
+        .unwrap();
+    let ctx = motcua::graphql::context::RequestContext {
+        actor: Some(actor),
+        token: Some(token.to_owned()),
+        lang: motcua::error::Lang::En,
+        request_id: "t".into(),
+        client_addr: "t".into(),
+    };
+    let req = async_graphql::Request::new(query)
+        .data(ctx)
+        .data(motcua::graphql::loaders::loaders(t.app.state.db.clone()));
+    t.app.schema.execute_stream(req)
+}
+
 const FOLLOW: &str = "subscription($id: ID!) { dossierStatusChanged(dossierId: $id) { resyncRequired seq action fromStatus toStatus toStatusLabel nationalStatusCode dueAt actorRole code } }";
 const MINE: &str = "subscription { myDossierEvents { seq toStatus dossierId } }";
 const QUEUE: &str =
@@ -368,23 +391,17 @@ async fn a_lagging_subscriber_catches_up_from_the_database_missing_nothing() {
     let d = f.draft().await;
     // Through the schema: a stream nobody polls while events pile up.
     let token = f.citizen.clone();
-    let actor = motcua::services::accounts::authenticate(&f.t.app.state, &token)
-        .await
-        .unwrap();
-    let ctx = motcua::graphql::context::RequestContext {
-        actor: Some(actor),
-        token: Some(token),
-        lang: motcua::error::Lang::En,
-        request_id: "t".into(),
-        client_addr: "t".into(),
-    };
-    let req = async_graphql::Request::new(format!(
+    let mut stream = std::pin::pin!(
+        stream_as(
+            &f.t,
+            &token,
+            format!(
         "subscription {{ dossierStatusChanged(dossierId: \"{}\") {{ resyncRequired seq }} }}",
         d["id"].as_str().unwrap()
-    ))
-    .data(ctx)
-    .data(motcua::graphql::loaders::loaders(f.t.app.state.db.clone()));
-    let mut stream = f.t.app.schema.execute_stream(req);
+    )
+        )
+        .await
+    );
     // Subscribe (first poll), then let five events happen unread.
     let first = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
     assert!(first.is_err(), "nothing yet");
@@ -432,20 +449,14 @@ async fn a_lagging_subscriber_signed_out_meanwhile_hears_nothing_more() {
     // A second session of the citizen, whose stream nobody polls while its
     // sign-out and more events pile up past the bus's buffer.
     let token = f.t.login_demo("congdan@demo.motcua.vn").await;
-    let actor = motcua::services::accounts::authenticate(&f.t.app.state, &token)
+    let mut stream = std::pin::pin!(
+        stream_as(
+            &f.t,
+            &token,
+            "subscription { myDossierEvents { seq } }".into()
+        )
         .await
-        .unwrap();
-    let ctx = motcua::graphql::context::RequestContext {
-        actor: Some(actor),
-        token: Some(token.clone()),
-        lang: motcua::error::Lang::En,
-        request_id: "t".into(),
-        client_addr: "t".into(),
-    };
-    let req = async_graphql::Request::new("subscription { myDossierEvents { seq } }")
-        .data(ctx)
-        .data(motcua::graphql::loaders::loaders(f.t.app.state.db.clone()));
-    let mut stream = f.t.app.schema.execute_stream(req);
+    );
     let first = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
     assert!(first.is_err(), "nothing yet");
     let d = f.submitted().await;
