@@ -68,9 +68,13 @@ impl App {
             shutdown: Shutdown::default(),
         };
         let clock = state.clock.clone();
+        let start = crate::events::relay::prepare(&state.db, &state.bus)
+            .await
+            .context("cannot read the live events' position")?;
         tokio::spawn(state.shutdown.track(crate::events::relay::run(
             state.db.clone(),
             state.bus.clone(),
+            start,
             state.outbox_wakeup.clone(),
             move || clock.now(),
             state.shutdown.token(),

@@ -240,38 +240,41 @@ impl Reader {
     }
 }
 
-/// Runs the relay until `stop` is cancelled: woken after each local commit
-/// (`wakeup`), when another instance announces events (through Redis), and
-/// every [`POLL`] regardless. A failed pass (the database is down) is
-/// retried with a growing wait; subscribers only wait, nothing is skipped.
-/// `now` is the application's clock.
+/// Places this instance's reader at the newest position and reads the
+/// agency tree, before the instance serves: a subscription that starts
+/// after this hears every event sequenced after it (placing the reader
+/// later, in the relay's first pass, would skip what was sequenced in
+/// between). Returns the position to [`run`] from.
+pub async fn prepare(db: &DatabaseConnection, bus: &EventBus) -> Result<i64, DbErr> {
+    bus.set_agencies(load_agencies(db).await?);
+    let read = head(db).await?;
+    bus.handed_on
+        .store(read, std::sync::atomic::Ordering::Release);
+    Ok(read)
+}
+
+/// Runs the relay from `start` (see [`prepare`]) until `stop` is
+/// cancelled: woken after each local commit (`wakeup`), when another
+/// instance announces events (through Redis), and every [`POLL`]
+/// regardless. A failed pass (the database is down) is retried with a
+/// growing wait; subscribers only wait, nothing is skipped. `now` is the
+/// application's clock.
 pub async fn run(
     db: DatabaseConnection,
     bus: EventBus,
+    start: i64,
     wakeup: Arc<Notify>,
     now: impl Fn() -> DateTime<Utc>,
     stop: CancellationToken,
 ) {
-    let mut reader: Option<Reader> = None;
+    let mut reader = Reader { read: start };
     let mut backoff = POLL;
     while !stop.is_cancelled() {
         let pass = async {
-            if reader.is_none() {
-                // Start at the newest position: subscribers resume older
-                // events from the database themselves.
-                bus.set_agencies(load_agencies(&db).await?);
-                let read = head(&db).await?;
-                bus.handed_on
-                    .store(read, std::sync::atomic::Ordering::Release);
-                reader = Some(Reader { read });
-            }
             if let Some(position) = sequence(&db, now()).await? {
                 bus.announce(position);
             }
-            match reader.as_mut() {
-                Some(r) => r.pass(&db, &bus).await,
-                None => Ok(false),
-            }
+            reader.pass(&db, &bus).await
         };
         match pass.await {
             Ok(true) => {

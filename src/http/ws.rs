@@ -324,7 +324,14 @@ pub(super) async fn caller_data(
     let field = |name: &str| payload.and_then(|p| p.get(name)).and_then(Value::as_str);
     let token = field("authorization")
         .or_else(|| field("Authorization"))
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned())
+        // The scheme in any case, as over HTTP (RFC 9110 §11.1); a bare
+        // token is taken as it is.
+        .map(|v| match v.trim().split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                token.trim().to_owned()
+            }
+            _ => v.trim().to_owned(),
+        })
         .or_else(|| field("token").map(str::to_owned));
     let actor = match &token {
         Some(t) => Some(accounts::authenticate(state, t).await?),

@@ -137,6 +137,37 @@ async fn a_bad_token_is_refused_at_connection_init() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_read_in_any_case_at_connection_init() {
+    let t = TestApp::spawn().await;
+    let token = t.login_demo("congdan@demo.motcua.vn").await;
+    let addr = serve(&t).await;
+    for value in [
+        format!("bearer {token}"),
+        format!("BEARER  {token}"),
+        token.clone(),
+    ] {
+        let reply = first_reply(
+            addr,
+            "graphql-transport-ws",
+            json!({ "authorization": value }),
+        )
+        .await;
+        assert_eq!(
+            reply,
+            Reply::Json(json!({ "type": "connection_ack" })),
+            "{value}"
+        );
+    }
+    let reply = first_reply(
+        addr,
+        "graphql-transport-ws",
+        json!({ "authorization": format!("Basic {token}") }),
+    )
+    .await;
+    assert_eq!(reply, closed(4403, UNAUTHENTICATED_VI));
+}
+
+#[tokio::test]
 async fn a_subscribe_before_the_acknowledgement_closes_with_4401() {
     let t = TestApp::spawn_empty().await;
     let addr = serve(&t).await;
