@@ -89,6 +89,28 @@ pub async fn head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     Ok(max.flatten().unwrap_or(0))
 }
 
+/// Where a client resuming after its cursor stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Replay the events after `after` up to `until` (the newest position
+    /// when asked: every event up to it is visible to the replay's reads);
+    /// what comes later is heard live.
+    Replay { after: i64, until: i64 },
+    /// The cursor is ahead of this database (restored from a backup): the
+    /// client must reload, then go on from `head`.
+    Ahead { head: i64 },
+}
+
+/// Where a client with cursor `after` resumes (see [`Resume`]).
+pub async fn resume(db: &impl ConnectionTrait, after: i64) -> Result<Resume, DbErr> {
+    let head = head(db).await?;
+    Ok(if after > head {
+        Resume::Ahead { head }
+    } else {
+        Resume::Replay { after, until: head }
+    })
+}
+
 /// Which events a reader wants.
 #[derive(Debug, Clone)]
 pub enum Scope {
@@ -106,7 +128,8 @@ pub enum Scope {
 pub struct Page {
     /// Oldest first.
     pub events: Vec<LiveEvent>,
-    /// The position read up to: the last row's, or the one asked after.
+    /// The position read up to, where the next page starts: the last
+    /// row's when the page is full, else the end of what was looked at.
     pub position: i64,
     /// Whether rows may follow (the page was full).
     pub more: bool,

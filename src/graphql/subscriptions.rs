@@ -32,7 +32,7 @@ use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
 use crate::domain::Problem;
 use crate::error::{AppError, Lang};
-use crate::events::relay::{self, Scope};
+use crate::events::relay::{self, Resume, Scope};
 use crate::events::{AgencyTree, BusMessage, Control, LiveEvent};
 use crate::services::{accounts, dossiers};
 use crate::state::AppState;
@@ -460,11 +460,9 @@ async fn start(
             // Authorized now: what happened up to now is replayed, and what
             // comes after — control events included — is heard live.
             let db = &st.db;
-            let head = retrying(|| async { Ok(relay::head(db).await?) }).await?;
-            if after > head {
-                (head, None, Some(head))
-            } else {
-                (after, Some(head), None)
+            match retrying(|| async { Ok(relay::resume(db, after).await?) }).await? {
+                Resume::Ahead { head } => (head, None, Some(head)),
+                Resume::Replay { after, until } => (after, Some(until), None),
             }
         }
     };
@@ -604,6 +602,7 @@ impl LiveQuery {
     /// client gets its first cursor. `first`: 1 to 500 (default 100).
     /// Errors: UNAUTHENTICATED, FORBIDDEN (the agency), BAD_USER_INPUT
     /// (`after`, `first`).
+    #[graphql(complexity = "first.unwrap_or(100).max(0) as usize * child_complexity + 1")]
     async fn dossier_events_since(
         &self,
         ctx: &Context<'_>,
@@ -632,39 +631,40 @@ impl LiveQuery {
             Some(_) => return Err(AppError::Forbidden.into()),
             None => Interest::Applicant(actor.account_id),
         };
-        // Read first: every event up to it is visible to the page's read.
-        let head = relay::head(&st.db).await.map_err(AppError::from)?;
         let Some(after) = after else {
             return Ok(DossierEventPage {
                 events: Vec::new(),
-                end_cursor: head.to_string(),
+                end_cursor: relay::head(&st.db)
+                    .await
+                    .map_err(AppError::from)?
+                    .to_string(),
                 has_next_page: false,
                 resync_required: false,
             });
         };
-        if after > head {
-            return Ok(DossierEventPage {
-                events: Vec::new(),
-                end_cursor: head.to_string(),
-                has_next_page: false,
-                resync_required: true,
-            });
-        }
-        let page = relay::events_after(&st.db, &interest.scope(&tree), after, head, first as u64)
+        let (after, until) = match relay::resume(&st.db, after).await.map_err(AppError::from)? {
+            Resume::Replay { after, until } => (after, until),
+            Resume::Ahead { head } => {
+                return Ok(DossierEventPage {
+                    events: Vec::new(),
+                    end_cursor: head.to_string(),
+                    has_next_page: false,
+                    resync_required: true,
+                })
+            }
+        };
+        // The end is the last event's position, or — with no more to read —
+        // `until`: nothing else of the caller's up to it.
+        let page = relay::events_after(&st.db, &interest.scope(&tree), after, until, first as u64)
             .await
             .map_err(AppError::from)?;
-        let end = match page.more {
-            true => page.position,
-            // Nothing else of the caller's up to the newest position.
-            false => page.position.max(head),
-        };
         Ok(DossierEventPage {
             events: page
                 .events
                 .iter()
                 .map(|e| DossierStatusEvent::of(e, ctx.lang()))
                 .collect(),
-            end_cursor: end.to_string(),
+            end_cursor: page.position.to_string(),
             has_next_page: page.more,
             resync_required: false,
         })

@@ -380,14 +380,20 @@ async fn a_subscriber_that_stops_reading_does_not_hold_up_another() {
     drop(stuck);
 }
 
-#[tokio::test]
-async fn a_lagging_subscriber_catches_up_from_the_database_missing_nothing() {
-    let f = flow_with(Options {
+/// A flow whose bus keeps two messages per subscriber: a reader that does
+/// not poll falls behind at once.
+async fn lagging_flow() -> crate::fixtures::Flow {
+    flow_with(Options {
         demo: true,
         tune: |c| c.event_buffer = 2,
         ..Default::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_lagging_subscriber_catches_up_from_the_database_missing_nothing() {
+    let f = lagging_flow().await;
     let d = f.draft().await;
     // Through the schema: a stream nobody polls while events pile up.
     let token = f.citizen.clone();
@@ -440,12 +446,7 @@ async fn a_lagging_subscriber_catches_up_from_the_database_missing_nothing() {
 
 #[tokio::test]
 async fn a_lagging_subscriber_signed_out_meanwhile_hears_nothing_more() {
-    let f = flow_with(Options {
-        demo: true,
-        tune: |c| c.event_buffer = 2,
-        ..Default::default()
-    })
-    .await;
+    let f = lagging_flow().await;
     // A second session of the citizen, whose stream nobody polls while its
     // sign-out and more events pile up past the bus's buffer.
     let token = f.t.login_demo("congdan@demo.motcua.vn").await;

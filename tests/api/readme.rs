@@ -382,13 +382,6 @@ impl Desk<'_> {
         )
         .await["procedures"]["edges"][0]["node"]
             .clone();
-        let components: Vec<Value> = procedure["current"]["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["required"] == true)
-            .map(|c| json!({ "name": c["name"] }))
-            .collect();
         Desk {
             server,
             citizen: login("congdan@demo.motcua.vn").await,
@@ -396,7 +389,7 @@ impl Desk<'_> {
             input: json!({
                 "procedureId": procedure["id"],
                 "agencyId": procedure["current"]["agencies"][0]["id"],
-                "formData": { "components": components },
+                "formData": crate::fixtures::form_for(&procedure),
             }),
         }
     }
