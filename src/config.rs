@@ -41,6 +41,9 @@ pub struct Config {
     pub event_buffer: usize,
     /// A WebSocket that sends no connection_init this long is closed.
     pub ws_init_timeout: Duration,
+    /// Threads of the runtime WebSockets run on (`http::live_runtime`):
+    /// MOTCUA_LIVE_THREADS, by default half the cores (at least 1).
+    pub live_threads: usize,
     /// How long a stopping process (SIGTERM, Ctrl-C) waits for requests in
     /// flight and background steps before it exits anyway.
     pub shutdown_grace: Duration,
@@ -151,6 +154,7 @@ impl Config {
             trust_forwarded_for: http.trust_forwarded_for,
             event_buffer: positive(&get, "MOTCUA_EVENT_BUFFER", 1_024)?,
             ws_init_timeout: http.ws_init_timeout,
+            live_threads: http.live_threads,
             shutdown_grace: http.shutdown_grace,
             request_timeout: http.request_timeout,
             body_limit_bytes: http.body_limit_bytes,
@@ -287,6 +291,7 @@ struct HttpSettings {
     cors_origins: Vec<String>,
     trust_forwarded_for: bool,
     ws_init_timeout: Duration,
+    live_threads: usize,
     shutdown_grace: Duration,
     request_timeout: Duration,
     body_limit_bytes: usize,
@@ -308,6 +313,7 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
         cors_origins,
         trust_forwarded_for: parse_bool(get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
         ws_init_timeout: secs("MOTCUA_WS_INIT_TIMEOUT_SECS", 10)?,
+        live_threads: positive(get, "MOTCUA_LIVE_THREADS", half_the_cores())?,
         // Below Kubernetes' default 30 s before it kills the process.
         shutdown_grace: secs("MOTCUA_SHUTDOWN_GRACE_SECS", 25)?,
         request_timeout: secs("MOTCUA_REQUEST_TIMEOUT_SECS", 30)?,
@@ -315,6 +321,12 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
         upload_max_bytes: positive(get, "MOTCUA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)?,
         upload_max_files: parse(get, "MOTCUA_UPLOAD_MAX_FILES", Some(5))?,
     })
+}
+
+/// Half the cores this process may use, at least one: the WebSockets'
+/// share, the other half left to HTTP requests.
+fn half_the_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 fn graphql_limits(get: &impl Lookup) -> Result<GraphqlLimits, ConfigError> {

@@ -14,7 +14,8 @@
 //!   error's code (`OK` without errors);
 //! - read at each scrape: `motcua_subscriptions_open` (subscriptions
 //!   listening on this instance's event bus), `motcua_outbox_pending` and
-//!   `motcua_relay_lag_seconds` (the age of the oldest event the relay has
+//!   `motcua_subscription_checks_total` (database look-ups subscriptions
+//!   made: none per event handed on), `motcua_relay_lag_seconds` (the age of the oldest event the relay has
 //!   not published; 0 when none waits), `motcua_deliveries_pending`
 //!   (notifications not yet sent), `motcua_db_pool_connections{state}` (`idle`,
 //!   `in_use`) and `motcua_db_pool_max` — the backlog is the database's,
@@ -113,8 +114,8 @@ pub async fn render(state: &AppState) -> String {
     let handle = handle();
     handle.run_upkeep();
     let mut text = handle.render();
-    let mut gauge = |name: &str, help: &str, samples: &[(&str, f64)]| {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
         for (labels, value) in samples {
             text.push_str(&format!("{name}{labels} {value}\n"));
         }
@@ -124,48 +125,61 @@ pub async fn render(state: &AppState) -> String {
             let lag = b.oldest_unpublished_at.map_or(0.0, |at| {
                 (state.clock.now() - at).num_milliseconds().max(0) as f64 / 1000.0
             });
-            gauge(
+            metric(
                 "motcua_outbox_pending",
+                "gauge",
                 "Events committed and not yet published to subscribers.",
                 &[("", b.outbox_pending as f64)],
             );
-            gauge(
+            metric(
                 "motcua_relay_lag_seconds",
+                "gauge",
                 "Age of the oldest event not yet published, in seconds.",
                 &[("", lag)],
             );
-            gauge(
+            metric(
                 "motcua_deliveries_pending",
+                "gauge",
                 "Notification deliveries not yet sent.",
                 &[("", b.deliveries_pending as f64)],
             );
         }
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read the backlog"),
     }
-    gauge(
+    metric(
         "motcua_subscriptions_open",
+        "gauge",
         "Subscriptions listening on this instance.",
         &[("", state.bus.subscribers() as f64)],
     );
+    metric(
+        "motcua_subscription_checks_total",
+        "counter",
+        "Database look-ups by this instance's subscriptions (sessions after a control event, a lag or an expiry; a followed dossier that moved). Handing on an event makes none.",
+        &[("", state.bus.subscription_checks() as f64)],
+    );
     if let Some(up) = state.bus.redis_connected() {
-        gauge(
+        metric(
             "motcua_redis_connected",
+            "gauge",
             "1 while this instance hears the other instances through Redis (else they are read within the relay's poll).",
             &[("", f64::from(u8::from(up)))],
         );
     }
     let (open, idle, max) = crate::store::pool_use(&state.db);
     let in_use = (open as usize).saturating_sub(idle);
-    gauge(
+    metric(
         "motcua_db_pool_connections",
+        "gauge",
         "Database connections of this instance's pool.",
         &[
             ("{state=\"idle\"}", idle as f64),
             ("{state=\"in_use\"}", in_use as f64),
         ],
     );
-    gauge(
+    metric(
         "motcua_db_pool_max",
+        "gauge",
         "The pool's configured maximum.",
         &[("", f64::from(max))],
     );

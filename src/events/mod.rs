@@ -15,7 +15,7 @@ pub mod relay;
 mod wake;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -183,6 +183,8 @@ pub struct EventBus {
     /// Rung when another instance sequenced events (through Redis).
     remote: Arc<Notify>,
     wake: Option<Arc<wake::Link>>,
+    /// Look-ups subscriptions made in the database (sessions, scopes).
+    checks: Arc<AtomicU64>,
 }
 
 impl EventBus {
@@ -198,6 +200,7 @@ impl EventBus {
             local,
             handed_on: Arc::default(),
             agencies: Arc::default(),
+            checks: Arc::default(),
             wake: redis.map(|client| Arc::new(wake::Link::start(client, prefix, remote.clone()))),
             remote,
         }
@@ -211,6 +214,19 @@ impl EventBus {
     /// subscription (tests wait on it instead of sleeping).
     pub fn subscribers(&self) -> usize {
         self.local.receiver_count()
+    }
+
+    /// Counts one look-up a subscription made in the database: its
+    /// session at a control event, its expiry or a lag, or whether it may
+    /// still follow a dossier that moved. Handing on an event makes none.
+    pub fn subscription_checked(&self) {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many look-ups subscriptions on this instance made so far
+    /// (`motcua_subscription_checks_total`).
+    pub fn subscription_checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
     }
 
     /// The agency tree as last read.

@@ -257,10 +257,7 @@ impl Follow {
                 }
             }
             if let Some(e) = self.pending.pop_front() {
-                if let Err(err) = self.still_allowed(&e).await {
-                    return Some(Err(err));
-                }
-                return Some(Ok(DossierStatusEvent::of(&e, self.lang)));
+                return Some(self.hand_on(&e).await);
             }
             if let Some(until) = self.behind {
                 if let Err(err) = self.catch_up(until).await {
@@ -285,8 +282,10 @@ impl Follow {
                     self.position = e.position;
                     let tree = self.st.bus.agencies();
                     if self.interest.matches(&e, &tree) {
-                        self.pending.push_back(LiveEvent::clone(&e));
+                        // Handed on as it comes: `pending` holds only what
+                        // a catch-up read (it counts as replaying).
                         self.seen(&e);
+                        return Some(self.hand_on(&e).await);
                     }
                 }
                 Ok(BusMessage::Control(Control::AccountChanged { account_id }))
@@ -318,6 +317,12 @@ impl Follow {
                 Err(RecvError::Closed) => return None,
             }
         }
+    }
+
+    /// An event as the subscriber gets it, once it may still see it.
+    async fn hand_on(&mut self, e: &LiveEvent) -> Result<DossierStatusEvent, AppError> {
+        self.still_allowed(e).await?;
+        Ok(DossierStatusEvent::of(e, self.lang))
     }
 
     /// Records a dossier's sequence number and agencies as handed on.
@@ -363,17 +368,28 @@ impl Follow {
             return Ok(());
         }
         *agencies = now;
-        let (st, actor, id) = (&self.st, &self.actor, *id);
-        match retrying(|| dossiers::may_follow(st, actor, id)).await? {
-            Some(_) => Ok(()),
-            None => Err(AppError::Forbidden),
+        let id = *id;
+        if self.may_follow(id).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
+    }
+
+    /// Whether the actor may still read the dossier `id` (one look-up).
+    async fn may_follow(&self, id: i64) -> Result<bool, AppError> {
+        let (st, actor) = (&self.st, &self.actor);
+        st.bus.subscription_checked();
+        Ok(retrying(|| dossiers::may_follow(st, actor, id))
+            .await?
+            .is_some())
     }
 
     /// Looks at the session and the scope again (an account change, or the
     /// session's expiry or idle end is due).
     async fn recheck(&mut self) -> Result<(), AppError> {
         let (st, token) = (&self.st, self.token.as_str());
+        st.bus.subscription_checked();
         let (actor, until) = retrying(|| accounts::session_actor(st, token)).await?;
         self.recheck_at = deadline(until, st.clock.now());
         self.checked_at = tokio::time::Instant::now();
@@ -385,16 +401,12 @@ impl Follow {
     /// agency tree changed): in memory, except for an official following
     /// one dossier (one look-up). FORBIDDEN when it is not.
     async fn rescope(&mut self) -> Result<(), AppError> {
-        let (st, actor) = (&self.st, &self.actor);
         let allowed = match &self.interest {
-            Interest::Dossier { id, .. } => {
-                let id = *id;
-                retrying(|| dossiers::may_follow(st, actor, id))
-                    .await?
-                    .is_some()
+            Interest::Dossier { id, .. } => self.may_follow(*id).await?,
+            Interest::Applicant(id) => *id == self.actor.account_id,
+            Interest::Agency(root) => {
+                may_watch_agency(&self.actor, &self.st.bus.agencies(), *root)
             }
-            Interest::Applicant(id) => *id == actor.account_id,
-            Interest::Agency(root) => may_watch_agency(actor, &st.bus.agencies(), *root),
         };
         if allowed {
             Ok(())

@@ -722,17 +722,48 @@ async fn graphql_ws(
     let transport_ws = upgrade
         .selected_protocol()
         .is_some_and(|p| p == ALL_WEBSOCKET_PROTOCOLS[0]);
-    upgrade.on_upgrade(move |socket| {
+    let live = live_runtime(app.state.config.live_threads);
+    upgrade.on_upgrade(move |socket| async move {
         // Counted until it ends, so that a stopping process sends every
         // socket its close frame before it exits.
-        shutdown.clone().track(async move {
+        let serving = shutdown.clone().track(async move {
             if transport_ws {
                 ws::serve(socket, app.schema, app.state, meta, shutdown).await;
             } else {
                 serve_legacy(socket, protocol, app, meta, shutdown).await;
             }
-        })
+        });
+        live.spawn(serving);
     })
+}
+
+/// The runtime WebSockets run on, with threads of their own. A fan-out
+/// wakes every subscriber at once: on the runtime that serves HTTP, tens
+/// of thousands of deliveries would queue ahead of a request that arrives
+/// during it, which would wait for all of them. Here they queue behind
+/// each other only, and the operating system shares the cores between
+/// these threads and the HTTP runtime's. Built on first use with
+/// `threads` worker threads (MOTCUA_LIVE_THREADS; the first App of a
+/// process decides) and kept for the life of the process: a socket's
+/// reads and writes are still driven by the runtime that accepted it.
+fn live_runtime(threads: usize) -> tokio::runtime::Handle {
+    static LIVE: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    let live = LIVE.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("motcua-live")
+            .enable_all()
+            .build()
+            // The operating system refused threads: the sockets share the
+            // HTTP runtime, as they would with one runtime.
+            .inspect_err(|e| tracing::error!(error = %e, "the WebSockets' runtime did not start"))
+            .ok()
+    });
+    match live {
+        Some(runtime) => runtime.handle().clone(),
+        None => tokio::runtime::Handle::current(),
+    }
 }
 
 /// The legacy `graphql-ws` subprotocol (subscriptions-transport-ws) through

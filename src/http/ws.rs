@@ -16,7 +16,7 @@ use async_graphql::Data;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio_stream::StreamMap;
 
@@ -137,21 +137,23 @@ pub(super) async fn serve(
                 // then a close that the stock client answers by reconnecting
                 // and resuming from its cursor.
                 let mut retry_later = false;
-                let message = match answer {
+                let sent = match &answer {
                     Answer::Next(response) => {
-                        retry_later = is_internal(&response);
-                        json!({ "id": id, "type": "next", "payload": response })
+                        retry_later = is_internal(response);
+                        send(&mut socket, &OperationMessage::new(&id, "next", Some(response))).await
                     }
                     Answer::Refused(response) => {
-                        operations.remove(&id);
-                        json!({ "id": id, "type": "error", "payload": response.errors })
+                        let errors = Some(&response.errors);
+                        send(&mut socket, &OperationMessage::new(&id, "error", errors)).await
                     }
                     Answer::Complete => {
-                        operations.remove(&id);
-                        json!({ "id": id, "type": "complete" })
+                        send(&mut socket, &OperationMessage::<()>::new(&id, "complete", None)).await
                     }
                 };
-                if send(&mut socket, &message).await.is_err() {
+                if !matches!(answer, Answer::Next(_)) {
+                    operations.remove(&id);
+                }
+                if sent.is_err() {
                     break None;
                 }
                 if retry_later {
@@ -303,8 +305,26 @@ fn close_reason(reason: &str) -> &str {
 /// cursor when it reconnects).
 const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-async fn send(socket: &mut WebSocket, message: &Value) -> Result<(), axum::Error> {
-    let sending = socket.send(Message::Text(message.to_string().into()));
+/// An operation's message (`next`, `error`, `complete`), written straight
+/// to text: a fan-out writes one per subscriber.
+#[derive(Serialize)]
+struct OperationMessage<'a, P: Serialize> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<&'a P>,
+}
+
+impl<'a, P: Serialize> OperationMessage<'a, P> {
+    fn new(id: &'a str, kind: &'static str, payload: Option<&'a P>) -> Self {
+        OperationMessage { id, kind, payload }
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: &impl Serialize) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(message).map_err(axum::Error::new)?;
+    let sending = socket.send(Message::Text(text.into()));
     match tokio::time::timeout(SEND_TIMEOUT, sending).await {
         Ok(sent) => sent,
         Err(_) => Err(axum::Error::new("the client stopped reading")),

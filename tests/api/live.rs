@@ -279,6 +279,52 @@ async fn subscribers_only_hear_what_they_may_see() {
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
 
+/// Handing on an event is a filter in memory: however many events, no
+/// subscription looks anything up in the database (issue 14 item 1).
+/// Before, every event made each subscription older than a second look at
+/// its session again — four statements per subscriber per event.
+#[tokio::test]
+async fn handing_on_events_looks_up_nothing_in_the_database() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let centre = f.t.agency_id(motcua::services::demo::CENTRE_CODE).await;
+    let d = f.submitted().await;
+    let mut mine = Client::connect(addr, false, &f.citizen).await;
+    mine.subscribe("m", MINE, json!({})).await;
+    let mut desk = Client::connect(addr, false, &f.reception).await;
+    desk.subscribe("c", QUEUE, json!({ "a": centre })).await;
+    let mut follower = Client::connect(addr, false, &f.reception).await;
+    follower.subscribe("f", FOLLOW, json!({ "id": d["id"] })).await;
+    subscribed(&f.t, 3).await;
+    // Past the second after which a catching-up subscription looks at its
+    // session: live events must not count as catching up.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let checks = |text: &str| {
+        crate::metrics::sample(text, "motcua_subscription_checks_total", &[]).unwrap()
+    };
+    let before = checks(&crate::metrics::scrape(&f.t).await);
+
+    let received = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    let other = f.submitted().await;
+    for (client, field) in [(&mut mine, "myDossierEvents"), (&mut desk, "agencyQueue")] {
+        let got = client.next(WAIT).await.unwrap();
+        assert_eq!(got["data"][field]["toStatus"], "RECEIVED", "{got}");
+        let got = client.next(WAIT).await.unwrap();
+        assert_eq!(got["data"][field]["dossierId"], other["id"], "{got}");
+    }
+    let got = follower.next(WAIT).await.unwrap();
+    assert_eq!(
+        got["data"]["dossierStatusChanged"]["seq"],
+        received["version"],
+        "{got}"
+    );
+    assert_eq!(
+        checks(&crate::metrics::scrape(&f.t).await),
+        before,
+        "look-ups while handing on 5 events"
+    );
+}
+
 #[tokio::test]
 async fn a_refused_change_publishes_nothing() {
     let f = flow().await;

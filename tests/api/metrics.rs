@@ -13,7 +13,7 @@ use crate::helpers::{eventually, ServerProcess, TestApp};
 use crate::live::{serve, subscribed, Client};
 
 /// The exposition text of `/metrics`.
-async fn scrape(t: &TestApp) -> String {
+pub async fn scrape(t: &TestApp) -> String {
     let resp = t
         .app
         .router()
@@ -31,7 +31,7 @@ async fn scrape(t: &TestApp) -> String {
 
 /// The value of the sample of `name` whose labels include every pair of
 /// `labels` (the recorder is the process's: other tests add to it too).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .find(|l| {
