@@ -404,9 +404,7 @@ impl Follow {
         let allowed = match &self.interest {
             Interest::Dossier { id, .. } => self.may_follow(*id).await?,
             Interest::Applicant(id) => *id == self.actor.account_id,
-            Interest::Agency(root) => {
-                may_watch_agency(&self.actor, &self.st.bus.agencies(), *root)
-            }
+            Interest::Agency(root) => may_watch_agency(&self.actor, &self.st.bus.agencies(), *root),
         };
         if allowed {
             Ok(())

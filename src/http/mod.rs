@@ -747,8 +747,7 @@ async fn graphql_ws(
 /// process decides) and kept for the life of the process: a socket's
 /// reads and writes are still driven by the runtime that accepted it.
 fn live_runtime(threads: usize) -> tokio::runtime::Handle {
-    static LIVE: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
-        std::sync::OnceLock::new();
+    static LIVE: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
     let live = LIVE.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)

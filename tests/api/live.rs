@@ -294,14 +294,15 @@ async fn handing_on_events_looks_up_nothing_in_the_database() {
     let mut desk = Client::connect(addr, false, &f.reception).await;
     desk.subscribe("c", QUEUE, json!({ "a": centre })).await;
     let mut follower = Client::connect(addr, false, &f.reception).await;
-    follower.subscribe("f", FOLLOW, json!({ "id": d["id"] })).await;
+    follower
+        .subscribe("f", FOLLOW, json!({ "id": d["id"] }))
+        .await;
     subscribed(&f.t, 3).await;
     // Past the second after which a catching-up subscription looks at its
     // session: live events must not count as catching up.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
-    let checks = |text: &str| {
-        crate::metrics::sample(text, "motcua_subscription_checks_total", &[]).unwrap()
-    };
+    let checks =
+        |text: &str| crate::metrics::sample(text, "motcua_subscription_checks_total", &[]).unwrap();
     let before = checks(&crate::metrics::scrape(&f.t).await);
 
     let received = f.ok(&f.reception, "receiveDossier", &d, "").await;
@@ -314,8 +315,7 @@ async fn handing_on_events_looks_up_nothing_in_the_database() {
     }
     let got = follower.next(WAIT).await.unwrap();
     assert_eq!(
-        got["data"]["dossierStatusChanged"]["seq"],
-        received["version"],
+        got["data"]["dossierStatusChanged"]["seq"], received["version"],
         "{got}"
     );
     assert_eq!(
