@@ -13,7 +13,8 @@
 //! ```
 //!
 //! The release binary runs as `motcua serve` (SQLite in a temp dir, the demo
-//! without its activity, its log at `warn` counted, not shown); with
+//! without its activity, its log at `warn` counted, not shown; of the
+//! caller's MOTCUA_ variables only MOTCUA_LIVE_THREADS reaches it); with
 //! `MOTCUA_BENCH_DATABASE_URL`, on that database, which must be empty: the
 //! server loads the demo province into it. Each N gets a server process of
 //! its own; the load client is this process, so the two share the machine's
@@ -176,7 +177,7 @@ impl Server {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut command = Command::new(env!("CARGO_BIN_EXE_motcua"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("MOTCUA_") {
+            if k.starts_with("MOTCUA_") && k != "MOTCUA_LIVE_THREADS" {
                 command.env_remove(k);
             }
         }

@@ -238,7 +238,9 @@ fn follow(state: Follow) -> impl Stream<Item = Result<DossierStatusEvent>> {
 
 impl Follow {
     /// The next item to send (an error ends the stream), or None when the
-    /// bus is gone.
+    /// bus is gone. What may read the database is boxed: the future waits
+    /// for the next event in a few hundred bytes rather than with room for
+    /// every query it might run (tens of thousands wait at once).
     async fn next_item(&mut self) -> Option<Result<DossierStatusEvent, AppError>> {
         if let Some(position) = self.resync.take() {
             return Some(Ok(DossierStatusEvent::resync(position)));
@@ -252,15 +254,15 @@ impl Follow {
                 && (self.checked_at.elapsed() >= CATCH_UP_RECHECK
                     || tokio::time::Instant::now() >= self.recheck_at)
             {
-                if let Err(err) = self.recheck().await {
+                if let Err(err) = Box::pin(self.recheck()).await {
                     return Some(Err(err));
                 }
             }
             if let Some(e) = self.pending.pop_front() {
-                return Some(self.hand_on(&e).await);
+                return Some(Box::pin(self.hand_on(&e)).await);
             }
             if let Some(until) = self.behind {
-                if let Err(err) = self.catch_up(until).await {
+                if let Err(err) = Box::pin(self.catch_up(until)).await {
                     return Some(Err(err));
                 }
                 continue;
@@ -268,7 +270,7 @@ impl Follow {
             let message = tokio::select! {
                 m = self.rx.recv() => m,
                 _ = tokio::time::sleep_until(self.recheck_at) => {
-                    match self.recheck().await {
+                    match Box::pin(self.recheck()).await {
                         Ok(()) => continue,
                         Err(err) => return Some(Err(err)),
                     }
@@ -285,18 +287,18 @@ impl Follow {
                         // Handed on as it comes: `pending` holds only what
                         // a catch-up read (it counts as replaying).
                         self.seen(&e);
-                        return Some(self.hand_on(&e).await);
+                        return Some(Box::pin(self.hand_on(&e)).await);
                     }
                 }
                 Ok(BusMessage::Control(Control::AccountChanged { account_id }))
                     if account_id == self.actor.account_id =>
                 {
-                    if let Err(err) = self.recheck().await {
+                    if let Err(err) = Box::pin(self.recheck()).await {
                         return Some(Err(err));
                     }
                 }
                 Ok(BusMessage::Control(Control::AgenciesChanged)) => {
-                    if let Err(err) = self.rescope().await {
+                    if let Err(err) = Box::pin(self.rescope()).await {
                         return Some(Err(err));
                     }
                 }
@@ -305,11 +307,11 @@ impl Follow {
                     // Control events may be among the dropped messages:
                     // look at the session and scope now, then read what
                     // was dropped up to the newest position.
-                    if let Err(err) = self.recheck().await {
+                    if let Err(err) = Box::pin(self.recheck()).await {
                         return Some(Err(err));
                     }
                     let db = &self.st.db;
-                    match retrying(|| async { Ok(relay::head(db).await?) }).await {
+                    match Box::pin(retrying(|| async { Ok(relay::head(db).await?) })).await {
                         Ok(head) => self.behind = Some(head),
                         Err(err) => return Some(Err(err)),
                     }
@@ -493,6 +495,9 @@ async fn start(
     })
 }
 
+/// The resolvers box what reads the database: async-graphql keeps the
+/// stream a resolver made, with room for the resolver's own future, for as
+/// long as the subscription lasts.
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
@@ -506,7 +511,7 @@ impl SubscriptionRoot {
         dossier_id: ID,
     ) -> Result<impl Stream<Item = Result<DossierStatusEvent>>> {
         let id = parse_id("dossierId", &dossier_id).map_err(ws_error)?;
-        let signed = signed_in(ctx).await.map_err(ws_error)?;
+        let signed = Box::pin(signed_in(ctx)).await.map_err(ws_error)?;
         let st = ctx.state().map_err(ws_error)?;
         // Listening before reading the dossier: what it already showed is
         // not sent again, only what comes after.
@@ -515,10 +520,10 @@ impl SubscriptionRoot {
             seq: i32::MAX,
             agencies: (0, 0),
         };
-        let mut state = start(ctx, signed, placeholder, None)
+        let mut state = Box::pin(start(ctx, signed, placeholder, None))
             .await
             .map_err(ws_error)?;
-        let d = dossiers::may_follow(st, &state.actor, id)
+        let d = Box::pin(dossiers::may_follow(st, &state.actor, id))
             .await
             .map_err(ws_error)?
             .ok_or_else(|| ws_error(AppError::NotFound("dossier")))?;
@@ -547,9 +552,9 @@ impl SubscriptionRoot {
             .map(|c| parse_cursor("after", &c))
             .transpose()
             .map_err(ws_error)?;
-        let signed = signed_in(ctx).await.map_err(ws_error)?;
+        let signed = Box::pin(signed_in(ctx)).await.map_err(ws_error)?;
         let interest = Interest::Applicant(signed.0.account_id);
-        let state = start(ctx, signed, interest, after)
+        let state = Box::pin(start(ctx, signed, interest, after))
             .await
             .map_err(ws_error)?;
         Ok(follow(state))
@@ -573,12 +578,12 @@ impl SubscriptionRoot {
             .map(|c| parse_cursor("after", &c))
             .transpose()
             .map_err(ws_error)?;
-        let signed = signed_in(ctx).await.map_err(ws_error)?;
+        let signed = Box::pin(signed_in(ctx)).await.map_err(ws_error)?;
         let st = ctx.state().map_err(ws_error)?;
         if !may_watch_agency(&signed.0, &st.bus.agencies(), id) {
             return Err(ws_error(AppError::Forbidden));
         }
-        let state = start(ctx, signed, Interest::Agency(id), after)
+        let state = Box::pin(start(ctx, signed, Interest::Agency(id), after))
             .await
             .map_err(ws_error)?;
         Ok(follow(state))

@@ -686,8 +686,10 @@ async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
     execute(&app, incoming).await
 }
 
-/// A WebSocket's read buffer, in bytes.
-const WS_READ_BUFFER: usize = 4 * 1024;
+/// A WebSocket's read buffer, in bytes: a client's messages are a few
+/// hundred bytes (`connection_init` with a token, `subscribe`, `ping`); a
+/// larger one grows it.
+const WS_READ_BUFFER: usize = 1024;
 
 /// Subscriptions over graphql-transport-ws (our own loop, `ws::serve`) or
 /// the legacy graphql-ws (async-graphql's). The session token travels in
@@ -730,7 +732,9 @@ async fn graphql_ws(
             if transport_ws {
                 ws::serve(socket, app.schema, app.state, meta, shutdown).await;
             } else {
-                serve_legacy(socket, protocol, app, meta, shutdown).await;
+                // Boxed: async-graphql's loop is several times the size
+                // of ours, and every socket's task would be sized for it.
+                Box::pin(serve_legacy(socket, protocol, app, meta, shutdown)).await;
             }
         });
         live.spawn(serving);

@@ -186,7 +186,8 @@ pub(super) async fn serve(
                     ));
                 }
                 initialised = true;
-                match caller_data(&state, payload.as_ref(), &meta).await {
+                // Boxed: the socket's task keeps no room for the look-up.
+                match Box::pin(caller_data(&state, payload.as_ref(), &meta)).await {
                     Ok(data) => session = Some(Arc::new(data)),
                     Err(refused) => break Some(refusal(&refused, &meta)),
                 }
