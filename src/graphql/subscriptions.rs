@@ -284,6 +284,13 @@ impl Follow {
                     self.position = e.position;
                     let tree = self.st.bus.agencies();
                     if self.interest.matches(&e, &tree) {
+                        // A session that ended while the event was on its
+                        // way hears nothing more.
+                        if tokio::time::Instant::now() >= self.recheck_at {
+                            if let Err(err) = Box::pin(self.recheck()).await {
+                                return Some(Err(err));
+                            }
+                        }
                         // Handed on as it comes: `pending` holds only what
                         // a catch-up read (it counts as replaying).
                         self.seen(&e);
