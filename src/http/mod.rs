@@ -23,6 +23,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use tracing::instrument::WithSubscriber;
 
 use crate::error::AppError;
 use crate::graphql::context::RequestContext;
@@ -737,7 +738,9 @@ async fn graphql_ws(
                 Box::pin(serve_legacy(socket, protocol, app, meta, shutdown)).await;
             }
         });
-        live.spawn(serving);
+        // Logged through the subscriber of the request that opened it (the
+        // process's, or a test's own).
+        live.spawn(serving.with_current_subscriber());
     })
 }
 
