@@ -68,6 +68,7 @@ impl App {
             shutdown: Shutdown::default(),
         };
         let clock = state.clock.clone();
+        crate::http::start_live_runtime(state.config.live_threads)?;
         let start = crate::events::relay::prepare(&state.db, &state.bus)
             .await
             .context("cannot read the live events' position")?;

@@ -313,7 +313,7 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
         cors_origins,
         trust_forwarded_for: parse_bool(get, "MOTCUA_TRUST_FORWARDED_FOR", false)?,
         ws_init_timeout: secs("MOTCUA_WS_INIT_TIMEOUT_SECS", 10)?,
-        live_threads: positive(get, "MOTCUA_LIVE_THREADS", half_the_cores())?,
+        live_threads: live_threads(get)?,
         // Below Kubernetes' default 30 s before it kills the process.
         shutdown_grace: secs("MOTCUA_SHUTDOWN_GRACE_SECS", 25)?,
         request_timeout: secs("MOTCUA_REQUEST_TIMEOUT_SECS", 30)?,
@@ -323,10 +323,23 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
     })
 }
 
-/// Half the cores this process may use, at least one: the WebSockets'
-/// share, the other half left to HTTP requests.
-fn half_the_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+/// The most threads MOTCUA_LIVE_THREADS may ask for.
+pub const MAX_LIVE_THREADS: usize = 64;
+
+/// MOTCUA_LIVE_THREADS: 1 to [`MAX_LIVE_THREADS`], by default half the
+/// cores this process may use (at least one): the WebSockets' share, the
+/// other half left to HTTP requests.
+fn live_threads(get: &impl Lookup) -> Result<usize, ConfigError> {
+    let half_the_cores = std::thread::available_parallelism()
+        .map_or(1, |n| (n.get() / 2).clamp(1, MAX_LIVE_THREADS));
+    let threads = positive(get, "MOTCUA_LIVE_THREADS", half_the_cores)?;
+    if threads > MAX_LIVE_THREADS {
+        return Err(ConfigError {
+            var: "MOTCUA_LIVE_THREADS",
+            reason: format!("must be at most {MAX_LIVE_THREADS}"),
+        });
+    }
+    Ok(threads)
 }
 
 fn graphql_limits(get: &impl Lookup) -> Result<GraphqlLimits, ConfigError> {
@@ -509,10 +522,25 @@ mod tests {
             "MOTCUA_SHUTDOWN_GRACE_SECS",
             "MOTCUA_EVENT_BUFFER",
             "MOTCUA_BODY_LIMIT_BYTES",
+            "MOTCUA_LIVE_THREADS",
         ] {
             let e = config(&[(var, "0")]).unwrap_err();
             assert_eq!(e.to_string(), format!("{var}: must be at least 1"));
         }
+    }
+
+    #[test]
+    fn live_threads_are_bounded() {
+        assert_eq!(
+            config(&[("MOTCUA_LIVE_THREADS", "3")])
+                .unwrap()
+                .live_threads,
+            3
+        );
+        let e = config(&[("MOTCUA_LIVE_THREADS", "65")]).unwrap_err();
+        assert_eq!(e.to_string(), "MOTCUA_LIVE_THREADS: must be at most 64");
+        let default = config(&[]).unwrap().live_threads;
+        assert!((1..=MAX_LIVE_THREADS).contains(&default), "{default}");
     }
 
     #[test]

@@ -13,10 +13,12 @@
 //!   parse or validate, so a client cannot invent labels) and the first
 //!   error's code (`OK` without errors);
 //! - read at each scrape: `motcua_subscriptions_open` (subscriptions
-//!   listening on this instance's event bus), `motcua_outbox_pending` and
-//!   `motcua_subscription_checks_total` (database look-ups subscriptions
-//!   made: none per event handed on), `motcua_relay_lag_seconds` (the age of the oldest event the relay has
-//!   not published; 0 when none waits), `motcua_deliveries_pending`
+//!   listening on this instance's event bus),
+//!   `motcua_subscription_checks_total` (the checks subscriptions made in
+//!   the database; see `EventBus::subscription_checked`),
+//!   `motcua_outbox_pending` and `motcua_relay_lag_seconds` (the age of the
+//!   oldest event the relay has not published; 0 when none waits),
+//!   `motcua_deliveries_pending`
 //!   (notifications not yet sent), `motcua_db_pool_connections{state}` (`idle`,
 //!   `in_use`) and `motcua_db_pool_max` — the backlog is the database's,
 //!   the same on every instance.
@@ -155,7 +157,7 @@ pub async fn render(state: &AppState) -> String {
     metric(
         "motcua_subscription_checks_total",
         "counter",
-        "Database look-ups by this instance's subscriptions (sessions after a control event, a lag or an expiry; a followed dossier that moved). Handing on an event makes none.",
+        "Checks this instance's subscriptions made in the database: a session after a control event, a lag or its end; whether a dossier followed is still readable after a move. An event handed on to a subscriber that may see it makes none.",
         &[("", state.bus.subscription_checks() as f64)],
     );
     if let Some(up) = state.bus.redis_connected() {

@@ -216,9 +216,12 @@ impl EventBus {
         self.local.receiver_count()
     }
 
-    /// Counts one look-up a subscription made in the database: its
-    /// session at a control event, its expiry or a lag, or whether it may
-    /// still follow a dossier that moved. Handing on an event makes none.
+    /// Counts one check a subscription made in the database (database
+    /// retries and catch-up pages are not counted): its session after a
+    /// control event, a lag or the session's end (with, for a followed
+    /// dossier, whether it is still readable: a second check), or whether
+    /// a followed dossier that moved between agencies is still readable.
+    /// Any other event handed on makes none.
     pub fn subscription_checked(&self) {
         self.checks.fetch_add(1, Ordering::Relaxed);
     }

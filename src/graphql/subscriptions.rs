@@ -213,6 +213,9 @@ struct Follow {
     behind: Option<i64>,
     /// When the session must be looked at again.
     recheck_at: tokio::time::Instant,
+    /// When the session ends by the server's clock (its expiry or idle
+    /// end, as last looked up): the timer above may lag a clock step.
+    session_until: DateTime<Utc>,
     /// When the session and scope were last looked at.
     checked_at: tokio::time::Instant,
     /// A marker to send first (a cursor ahead of this database).
@@ -250,10 +253,7 @@ impl Follow {
             // is looked up at least once a second instead, and the
             // session's end when it is due.
             let replaying = self.behind.is_some() || !self.pending.is_empty();
-            if replaying
-                && (self.checked_at.elapsed() >= CATCH_UP_RECHECK
-                    || tokio::time::Instant::now() >= self.recheck_at)
-            {
+            if replaying && (self.checked_at.elapsed() >= CATCH_UP_RECHECK || self.session_due()) {
                 if let Err(err) = Box::pin(self.recheck()).await {
                     return Some(Err(err));
                 }
@@ -286,7 +286,7 @@ impl Follow {
                     if self.interest.matches(&e, &tree) {
                         // A session that ended while the event was on its
                         // way hears nothing more.
-                        if tokio::time::Instant::now() >= self.recheck_at {
+                        if self.session_due() {
                             if let Err(err) = Box::pin(self.recheck()).await {
                                 return Some(Err(err));
                             }
@@ -326,6 +326,12 @@ impl Follow {
                 Err(RecvError::Closed) => return None,
             }
         }
+    }
+
+    /// Whether the session's end is due, by the timer or by the server's
+    /// clock (which a step, or a suspended machine, may have moved ahead).
+    fn session_due(&self) -> bool {
+        tokio::time::Instant::now() >= self.recheck_at || self.st.clock.now() >= self.session_until
     }
 
     /// An event as the subscriber gets it, once it may still see it.
@@ -401,6 +407,7 @@ impl Follow {
         st.bus.subscription_checked();
         let (actor, until) = retrying(|| accounts::session_actor(st, token)).await?;
         self.recheck_at = deadline(until, st.clock.now());
+        self.session_until = until;
         self.checked_at = tokio::time::Instant::now();
         self.actor = actor;
         self.rescope().await
@@ -488,6 +495,7 @@ async fn start(
     Ok(Follow {
         rx,
         recheck_at: deadline(until, st.clock.now()),
+        session_until: until,
         checked_at: tokio::time::Instant::now(),
         st,
         token,

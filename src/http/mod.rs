@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
@@ -725,7 +726,7 @@ async fn graphql_ws(
     let transport_ws = upgrade
         .selected_protocol()
         .is_some_and(|p| p == ALL_WEBSOCKET_PROTOCOLS[0]);
-    let live = live_runtime(app.state.config.live_threads);
+    let live = live_runtime();
     upgrade.on_upgrade(move |socket| async move {
         // Counted until it ends, so that a stopping process sends every
         // socket its close frame before it exits.
@@ -749,24 +750,61 @@ async fn graphql_ws(
 /// of thousands of deliveries would queue ahead of a request that arrives
 /// during it, which would wait for all of them. Here they queue behind
 /// each other only, and the operating system shares the cores between
-/// these threads and the HTTP runtime's. Built on first use with
-/// `threads` worker threads (MOTCUA_LIVE_THREADS; the first App of a
-/// process decides) and kept for the life of the process: a socket's
-/// reads and writes are still driven by the runtime that accepted it.
-fn live_runtime(threads: usize) -> tokio::runtime::Handle {
-    static LIVE: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
-    let live = LIVE.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name("motcua-live")
-            .enable_all()
-            .build()
-            // The operating system refused threads: the sockets share the
-            // HTTP runtime, as they would with one runtime.
-            .inspect_err(|e| tracing::error!(error = %e, "the WebSockets' runtime did not start"))
-            .ok()
-    });
-    match live {
+/// these threads and the HTTP runtime's. A socket's reads and writes are
+/// still driven by the runtime that accepted it.
+static LIVE: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+
+/// Password hashes a WebSocket's mutations may run at once on the live
+/// runtime (each holds 19 MiB; HTTP requests have the main runtime's).
+const LIVE_BLOCKING_THREADS: usize = 16;
+
+/// Starts the WebSockets' runtime with `threads` worker threads
+/// (MOTCUA_LIVE_THREADS), once per process: the first App of a process
+/// decides, the runtime lasts as long as the process. Called by
+/// `App::start`, so that a server that cannot have its threads does not
+/// start. Errors when the operating system refuses them.
+pub fn start_live_runtime(threads: usize) -> anyhow::Result<()> {
+    static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = STARTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if LIVE.get().is_some() {
+        return Ok(());
+    }
+    // Built on a thread of its own: tokio panics when a worker thread
+    // cannot start, and its unwinding then waits for the threads it did
+    // start, for good. A build that does not answer in time is a refusal.
+    let (built, answer) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("motcua-live-start".into())
+        .spawn(move || {
+            let _ = built.send(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads)
+                    .max_blocking_threads(LIVE_BLOCKING_THREADS)
+                    .thread_name("motcua-live")
+                    .enable_all()
+                    .build(),
+            );
+        })
+        .with_context(|| format!("cannot start the WebSockets' {threads} threads"))?;
+    let built = match answer.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(runtime) => {
+            runtime.with_context(|| format!("cannot start the WebSockets' {threads} threads"))?
+        }
+        Err(_) => anyhow::bail!(
+            "cannot start the WebSockets' {threads} threads: the operating system refused some"
+        ),
+    };
+    // Set under the lock: no other runtime was built meanwhile.
+    let _ = LIVE.set(built);
+    Ok(())
+}
+
+/// The WebSockets' runtime, or the current one when it was never started
+/// (an application put together without `App::start`).
+fn live_runtime() -> tokio::runtime::Handle {
+    match LIVE.get() {
         Some(runtime) => runtime.handle().clone(),
         None => tokio::runtime::Handle::current(),
     }

@@ -374,6 +374,34 @@ async fn a_revoked_session_stops_hearing() {
     );
 }
 
+/// A session that ended by the server's clock (moved past the idle end
+/// here, as a wall-clock step would) hears no further event: its end is
+/// compared with the clock when an event comes, not only with a timer.
+#[tokio::test]
+async fn a_session_ended_by_the_clock_hears_no_live_event() {
+    let f = flow().await;
+    let addr = serve(&f.t).await;
+    let d = f.submitted().await;
+    let watcher = f.t.login_demo("congdan@demo.motcua.vn").await;
+    let mut c = Client::connect(addr, false, &watcher).await;
+    c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
+    subscribed(&f.t, 1).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    // Past the idle end (MOTCUA_SESSION_IDLE_MINUTES, 120 by default).
+    f.t.app.state.clock.advance(chrono::Duration::minutes(121));
+    let desk = f.t.login_demo("motcua@demo.motcua.vn").await;
+    f.ok(&desk, "receiveDossier", &d, "").await;
+    let got = c.next(WAIT).await.unwrap();
+    assert!(
+        got["data"]["dossierStatusChanged"].is_null(),
+        "an event reached a session past its end: {got}"
+    );
+    assert_eq!(
+        got["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{got}"
+    );
+}
+
 #[tokio::test]
 async fn a_silent_socket_is_closed_after_the_init_timeout() {
     use crate::websocket::{open, reply, Reply};
