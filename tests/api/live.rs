@@ -353,8 +353,8 @@ async fn a_refused_change_publishes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_revoked_session_stops_hearing() {
+/// A citizen's second session following one of their submitted dossiers.
+async fn watching() -> (crate::fixtures::Flow, Value, String, Client) {
     let f = flow().await;
     let addr = serve(&f.t).await;
     let d = f.submitted().await;
@@ -362,35 +362,11 @@ async fn a_revoked_session_stops_hearing() {
     let mut c = Client::connect(addr, false, &watcher).await;
     c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
     subscribed(&f.t, 1).await;
-    f.t.data(Some(&watcher), "mutation { logout }", json!({}))
-        .await;
-    f.ok(&f.reception, "receiveDossier", &d, "").await;
-    let got = c.next(WAIT).await.unwrap();
-    let errors = got["data"]["dossierStatusChanged"].is_null();
-    assert!(errors, "no data after revocation: {got}");
-    assert_eq!(
-        got["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{got}"
-    );
+    (f, d, watcher, c)
 }
 
-/// A session that ended by the server's clock (moved past the idle end
-/// here, as a wall-clock step would) hears no further event: its end is
-/// compared with the clock when an event comes, not only with a timer.
-#[tokio::test]
-async fn a_session_ended_by_the_clock_hears_no_live_event() {
-    let f = flow().await;
-    let addr = serve(&f.t).await;
-    let d = f.submitted().await;
-    let watcher = f.t.login_demo("congdan@demo.motcua.vn").await;
-    let mut c = Client::connect(addr, false, &watcher).await;
-    c.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
-    subscribed(&f.t, 1).await;
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
-    // Past the idle end (MOTCUA_SESSION_IDLE_MINUTES, 120 by default).
-    f.t.app.state.clock.advance(chrono::Duration::minutes(121));
-    let desk = f.t.login_demo("motcua@demo.motcua.vn").await;
-    f.ok(&desk, "receiveDossier", &d, "").await;
+/// The next message ends the subscription: UNAUTHENTICATED, no event.
+async fn hears_its_session_ended(c: &mut Client) {
     let got = c.next(WAIT).await.unwrap();
     assert!(
         got["data"]["dossierStatusChanged"].is_null(),
@@ -400,6 +376,29 @@ async fn a_session_ended_by_the_clock_hears_no_live_event() {
         got["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
         "{got}"
     );
+}
+
+#[tokio::test]
+async fn a_revoked_session_stops_hearing() {
+    let (f, d, watcher, mut c) = watching().await;
+    f.t.data(Some(&watcher), "mutation { logout }", json!({}))
+        .await;
+    f.ok(&f.reception, "receiveDossier", &d, "").await;
+    hears_its_session_ended(&mut c).await;
+}
+
+/// A session that ended by the server's clock (moved past the idle end
+/// here, as a wall-clock step would) hears no further event: its end is
+/// compared with the clock when an event comes, not only with a timer.
+#[tokio::test]
+async fn a_session_ended_by_the_clock_hears_no_live_event() {
+    let (f, d, _, mut c) = watching().await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    // Past the idle end (MOTCUA_SESSION_IDLE_MINUTES, 120 by default).
+    f.t.app.state.clock.advance(chrono::Duration::minutes(121));
+    let desk = f.t.login_demo("motcua@demo.motcua.vn").await;
+    f.ok(&desk, "receiveDossier", &d, "").await;
+    hears_its_session_ended(&mut c).await;
 }
 
 #[tokio::test]
