@@ -534,6 +534,7 @@ async fn a_lagging_subscriber_signed_out_meanwhile_hears_nothing_more() {
     let first = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
     assert!(first.is_err(), "nothing yet");
     let d = f.submitted().await;
+    let submitted = d["version"].as_i64().unwrap();
     f.t.data(Some(&token), "mutation { logout }", json!({}))
         .await;
     let d = f
@@ -548,11 +549,20 @@ async fn a_lagging_subscriber_signed_out_meanwhile_hears_nothing_more() {
     f.ok(&f.reception, "receiveDossier", &d, "").await;
     relayed(&f.t).await;
     // The dropped messages held the sign-out: the subscriber learns it
-    // before anything else.
-    let resp = tokio::time::timeout(WAIT, stream.next())
-        .await
-        .unwrap()
-        .unwrap();
+    // before any event committed after it (those committed before it, the
+    // draft and its submission, may come first: the session was live).
+    let resp = loop {
+        let resp = tokio::time::timeout(WAIT, stream.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if !resp.errors.is_empty() {
+            break resp;
+        }
+        let data = resp.data.clone().into_json().unwrap();
+        let seq = data["myDossierEvents"]["seq"].as_i64().unwrap();
+        assert!(seq <= submitted, "an event after the sign-out: {data}");
+    };
     assert_eq!(
         resp.errors[0]
             .extensions
