@@ -41,8 +41,9 @@ pub struct Config {
     pub event_buffer: usize,
     /// A WebSocket that sends no connection_init this long is closed.
     pub ws_init_timeout: Duration,
-    /// Threads of the runtime WebSockets run on (`http::live_runtime`):
-    /// MOTCUA_LIVE_THREADS, by default half the cores (at least 1).
+    /// Threads of the runtime WebSockets run on
+    /// (`http::start_live_runtime`): MOTCUA_LIVE_THREADS, 1 to 64, by
+    /// default half the cores (at least 1).
     pub live_threads: usize,
     /// How long a stopping process (SIGTERM, Ctrl-C) waits for requests in
     /// flight and background steps before it exits anyway.

@@ -211,10 +211,8 @@ struct Follow {
     /// resume, or messages the bus dropped for a slow reader). Past it, the
     /// bus holds every message — control events included — in order.
     behind: Option<i64>,
-    /// When the session must be looked at again.
-    recheck_at: tokio::time::Instant,
     /// When the session ends by the server's clock (its expiry or idle
-    /// end, as last looked up): the timer above may lag a clock step.
+    /// end, as last looked up): then it is looked at again.
     session_until: DateTime<Utc>,
     /// When the session and scope were last looked at.
     checked_at: tokio::time::Instant,
@@ -269,7 +267,7 @@ impl Follow {
             }
             let message = tokio::select! {
                 m = self.rx.recv() => m,
-                _ = tokio::time::sleep_until(self.recheck_at) => {
+                _ = tokio::time::sleep_until(deadline(self.session_until, self.st.clock.now())) => {
                     match Box::pin(self.recheck()).await {
                         Ok(()) => continue,
                         Err(err) => return Some(Err(err)),
@@ -328,10 +326,11 @@ impl Follow {
         }
     }
 
-    /// Whether the session's end is due, by the timer or by the server's
-    /// clock (which a step, or a suspended machine, may have moved ahead).
+    /// Whether the session's end is due by the server's clock (read each
+    /// time: a timer set earlier may lag a clock step or a suspended
+    /// machine).
     fn session_due(&self) -> bool {
-        tokio::time::Instant::now() >= self.recheck_at || self.st.clock.now() >= self.session_until
+        self.st.clock.now() >= self.session_until
     }
 
     /// An event as the subscriber gets it, once it may still see it.
@@ -406,7 +405,6 @@ impl Follow {
         let (st, token) = (&self.st, self.token.as_str());
         st.bus.subscription_checked();
         let (actor, until) = retrying(|| accounts::session_actor(st, token)).await?;
-        self.recheck_at = deadline(until, st.clock.now());
         self.session_until = until;
         self.checked_at = tokio::time::Instant::now();
         self.actor = actor;
@@ -430,7 +428,7 @@ impl Follow {
     }
 }
 
-/// When to look at a session again that lasts until `until`.
+/// The timer for a session that lasts until `until`, by the clock's `now`.
 fn deadline(until: DateTime<Utc>, now: DateTime<Utc>) -> tokio::time::Instant {
     let left = (until - now).to_std().unwrap_or_default();
     tokio::time::Instant::now() + left + Duration::from_millis(100)
@@ -494,7 +492,6 @@ async fn start(
     };
     Ok(Follow {
         rx,
-        recheck_at: deadline(until, st.clock.now()),
         session_until: until,
         checked_at: tokio::time::Instant::now(),
         st,

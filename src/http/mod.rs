@@ -774,6 +774,7 @@ pub fn start_live_runtime(threads: usize) -> anyhow::Result<()> {
     // Built on a thread of its own: tokio panics when a worker thread
     // cannot start, and its unwinding then waits for the threads it did
     // start, for good. A build that does not answer in time is a refusal.
+    let refused = || format!("cannot start the WebSockets' {threads} threads");
     let (built, answer) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("motcua-live-start".into())
@@ -787,14 +788,10 @@ pub fn start_live_runtime(threads: usize) -> anyhow::Result<()> {
                     .build(),
             );
         })
-        .with_context(|| format!("cannot start the WebSockets' {threads} threads"))?;
+        .with_context(refused)?;
     let built = match answer.recv_timeout(std::time::Duration::from_secs(10)) {
-        Ok(runtime) => {
-            runtime.with_context(|| format!("cannot start the WebSockets' {threads} threads"))?
-        }
-        Err(_) => anyhow::bail!(
-            "cannot start the WebSockets' {threads} threads: the operating system refused some"
-        ),
+        Ok(runtime) => runtime.with_context(refused)?,
+        Err(_) => anyhow::bail!("{}: the operating system refused some", refused()),
     };
     // Set under the lock: no other runtime was built meanwhile.
     let _ = LIVE.set(built);
