@@ -157,7 +157,7 @@ pub async fn render(state: &AppState) -> String {
     metric(
         "motcua_subscription_checks_total",
         "counter",
-        "Checks this instance's subscriptions made in the database: a session after a control event, a lag or its end; whether a dossier followed is still readable after a move. An event handed on to a subscriber that may see it makes none.",
+        "Checks this instance's subscriptions made in the database: a session after a control event or a lag, at the session's end, and once a second while replaying from a cursor; whether a dossier followed is still readable after a move. An event handed on to a subscriber that may see it makes none.",
         &[("", state.bus.subscription_checks() as f64)],
     );
     if let Some(up) = state.bus.redis_connected() {

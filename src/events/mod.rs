@@ -218,10 +218,11 @@ impl EventBus {
 
     /// Counts one check a subscription made in the database (database
     /// retries and catch-up pages are not counted): its session after a
-    /// control event, a lag or the session's end (with, for a followed
-    /// dossier, whether it is still readable: a second check), or whether
-    /// a followed dossier that moved between agencies is still readable.
-    /// Any other event handed on makes none.
+    /// control event or a lag, at the session's end, or once a second while
+    /// it replays from a cursor (with, for a followed dossier, whether it
+    /// is still readable: a second check); or whether a followed dossier
+    /// that moved between agencies is still readable. Any other event
+    /// handed on makes none.
     pub fn subscription_checked(&self) {
         self.checks.fetch_add(1, Ordering::Relaxed);
     }
