@@ -49,6 +49,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+#[path = "common/machine.rs"]
+mod machine;
+
 const PASSWORD: &str = "motcua@2026";
 /// Trung tâm Phục vụ hành chính công tỉnh: it receives Sở Xây dựng's dossiers.
 const PROVINCIAL_CENTRE: &str = "000.00.12.H56";
@@ -128,15 +131,7 @@ struct Machine {
 
 impl Machine {
     fn now() -> Machine {
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|info| {
-                info.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, model)| model.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown CPU".into());
+        let cpu = machine::cpu_model();
         let database = match std::env::var("MOTCUA_BENCH_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => "PostgreSQL",
             _ => "SQLite",

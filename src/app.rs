@@ -32,7 +32,7 @@ impl App {
     /// (`cannot open the database: …`, `MOTCUA_REDIS_URL: …`).
     pub async fn start(config: Config) -> anyhow::Result<App> {
         crate::telemetry::install();
-        let db = store::connect(config.database_url.expose_secret())
+        let db = store::connect_pool(config.database_url.expose_secret(), config.db_pool_size)
             .await
             .context("cannot open the database")?;
         store::migrate(&db)
@@ -80,6 +80,10 @@ impl App {
             move || clock.now(),
             state.shutdown.token(),
         )));
+        tokio::spawn(state.shutdown.track(services::audit::run_sealer(
+            state.db.clone(),
+            state.shutdown.token(),
+        )));
         if state.config.notify.worker {
             let senders = crate::notify::Senders::from_config(&state.config.notify)?;
             tokio::spawn(state.shutdown.track(crate::notify::worker::run(
@@ -96,6 +100,13 @@ impl App {
             .context("cannot fill the statistics rollup")?
         {
             tracing::info!("filled the statistics rollup from the existing dossiers");
+        }
+        let searchable = services::dossiers::search::backfill(&state.db)
+            .await
+            .map_err(AppError::into_cause)
+            .context("cannot fill the dossiers' search text")?;
+        if searchable > 0 {
+            tracing::info!(searchable, "gave the existing dossiers their search text");
         }
         if state.config.demo {
             let loaded = services::demo::load_if_empty(&state)

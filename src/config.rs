@@ -45,6 +45,9 @@ pub struct Config {
     /// (`http::start_live_runtime`): MOTCUA_LIVE_THREADS, 1 to 64, by
     /// default half the cores (at least 1).
     pub live_threads: usize,
+    /// Connections of this instance's PostgreSQL pool: MOTCUA_DB_POOL_SIZE,
+    /// 1 to 1,000, by default 20 (SQLite keeps 8: one writer at a time).
+    pub db_pool_size: u32,
     /// How long a stopping process (SIGTERM, Ctrl-C) waits for requests in
     /// flight and background steps before it exits anyway.
     pub shutdown_grace: Duration,
@@ -65,6 +68,9 @@ pub struct Config {
     /// The payment gateway's callback secret (HMAC-SHA256). Unset: a random
     /// one kept in the database, shared by every instance.
     pub payment_secret: Option<SecretString>,
+    /// The public portal's address (`http(s)://…`, no trailing slash): the
+    /// printed forms' QR code links to `{public_url}/tra-cuu?ma={code}`.
+    pub public_url: String,
 }
 
 /// S3-compatible object storage for the stored files. Credentials come
@@ -156,6 +162,7 @@ impl Config {
             event_buffer: positive(&get, "MOTCUA_EVENT_BUFFER", 1_024)?,
             ws_init_timeout: http.ws_init_timeout,
             live_threads: http.live_threads,
+            db_pool_size: db_pool_size(&get)?,
             shutdown_grace: http.shutdown_grace,
             request_timeout: http.request_timeout,
             body_limit_bytes: http.body_limit_bytes,
@@ -167,6 +174,7 @@ impl Config {
             evaluation_weights: evaluation_weights(&get)?,
             notify: notify(&get)?,
             payment_secret: get("MOTCUA_PAYMENT_SECRET").map(SecretString::from),
+            public_url: public_url(&get)?,
             sessions: sessions(&get)?,
         })
     }
@@ -324,6 +332,15 @@ fn http(get: &impl Lookup) -> Result<HttpSettings, ConfigError> {
     })
 }
 
+/// The largest pool MOTCUA_DB_POOL_SIZE may ask for.
+pub const MAX_DB_POOL_SIZE: u32 = 1_000;
+
+/// MOTCUA_DB_POOL_SIZE: 1 to [`MAX_DB_POOL_SIZE`], by default 20. Every
+/// instance's pool counts against PostgreSQL's `max_connections`.
+fn db_pool_size(get: &impl Lookup) -> Result<u32, ConfigError> {
+    bounded(get, "MOTCUA_DB_POOL_SIZE", 20, MAX_DB_POOL_SIZE)
+}
+
 /// The most threads MOTCUA_LIVE_THREADS may ask for.
 pub const MAX_LIVE_THREADS: usize = 64;
 
@@ -333,14 +350,7 @@ pub const MAX_LIVE_THREADS: usize = 64;
 fn live_threads(get: &impl Lookup) -> Result<usize, ConfigError> {
     let half_the_cores = std::thread::available_parallelism()
         .map_or(1, |n| (n.get() / 2).clamp(1, MAX_LIVE_THREADS));
-    let threads = positive(get, "MOTCUA_LIVE_THREADS", half_the_cores)?;
-    if threads > MAX_LIVE_THREADS {
-        return Err(ConfigError {
-            var: "MOTCUA_LIVE_THREADS",
-            reason: format!("must be at most {MAX_LIVE_THREADS}"),
-        });
-    }
-    Ok(threads)
+    bounded(get, "MOTCUA_LIVE_THREADS", half_the_cores, MAX_LIVE_THREADS)
 }
 
 fn graphql_limits(get: &impl Lookup) -> Result<GraphqlLimits, ConfigError> {
@@ -421,6 +431,17 @@ fn notify(get: &impl Lookup) -> Result<NotifyConfig, ConfigError> {
     })
 }
 
+fn public_url(get: &impl Lookup) -> Result<String, ConfigError> {
+    let url = get("MOTCUA_PUBLIC_URL").unwrap_or_else(|| "http://localhost:3000".into());
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError {
+            var: "MOTCUA_PUBLIC_URL",
+            reason: "must start with http:// or https://".into(),
+        });
+    }
+    Ok(url.trim().trim_end_matches('/').to_string())
+}
+
 fn sessions(get: &impl Lookup) -> Result<SessionPolicy, ConfigError> {
     Ok(SessionPolicy {
         idle: chrono::Duration::minutes(parse(get, "MOTCUA_SESSION_IDLE_MINUTES", Some(120))?),
@@ -440,6 +461,23 @@ fn positive<T: FromStr + PartialEq + From<u8>>(
         return Err(ConfigError {
             var,
             reason: "must be at least 1".into(),
+        });
+    }
+    Ok(v)
+}
+
+/// `positive`, and at most `max`.
+fn bounded<T: FromStr + PartialOrd + From<u8> + std::fmt::Display>(
+    get: &impl Lookup,
+    var: &'static str,
+    default: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    let v = positive(get, var, default)?;
+    if v > max {
+        return Err(ConfigError {
+            var,
+            reason: format!("must be at most {max}"),
         });
     }
     Ok(v)
@@ -542,6 +580,20 @@ mod tests {
         assert_eq!(e.to_string(), "MOTCUA_LIVE_THREADS: must be at most 64");
         let default = config(&[]).unwrap().live_threads;
         assert!((1..=MAX_LIVE_THREADS).contains(&default), "{default}");
+    }
+
+    #[test]
+    fn the_database_pool_is_bounded() {
+        assert_eq!(config(&[]).unwrap().db_pool_size, 20);
+        let c = config(&[("MOTCUA_DB_POOL_SIZE", "64")]).unwrap();
+        assert_eq!(c.db_pool_size, 64);
+        for (v, reason) in [
+            ("0", "must be at least 1"),
+            ("1001", "must be at most 1000"),
+        ] {
+            let e = config(&[("MOTCUA_DB_POOL_SIZE", v)]).unwrap_err();
+            assert_eq!(e.to_string(), format!("MOTCUA_DB_POOL_SIZE: {reason}"));
+        }
     }
 
     #[test]

@@ -37,10 +37,10 @@ pub enum AppError {
     /// `FORBIDDEN`: the actor's roles or agency scope do not allow this.
     #[error("không có quyền")]
     Forbidden,
-    /// `NOT_FOUND`: no such thing (named in English), or one the caller may
-    /// not see.
-    #[error("không tìm thấy {0}")]
-    NotFound(&'static str),
+    /// `NOT_FOUND`: no such thing, or one the caller may not see; the
+    /// message names it in the caller's language.
+    #[error("không tìm thấy {}", .0.vi())]
+    NotFound(Missing),
     /// `BAD_USER_INPUT` with `extensions.field`: a value breaks a rule.
     #[error("dữ liệu không hợp lệ: {field}")]
     BadInput { field: String, problem: Problem },
@@ -153,6 +153,19 @@ impl AppError {
         }
     }
 
+    /// The same error with a BAD_USER_INPUT's field placed under `parent`
+    /// (`amountVnd` in `feePayment` → `feePayment.amountVnd`); any other
+    /// error as it is.
+    pub fn under(self, parent: &str) -> Self {
+        match self {
+            AppError::BadInput { field, problem } => AppError::BadInput {
+                field: format!("{parent}.{field}"),
+                problem,
+            },
+            other => other,
+        }
+    }
+
     /// An `INTERNAL` error caused by `e`: any error value (kept as the
     /// cause, downcastable) or a message saying which invariant broke.
     pub fn internal<E>(e: E) -> Self
@@ -236,8 +249,8 @@ impl AppError {
                 "You are not allowed to do this",
             ),
             AppError::NotFound(what) => lang.pick(
-                format!("Không tìm thấy {}", vi_noun(what)),
-                format!("{what} not found"),
+                format!("Không tìm thấy {}", what.vi()),
+                format!("{} not found", what.en()),
             ),
             AppError::BadInput { field, problem } => match lang {
                 Lang::Vi => format!("Dữ liệu không hợp lệ ở trường {field}: {}", problem.vi()),
@@ -284,17 +297,57 @@ impl AppError {
     }
 }
 
-fn vi_noun(what: &str) -> &str {
-    match what {
-        "agency" => "cơ quan",
-        "sector" => "ngành",
-        "field" => "lĩnh vực",
-        "procedure" => "thủ tục",
-        "account" => "tài khoản",
-        "attachment" => "tệp đính kèm",
-        "document" => "giấy tờ",
-        "route" => "địa chỉ",
-        _ => "đối tượng",
+/// What a NOT_FOUND names, in both languages: every message is equally
+/// specific in Vietnamese and in English (issue 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Account,
+    Agency,
+    Attachment,
+    Document,
+    Dossier,
+    Feedback,
+    /// A printable form the dossier has not been issued (yet).
+    Form,
+    Payment,
+    Procedure,
+    /// An HTTP path the server does not serve.
+    Route,
+    /// A year without a calendar.
+    Year,
+}
+
+impl Missing {
+    pub fn vi(self) -> &'static str {
+        match self {
+            Missing::Account => "tài khoản",
+            Missing::Agency => "cơ quan",
+            Missing::Attachment => "tệp đính kèm",
+            Missing::Document => "giấy tờ",
+            Missing::Dossier => "hồ sơ",
+            Missing::Feedback => "phản ánh, kiến nghị",
+            Missing::Form => "biểu mẫu đã ban hành cho hồ sơ",
+            Missing::Payment => "khoản thanh toán",
+            Missing::Procedure => "thủ tục",
+            Missing::Route => "địa chỉ",
+            Missing::Year => "lịch của năm",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Missing::Account => "account",
+            Missing::Agency => "agency",
+            Missing::Attachment => "attachment",
+            Missing::Document => "document",
+            Missing::Dossier => "dossier",
+            Missing::Feedback => "feedback",
+            Missing::Form => "issued form",
+            Missing::Payment => "payment",
+            Missing::Procedure => "procedure",
+            Missing::Route => "route",
+            Missing::Year => "calendar year",
+        }
     }
 }
 

@@ -12,6 +12,9 @@
 //!   (`query procedures`, `mutation receiveDossier`; `invalid` when it did not
 //!   parse or validate, so a client cannot invent labels) and the first
 //!   error's code (`OK` without errors);
+//! - `motcua_graphql_operation_db_statements{operation}`: the SQL statements
+//!   each GraphQL operation over HTTP ran, its session look-up and its
+//!   loaders' batches included (a histogram; `_sum` / `_count` is the mean);
 //! - read at each scrape: `motcua_subscriptions_open` (subscriptions
 //!   listening on this instance's event bus),
 //!   `motcua_subscription_checks_total` (the checks subscriptions made in
@@ -29,7 +32,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::state::AppState;
 
@@ -37,6 +40,9 @@ use crate::state::AppState;
 const BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
+
+/// Statements per operation.
+const STATEMENT_BUCKETS: [f64; 10] = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0, 64.0];
 
 /// The process's one recorder, installed on first use. A recorder another
 /// library installed first wins: then `/metrics` renders only ours' handle
@@ -46,6 +52,12 @@ fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("motcua_graphql_operation_db_statements".into()),
+                    &STATEMENT_BUCKETS,
+                )
+            })
             // Refused only for no buckets at all: summaries then.
             .unwrap_or_else(|_| PrometheusBuilder::new())
             .build_recorder();
@@ -105,6 +117,10 @@ pub fn record_operation(operation: &str, code: &str, seconds: f64) {
         .record(seconds);
     metrics::counter!("motcua_graphql_operations_total", "operation" => operation.to_owned(), "code" => code.to_owned())
         .increment(1);
+    if let Some(n) = crate::store::statements_so_far() {
+        metrics::histogram!("motcua_graphql_operation_db_statements", "operation" => operation.to_owned())
+            .record(f64::from(n));
+    }
 }
 
 /// The exposition text: the recorded metrics, then the backlog and the

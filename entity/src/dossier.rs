@@ -59,6 +59,10 @@ pub struct Model {
     /// When the post delivered the result, and to whom.
     pub delivered_at: Option<DateTimeUtc>,
     pub delivery_recipient: Option<String>,
+    /// Folded code, applicant name, phone digits and e-mail
+    /// (`domain::text::dossier_search_text`); indexed by trigrams.
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

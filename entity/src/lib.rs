@@ -7,6 +7,7 @@ pub mod agency;
 pub mod attachment;
 pub mod audit_head;
 pub mod audit_log;
+pub mod audit_pending;
 pub mod calendar_day;
 pub mod delivery;
 pub mod document;

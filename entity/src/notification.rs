@@ -17,6 +17,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// When its account marked it read (`markNotificationsRead`); None while
+    /// unread.
+    pub read_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -17,6 +17,11 @@ mod m20261130_000012_postal_delivery;
 mod m20261130_000013_dossier_creation_key;
 mod m20261130_000014_server_secret;
 mod m20261130_000015_event_positions;
+mod m20261201_000016_audit_pending;
+mod m20261201_000017_open_dossier_index;
+mod m20261201_000018_recount_online_receptions;
+mod m20261201_000019_notification_read;
+mod m20261201_000020_dossier_search;
 
 pub struct Migrator;
 
@@ -39,6 +44,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_dossier_creation_key::Migration),
             Box::new(m20261130_000014_server_secret::Migration),
             Box::new(m20261130_000015_event_positions::Migration),
+            Box::new(m20261201_000016_audit_pending::Migration),
+            Box::new(m20261201_000017_open_dossier_index::Migration),
+            Box::new(m20261201_000018_recount_online_receptions::Migration),
+            Box::new(m20261201_000019_notification_read::Migration),
+            Box::new(m20261201_000020_dossier_search::Migration),
         ]
     }
 }

@@ -145,8 +145,15 @@ pub struct ProcedureContent {
     pub components: Vec<Component>,
     pub subjects: Vec<String>,
     pub result_document: String,
+    /// The data-store document type of the result (e.g. `GIAY_KHAI_SINH`):
+    /// the copy saved into the applicant's store carries it, so that a
+    /// component requiring that type takes it. None: the result's name.
+    #[serde(default)]
+    pub result_document_type: Option<String>,
     pub fees: Vec<FeeLine>,
-    /// The step the fees must be paid before, if any.
+    /// When the fees are due as the procedure says; None: the default
+    /// (`PaymentDue::DEFAULT`, before the return). Read it through
+    /// [`ProcedureContent::fees_due`].
     #[serde(default)]
     pub payment_due: Option<super::payment::PaymentDue>,
     pub conditions: Option<String>,
@@ -158,24 +165,36 @@ pub struct ProcedureContent {
 pub type FieldProblem = (String, Problem);
 
 impl ProcedureContent {
-    /// E-form data is a JSON object; when `complete` (at submission and
-    /// intake), its `components` list names every required component of
-    /// this version (`{"components": [{"name": …}, …]}`). The error names
-    /// `formData` or `formData.components`.
-    pub fn check_form(&self, form: &serde_json::Value, complete: bool) -> Result<(), FieldProblem> {
-        let obj = form.as_object().ok_or_else(|| {
-            (
-                "formData".to_owned(),
-                Problem::Invalid {
-                    vi: "Dữ liệu biểu mẫu phải là một đối tượng JSON".into(),
-                    en: "Form data must be a JSON object".into(),
-                },
-            )
-        })?;
-        if !complete {
-            return Ok(());
-        }
-        let given: Vec<&str> = obj
+    /// When this procedure's fees are due: as it says, else the default;
+    /// None when it has no fee.
+    pub fn fees_due(&self) -> Option<super::payment::PaymentDue> {
+        let total: i64 = self.fees.iter().map(|f| f.amount_vnd).sum();
+        (total > 0).then(|| {
+            self.payment_due
+                .unwrap_or(super::payment::PaymentDue::DEFAULT)
+        })
+    }
+
+    /// The component of this version named `name` exactly; a refusal that
+    /// names it when the procedure has none of that name (a file or a
+    /// stored document is for one of the procedure's components).
+    pub fn component(&self, name: &str) -> Result<&Component, Problem> {
+        self.components
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Problem::Invalid {
+                vi: format!("Thủ tục không có thành phần hồ sơ «{name}»"),
+                en: format!("The procedure has no component «{name}»"),
+            })
+    }
+
+    /// The components handed in, in this version's order: those the
+    /// e-form's `components` list names and those with a file (`filed`:
+    /// the files are the truth, a file needs no second mention). The
+    /// receipt (form 01 of Circular 03/2025/TT-VPCP) lists these, not every
+    /// component the procedure knows.
+    pub fn handed_in(&self, form: &serde_json::Value, filed: &[String]) -> Vec<&Component> {
+        let named: Vec<&str> = form
             .get("components")
             .and_then(serde_json::Value::as_array)
             .map(|a| {
@@ -184,10 +203,40 @@ impl ProcedureContent {
                     .collect()
             })
             .unwrap_or_default();
+        self.components
+            .iter()
+            .filter(|c| named.contains(&c.name.as_str()) || filed.contains(&c.name))
+            .collect()
+    }
+
+    /// E-form data is a JSON object; when `complete` (at submission and
+    /// intake), every required component of this version is handed in
+    /// ([`Self::handed_in`]: named by its `components` list,
+    /// `{"components": [{"name": …}, …]}`, or filed). The error names
+    /// `formData` or `formData.components`.
+    pub fn check_form(
+        &self,
+        form: &serde_json::Value,
+        filed: &[String],
+        complete: bool,
+    ) -> Result<(), FieldProblem> {
+        if !form.is_object() {
+            return Err((
+                "formData".to_owned(),
+                Problem::Invalid {
+                    vi: "Dữ liệu biểu mẫu phải là một đối tượng JSON".into(),
+                    en: "Form data must be a JSON object".into(),
+                },
+            ));
+        }
+        if !complete {
+            return Ok(());
+        }
+        let given = self.handed_in(form, filed);
         let missing: Vec<&str> = self
             .components
             .iter()
-            .filter(|c| c.required && !given.contains(&c.name.as_str()))
+            .filter(|c| c.required && !given.iter().any(|g| g.name == c.name))
             .map(|c| c.name.as_str())
             .collect();
         if missing.is_empty() {
@@ -208,7 +257,9 @@ fn at(path: impl Into<String>) -> impl FnOnce(Problem) -> FieldProblem {
     move |p| (path, p)
 }
 
-const NAME_MAX: usize = 500;
+/// The longest name of a procedure, a component or a step, in characters
+/// (an upload or a supplement item names a component by it).
+pub const NAME_MAX: usize = 500;
 const TEXT_MAX: usize = 10_000;
 /// A year of working days is the longest processing time we accept.
 const MAX_PROCESSING_HOURS: u32 = 260 * HOURS_PER_WORKING_DAY;
@@ -220,6 +271,8 @@ impl ProcedureContent {
         self.name = required_text(&self.name, NAME_MAX).map_err(at("name"))?;
         self.result_document =
             required_text(&self.result_document, NAME_MAX).map_err(at("resultDocument"))?;
+        self.result_document_type = optional_text(self.result_document_type.as_deref(), 100)
+            .map_err(at("resultDocumentType"))?;
         self.conditions =
             optional_text(self.conditions.as_deref(), TEXT_MAX).map_err(at("conditions"))?;
         if self.levels.is_empty() {
@@ -331,6 +384,7 @@ pub(crate) mod tests {
             components: vec![],
             subjects: vec![],
             result_document: "Phiếu lý lịch tư pháp".into(),
+            result_document_type: None,
             fees: vec![FeeLine {
                 name: "Phí".into(),
                 amount_vnd: 200_000,
@@ -388,6 +442,51 @@ pub(crate) mod tests {
         let mut c = sample();
         c.fees[0].amount_vnd = -1;
         assert_eq!(c.normalise().unwrap_err().0, "fees.0.amountVnd");
+    }
+
+    fn component(name: &str, required: bool) -> Component {
+        Component {
+            name: name.into(),
+            originals: 1,
+            copies: 0,
+            required,
+            form_template: None,
+            data_store_document_type: None,
+        }
+    }
+
+    #[test]
+    fn what_was_handed_in_is_what_the_form_names_or_a_file_holds() {
+        let mut c = sample();
+        c.components = vec![
+            component("Tờ khai", true),
+            component("Bản sao CCCD", true),
+            component("Giấy ủy quyền (nếu có)", false),
+        ];
+        let form = serde_json::json!({ "components": [{ "name": "Tờ khai" }] });
+        // The optional component was not handed in: the receipt lists two.
+        let got: Vec<&str> = c
+            .handed_in(&form, &["Bản sao CCCD".to_owned()])
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(got, ["Tờ khai", "Bản sao CCCD"]);
+        // A file is enough: no second mention in the e-form.
+        assert!(c
+            .check_form(&form, &["Bản sao CCCD".to_owned()], true)
+            .is_ok());
+        let (field, problem) = c.check_form(&form, &[], true).unwrap_err();
+        assert_eq!(
+            (field.as_str(), problem.en()),
+            (
+                "formData.components",
+                "Required components are missing: Bản sao CCCD".to_owned()
+            )
+        );
+        assert_eq!(
+            c.component("Đơn").unwrap_err().en(),
+            "The procedure has no component «Đơn»"
+        );
     }
 
     #[test]

@@ -49,7 +49,9 @@ pub fn check_dates(
             ));
         }
     }
-    Ok(())
+    // A document already expired cannot satisfy anything: refused at
+    // upload, not stored to fail later.
+    check_valid(valid_until, today).map_err(|p| ("validUntil", p))
 }
 
 /// A stored document still valid today (valid through its last day).
@@ -104,6 +106,15 @@ mod tests {
                 .unwrap_err()
                 .0,
             "validUntil"
+        );
+        // Already expired when stored: refused, naming the day it ended.
+        let (field, p) = check_dates(None, Some(day(2026, 11, 29)), today).unwrap_err();
+        assert_eq!(
+            (field, p.en()),
+            (
+                "validUntil",
+                "The document expired on 2026-11-29".to_owned()
+            )
         );
     }
 

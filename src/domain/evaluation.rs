@@ -40,6 +40,22 @@ labelled_enum! {
     }
 }
 
+impl Indicator {
+    /// Whether it judges dossiers (received, settled, returned, rated or
+    /// paid in the period): an agency with none is not scored on it and not
+    /// ranked above agencies that were measured. The catalogue's indicators
+    /// and feedback do not.
+    pub fn judges_dossiers(self) -> bool {
+        !matches!(
+            self,
+            Indicator::PublishedRecords
+                | Indicator::OnlineProcedures
+                | Indicator::NationalPortalSync
+                | Indicator::FeedbackOnTime
+        )
+    }
+}
+
 /// How an indicator is scored.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spec {

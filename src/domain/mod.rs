@@ -14,6 +14,7 @@ pub mod documents;
 pub mod evaluation;
 pub mod feedback;
 pub mod files;
+pub mod forms;
 pub mod identity;
 pub mod lifecycle;
 pub mod masking;
@@ -28,3 +29,19 @@ pub mod transition;
 
 pub use labels::{EnumLabel, StoredEnum};
 pub use problem::Problem;
+
+/// `part / whole`, or `None` when there is nothing to count (`whole` is 0):
+/// every rate and share the API returns. A rate with no denominator is
+/// unknown, never 0 % nor 100 %.
+pub fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole != 0).then(|| part as f64 / whole as f64)
+}
+
+#[cfg(test)]
+mod ratio_tests {
+    #[test]
+    fn a_rate_with_nothing_to_count_is_unknown() {
+        assert_eq!(super::ratio(0, 0), None);
+        assert_eq!(super::ratio(3, 4), Some(0.75));
+    }
+}

@@ -37,10 +37,13 @@ labelled_enum! {
 }
 
 labelled_enum! {
-    /// The step a procedure's fees must be paid before, if any.
+    /// When a procedure's fees are due. Unless the procedure says otherwise,
+    /// before the result is returned (DOMAIN "Fees"; Hà Nam 30/2019
+    /// Art. 10.2.c: fees are taken with the dossier or before the result).
     pub enum PaymentDue {
         BeforeReception => ("BEFORE_RECEPTION", "Nộp trước khi tiếp nhận", "Before reception"),
         BeforeReturn => ("BEFORE_RETURN", "Nộp trước khi trả kết quả", "Before the result is returned"),
+        AfterReturn => ("AFTER_RETURN", "Nộp sau khi trả kết quả (theo thông báo)", "After the result is returned (on notice)"),
     }
 }
 
@@ -105,13 +108,34 @@ impl Fees {
 }
 
 impl PaymentDue {
-    /// Whether unpaid fees stop this step.
+    /// When fees are due where the procedure does not say: before the
+    /// result is returned.
+    pub const DEFAULT: PaymentDue = PaymentDue::BeforeReturn;
+
+    /// Whether unpaid fees stop this step (`reception`: receiving the
+    /// dossier; otherwise returning its result). `due` as the procedure
+    /// says, None for the default.
     pub fn blocks(due: Option<PaymentDue>, reception: bool) -> bool {
-        match due {
-            None => false,
-            Some(PaymentDue::BeforeReception) => true,
-            Some(PaymentDue::BeforeReturn) => !reception,
+        match due.unwrap_or(PaymentDue::DEFAULT) {
+            PaymentDue::BeforeReception => true,
+            PaymentDue::BeforeReturn => !reception,
+            PaymentDue::AfterReturn => false,
         }
+    }
+
+    /// The refusal (Vietnamese, English) of a step that `owed_vnd` unpaid
+    /// stops, as [`PaymentDue::blocks`] says; None when the step may go.
+    pub fn unpaid(
+        due: Option<PaymentDue>,
+        reception: bool,
+        owed_vnd: i64,
+    ) -> Option<(String, String)> {
+        (owed_vnd > 0 && PaymentDue::blocks(due, reception)).then(|| {
+            (
+                format!("Hồ sơ chưa nộp đủ phí, lệ phí (còn thiếu {owed_vnd} đồng)"),
+                format!("The fees are not paid ({owed_vnd} VND owed)"),
+            )
+        })
     }
 }
 
@@ -122,8 +146,10 @@ pub fn refundable(status: DossierStatus) -> bool {
     matches!(status, DossierStatus::Refused | DossierStatus::NotEligible)
 }
 
-/// Payments are accepted only while the dossier is alive and before its
-/// result is returned.
+/// Payments are accepted while the dossier is alive, and once its result
+/// is returned for what it still owes (fees due AFTER_RETURN are collected
+/// on notice); never for a draft, nor a dossier refused, withdrawn, stopped
+/// or found not eligible (nothing is owed for a service not delivered).
 pub fn payable(status: DossierStatus) -> bool {
     !matches!(
         status,
@@ -132,7 +158,6 @@ pub fn payable(status: DossierStatus) -> bool {
             | DossierStatus::Withdrawn
             | DossierStatus::Stopped
             | DossierStatus::NotEligible
-            | DossierStatus::Returned
     )
 }
 

@@ -160,8 +160,8 @@ pub fn needs_files(action: DossierAction, to: DossierStatus) -> bool {
 
 /// The counts a transition from `from` to `to` by `action` moves. `d` is
 /// the dossier as it is after it, `files` what files it has (see
-/// [`needs_files`]); a reception within `handover_limit_seconds` working
-/// seconds counts as timely.
+/// [`needs_files`]); an online dossier's reception within
+/// `handover_limit_seconds` working seconds of submission counts as timely.
 pub fn deltas(
     action: DossierAction,
     from: Option<DossierStatus>,
@@ -173,7 +173,10 @@ pub fn deltas(
     let mut delta = Delta::default();
     if action == DossierAction::Receive {
         delta.add(M::Received, 1);
-        if let Some(secs) = d.reception_seconds {
+        // Reception within 8 working hours of submission judges online
+        // dossiers only (Thanh Hóa Art. 11.1.a): a dossier handed in at the
+        // counter is received as it is registered, in no time at all.
+        if let Some(secs) = d.reception_seconds.filter(|_| d.online) {
             delta.add(M::ReceptionChecked, 1);
             delta.add(
                 M::ReceptionWithin,
@@ -330,10 +333,10 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_counter_reception_is_checked_but_not_within_and_never_reused() {
+    fn a_counter_reception_is_not_judged_on_the_8_hours_and_never_reused() {
         let d = DossierFacts {
             online: false,
-            reception_seconds: Some(LIMIT + 1),
+            reception_seconds: Some(0),
             ..Default::default()
         };
         let files = Files {
@@ -342,6 +345,14 @@ mod tests {
             result: false,
         };
         let got = deltas(A::Receive, None, S::Received, &d, files, LIMIT);
+        assert_eq!(got, only(&[(M::Received, 1)]));
+        // An online one received late is judged, and not within.
+        let d = DossierFacts {
+            online: true,
+            reception_seconds: Some(LIMIT + 1),
+            ..Default::default()
+        };
+        let got = deltas(A::Receive, None, S::Received, &d, Files::default(), LIMIT);
         assert_eq!(got, only(&[(M::Received, 1), (M::ReceptionChecked, 1)]));
     }
 

@@ -308,6 +308,8 @@ pub struct Facts<'a> {
     pub idempotency_key: Option<&'a str>,
     /// The e-form as saved.
     pub form: &'a Value,
+    /// The components with a file (loaded for submission and supplements).
+    pub filed: &'a [String],
     pub submitted_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
     pub paused_at: Option<DateTime<Utc>>,
@@ -466,21 +468,20 @@ pub fn plan(
 }
 
 /// What the status needs besides the arguments: fees paid where the
-/// procedure says so (at the counter the officer takes them with the
-/// dossier), and an electronic result to return online.
+/// procedure says so (at the counter too: the officer takes them with the
+/// dossier, in the registration's operation), and an electronic result to
+/// return online.
 fn preconditions(cmd: &Command, d: &Facts<'_>) -> Result<(), Refusal> {
-    let owed = |reception: bool| {
-        if PaymentDue::blocks(d.content.payment_due, reception) && d.fees_owed_vnd > 0 {
-            let owed = d.fees_owed_vnd;
-            return Err(Refusal::state(
-                format!("Hồ sơ chưa nộp đủ phí, lệ phí (còn thiếu {owed} đồng)"),
-                format!("The fees are not paid ({owed} VND owed)"),
-            ));
-        }
-        Ok(())
+    let owed = |reception: bool| match PaymentDue::unpaid(
+        d.content.payment_due,
+        reception,
+        d.fees_owed_vnd,
+    ) {
+        Some((vi, en)) => Err(Refusal::state(vi, en)),
+        None => Ok(()),
     };
     match cmd {
-        Command::Receive if d.channel != Channel::Direct => owed(true),
+        Command::Receive => owed(true),
         Command::ReturnResult { method, .. } => {
             owed(false)?;
             if *method == ReturnMethod::Online && !d.has_electronic_result {
@@ -505,11 +506,11 @@ fn decide(
 ) -> Result<(), Refusal> {
     match cmd {
         Command::Update { form_data } => {
-            check_form(form_data, d.content, false)?;
+            check_form(form_data, d, false)?;
             p.changes.form_data = Some(form_data.clone());
         }
         Command::Submit { idempotency_key } => {
-            check_form(d.form, d.content, true)?;
+            check_form(d.form, d, true)?;
             let key = match idempotency_key.as_deref() {
                 Some(k) => Some(
                     required_text(k, IDEMPOTENCY_KEY_MAX)
@@ -671,7 +672,7 @@ fn supplement(
 ) -> Result<(), Refusal> {
     let before_reception = d.status == DossierStatus::NeedsSupplement;
     if let Some(f) = form_data {
-        check_form(f, d.content, before_reception)?;
+        check_form(f, d, before_reception)?;
         p.changes.form_data = Some(f.clone());
     }
     if before_reception {
@@ -882,10 +883,10 @@ fn task(
     }
 }
 
-/// `ProcedureContent::check_form` as a refusal.
-fn check_form(form: &Value, content: &ProcedureContent, complete: bool) -> Result<(), Refusal> {
-    content
-        .check_form(form, complete)
+/// `ProcedureContent::check_form` as a refusal, with the dossier's files.
+fn check_form(form: &Value, d: &Facts<'_>, complete: bool) -> Result<(), Refusal> {
+    d.content
+        .check_form(form, d.filed, complete)
         .map_err(|(field, problem)| Refusal::Input { field, problem })
 }
 
@@ -938,6 +939,7 @@ mod tests {
             applicant_account_id: Some(7),
             idempotency_key: None,
             form,
+            filed: &[],
             submitted_at: Some(now() - hours(30)),
             received_at: Some(now() - hours(26)),
             paused_at: None,
@@ -1042,19 +1044,60 @@ mod tests {
     }
 
     #[test]
-    fn fees_owed_block_reception_except_at_the_counter() {
+    fn fees_due_before_reception_block_it_on_every_channel() {
         let mut c = sample();
         c.payment_due = Some(PaymentDue::BeforeReception);
         let form = json!({});
         let mut d = facts(DossierStatus::Submitted, &c, &form);
         d.fees_owed_vnd = 200_000;
-        assert!(
-            matches!(decide(&Command::Receive, &d), Err(Refusal::State { en, .. }) if en.contains("200000"))
-        );
-        d.channel = Channel::Direct;
+        for channel in [Channel::Online, Channel::Postal, Channel::Direct] {
+            d.channel = channel;
+            assert!(
+                matches!(decide(&Command::Receive, &d), Err(Refusal::State { en, .. }) if en.contains("200000")),
+                "{channel:?}"
+            );
+        }
+        // Taken at the counter with the dossier: received.
+        d.fees_owed_vnd = 0;
         let p = decide(&Command::Receive, &d).unwrap();
         assert!(p.assigns_code);
         assert_eq!(p.changes.due_at, p.changes.legal_due_at);
+    }
+
+    /// Unless the procedure says otherwise, fees are due before the return
+    /// (DOMAIN "Fees"): an unpaid dossier is received but not returned;
+    /// AFTER_RETURN lets it go out with the fee owed.
+    #[test]
+    fn fees_are_due_before_the_return_unless_the_procedure_says_otherwise() {
+        let mut c = sample();
+        let form = json!({});
+        let counter = Command::ReturnResult {
+            method: ReturnMethod::Counter,
+            tracking_number: None,
+        };
+        for (due, refused) in [
+            (None, true),
+            (Some(PaymentDue::BeforeReturn), true),
+            (Some(PaymentDue::BeforeReception), true),
+            (Some(PaymentDue::AfterReturn), false),
+        ] {
+            c.payment_due = due;
+            let mut d = facts(DossierStatus::ResultReady, &c, &form);
+            d.fees_owed_vnd = 150_000;
+            let got = decide(&counter, &d);
+            assert_eq!(
+                matches!(&got, Err(Refusal::State { en, .. }) if en.contains("150000")),
+                refused,
+                "{due:?}"
+            );
+            d.fees_owed_vnd = 0;
+            assert!(decide(&counter, &d).is_ok(), "{due:?} paid");
+            if due.is_none() {
+                let mut d = facts(DossierStatus::Submitted, &c, &form);
+                d.fees_owed_vnd = 150_000;
+                assert!(decide(&Command::Receive, &d).is_ok(), "received unpaid");
+            }
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Accounts in GraphQL: registration, login, sessions, officials.
 
 use super::input::{Chars, Items};
+use super::time::Time;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 
 use super::catalogue::Agency;
 use super::context::{parse_id, parse_opt_id, ContextExt};
@@ -53,8 +53,8 @@ impl Account {
     async fn roles(&self) -> Vec<RoleGrant> {
         self.0.grants.iter().copied().map(RoleGrant).collect()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.account.created_at
+    async fn created_at(&self) -> Time {
+        self.0.account.created_at.into()
     }
 }
 
@@ -82,7 +82,7 @@ pub struct LoginResult {
     /// Send as `Authorization: Bearer <token>`. Shown once.
     pub token: String,
     /// The absolute expiry; a session idle too long ends earlier.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Time,
     pub account: Account,
 }
 
@@ -249,7 +249,7 @@ impl AccountMutation {
         let out = svc::login(ctx.state()?, &ctx.caller()?, &identifier, &password).await?;
         Ok(LoginResult {
             token: out.token,
-            expires_at: out.expires_at,
+            expires_at: out.expires_at.into(),
             account: Account(out.account),
         })
     }

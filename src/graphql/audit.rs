@@ -1,8 +1,8 @@
 //! The audit log in GraphQL (ADMIN): reading it and checking its chain.
 
 use super::input::{Chars, Moment};
+use super::time::Time;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use entity::audit_log;
 
 use super::catalogue::{connection, CountedConnection};
@@ -17,8 +17,8 @@ impl AuditRecord {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Time {
+        self.0.at.into()
     }
     /// The account that acted; none for the system itself.
     async fn actor_account_id(&self) -> Option<ID> {
@@ -42,7 +42,9 @@ impl AuditRecord {
     }
     /// Before/after summary (JSON).
     async fn summary(&self) -> Result<async_graphql::Json<serde_json::Value>> {
-        Ok(async_graphql::Json(serde_json::from_str(&self.0.summary)?))
+        let mut summary = serde_json::from_str(&self.0.summary)?;
+        super::time::localise(&mut summary);
+        Ok(async_graphql::Json(summary))
     }
     async fn request_id(&self) -> &str {
         &self.0.request_id
@@ -66,10 +68,10 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"from\")"))]
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"to\")"))]
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Time>,
 }
 
 #[derive(SimpleObject)]
@@ -107,8 +109,8 @@ impl AuditQuery {
             operation: f.operation,
             target_type: f.target_type,
             target_id: f.target_id,
-            from: f.from,
-            to: f.to,
+            from: f.from.map(|t| t.0),
+            to: f.to.map(|t| t.0),
         };
         let page = svc::list(ctx.state()?, &ctx.caller()?, filter, req).await?;
         Ok(connection(page, |r| r.id, AuditRecord))

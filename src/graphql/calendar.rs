@@ -2,8 +2,9 @@
 //! show the same dates the server stores, and the ADMIN's holiday list.
 
 use super::input::{Chars, Day, Moment, Year};
+use super::time::Time;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::context::{parse_id, ContextExt};
 use super::enums::DayKind;
@@ -44,11 +45,11 @@ pub struct WorkingTime {
 /// The due date a dossier received at `receivedAt` would get.
 #[derive(SimpleObject)]
 pub struct DueDate {
-    pub received_at: DateTime<Utc>,
+    pub received_at: Time,
     /// The first working instant at or after reception: the clock starts here.
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: Time,
     /// Ngày hẹn trả kết quả.
-    pub due_at: DateTime<Utc>,
+    pub due_at: Time,
     pub processing_hours: u32,
     pub within_day: bool,
 }
@@ -85,11 +86,13 @@ impl CalendarQuery {
             desc = "Between the years 1900 and 2200.",
             validator(custom = "Moment(\"from\")")
         )]
-        from: DateTime<Utc>,
+        from: Time,
         working_hours: f64,
-    ) -> Result<DateTime<Utc>> {
+    ) -> Result<Time> {
         let seconds = working_seconds(working_hours)?;
-        Ok(svc::add_working_time(ctx.state()?, from, seconds).await?)
+        Ok(svc::add_working_time(ctx.state()?, from.0, seconds)
+            .await?
+            .into())
     }
 
     /// The working time between two instants at most ten years apart
@@ -102,13 +105,14 @@ impl CalendarQuery {
             desc = "Between the years 1900 and 2200.",
             validator(custom = "Moment(\"from\")")
         )]
-        from: DateTime<Utc>,
+        from: Time,
         #[graphql(
             desc = "Between the years 1900 and 2200.",
             validator(custom = "Moment(\"to\")")
         )]
-        to: DateTime<Utc>,
+        to: Time,
     ) -> Result<WorkingTime> {
+        let (from, to) = (from.0, to.0);
         if (to - from).num_days().abs() > MAX_RANGE_DAYS {
             return Err(AppError::bad_input(
                 "to",
@@ -136,14 +140,14 @@ impl CalendarQuery {
             desc = "Between the years 1900 and 2200.",
             validator(custom = "Moment(\"receivedAt\")")
         )]
-        received_at: DateTime<Utc>,
+        received_at: Time,
     ) -> Result<DueDate> {
         let id = parse_id("procedureId", &procedure_id)?;
-        let d = svc::due_date(ctx.state()?, id, received_at).await?;
+        let d = svc::due_date(ctx.state()?, id, received_at.0).await?;
         Ok(DueDate {
             received_at,
-            starts_at: d.starts_at,
-            due_at: d.due_at,
+            starts_at: d.starts_at.into(),
+            due_at: d.due_at.into(),
             processing_hours: d.processing_hours,
             within_day: d.within_day,
         })

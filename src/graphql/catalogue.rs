@@ -1,11 +1,11 @@
 //! The catalogue in GraphQL: agencies, sectors, fields and procedures.
 
 use super::input::{Chars, Items, SearchText};
+use super::time::Time;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use entity::{agency, field, procedure, sector};
 
 use super::context::{encode_cursor, page_request, parse_id, parse_opt_id, ContextExt};
@@ -147,11 +147,11 @@ impl Agency {
         }
         Ok(all)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Time {
+        self.0.updated_at.into()
     }
 }
 
@@ -287,11 +287,11 @@ impl Procedure {
             .await?
             .map(ProcedureVersion))
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Time {
+        self.0.updated_at.into()
     }
 }
 
@@ -317,8 +317,8 @@ impl ProcedureVersion {
     async fn note(&self) -> Option<&str> {
         self.0.row.note.as_deref()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.row.created_at
+    async fn created_at(&self) -> Time {
+        self.0.row.created_at.into()
     }
     async fn name(&self) -> &str {
         &self.c().name
@@ -393,6 +393,11 @@ impl ProcedureVersion {
     async fn result_document(&self) -> &str {
         &self.c().result_document
     }
+    /// The data-store document type of the result (e.g. `GIAY_KHAI_SINH`),
+    /// which the copy saved into the applicant's store carries.
+    async fn result_document_type(&self) -> Option<&str> {
+        self.c().result_document_type.as_deref()
+    }
     /// Phí, lệ phí.
     async fn fees(&self) -> Vec<FeeLine> {
         self.c().fees.iter().cloned().map(Into::into).collect()
@@ -401,9 +406,10 @@ impl ProcedureVersion {
         self.c().fees.iter().map(|f| f.amount_vnd).sum()
     }
 
-    /// The step the fees must be paid before; none: whenever.
+    /// When the fees are due: as the procedure says, else BEFORE_RETURN;
+    /// null when the procedure has no fee.
     async fn payment_due(&self) -> Option<super::enums::PaymentDue> {
-        self.c().payment_due.map(Into::into)
+        self.c().fees_due().map(Into::into)
     }
     /// Yêu cầu, điều kiện.
     async fn conditions(&self) -> Option<&str> {
@@ -656,11 +662,15 @@ pub struct ProcedureContentInput {
     /// At most 500 characters.
     #[graphql(validator(custom = "Chars::new(\"resultDocument\", 500)"))]
     pub result_document: String,
+    /// The result's data-store document type code. At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"resultDocumentType\", 100)"))]
+    pub result_document_type: Option<String>,
     /// At most 100 items.
     #[graphql(default)]
     #[graphql(validator(custom = "Items(\"fees\", 100)"))]
     pub fees: Vec<FeeLine>,
-    /// The step the fees must be paid before; none: whenever.
+    /// When the fees are due; none: before the result is returned
+    /// (BEFORE_RETURN).
     pub payment_due: Option<super::enums::PaymentDue>,
     /// At most 4000 characters.
     #[graphql(validator(custom = "Chars::new(\"conditions\", 4000)"))]
@@ -717,6 +727,7 @@ impl ProcedureContentInput {
                 .collect(),
             subjects: self.subjects,
             result_document: self.result_document,
+            result_document_type: self.result_document_type,
             fees: self
                 .fees
                 .into_iter()

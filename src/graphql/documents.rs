@@ -2,8 +2,9 @@
 //! dossiers, and the agency's result files.
 
 use super::input::{Chars, Day};
+use super::time::Time;
 use async_graphql::{Context, InputObject, Object, Result, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::catalogue::{connection, CountedConnection};
 use super::context::{page_request, parse_id, ContextExt};
@@ -66,8 +67,8 @@ impl StoredDocument {
     async fn download_url(&self) -> String {
         format!("/documents/{}", self.0.id)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
 }
 
@@ -166,8 +167,8 @@ impl DocumentMutation {
         ctx: &Context<'_>,
         dossier_id: ID,
         #[graphql(
-            desc = "At most 100 characters.",
-            validator(custom = "Chars::new(\"component\", 100)")
+            desc = "A component's name, exactly as the procedure gives it. At most 500 characters.",
+            validator(custom = "Chars::new(\"component\", crate::domain::catalogue::NAME_MAX)")
         )]
         component: String,
         document_id: ID,

@@ -1,9 +1,9 @@
 //! Dossiers in GraphQL: the record, its history, the queries, public
 //! tracking, and one mutation per lifecycle transition.
 
-use super::input::{Chars, Items, JsonBound, Moment};
+use super::input::{Chars, Items, JsonBound, Moment, SearchText};
+use super::time::Time;
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use entity::{dossier, dossier_event};
 use serde_json::Value;
 
@@ -44,12 +44,13 @@ pub struct Applicant {
 #[derive(SimpleObject)]
 pub struct Receipt {
     pub code: String,
-    pub received_at: DateTime<Utc>,
+    pub received_at: Time,
     /// Ngày hẹn trả kết quả.
-    pub due_at: DateTime<Utc>,
+    pub due_at: Time,
     pub procedure_name: String,
     pub applicant_name: String,
-    /// The components received.
+    /// The components received: those the e-form names and those with a
+    /// file, in the procedure's order (not every component it knows).
     pub components: Vec<String>,
 }
 
@@ -161,22 +162,22 @@ impl Dossier {
         }
         Ok(Json(serde_json::from_str(&self.0.form_data)?))
     }
-    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.submitted_at
+    async fn submitted_at(&self) -> Option<Time> {
+        self.0.submitted_at.map(Time)
     }
-    async fn received_at(&self) -> Option<DateTime<Utc>> {
-        self.0.received_at
+    async fn received_at(&self) -> Option<Time> {
+        self.0.received_at.map(Time)
     }
-    async fn transferred_at(&self) -> Option<DateTime<Utc>> {
-        self.0.transferred_at
+    async fn transferred_at(&self) -> Option<Time> {
+        self.0.transferred_at.map(Time)
     }
     /// Ngày hẹn trả: moved by pauses and by an apology's new date.
-    async fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.0.due_at
+    async fn due_at(&self) -> Option<Time> {
+        self.0.due_at.map(Time)
     }
     /// The due instant statistics judge by: moved by pauses, not by apologies.
-    async fn legal_due_at(&self) -> Option<DateTime<Utc>> {
-        self.0.legal_due_at
+    async fn legal_due_at(&self) -> Option<Time> {
+        self.0.legal_due_at.map(Time)
     }
     /// Working time spent paused (the citizen's supplement or payment).
     async fn paused_working_hours(&self) -> f64 {
@@ -196,8 +197,8 @@ impl Dossier {
     async fn transfer_within_limit(&self) -> Option<bool> {
         self.0.transfer_seconds.map(|s| s <= HANDOVER_LIMIT_SECONDS)
     }
-    async fn settled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.settled_at
+    async fn settled_at(&self) -> Option<Time> {
+        self.0.settled_at.map(Time)
     }
     /// EARLY / ON_TIME / LATE against the legal due date, once settled.
     async fn timeliness(&self) -> Option<Timeliness> {
@@ -207,8 +208,8 @@ impl Dossier {
             .and_then(dcal::Timeliness::parse)
             .map(Into::into)
     }
-    async fn returned_at(&self) -> Option<DateTime<Utc>> {
-        self.0.returned_at
+    async fn returned_at(&self) -> Option<Time> {
+        self.0.returned_at.map(Time)
     }
     async fn return_method(&self) -> Option<ReturnMethod> {
         self.0
@@ -222,8 +223,8 @@ impl Dossier {
         self.0.tracking_number.as_deref()
     }
     /// When the post delivered the result (recordPostalDelivery).
-    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
-        self.0.delivered_at
+    async fn delivered_at(&self) -> Option<Time> {
+        self.0.delivered_at.map(Time)
     }
     /// Who took the parcel; withheld from analysts.
     async fn delivery_recipient(&self, ctx: &Context<'_>) -> Option<&str> {
@@ -239,27 +240,26 @@ impl Dossier {
         else {
             return Ok(None);
         };
-        let v = ctx
-            .loaders()?
+        let loaders = ctx.loaders()?;
+        let v = loaders
             .load_one(VersionKey(self.0.procedure_id, self.0.procedure_version))
             .await?
             .ok_or_else(|| AppError::internal("procedure version missing"))?;
+        let attachments = loaders
+            .load_one(AttachmentsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(Some(Receipt {
             code: code.clone(),
-            received_at,
-            due_at,
+            received_at: received_at.into(),
+            due_at: due_at.into(),
             procedure_name: v.content.name.clone(),
             applicant_name: if ctx.masked() {
                 mask_name(&self.0.applicant_name)
             } else {
                 self.0.applicant_name.clone()
             },
-            components: v
-                .content
-                .components
-                .iter()
-                .map(|c| c.name.clone())
-                .collect(),
+            components: svc::handed_in(&v.content, &self.0, &attachments)?,
         }))
     }
     /// The processing control sheet (form 06): each internal step against
@@ -277,9 +277,9 @@ impl Dossier {
                 steps: r.steps,
                 role: r.role.into(),
                 allotted_hours: r.allotted_seconds as f64 / 3600.0,
-                started_at: r.started_at,
-                due_at: r.due_at,
-                finished_at: r.finished_at,
+                started_at: r.started_at.map(Time),
+                due_at: r.due_at.map(Time),
+                finished_at: r.finished_at.map(Time),
                 timeliness: r.timeliness.map(Into::into),
             })
             .collect())
@@ -348,11 +348,11 @@ impl Dossier {
             .unwrap_or_default();
         Ok(rows.into_iter().map(DossierEvent).collect())
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Time {
+        self.0.updated_at.into()
     }
 }
 
@@ -407,10 +407,12 @@ impl DossierEvent {
         if ctx.masked() || ctx.delivery_only() {
             return Ok(Json(serde_json::json!({ "masked": true })));
         }
-        Ok(Json(serde_json::from_str(&self.0.data)?))
+        let mut data = serde_json::from_str(&self.0.data)?;
+        super::time::localise(&mut data);
+        Ok(Json(data))
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Time {
+        self.0.at.into()
     }
 }
 
@@ -438,11 +440,11 @@ impl DossierTask {
     async fn content(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(Some(&self.0.content))
     }
-    async fn deadline(&self) -> Option<DateTime<Utc>> {
-        self.0.deadline
+    async fn deadline(&self) -> Option<Time> {
+        self.0.deadline.map(Time)
     }
-    async fn scheduled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.scheduled_at
+    async fn scheduled_at(&self) -> Option<Time> {
+        self.0.scheduled_at.map(Time)
     }
     async fn place(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.place.as_deref())
@@ -457,8 +459,8 @@ impl DossierTask {
     async fn answer(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.answer.as_deref())
     }
-    async fn answered_at(&self) -> Option<DateTime<Utc>> {
-        self.0.answered_at
+    async fn answered_at(&self) -> Option<Time> {
+        self.0.answered_at.map(Time)
     }
     /// Answered by the deadline (null while open or without one).
     async fn answered_on_time(&self) -> Option<bool> {
@@ -467,8 +469,8 @@ impl DossierTask {
             _ => None,
         }
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
 }
 
@@ -509,8 +511,8 @@ impl Attachment {
     async fn from_data_store(&self) -> bool {
         self.0.document_id.is_some()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
 }
 
@@ -522,9 +524,9 @@ pub struct ControlSheetRow {
     pub role: Role,
     /// The steps' share of the processing time.
     pub allotted_hours: f64,
-    pub started_at: Option<DateTime<Utc>>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
+    pub started_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub finished_at: Option<Time>,
     /// EARLY / ON_TIME / LATE once finished.
     pub timeliness: Option<Timeliness>,
 }
@@ -538,11 +540,11 @@ pub struct TrackedDossier {
     pub applicant_name: String,
     pub status: DossierStatus,
     pub status_label: &'static str,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub received_at: Option<DateTime<Utc>>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub settled_at: Option<DateTime<Utc>>,
-    pub returned_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<Time>,
+    pub received_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub settled_at: Option<Time>,
+    pub returned_at: Option<Time>,
 }
 
 #[derive(InputObject, Default)]
@@ -556,22 +558,22 @@ pub struct DossierFilter {
     pub channel: Option<Channel>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"submittedFrom\")"))]
-    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_from: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"submittedTo\")"))]
-    pub submitted_to: Option<DateTime<Utc>>,
+    pub submitted_to: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"receivedFrom\")"))]
-    pub received_from: Option<DateTime<Utc>>,
+    pub received_from: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"receivedTo\")"))]
-    pub received_to: Option<DateTime<Utc>>,
+    pub received_to: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"dueFrom\")"))]
-    pub due_from: Option<DateTime<Utc>>,
+    pub due_from: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"dueTo\")"))]
-    pub due_to: Option<DateTime<Utc>>,
+    pub due_to: Option<Time>,
     /// Open dossiers past (true) or not yet past (false) their due date.
     pub overdue: Option<bool>,
     /// The applicant's ID number or tax code (the search is audited). Not
@@ -579,6 +581,15 @@ pub struct DossierFilter {
     /// At most 16 characters.
     #[graphql(validator(custom = "Chars::new(\"applicantIdNumber\", 16)"))]
     pub applicant_id_number: Option<String>,
+    /// A phrase found anywhere, in order, in the dossier's code, the
+    /// applicant's name, phone or e-mail; any case, with or without
+    /// diacritics ("nguyen van an" finds "Nguyễn Văn An"); digits typed
+    /// apart by spaces or dots are joined ("0905 777.888"). At least 3
+    /// characters (BAD_USER_INPUT, field `filter.search`). The search is
+    /// audited; not for analysts: FORBIDDEN.
+    /// At most 200 characters and 10 words.
+    #[graphql(validator(custom = "SearchText(\"search\")"))]
+    pub search: Option<String>,
     pub handler_account_id: Option<ID>,
 }
 
@@ -594,14 +605,15 @@ impl DossierFilter {
             agency_id: parse_opt_id("filter.agencyId", self.agency_id.as_ref())?,
             procedure_id: parse_opt_id("filter.procedureId", self.procedure_id.as_ref())?,
             channel: self.channel.map(Into::into),
-            submitted_from: self.submitted_from,
-            submitted_to: self.submitted_to,
-            received_from: self.received_from,
-            received_to: self.received_to,
-            due_from: self.due_from,
-            due_to: self.due_to,
+            submitted_from: self.submitted_from.map(|t| t.0),
+            submitted_to: self.submitted_to.map(|t| t.0),
+            received_from: self.received_from.map(|t| t.0),
+            received_to: self.received_to.map(|t| t.0),
+            due_from: self.due_from.map(|t| t.0),
+            due_to: self.due_to.map(|t| t.0),
             overdue: self.overdue,
             applicant_id_number: self.applicant_id_number,
+            search: self.search,
             mine_only,
             handler_account_id: parse_opt_id(
                 "filter.handlerAccountId",
@@ -732,20 +744,19 @@ impl DossierQuery {
         )]
         id_number_or_phone: String,
     ) -> Result<TrackedDossier> {
-        let t = svc::track(ctx.state()?, &ctx.caller()?, &code, &id_number_or_phone).await?;
-        let d = t.dossier;
-        let s = status(&d)?;
+        let d = svc::track(ctx.state()?, &ctx.caller()?, &code, &id_number_or_phone).await?;
+        let s = stored_enum::<dl::DossierStatus>(&d.status)?;
         Ok(TrackedDossier {
-            code: d.code.clone().unwrap_or_default(),
-            procedure_name: t.procedure_name,
+            code: d.code.unwrap_or_default(),
+            procedure_name: d.procedure_name,
             applicant_name: mask_name(&d.applicant_name),
             status: s.into(),
             status_label: ctx.label(s.label_vi(), s.label_en()),
-            submitted_at: d.submitted_at,
-            received_at: d.received_at,
-            due_at: d.due_at,
-            settled_at: d.settled_at,
-            returned_at: d.returned_at,
+            submitted_at: d.submitted_at.map(Time),
+            received_at: d.received_at.map(Time),
+            due_at: d.due_at.map(Time),
+            settled_at: d.settled_at.map(Time),
+            returned_at: d.returned_at.map(Time),
         })
     }
 }
@@ -783,6 +794,19 @@ pub struct ApplicantInput {
     /// At most 500 characters.
     #[graphql(validator(custom = "Chars::new(\"address\", 500)"))]
     pub address: Option<String>,
+}
+
+/// A fee taken at the counter with the dossier it is for.
+#[derive(InputObject)]
+pub struct CounterPaymentInput {
+    /// COUNTER, BANK_TRANSFER or POSTAL.
+    pub method: super::enums::PaymentMethod,
+    /// Exactly what is owed, in VND.
+    pub amount_vnd: i64,
+    /// The counter slip or transfer reference (required for a bank
+    /// transfer). At most 100 characters.
+    #[graphql(validator(custom = "Chars::new(\"reference\", 100)"))]
+    pub reference: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -827,7 +851,7 @@ impl IntakeInput {
 pub struct VerificationInput {
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"at\")"))]
-    pub at: DateTime<Utc>,
+    pub at: Time,
     /// At most 300 characters.
     #[graphql(validator(custom = "Chars::new(\"place\", 300)"))]
     pub place: String,
@@ -849,14 +873,16 @@ pub struct InterAgencyTaskInput {
     pub task: String,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"deadline\")"))]
-    pub deadline: DateTime<Utc>,
+    pub deadline: Time,
 }
 
 /// One missing or faulty item, with the reason.
 #[derive(InputObject)]
 pub struct SupplementItemInput {
-    /// At most 100 characters.
-    #[graphql(validator(custom = "Chars::new(\"component\", 100)"))]
+    /// A component's name. At most 500 characters.
+    #[graphql(validator(
+        custom = "Chars::new(\"component\", crate::domain::catalogue::NAME_MAX)"
+    ))]
     pub component: String,
     /// At most 4000 characters.
     #[graphql(validator(custom = "Chars::new(\"reason\", 4000)"))]
@@ -944,13 +970,18 @@ impl DossierMutation {
     }
 
     /// Reception officer: a dossier handed in at the counter, received at
-    /// once. `returnImmediately` settles and returns an immediate (0-hour)
-    /// procedure in the same operation; the history shows every step.
+    /// once. `feePayment` records the fee taken with it (exactly what is
+    /// owed; errors on `feePayment.*` as recordPayment's). `returnImmediately`
+    /// settles and returns an immediate (0-hour) procedure in the same
+    /// operation; the history shows every step. Its fees are due before the
+    /// return unless the procedure says otherwise: unpaid, the operation is
+    /// INVALID_TRANSITION and registers nothing.
     async fn register_counter_dossier(
         &self,
         ctx: &Context<'_>,
         input: IntakeInput,
         #[graphql(default)] return_immediately: bool,
+        fee_payment: Option<CounterPaymentInput>,
         #[graphql(
             desc = "At most 100 characters. A retry with the same key answers the dossier it created; a key used for another dossier is BAD_USER_INPUT.",
             validator(custom = "Chars::new(\"idempotencyKey\", 100)")
@@ -958,8 +989,20 @@ impl DossierMutation {
         idempotency_key: Option<String>,
     ) -> Result<Dossier> {
         let input = input.into_service(idempotency_key)?;
+        let payment = fee_payment.map(|p| svc::CounterPayment {
+            method: p.method.into(),
+            amount_vnd: p.amount_vnd,
+            reference: p.reference,
+        });
         Ok(Dossier(
-            svc::register_counter(ctx.state()?, &ctx.caller()?, input, return_immediately).await?,
+            svc::register_counter(
+                ctx.state()?,
+                &ctx.caller()?,
+                input,
+                return_immediately,
+                payment,
+            )
+            .await?,
         ))
     }
 
@@ -1226,13 +1269,16 @@ impl DossierMutation {
             desc = "Between the years 1900 and 2200.",
             validator(custom = "Moment(\"newDueAt\")")
         )]
-        new_due_at: DateTime<Utc>,
+        new_due_at: Time,
     ) -> Result<Dossier> {
         act(
             ctx,
             id,
             expected_version,
-            Command::IssueApology { reason, new_due_at },
+            Command::IssueApology {
+                reason,
+                new_due_at: new_due_at.0,
+            },
         )
         .await
     }
@@ -1279,7 +1325,7 @@ impl DossierMutation {
             desc = "Between the years 1900 and 2200.",
             validator(custom = "Moment(\"deadline\")")
         )]
-        deadline: DateTime<Utc>,
+        deadline: Time,
     ) -> Result<Dossier> {
         let agency_id = parse_id("agencyId", &agency_id)?;
         act(
@@ -1289,7 +1335,7 @@ impl DossierMutation {
             Command::RequestConsultation {
                 agency_id,
                 question,
-                deadline,
+                deadline: deadline.0,
             },
         )
         .await
@@ -1327,7 +1373,7 @@ impl DossierMutation {
         input: VerificationInput,
     ) -> Result<Dossier> {
         let cmd = Command::ScheduleVerification {
-            at: input.at,
+            at: input.at.0,
             place: input.place,
             participants: input.participants,
             content: input.content,
@@ -1356,7 +1402,7 @@ impl DossierMutation {
                 Ok(svc::InterAgencyTask {
                     agency_id: parse_id(&format!("tasks.{i}.agencyId"), &t.agency_id)?,
                     task: t.task,
-                    deadline: t.deadline,
+                    deadline: t.deadline.0,
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
@@ -1400,8 +1446,8 @@ impl DossierMutation {
         ctx: &Context<'_>,
         dossier_id: ID,
         #[graphql(
-            desc = "At most 100 characters.",
-            validator(custom = "Chars::new(\"component\", 100)")
+            desc = "A component's name, exactly as the procedure gives it. At most 500 characters.",
+            validator(custom = "Chars::new(\"component\", crate::domain::catalogue::NAME_MAX)")
         )]
         component: String,
         file: async_graphql::Upload,
@@ -1437,7 +1483,7 @@ impl DossierMutation {
             desc = "When the applicant took the parcel: after it was sent, not in the future.",
             validator(custom = "Moment(\"deliveredAt\")")
         )]
-        delivered_at: DateTime<Utc>,
+        delivered_at: Time,
         #[graphql(
             desc = "Who took the parcel. At most 200 characters.",
             validator(custom = "Chars::new(\"recipient\", 200)")
@@ -1446,7 +1492,7 @@ impl DossierMutation {
     ) -> Result<Dossier> {
         let cmd = Command::RecordPostalDelivery(svc::PostalDelivery {
             tracking_number,
-            delivered_at,
+            delivered_at: delivered_at.0,
             recipient,
         });
         let id = parse_id("dossierId", &dossier_id)?;

@@ -488,8 +488,10 @@ pub enum FeeStatus {
 pub enum PaymentDue {
     /// Nộp trước khi tiếp nhận
     BeforeReception,
-    /// Nộp trước khi trả kết quả
+    /// Nộp trước khi trả kết quả (mặc định khi thủ tục không quy định khác)
     BeforeReturn,
+    /// Nộp sau khi trả kết quả, theo thông báo
+    AfterReturn,
 }
 
 /// Nguồn của giấy tờ trong kho dữ liệu.

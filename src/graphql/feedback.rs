@@ -3,8 +3,8 @@
 //! public reads the published answers.
 
 use super::input::{Chars, Items, Moment, SearchText};
+use super::time::Time;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use entity::feedback::Model;
 
 use super::catalogue::{connection, Agency, CountedConnection, Procedure};
@@ -128,12 +128,12 @@ impl Feedback {
         self.0.handler_account_id.map(ID::from)
     }
     /// When it reached the agency; the deadline counts from it.
-    async fn arrived_at(&self) -> DateTime<Utc> {
-        self.0.arrived_at
+    async fn arrived_at(&self) -> Time {
+        self.0.arrived_at.into()
     }
     /// When it was entered into the system.
-    async fn entered_at(&self) -> DateTime<Utc> {
-        self.0.entered_at
+    async fn entered_at(&self) -> Time {
+        self.0.entered_at.into()
     }
     /// Working hours between arrival and entry.
     async fn entry_working_hours(&self) -> f64 {
@@ -144,8 +144,8 @@ impl Feedback {
         self.0.late_entry
     }
     /// The configured working days (13 by default) after arrival.
-    async fn due_at(&self) -> DateTime<Utc> {
-        self.0.due_at
+    async fn due_at(&self) -> Time {
+        self.0.due_at.into()
     }
     /// Still unanswered past the due date.
     async fn overdue(&self, ctx: &Context<'_>) -> Result<bool> {
@@ -162,8 +162,8 @@ impl Feedback {
             None => ctx.free_text(self.0.answer.as_deref()),
         }
     }
-    async fn answered_at(&self) -> Option<DateTime<Utc>> {
-        self.0.answered_at
+    async fn answered_at(&self) -> Option<Time> {
+        self.0.answered_at.map(Time)
     }
     async fn reject_reason(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.reject_reason.as_deref())
@@ -178,11 +178,11 @@ impl Feedback {
     async fn transfer_reason(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.transfer_reason.as_deref())
     }
-    async fn transferred_at(&self) -> Option<DateTime<Utc>> {
-        self.0.transferred_at
+    async fn transferred_at(&self) -> Option<Time> {
+        self.0.transferred_at.map(Time)
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+    async fn published_at(&self) -> Option<Time> {
+        self.0.published_at.map(Time)
     }
 }
 
@@ -213,14 +213,14 @@ impl PublicFeedback {
     async fn procedure(&self, ctx: &Context<'_>) -> Result<Option<Procedure>> {
         procedure(ctx, self.0.procedure_id).await
     }
-    async fn arrived_at(&self) -> DateTime<Utc> {
-        self.0.arrived_at
+    async fn arrived_at(&self) -> Time {
+        self.0.arrived_at.into()
     }
-    async fn answered_at(&self) -> Option<DateTime<Utc>> {
-        self.0.answered_at
+    async fn answered_at(&self) -> Option<Time> {
+        self.0.answered_at.map(Time)
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+    async fn published_at(&self) -> Option<Time> {
+        self.0.published_at.map(Time)
     }
 }
 
@@ -281,7 +281,7 @@ pub struct RecordFeedbackInput {
     /// When it reached the agency.
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"arrivedAt\")"))]
-    pub arrived_at: DateTime<Utc>,
+    pub arrived_at: Time,
     pub sender: FeedbackSenderInput,
     /// At most 300 characters.
     #[graphql(validator(custom = "Chars::new(\"title\", 300)"))]
@@ -443,7 +443,7 @@ impl FeedbackMutation {
             svc::RecordInput {
                 kind: input.kind.into(),
                 channel: input.channel.into(),
-                arrived_at: input.arrived_at,
+                arrived_at: input.arrived_at.0,
                 sender_name: input.sender.name,
                 sender_phone: input.sender.phone,
                 sender_email: input.sender.email,

@@ -13,7 +13,7 @@
 //! field's doc comment ("At most 200 characters.").
 
 use async_graphql::{InputType, InputValueError};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 
 use crate::domain::text::{SEARCH_MAX_CHARS, SEARCH_MAX_WORDS};
 use crate::domain::Problem;
@@ -105,8 +105,9 @@ fn year_problem() -> Problem {
 /// An instant between `YEAR_MIN` and `YEAR_MAX`.
 pub struct Moment(pub &'static str);
 
-impl async_graphql::CustomValidator<DateTime<Utc>> for Moment {
-    fn check(&self, value: &DateTime<Utc>) -> Result<(), InputValueError<DateTime<Utc>>> {
+impl async_graphql::CustomValidator<super::time::Time> for Moment {
+    fn check(&self, value: &super::time::Time) -> Result<(), InputValueError<super::time::Time>> {
+        let value = &value.0;
         if (YEAR_MIN..=YEAR_MAX).contains(&value.year()) {
             Ok(())
         } else {

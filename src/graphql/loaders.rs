@@ -23,8 +23,20 @@ pub struct Db(pub DatabaseConnection);
 
 pub type Loaders = DataLoader<Db>;
 
+/// A request's loaders: their batches run in tasks of their own, which
+/// count their statements into the request's (`store::counting`).
 pub fn loaders(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(Db(db), tokio::spawn).delay(BATCH_DELAY)
+    let count = crate::store::statement_counter();
+    DataLoader::new(Db(db), move |batch| {
+        let count = count.clone();
+        tokio::spawn(async move {
+            match count {
+                Some(c) => crate::store::counting(c, batch).await,
+                None => batch.await,
+            }
+        })
+    })
+    .delay(BATCH_DELAY)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,6 +12,7 @@ pub mod enums;
 pub mod feedback;
 pub mod input;
 pub mod loaders;
+pub mod messages;
 /// Counts and times operations for `/metrics`.
 pub mod metrics;
 pub mod notifications;
@@ -20,6 +21,7 @@ pub mod policy;
 pub mod ratings;
 pub mod statistics;
 pub mod subscriptions;
+pub mod time;
 
 use async_graphql::{MergedObject, Schema};
 use subscriptions::SubscriptionRoot;
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     feedback::FeedbackMutation,
     documents::DocumentMutation,
     payments::PaymentMutation,
+    notifications::NotificationMutation,
 );
 
 pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -61,6 +64,7 @@ pub type MotcuaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// (so that the refusal carries a code and names the limit).
 pub fn build_schema(state: &AppState) -> MotcuaSchema {
     let limits = state.config.graphql;
+    time::set_zone(state.config.calendar.tz);
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),

@@ -2,8 +2,8 @@
 //! gateway, payments recorded by officers, refunds and receipts.
 
 use super::input::Chars;
+use super::time::Time;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 
 use super::catalogue::FeeLine;
 use super::context::{parse_id, ContextExt};
@@ -47,14 +47,14 @@ impl Payment {
     async fn external_reference(&self) -> Option<&str> {
         self.0.external_ref.as_deref()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        self.0.created_at.into()
     }
-    async fn paid_at(&self) -> Option<DateTime<Utc>> {
-        self.0.paid_at
+    async fn paid_at(&self) -> Option<Time> {
+        self.0.paid_at.map(Time)
     }
-    async fn refunded_at(&self) -> Option<DateTime<Utc>> {
-        self.0.refunded_at
+    async fn refunded_at(&self) -> Option<Time> {
+        self.0.refunded_at.map(Time)
     }
     async fn refund_reason(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.refund_reason.as_deref())
@@ -71,7 +71,8 @@ pub struct DossierFees {
     pub refunded_vnd: i64,
     pub outstanding_vnd: i64,
     pub status: FeeStatus,
-    /// The step the fees must be paid before, if any.
+    /// When the fees are due (BEFORE_RETURN unless the procedure says
+    /// otherwise); null without fees.
     pub payment_due: Option<PaymentDue>,
 }
 
@@ -103,7 +104,7 @@ pub async fn fees_of(ctx: &Context<'_>, d: &entity::dossier::Model) -> Result<Do
         refunded_vnd: f.refunded_vnd,
         outstanding_vnd: f.outstanding_vnd,
         status: f.status.into(),
-        payment_due: content.payment_due.map(Into::into),
+        payment_due: content.fees_due().map(Into::into),
     })
 }
 

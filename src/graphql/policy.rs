@@ -408,12 +408,16 @@ fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str, query: Option<
             .locations
             .first()
             .and_then(|pos| query.and_then(|q| argument_at(q, pos.line, pos.column)))
+            .or_else(|| named_in(&e.message))
             .unwrap_or_else(|| "argument".into());
         let detail = e.message.clone();
         let app = AppError::bad_input(
             field,
             Problem::Invalid {
-                vi: format!("Giá trị không đúng kiểu ({detail})"),
+                vi: format!(
+                    "Giá trị không đúng kiểu ({})",
+                    super::messages::vietnamese(&detail)
+                ),
                 en: detail,
             },
         );
@@ -422,10 +426,13 @@ fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str, query: Option<
     }
     if e.path.is_empty() {
         // A malformed or invalid query: its message speaks of the query,
-        // not of the server.
+        // not of the server, in the caller's language.
         e.extensions
             .get_or_insert_with(Default::default)
             .set("code", code::BAD_USER_INPUT);
+        if lang == Lang::Vi {
+            e.message = super::messages::vietnamese(&e.message);
+        }
     } else {
         set_app_error(e, &AppError::internal(e.message.clone()), lang, request_id);
     }
@@ -447,6 +454,22 @@ fn bounded_input(e: &ServerError) -> Option<AppError> {
             en: text(input::PROBLEM_EN_KEY),
         },
     ))
+}
+
+/// The argument or variable a message names (`Invalid value for argument
+/// "groupBy", …`, `… variable "$filter" …`): the name between the quotes.
+fn named_in(message: &str) -> Option<String> {
+    ["argument \"", "variable \"$", "Variable \"$"]
+        .iter()
+        .find_map(|lead| {
+            let rest = &message[message.find(lead)? + lead.len()..];
+            let name = &rest[..rest.find('"')?];
+            (!name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .then(|| name.to_owned())
+        })
 }
 
 /// The argument whose value starts at (line, column) of the query: the name
@@ -478,6 +501,15 @@ fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_names_its_argument_or_variable() {
+        assert_eq!(
+            named_in("Invalid value for argument \"groupBy\", enumeration type \"StatisticsGroup\" does not contain the value \"WEEKDAY\"").as_deref(),
+            Some("groupBy")
+        );
+        assert_eq!(named_in("Failed to parse \"Int\""), None);
+    }
 
     #[test]
     fn the_argument_of_a_value_is_found_by_its_position() {

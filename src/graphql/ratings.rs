@@ -1,8 +1,8 @@
 //! Ratings in GraphQL: the applicant's rating and the public summaries.
 
 use super::input::{Chars, Moment};
+use super::time::Time;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 
 use super::context::{parse_id, parse_opt_id, ContextExt};
 use super::enums::{RatingCriterion, RatingLevel};
@@ -32,15 +32,15 @@ impl Rating {
     async fn comment(&self, ctx: &Context<'_>) -> Option<&str> {
         ctx.free_text(self.0.comment.as_deref())
     }
-    async fn rated_at(&self) -> DateTime<Utc> {
-        self.0.rated_at
+    async fn rated_at(&self) -> Time {
+        self.0.rated_at.into()
     }
-    async fn revised_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revised_at
+    async fn revised_at(&self) -> Option<Time> {
+        self.0.revised_at.map(Time)
     }
     /// Until when the applicant may revise it.
-    async fn revisable_until(&self) -> DateTime<Utc> {
-        self.0.rated_at + dr::REVISION_WINDOW
+    async fn revisable_until(&self) -> Time {
+        (self.0.rated_at + dr::REVISION_WINDOW).into()
     }
 }
 
@@ -62,10 +62,10 @@ pub struct RatingSummaryFilter {
     pub field_id: Option<ID>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"from\")"))]
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Time>,
     /// Between the years 1900 and 2200.
     #[graphql(validator(custom = "Moment(\"to\")"))]
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Time>,
 }
 
 #[derive(SimpleObject)]
@@ -73,8 +73,8 @@ pub struct LevelCount {
     pub level: RatingLevel,
     pub label: &'static str,
     pub count: i64,
-    /// count / total, 0 when there is no rating.
-    pub share: f64,
+    /// count / total; null when there is no rating.
+    pub share: Option<f64>,
 }
 
 #[derive(SimpleObject)]
@@ -112,8 +112,8 @@ impl RatingQuery {
                 agency_id: parse_opt_id("filter.agencyId", f.agency_id.as_ref())?,
                 procedure_id: parse_opt_id("filter.procedureId", f.procedure_id.as_ref())?,
                 field_id: parse_opt_id("filter.fieldId", f.field_id.as_ref())?,
-                from: f.from,
-                to: f.to,
+                from: f.from.map(|t| t.0),
+                to: f.to.map(|t| t.0),
             },
         )
         .await?;
@@ -132,11 +132,7 @@ impl RatingQuery {
                             level: l.into(),
                             label: ctx.label(l.label_vi(), l.label_en()),
                             count,
-                            share: if total == 0 {
-                                0.0
-                            } else {
-                                count as f64 / total as f64
-                            },
+                            share: crate::domain::ratio(count, total),
                         })
                         .collect(),
                 })

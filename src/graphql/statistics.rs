@@ -1,8 +1,8 @@
 //! Public statistics in GraphQL.
 
 use super::input::Year;
+use super::time::Time;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 
 use super::catalogue::Agency;
 use super::context::{parse_opt_id, ContextExt};
@@ -55,15 +55,16 @@ pub struct StatisticsRow {
     pub received: i64,
     /// Of those, submitted online.
     pub received_online: i64,
-    /// received_online / received.
-    pub online_share: f64,
+    /// received_online / received; null when nothing was received.
+    pub online_share: Option<f64>,
     /// Settled in the period.
     pub settled: i64,
     pub early: i64,
     pub on_time: i64,
     pub late: i64,
-    /// (early + on time) / settled; 1 when nothing was settled.
-    pub on_time_rate: f64,
+    /// (early + on time) / settled; null when nothing was settled (a rate
+    /// with nothing to count is unknown, never 100 %).
+    pub on_time_rate: Option<f64>,
     /// Now in progress, not yet due.
     pub in_progress_not_due: i64,
     /// Now in progress, past the due date.
@@ -73,33 +74,34 @@ pub struct StatisticsRow {
     /// Ratings given in the period.
     pub rated: i64,
     /// Shares of the criterion answers (three per rating) at each level;
-    /// 0 when there is no rating.
-    pub very_satisfied_share: f64,
-    pub satisfied_share: f64,
-    pub not_satisfied_share: f64,
-    /// (very satisfied + satisfied) / all answers.
-    pub satisfaction_rate: f64,
+    /// null when there is no rating.
+    pub very_satisfied_share: Option<f64>,
+    pub satisfied_share: Option<f64>,
+    pub not_satisfied_share: Option<f64>,
+    /// (very satisfied + satisfied) / all answers; null when there is no
+    /// rating.
+    pub satisfaction_rate: Option<f64>,
 }
 
 #[derive(SimpleObject)]
 pub struct Statistics {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: Time,
+    pub to: Time,
     pub total: StatisticsRow,
     pub rows: Vec<StatisticsRow>,
 }
 
 fn row(r: svc::Row, label: String) -> StatisticsRow {
-    let ratio = |a: i64, b: i64, none: f64| if b == 0 { none } else { a as f64 / b as f64 };
+    let ratio = crate::domain::ratio;
     let answers = r.very_satisfied + r.satisfied + r.not_satisfied;
     StatisticsRow {
         rated: r.rated,
-        very_satisfied_share: ratio(r.very_satisfied, answers, 0.0),
-        satisfied_share: ratio(r.satisfied, answers, 0.0),
-        not_satisfied_share: ratio(r.not_satisfied, answers, 0.0),
-        satisfaction_rate: ratio(r.very_satisfied + r.satisfied, answers, 0.0),
-        online_share: ratio(r.received_online, r.received, 0.0),
-        on_time_rate: ratio(r.early + r.on_time, r.settled, 1.0),
+        very_satisfied_share: ratio(r.very_satisfied, answers),
+        satisfied_share: ratio(r.satisfied, answers),
+        not_satisfied_share: ratio(r.not_satisfied, answers),
+        satisfaction_rate: ratio(r.very_satisfied + r.satisfied, answers),
+        online_share: ratio(r.received_online, r.received),
+        on_time_rate: ratio(r.early + r.on_time, r.settled),
         key: r.key,
         label,
         received: r.received,
@@ -184,15 +186,21 @@ impl StatisticsQuery {
             group,
         )
         .await?;
-        let mut rows = Vec::with_capacity(s.rows.len());
-        for r in s.rows {
-            let label = label_of(ctx, group_by, &r.key).await?;
-            rows.push(row(r, label));
-        }
+        // The labels together: the loaders batch them into one query.
+        let labels = futures_util::future::try_join_all(
+            s.rows.iter().map(|r| label_of(ctx, group_by, &r.key)),
+        )
+        .await?;
+        let rows = s
+            .rows
+            .into_iter()
+            .zip(labels)
+            .map(|(r, l)| row(r, l))
+            .collect();
         let total_label = ctx.label("Tổng cộng", "Total").to_owned();
         Ok(Statistics {
-            from: s.from,
-            to: s.to,
+            from: s.from.into(),
+            to: s.to.into(),
             total: row(s.total, total_label),
             rows,
         })
@@ -251,8 +259,13 @@ pub struct GroupScore {
 
 #[derive(SimpleObject)]
 pub struct EvaluatedAgency {
-    /// 1 for the best; equal percents share a rank.
+    /// 1 for the best; equal percents share a rank. Every measured agency
+    /// ranks above every agency that had no dossiers in the period.
     pub rank: usize,
+    /// Whether it had dossiers to judge in the period (received, settled,
+    /// open past due, returned, rated or paid). An unmeasured agency's
+    /// dossier indicators are not computable, with the reason.
+    pub measured: bool,
     pub agency: Agency,
     /// Points earned, of the computable indicators' points.
     pub points: f64,
@@ -265,8 +278,8 @@ pub struct EvaluatedAgency {
 
 #[derive(SimpleObject)]
 pub struct AgencyEvaluation {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: Time,
+    pub to: Time,
     pub weights: Vec<GroupWeight>,
     /// Ranked, best first.
     pub agencies: Vec<EvaluatedAgency>,
@@ -326,6 +339,7 @@ fn evaluated(ctx: &Context<'_>, s: ev_svc::AgencyScore) -> AppResult<EvaluatedAg
         .collect();
     Ok(EvaluatedAgency {
         rank: s.rank,
+        measured: s.measured,
         agency: Agency(s.agency),
         points: s.points,
         available_points: s.available,
@@ -365,8 +379,8 @@ impl EvaluationQuery {
         )
         .await?;
         Ok(AgencyEvaluation {
-            from: e.from,
-            to: e.to,
+            from: e.from.into(),
+            to: e.to.into(),
             weights: ev::IndicatorGroup::ALL
                 .iter()
                 .map(|g| GroupWeight {

@@ -17,6 +17,7 @@
 //! bus catches up the same way. A database error is retried, never ends
 //! the stream.
 
+use super::time::Time;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ use super::input::Chars;
 use crate::domain::authz::{admit, covers, Actor, AgencyScope, EntryPoint};
 use crate::domain::lifecycle as dl;
 use crate::domain::Problem;
-use crate::error::{AppError, Lang};
+use crate::error::{AppError, Lang, Missing};
 use crate::events::relay::{self, Resume, Scope};
 use crate::events::{AgencyTree, BusMessage, Control, LiveEvent};
 use crate::services::{accounts, dossiers};
@@ -56,10 +57,10 @@ pub struct DossierStatusEvent {
     pub to_status: Option<DossierStatus>,
     pub to_status_label: Option<String>,
     pub national_status_code: Option<i32>,
-    pub due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<Time>,
     pub actor_role: Option<Role>,
     pub actor_agency_id: Option<ID>,
-    pub at: Option<DateTime<Utc>>,
+    pub at: Option<Time>,
 }
 
 impl DossierStatusEvent {
@@ -78,14 +79,14 @@ impl DossierStatusEvent {
             to_status: to.map(Into::into),
             to_status_label: to.map(|s| lang.pick(s.label_vi(), s.label_en())),
             national_status_code: e.national_status_code.map(i32::from),
-            due_at: e.due_at,
+            due_at: e.due_at.map(Time),
             actor_role: e
                 .actor_role
                 .as_deref()
                 .and_then(crate::domain::authz::Role::parse)
                 .map(Into::into),
             actor_agency_id: e.actor_agency_id.map(Into::into),
-            at: Some(e.at),
+            at: Some(e.at.into()),
         }
     }
 
@@ -538,7 +539,7 @@ impl SubscriptionRoot {
         let d = Box::pin(dossiers::may_follow(st, &state.actor, id))
             .await
             .map_err(ws_error)?
-            .ok_or_else(|| ws_error(AppError::NotFound("dossier")))?;
+            .ok_or_else(|| ws_error(AppError::NotFound(Missing::Dossier)))?;
         state.interest = Interest::Dossier {
             id,
             seq: d.version,

@@ -26,13 +26,15 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::instrument::WithSubscriber;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::graphql::context::RequestContext;
 use crate::graphql::loaders::loaders;
 use crate::graphql::policy::{envelope_error, Executed};
 use crate::graphql::MotcuaSchema;
 use crate::state::AppState;
 
+mod exports;
+mod forms;
 mod media;
 mod session;
 pub mod ws;
@@ -124,12 +126,20 @@ pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
         }
     };
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/graphql",
+            get(graphql_get)
+                .post(graphql_post)
+                // The statements each request runs (`store::counting`).
+                .layer(axum::middleware::from_fn(count_statements)),
+        )
         .merge(playground())
         .route("/graphql/ws", get(graphql_ws))
         .route("/attachments/{id}", get(download_attachment))
         .route("/documents/{id}", get(download_document))
+        .merge(forms::routes())
         .route("/payments/callback", axum::routing::post(payment_callback))
+        .merge(exports::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -167,6 +177,28 @@ pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost: a client's request id is kept only when it fits where
+        // it is stored (the audit records' request_id, 64 characters) and
+        // is plain; otherwise the layer above draws a UUID.
+        .layer(axum::middleware::map_request(plain_request_id))
+}
+
+/// Drops a client's X-Request-Id that is not 1 to 64 characters of
+/// letters, digits, `-`, `_`, `.` or `:`.
+async fn plain_request_id(mut req: Request) -> Request {
+    let plain = req
+        .headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        });
+    if !plain {
+        req.headers_mut().remove(X_REQUEST_ID);
+    }
+    req
 }
 
 /// A stored file a download serves.
@@ -200,8 +232,8 @@ async fn download_document(
 async fn download(app: Web, stored: Stored, id: Option<i64>, session: Session) -> Response {
     let Session { actor, meta } = session;
     let not_found = AppError::NotFound(match stored {
-        Stored::Attachment => "attachment",
-        Stored::Document => "document",
+        Stored::Attachment => Missing::Attachment,
+        Stored::Document => Missing::Document,
     });
     let Some(id) = id else {
         return refuse(&meta, not_found);
@@ -268,7 +300,7 @@ async fn payment_callback(
                 E::Malformed(_) => StatusCode::BAD_REQUEST,
                 E::UnknownReference => StatusCode::NOT_FOUND,
                 E::AmountMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                E::AlreadyPaid => StatusCode::CONFLICT,
+                E::AlreadyPaid | E::NothingOwed => StatusCode::CONFLICT,
                 E::Internal(detail) => {
                     tracing::error!(request_id = meta.request_id, error = %detail, "payment callback failed");
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -302,7 +334,7 @@ fn percent_encode(s: &str) -> String {
 /// Any other path: 404 NOT_FOUND in the JSON error shape, like an id that
 /// does not exist.
 async fn no_route(meta: RequestMeta) -> Response {
-    refuse(&meta, AppError::NotFound("route"))
+    refuse(&meta, AppError::NotFound(Missing::Route))
 }
 
 async fn healthz() -> &'static str {
@@ -629,6 +661,12 @@ async fn execute(app: &Web, incoming: Incoming) -> Response {
     // The schema's policy extension shapes every error (graphql::policy).
     let response = app.schema.execute(request).await;
     media.respond(&meta, &executed, response)
+}
+
+/// Counts the SQL statements the request runs, into the counter already in
+/// scope (a test's probe) or a new one: read by the metrics extension.
+async fn count_statements(req: Request, next: axum::middleware::Next) -> Response {
+    crate::store::counted(next.run(req)).await
 }
 
 /// POST carries queries and mutations; a subscription is refused before

@@ -114,11 +114,19 @@ pub(crate) fn refusal_body(meta: &RequestMeta, err: AppError) -> serde_json::Val
 
 /// The HTTP status of an error answered outside GraphQL.
 pub(crate) fn http_status(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Forbidden | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
-        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    status_of_code(e.code())
+}
+
+/// The HTTP status that goes with an error's `extensions.code`, for an
+/// error of ours or one relayed from a GraphQL answer (an export's).
+pub(crate) fn status_of_code(code: &str) -> StatusCode {
+    use crate::error::code as c;
+    match code {
+        c::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        c::NOT_FOUND => StatusCode::NOT_FOUND,
+        c::FORBIDDEN | c::PASSWORD_CHANGE_REQUIRED => StatusCode::FORBIDDEN,
+        c::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        c::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -219,7 +227,7 @@ where
 }
 
 /// A positive decimal id, the way ids are written in URLs.
-fn parse_id(raw: &str) -> Option<i64> {
+pub(super) fn parse_id(raw: &str) -> Option<i64> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -16,7 +16,7 @@ use crate::domain::account_admin::{may_change_roles, may_deactivate};
 use crate::domain::authz::{AccountKind, Action, Grant, Role};
 use crate::domain::identity::required_text;
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -159,7 +159,7 @@ async fn find(db: &impl ConnectionTrait, account_id: i64) -> AppResult<account::
     account::Entity::find_by_id(account_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("account"))
+        .ok_or(AppError::NotFound(Missing::Account))
 }
 
 /// Active accounts other than `except` holding ADMIN.

@@ -7,7 +7,8 @@ use entity::{account, account_role, agency, session};
 use rand::RngCore;
 use sea_orm::prelude::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -18,7 +19,7 @@ use crate::domain::identity::{
     required_text, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
 };
 use crate::domain::{throttle, Problem};
-use crate::error::{stored_enum, AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 use serde_json::json;
@@ -395,13 +396,14 @@ pub async fn login(
     password: &str,
 ) -> AppResult<LoginOutcome> {
     let client_addr = caller.client_addr;
+    let bucket = crate::store::throttle::address_key(client_addr);
     let now = st.clock.now();
     let account = find_by_identifier(st, identifier).await?;
-    let mut keys = vec![(format!("addr:{client_addr}"), throttle::PER_ADDRESS)];
+    let mut keys = vec![(format!("addr:{bucket}"), throttle::PER_ADDRESS)];
     if let Some(a) = &account {
         keys.push((format!("account:{}", a.id), throttle::PER_ACCOUNT));
         keys.push((
-            format!("account:{}:{client_addr}", a.id),
+            format!("account:{}:{bucket}", a.id),
             throttle::PER_ACCOUNT_AND_ADDRESS,
         ));
     }
@@ -466,7 +468,8 @@ pub async fn login(
 }
 
 /// Counts a public dossier lookup against the client's address, the code
-/// and the identifier typed (hashed), whatever the lookup finds:
+/// and the identifier as it is matched (hashed; a phone normalised by the
+/// caller), whatever the lookup finds:
 /// RATE_LIMITED once any budget is spent.
 pub async fn throttle_lookup(
     st: &AppState,
@@ -474,11 +477,11 @@ pub async fn throttle_lookup(
     code: &str,
     identifier: &str,
 ) -> AppResult<()> {
-    use crate::store::throttle::hashed;
+    use crate::store::throttle::{address_key, hashed};
     let now = st.clock.now();
     let keys = [
         (
-            format!("lookup:{client_addr}"),
+            format!("lookup:{}", address_key(client_addr)),
             throttle::LOOKUP_PER_ADDRESS,
         ),
         (hashed("lookup-code", code), throttle::LOOKUP_PER_CODE),
@@ -495,7 +498,10 @@ pub async fn throttle_lookup(
 
 /// Counts a registration from the client's address.
 async fn throttle_registration(st: &AppState, caller: &Caller<'_>) -> AppResult<()> {
-    let key = format!("register:{}", caller.client_addr);
+    let key = format!(
+        "register:{}",
+        crate::store::throttle::address_key(caller.client_addr)
+    );
     st.throttle
         .hit(&key, &throttle::REGISTRATION_PER_ADDRESS, st.clock.now())
         .await
@@ -516,9 +522,14 @@ pub async fn grants_of(db: &impl ConnectionTrait, account_id: i64) -> AppResult<
 
 /// A stored role grant.
 fn grant_of(r: &account_role::Model) -> AppResult<Grant> {
+    stored_grant(&r.role, r.agency_id)
+}
+
+/// A grant from its stored role and agency.
+fn stored_grant(role: &str, agency_id: Option<i64>) -> AppResult<Grant> {
     Ok(Grant {
-        role: stored_enum::<Role>(&r.role)?,
-        agency_id: r.agency_id,
+        role: stored_enum::<Role>(role)?,
+        agency_id,
     })
 }
 
@@ -527,7 +538,8 @@ fn grant_of(r: &account_role::Model) -> AppResult<Grant> {
 /// account is deactivated.
 pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
     let now = st.clock.now();
-    let (session, account) = live_session(st, token).await?;
+    let live = live_session(st, token).await?;
+    let session = &live.session;
     // Refresh the idle clock at most once a minute: one write per minute of
     // activity, not one per request.
     if now - session.last_seen_at > chrono::Duration::minutes(1) {
@@ -537,7 +549,7 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
             .exec(&st.db)
             .await?;
     }
-    actor_of(st, &session, &account).await
+    actor_of(live)
 }
 
 /// The actor of a live session and when its session must be looked at
@@ -545,47 +557,75 @@ pub async fn authenticate(st: &AppState, token: &str) -> AppResult<Actor> {
 /// activity: a subscription's check must not keep an idle session alive.
 /// Errors: UNAUTHENTICATED when the session is not live.
 pub async fn session_actor(st: &AppState, token: &str) -> AppResult<(Actor, DateTime<Utc>)> {
-    let (session, account) = live_session(st, token).await?;
-    let until = session
+    let live = live_session(st, token).await?;
+    let until = live
+        .session
         .expires_at
-        .min(session.last_seen_at + st.config.sessions.idle);
-    Ok((actor_of(st, &session, &account).await?, until))
+        .min(live.session.last_seen_at + st.config.sessions.idle);
+    Ok((actor_of(live)?, until))
 }
 
-async fn actor_of(
-    st: &AppState,
-    session: &session::Model,
-    account: &account::Model,
-) -> AppResult<Actor> {
+fn actor_of(live: LiveSession) -> AppResult<Actor> {
     Ok(Actor {
-        account_id: account.id,
-        session_id: session.id,
-        kind: stored_enum::<AccountKind>(&account.kind)?,
-        grants: grants_of(&st.db, account.id).await?,
-        must_change_password: account.must_change_password,
+        account_id: live.account.id,
+        session_id: live.session.id,
+        kind: stored_enum::<AccountKind>(&live.account.kind)?,
+        grants: live.grants,
+        must_change_password: live.account.must_change_password,
     })
 }
 
-/// The session a token names and its account, when both are live.
-async fn live_session(st: &AppState, token: &str) -> AppResult<(session::Model, account::Model)> {
+/// A live session, its account and the account's grants.
+struct LiveSession {
+    session: session::Model,
+    account: account::Model,
+    grants: Vec<Grant>,
+}
+
+/// The session a token names, its account and its grants, when both are
+/// live: one statement (session ⋈ account ⟕ account_role, a row per
+/// grant), run by every signed-in request (issue 15).
+async fn live_session(st: &AppState, token: &str) -> AppResult<LiveSession> {
+    use sea_orm::{FromQueryResult, JoinType, QueryTrait};
     let now = st.clock.now();
-    let session = session::Entity::find()
+    let of_session = session::Entity::belongs_to(account::Entity)
+        .from(session::Column::AccountId)
+        .to(account::Column::Id)
+        .into();
+    let grants = account::Entity::belongs_to(account_role::Entity)
+        .from(account::Column::Id)
+        .to(account_role::Column::AccountId)
+        .into();
+    let stmt = session::Entity::find()
+        .select_also(account::Entity)
+        .join(JoinType::InnerJoin, of_session)
+        .join(JoinType::LeftJoin, grants)
+        .column_as(account_role::Column::Role, "grant_role")
+        .column_as(account_role::Column::AgencyId, "grant_agency_id")
         .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(&st.db)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .order_by_asc(account_role::Column::Id)
+        .build(st.db.get_database_backend());
+    let rows = st.db.query_all_raw(stmt).await?;
+    let first = rows.first().ok_or(AppError::Unauthenticated)?;
+    let session = session::Model::from_query_result(first, "A_")?;
+    let account = account::Model::from_query_result(first, "B_")?;
     let live = session.revoked_at.is_none()
         && session.expires_at > now
         && session.last_seen_at + st.config.sessions.idle > now;
-    if !live {
+    if !live || !account.active {
         return Err(AppError::Unauthenticated);
     }
-    let account = account::Entity::find_by_id(session.account_id)
-        .one(&st.db)
-        .await?
-        .filter(|a| a.active)
-        .ok_or(AppError::Unauthenticated)?;
-    Ok((session, account))
+    let mut grants = Vec::new();
+    for r in &rows {
+        if let Some(role) = r.try_get::<Option<String>>("", "grant_role")? {
+            grants.push(stored_grant(&role, r.try_get("", "grant_agency_id")?)?);
+        }
+    }
+    Ok(LiveSession {
+        session,
+        account,
+        grants,
+    })
 }
 
 /// Revokes the caller's session.
@@ -708,7 +748,7 @@ pub async fn agency_staff(
 ) -> AppResult<Vec<AccountView>> {
     let lineage = store::agencies::lineage(&st.db, agency_id).await?;
     if lineage.is_empty() {
-        return Err(AppError::NotFound("agency"));
+        return Err(AppError::NotFound(Missing::Agency));
     }
     authorize(
         actor,

@@ -18,7 +18,7 @@ use crate::domain::files::{clean_filename, sniff};
 use crate::domain::identity::required_text;
 use crate::domain::lifecycle::{DossierStatus, PauseKind};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -90,7 +90,12 @@ pub async fn attach(
 ) -> AppResult<attachment::Model> {
     let d = dossiers::visible(st, caller, dossier_id).await?;
     check_may_attach(st, caller, &d).await?;
-    let component = required_text(component, 500).at("component")?;
+    let component = required_text(component, crate::domain::catalogue::NAME_MAX).at("component")?;
+    // A file is for one of the components of the version the dossier is
+    // under, named exactly.
+    let content =
+        super::catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+    content.component(&component).at("component")?;
     let file = store_upload(st, upload).await?;
     insert(
         st,
@@ -233,11 +238,11 @@ pub async fn open(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<atta
     let a = attachment::Entity::find_by_id(id)
         .one(&st.db)
         .await?
-        .ok_or(AppError::NotFound("attachment"))?;
+        .ok_or(AppError::NotFound(Missing::Attachment))?;
     let d = dossiers::visible(st, caller, a.dossier_id)
         .await
         .map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound("attachment"),
+            AppError::NotFound(_) => AppError::NotFound(Missing::Attachment),
             other => other,
         })?;
     // Analysts read masked data only, and postal staff what delivery

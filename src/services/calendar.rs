@@ -15,7 +15,7 @@ use super::Caller;
 use crate::domain::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::identity::required_text;
-use crate::error::{stored_enum, AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 use serde_json::json;
@@ -100,8 +100,8 @@ pub async fn due_date(
 
 pub async fn days_of_year(st: &AppState, year: i32) -> AppResult<Vec<calendar_day::Model>> {
     let (from, to) = (
-        NaiveDate::from_ymd_opt(year, 1, 1).ok_or(AppError::NotFound("year"))?,
-        NaiveDate::from_ymd_opt(year, 12, 31).ok_or(AppError::NotFound("year"))?,
+        NaiveDate::from_ymd_opt(year, 1, 1).ok_or(AppError::NotFound(Missing::Year))?,
+        NaiveDate::from_ymd_opt(year, 12, 31).ok_or(AppError::NotFound(Missing::Year))?,
     );
     Ok(calendar_day::Entity::find()
         .filter(calendar_day::Column::Day.between(from, to))

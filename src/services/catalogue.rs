@@ -19,7 +19,7 @@ use crate::domain::identity::{optional_text, required_text};
 use crate::domain::identity::{Email, Phone};
 use crate::domain::text::{fold, search_words};
 use crate::domain::Problem;
-use crate::error::{stored_enum, AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -85,7 +85,7 @@ pub async fn agency(db: &impl ConnectionTrait, by: Lookup<'_>) -> AppResult<agen
         Lookup::Id(id) => agency::Entity::find_by_id(id),
         Lookup::Code(code) => agency::Entity::find().filter(agency::Column::Code.eq(code.trim())),
     };
-    q.one(db).await?.ok_or(AppError::NotFound("agency"))
+    q.one(db).await?.ok_or(AppError::NotFound(Missing::Agency))
 }
 
 pub async fn agencies_by_ids(
@@ -428,7 +428,9 @@ pub async fn procedure(db: &impl ConnectionTrait, by: Lookup<'_>) -> AppResult<p
             procedure::Entity::find().filter(procedure::Column::Code.eq(code.trim()))
         }
     };
-    q.one(db).await?.ok_or(AppError::NotFound("procedure"))
+    q.one(db)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Procedure))
 }
 
 pub async fn procedures_by_ids(

@@ -13,7 +13,7 @@ use super::accounts::{
     self, CitizenRegistration, OfficialInput, OrganisationRegistration, StartingPassword,
 };
 use super::catalogue::{self, AgencyInput, Publication};
-use super::{dossiers, feedback, ratings, Caller};
+use super::{dossiers, feedback, payments, ratings, Caller};
 use crate::domain::authz::{AccountKind, Actor, Grant, Role};
 use crate::domain::catalogue::{
     AgencyKind, AgencyLevel, Component, FeeLine, MethodInfo, OnlineServiceLevel, ProcedureContent,
@@ -21,6 +21,7 @@ use crate::domain::catalogue::{
 };
 use crate::domain::feedback::FeedbackKind;
 use crate::domain::lifecycle::ReturnMethod;
+use crate::domain::payment::PaymentMethod;
 use crate::domain::rating::RatingLevel;
 use crate::error::{stored_enum, AppError, AppResult};
 use crate::state::AppState;
@@ -84,6 +85,8 @@ struct DemoProcedure {
     components: Vec<Component>,
     subjects: Vec<String>,
     result_document: String,
+    #[serde(default)]
+    result_document_type: Option<String>,
     fees: Vec<FeeLine>,
     #[serde(default)]
     payment_due: Option<crate::domain::payment::PaymentDue>,
@@ -172,6 +175,7 @@ async fn load(st: &AppState) -> AppResult<()> {
             components: p.components,
             subjects: p.subjects,
             result_document: p.result_document,
+            result_document_type: p.result_document_type,
             fees: p.fees,
             payment_due: p.payment_due,
             conditions: p.conditions,
@@ -324,6 +328,15 @@ async fn load_dossiers(
         )
         .await?;
         for (actor, cmd) in path {
+            if matches!(cmd, C::ReturnResult { .. }) {
+                // The fee is due before the return: taken at the counter.
+                let owed = payments::fees_of(&st.db, &d).await?.outstanding_vnd;
+                if owed > 0 {
+                    let slip = Some("Biên lai 0001");
+                    payments::record(st, &by(actor), d.id, PaymentMethod::Counter, owed, slip)
+                        .await?;
+                }
+            }
             d = dossiers::apply(st, &by(actor), d.id, d.version, cmd.clone()).await?;
         }
         if i == 0 {

@@ -14,7 +14,7 @@ use crate::domain::authz::AccountKind;
 use crate::domain::documents::{check_dates, check_valid, fits, AttachmentKind, DocumentSource};
 use crate::domain::identity::{optional_text, required_text};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -123,7 +123,7 @@ async fn own(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<document:
         .one(&st.db)
         .await?
         .filter(|d| d.account_id == account_id)
-        .ok_or(AppError::NotFound("document"))
+        .ok_or(AppError::NotFound(Missing::Document))
 }
 
 /// Deletes one of the caller's documents. Dossiers that used it keep their
@@ -168,13 +168,7 @@ pub async fn attach_stored(
     let doc = own(st, caller, document_id).await?;
     check_valid(doc.valid_until, calendar::today(st)).at("documentId")?;
     let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
-    let wanted = content
-        .components
-        .iter()
-        .find(|c| c.name == component.trim());
-    let Some(wanted) = wanted else {
-        return Err(AppError::bad_input("component", Problem::UnknownValue));
-    };
+    let wanted = content.component(component.trim()).at("component")?;
     if !fits(wanted.data_store_document_type.as_deref(), &doc.doc_type) {
         return Err(AppError::bad_input(
             "documentId",

@@ -38,7 +38,11 @@ pub struct AgencyScore {
     pub available: f64,
     /// points / available, in percent; None when nothing was computable.
     pub percent: Option<f64>,
-    /// 1 for the best; agencies with the same percent share a rank.
+    /// Whether it had dossiers to judge in the period (an indicator that
+    /// judges dossiers was computable).
+    pub measured: bool,
+    /// 1 for the best; agencies with the same percent share a rank, and
+    /// every measured agency ranks above every unmeasured one.
     pub rank: usize,
 }
 
@@ -149,6 +153,15 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
             (Indicator::OnlinePayments, "paid_online", "paid"),
         ],
     );
+    // Decision 766 counts the dossiers still open past their due instant
+    // at the period's end as late: in the denominator, not the numerator.
+    let overdue = store::statistics::overdue_at_end(&st.db, to, to.min(now)).await?;
+    for r in &overdue {
+        let e = counts
+            .entry((r.agency_id, Indicator::OnTimeSettlement))
+            .or_default();
+        e.1 += r.get("overdue");
+    }
     // Feedback due in the period and already decided (closed, or past due
     // and still open): closed by the due date.
     let feedback = store::statistics::feedback_timeliness(&st.db, from, to, now).await?;
@@ -197,30 +210,38 @@ fn score_agency(a: agency::Model, counts: &Counts, weights: &ev::Weights) -> Age
         })
         .collect();
     let (points, available, percent) = ev::total(&indicators);
+    let measured = indicators
+        .iter()
+        .any(|i| i.spec.indicator.judges_dossiers() && i.points.is_some());
     AgencyScore {
         agency: a,
         indicators,
         points,
         available,
         percent,
+        measured,
         rank: 0,
     }
 }
 
-/// Best first by percent of available points (nothing computable last),
-/// then by name; equal percents share a rank.
+/// The agencies measured on dossiers first, then those that had none in
+/// the period (scored on the catalogue and feedback alone: 100 % of almost
+/// nothing must not outrank a department that settled dossiers), then
+/// those with nothing computable; within each, best percent first, then by
+/// name. Equal places share a rank.
 fn rank(scored: &mut [AgencyScore]) {
-    let key = |s: &AgencyScore| s.percent.unwrap_or(-1.0);
-    scored.sort_by(|a, b| {
-        key(b)
-            .total_cmp(&key(a))
-            .then_with(|| a.agency.name.cmp(&b.agency.name))
-    });
-    let mut last: Option<(f64, usize)> = None;
+    let key = |s: &AgencyScore| match (s.measured, s.percent) {
+        (true, Some(p)) => (2, p),
+        (false, Some(p)) => (1, p),
+        (_, None) => (0, 0.0),
+    };
+    let cmp = |a: (i32, f64), b: (i32, f64)| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1));
+    scored.sort_by(|a, b| cmp(key(b), key(a)).then_with(|| a.agency.name.cmp(&b.agency.name)));
+    let mut last: Option<((i32, f64), usize)> = None;
     for (i, s) in scored.iter_mut().enumerate() {
         let k = key(s);
         s.rank = match last {
-            Some((prev, r)) if prev == k => r,
+            Some((prev, r)) if cmp(prev, k).is_eq() => r,
             _ => i + 1,
         };
         last = Some((k, s.rank));
@@ -246,12 +267,12 @@ fn nothing(i: Indicator) -> (&'static str, &'static str) {
             "The agency implements no active procedure",
         ),
         Indicator::OnTimeSettlement => (
-            "Không có hồ sơ giải quyết xong trong kỳ",
-            "No dossier was settled in the period",
+            "Không có hồ sơ giải quyết xong trong kỳ hoặc còn tồn quá hạn cuối kỳ",
+            "No dossier was settled in the period or left open past its due date at its end",
         ),
         Indicator::ReceptionWithin8Hours => (
-            "Không có hồ sơ nộp trước khi tiếp nhận trong kỳ",
-            "No submitted dossier was received in the period",
+            "Không có hồ sơ nộp trực tuyến được tiếp nhận trong kỳ",
+            "No dossier submitted online was received in the period",
         ),
         Indicator::OnlineSubmissions => (
             "Không có hồ sơ của thủ tục trực tuyến được tiếp nhận trong kỳ",
@@ -290,6 +311,10 @@ mod tests {
     use super::*;
 
     fn scored(name: &str, percent: Option<f64>) -> AgencyScore {
+        measured(name, percent, true)
+    }
+
+    fn measured(name: &str, percent: Option<f64>, measured: bool) -> AgencyScore {
         AgencyScore {
             agency: agency::Model {
                 id: 1,
@@ -312,6 +337,7 @@ mod tests {
             points: 0.0,
             available: 0.0,
             percent,
+            measured,
             rank: 0,
         }
     }
@@ -327,5 +353,28 @@ mod tests {
         rank(&mut s);
         let got: Vec<(&str, usize)> = s.iter().map(|x| (x.agency.name.as_str(), x.rank)).collect();
         assert_eq!(got, vec![("B", 1), ("C", 2), ("D", 2), ("A", 4)]);
+    }
+
+    #[test]
+    fn agencies_without_dossiers_never_outrank_measured_ones() {
+        // Issue 16: 30 idle agencies at 100 % (their catalogue alone) were
+        // ranked above the one department that settled dossiers (75.82 %).
+        let mut s = vec![
+            measured("Idle A", Some(100.0), false),
+            measured("Sở Xây dựng", Some(75.82), true),
+            measured("Idle B", Some(100.0), false),
+            measured("Empty", None, false),
+        ];
+        rank(&mut s);
+        let got: Vec<(&str, usize)> = s.iter().map(|x| (x.agency.name.as_str(), x.rank)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Sở Xây dựng", 1),
+                ("Idle A", 2),
+                ("Idle B", 2),
+                ("Empty", 4)
+            ]
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::domain::identity::{optional_text, required_text, Email, Phone};
 use crate::domain::notification::{Facts, Template};
 use crate::domain::text::search_words;
 use crate::domain::Problem;
-use crate::error::{stored_enum, AppError, AppResult, AtField};
+use crate::error::{stored_enum, AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -312,7 +312,7 @@ async fn find(st: &AppState, id: i64) -> AppResult<feedback::Model> {
     feedback::Entity::find_by_id(id)
         .one(&st.db)
         .await?
-        .ok_or(AppError::NotFound("feedback"))
+        .ok_or(AppError::NotFound(Missing::Feedback))
 }
 
 /// Whether a handler-to-be works at the agency or below it.
@@ -344,7 +344,7 @@ pub async fn act(
     let lineage = store::agencies::lineage(&st.db, f.agency_id).await?;
     let scope = AgencyScope { lineage: &lineage };
     if !rules::may_read(actor, scope, f.sender_account_id) {
-        return Err(AppError::NotFound("feedback"));
+        return Err(AppError::NotFound(Missing::Feedback));
     }
     if !rules::may_act(actor, cmd.action(), scope, f.handler_account_id) {
         return Err(AppError::Forbidden);
@@ -516,7 +516,7 @@ pub async fn get(st: &AppState, caller: &Caller<'_>, id: i64) -> AppResult<feedb
         AgencyScope { lineage: &lineage },
         f.sender_account_id,
     ) {
-        return Err(AppError::NotFound("feedback"));
+        return Err(AppError::NotFound(Missing::Feedback));
     }
     audit_read(st, caller, &[f.id]).await?;
     Ok(f)

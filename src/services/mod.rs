@@ -12,6 +12,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod evaluation;
 pub mod feedback;
+pub mod forms;
 pub mod notifications;
 pub mod password;
 pub mod payments;
@@ -127,8 +128,8 @@ pub struct Page<T> {
     pub total: u64,
 }
 
-/// Runs a keyset page ordered by `id` (the entity's id column) and its
-/// total count.
+/// Runs a keyset page ordered by `id` (the entity's id column), oldest
+/// first, and its total count.
 pub async fn page<E>(
     db: &impl sea_orm::ConnectionTrait,
     query: sea_orm::Select<E>,
@@ -139,11 +140,34 @@ where
     E: sea_orm::EntityTrait,
     E::Model: Sync,
 {
+    page_ordered(db, query, id, req, false).await
+}
+
+/// A keyset page ordered by `id`, oldest first or `newest_first` (the
+/// cursor is then the last id seen, and the next page holds the ids below
+/// it), and its total count.
+pub async fn page_ordered<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    req: PageRequest,
+    newest_first: bool,
+) -> crate::error::AppResult<Page<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
     let total = query.clone().count(db).await?;
-    let mut q = query.order_by_asc(id);
+    let mut q = match newest_first {
+        true => query.order_by_desc(id),
+        false => query.order_by_asc(id),
+    };
     if let Some(after) = req.after {
-        q = q.filter(id.gt(after));
+        q = q.filter(match newest_first {
+            true => id.lt(after),
+            false => id.gt(after),
+        });
     }
     let mut items = q.limit(req.first + 1).all(db).await?;
     let has_next = items.len() as u64 > req.first;

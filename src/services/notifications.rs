@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{delivery, dossier, notification, procedure};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::{page, Caller, Page, PageRequest};
+use super::{page_ordered, Caller, Page, PageRequest};
 use crate::domain::lifecycle::{Channel, DossierAction};
 use crate::domain::notification::{self as n, DeliveryStatus, Facts, Template};
 use crate::error::{stored_enum, AppResult};
@@ -135,16 +135,50 @@ pub async fn on_transition(
     enqueue(txn, now, template, &facts, &recipient, about).await
 }
 
-/// The signed-in account's notifications, oldest first (keyset pages).
+/// The signed-in account's notifications, newest first (keyset pages);
+/// only the unread ones when `unread_only`.
 pub async fn mine(
     st: &AppState,
     caller: &Caller<'_>,
     req: PageRequest,
+    unread_only: bool,
 ) -> AppResult<Page<notification::Model>> {
     let actor = caller.signed_in()?;
-    let q =
+    let mut q =
         notification::Entity::find().filter(notification::Column::AccountId.eq(actor.account_id));
-    page(&st.db, q, notification::Column::Id, req).await
+    if unread_only {
+        q = q.filter(notification::Column::ReadAt.is_null());
+    }
+    page_ordered(&st.db, q, notification::Column::Id, req, true).await
+}
+
+/// How many of the signed-in account's notifications are unread (the
+/// app's badge).
+pub async fn unread_count(st: &AppState, caller: &Caller<'_>) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    let actor = caller.signed_in()?;
+    Ok(notification::Entity::find()
+        .filter(notification::Column::AccountId.eq(actor.account_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(&st.db)
+        .await?)
+}
+
+/// Marks the signed-in account's notifications read: those of `ids`, or
+/// every unread one when `ids` is None. Ids of other accounts' notifications
+/// (or none at all) are left alone, as if they did not exist; one already
+/// read keeps its first reading time. Returns how many became read.
+pub async fn mark_read(st: &AppState, caller: &Caller<'_>, ids: Option<&[i64]>) -> AppResult<u64> {
+    use sea_orm::sea_query::Expr;
+    let actor = caller.signed_in()?;
+    let mut q = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(st.clock.now()))
+        .filter(notification::Column::AccountId.eq(actor.account_id))
+        .filter(notification::Column::ReadAt.is_null());
+    if let Some(ids) = ids {
+        q = q.filter(notification::Column::Id.is_in(ids.iter().copied()));
+    }
+    Ok(q.exec(&st.db).await?.rows_affected)
 }
 
 /// The deliveries of several notifications, in one query.

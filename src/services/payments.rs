@@ -22,7 +22,7 @@ use crate::domain::lifecycle::DossierStatus;
 use crate::domain::notification::Template;
 use crate::domain::payment::{payable, refundable, Fees, Paid, PaymentMethod, PaymentStatus};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -169,6 +169,12 @@ pub enum CallbackError {
     /// twice.
     #[error("ALREADY_PAID")]
     AlreadyPaid,
+    /// The dossier owes nothing any more (paid otherwise meanwhile, e.g.
+    /// at the counter) or takes no payment in its status (withdrawn,
+    /// refused…): not credited, so the gateway reverses the charge rather
+    /// than the dossier being paid twice.
+    #[error("NOTHING_OWED")]
+    NothingOwed,
     /// A fault of ours; holds the cause chain (`a: b: c`) for the log.
     #[error("INTERNAL")]
     Internal(String),
@@ -228,6 +234,17 @@ pub async fn callback(
     }
     let now = st.clock.now();
     let txn = store::write_txn(&st.db).await?;
+    // What the dossier owes now, under the lock every recording of its
+    // fees takes: a fee taken at the counter meanwhile is not paid again.
+    store::lock(&txn, "dossier-payment", &p.dossier_id.to_string()).await?;
+    let d = entity::dossier::Entity::find_by_id(p.dossier_id)
+        .one(&txn)
+        .await?
+        .ok_or(CallbackError::UnknownReference)?;
+    let status = super::dossiers::status_of(&d)?;
+    if !payable(status) || fees_of(&txn, &d).await?.outstanding_vnd < p.amount_vnd {
+        return Err(CallbackError::NothingOwed);
+    }
     let credited = payment::Entity::update_many()
         .col_expr(
             payment::Column::Status,
@@ -303,7 +320,7 @@ async fn after_payment(
     let d = dossier::Entity::find_by_id(p.dossier_id)
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound("dossier"))?;
+        .ok_or(AppError::NotFound(Missing::Dossier))?;
     let online = p.method == PaymentMethod::OnlineGateway.as_str();
     rollup::add(txn, st, &d, now, crate::domain::rollup::payment(online)).await?;
     let (mut facts, to) = notifications::dossier_facts(txn, st, &d).await?;
@@ -345,8 +362,12 @@ async fn officer_of(
     }
 }
 
-/// Officer: records a payment taken at the counter, by bank transfer or by
-/// post, for exactly what is owed.
+/// Reception officer: a payment taken at the counter, by bank transfer or
+/// by post (Hà Nam 30/2019 Art. 10.2.c). Errors: FORBIDDEN outside the
+/// officer's units; BAD_USER_INPUT on `method` (the gateway's),
+/// `reference` (a bank transfer's, at most 100 characters) or `amountVnd`
+/// (not what is owed); INVALID_TRANSITION when nothing is owed or the
+/// dossier takes no payment in its status.
 pub async fn record(
     st: &AppState,
     caller: &Caller<'_>,
@@ -357,6 +378,37 @@ pub async fn record(
 ) -> AppResult<payment::Model> {
     let d = dossiers::visible(st, caller, dossier_id).await?;
     officer_of(st, caller, &d, false).await?;
+    let txn = store::write_txn(&st.db).await?;
+    let saved = record_in(
+        &txn,
+        st,
+        caller,
+        &d,
+        method,
+        amount_vnd,
+        reference,
+        st.clock.now(),
+    )
+    .await?;
+    super::commit(st, txn).await?;
+    Ok(saved)
+}
+
+/// Records, inside `txn`, a payment an officer took for `d` at `now`
+/// (see [`record`]; the caller has checked the officer may). Used by
+/// `record` and by a counter registration that takes the fee with the
+/// dossier.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_in(
+    txn: &impl ConnectionTrait,
+    st: &AppState,
+    caller: &Caller<'_>,
+    d: &dossier::Model,
+    method: PaymentMethod,
+    amount_vnd: i64,
+    reference: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<payment::Model> {
     if method == PaymentMethod::OnlineGateway {
         return Err(AppError::bad_input(
             "method",
@@ -370,17 +422,15 @@ pub async fn record(
     if method == PaymentMethod::BankTransfer && external.is_none() {
         return Err(AppError::bad_input("reference", Problem::Required));
     }
-    let status = dossiers::status_of(&d)?;
+    let status = dossiers::status_of(d)?;
     if !payable(status) {
         return Err(not_payable(status));
     }
-    let now = st.clock.now();
-    let txn = store::write_txn(&st.db).await?;
     // What is owed, read inside the transaction that records the payment,
     // one recording per dossier at a time: concurrent recordings of one
     // fee record it once.
-    store::lock(&txn, "dossier-payment", &d.id.to_string()).await?;
-    let owed = fees_of(&txn, &d).await?.outstanding_vnd;
+    store::lock(txn, "dossier-payment", &d.id.to_string()).await?;
+    let owed = fees_of(txn, d).await?.outstanding_vnd;
     if owed == 0 {
         return Err(nothing_owed());
     }
@@ -406,13 +456,12 @@ pub async fn record(
         paid_at: Set(Some(now)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let mut row: payment::ActiveModel = saved.into();
     row.receipt_number = Set(Some(receipt_number(*row.id.as_ref())));
-    let saved = row.update(&txn).await?;
-    after_payment(&txn, st, caller, now, &saved, "recordPayment").await?;
-    super::commit(st, txn).await?;
+    let saved = row.update(txn).await?;
+    after_payment(txn, st, caller, now, &saved, "recordPayment").await?;
     Ok(saved)
 }
 
@@ -429,12 +478,12 @@ pub async fn refund(
     let p = payment::Entity::find_by_id(payment_id)
         .one(&st.db)
         .await?
-        .ok_or(AppError::NotFound("payment"))?;
+        .ok_or(AppError::NotFound(Missing::Payment))?;
     // The payment of a dossier the caller may not read does not exist.
     let d = dossiers::visible(st, caller, p.dossier_id)
         .await
         .map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound("payment"),
+            AppError::NotFound(_) => AppError::NotFound(Missing::Payment),
             other => other,
         })?;
     officer_of(st, caller, &d, true).await?;
@@ -492,7 +541,7 @@ pub async fn refund(
     let refunded = payment::Entity::find_by_id(p.id)
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound("payment"))?;
+        .ok_or(AppError::NotFound(Missing::Payment))?;
     txn.commit().await?;
     Ok(refunded)
 }
@@ -508,9 +557,9 @@ pub async fn receipt(
         .filter(payment::Column::ReceiptNumber.eq(number.trim()))
         .one(&st.db)
         .await?
-        .ok_or(AppError::NotFound("payment"))?;
+        .ok_or(AppError::NotFound(Missing::Payment))?;
     dossiers::get(st, caller, p.dossier_id)
         .await
-        .map_err(|_| AppError::NotFound("payment"))?;
+        .map_err(|_| AppError::NotFound(Missing::Payment))?;
     Ok(p)
 }

@@ -150,7 +150,6 @@ async fn counts(
     group: GroupBy,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    with_open: bool,
 ) -> AppResult<BTreeMap<String, Row>> {
     let key = key_of(group);
     let mut out = BTreeMap::new();
@@ -158,26 +157,8 @@ async fn counts(
     // period's months of the rollup.
     let (first, end) = (rollup::month_of(st, from), rollup::month_of(st, to));
     for f in store::statistics::flows(&st.db, scope, key, &first, &end).await? {
-        let row = Row {
-            key: f.key,
-            received: f.received,
-            received_online: f.received_online,
-            settled: f.settled,
-            early: f.early,
-            on_time: f.on_time,
-            late: f.late,
-            refused: f.refused,
-            withdrawn: f.withdrawn,
-            rated: f.rated,
-            very_satisfied: f.very_satisfied,
-            satisfied: f.satisfied,
-            not_satisfied: f.not_satisfied,
-            ..Default::default()
-        };
+        let row = Row::of_flows(f);
         out.insert(row.key.clone(), row);
-    }
-    if !with_open {
-        return Ok(out);
     }
     // In progress: open now, received before the period ended.
     let now = st.clock.now();
@@ -237,44 +218,50 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
     let rows: Vec<Row> = match group {
         GroupBy::Month | GroupBy::Quarter => {
             let year = from.with_timezone(&st.config.calendar.tz).year();
+            // The period's months of the rollup in one query; each month or
+            // quarter sums its own.
+            let (first, end) = (rollup::month_of(st, from), rollup::month_of(st, to));
+            let months = store::statistics::flows(&st.db, &scope, Key::Month, &first, &end).await?;
             let mut rows = Vec::new();
             let mut ends = Vec::new();
             for (key, p) in sub_periods(f.period, group, year) {
                 let (a, b) = bounds(st, p)?;
-                let mut row = counts(st, &scope, GroupBy::None, a, b, false)
-                    .await?
-                    .remove("ALL")
-                    .unwrap_or_default();
-                row.key = key;
+                let (m0, m1) = (rollup::month_of(st, a), rollup::month_of(st, b));
+                let mut row = Row {
+                    key,
+                    ..Default::default()
+                };
+                for m in months.iter().filter(|m| m0 <= m.key && m.key < m1) {
+                    row.add(&Row::of_flows(m.clone()));
+                }
                 rows.push(row);
                 ends.push(b);
             }
-            // In progress at each end, in one pass over the open dossiers.
-            for (row, (not_due, overdue)) in rows
-                .iter_mut()
-                .zip(store::statistics::open_at(&st.db, &scope, st.clock.now(), &ends).await?)
-            {
+            // In progress at each end and at the period's, in one pass over
+            // the open dossiers.
+            ends.push(to);
+            let mut stocks =
+                store::statistics::open_at(&st.db, &scope, st.clock.now(), &ends).await?;
+            let whole = stocks.pop().unwrap_or_default();
+            for (row, (not_due, overdue)) in rows.iter_mut().zip(stocks) {
                 row.in_progress_not_due = not_due;
                 row.in_progress_overdue = overdue;
             }
+            // The flows add up; the stock is the period's end's.
+            for row in &rows {
+                total.add(row);
+            }
+            (total.in_progress_not_due, total.in_progress_overdue) = whole;
             rows
         }
-        _ => counts(st, &scope, group, from, to, true)
+        _ => counts(st, &scope, group, from, to)
             .await?
             .into_values()
             .collect(),
     };
-    match group {
-        GroupBy::Month | GroupBy::Quarter => {
-            // Stocks (in progress) are of the whole period, not a sum.
-            let whole = counts(st, &scope, GroupBy::None, from, to, true).await?;
-            total = whole.get("ALL").cloned().unwrap_or(total);
-            total.key = "ALL".into();
-        }
-        _ => {
-            for row in &rows {
-                total.add(row);
-            }
+    if !matches!(group, GroupBy::Month | GroupBy::Quarter) {
+        for row in &rows {
+            total.add(row);
         }
     }
     Ok(Statistics {
@@ -286,6 +273,26 @@ pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult
 }
 
 impl Row {
+    /// A row of the rollup's flows, with no stock.
+    fn of_flows(f: store::statistics::Flows) -> Row {
+        Row {
+            key: f.key,
+            received: f.received,
+            received_online: f.received_online,
+            settled: f.settled,
+            early: f.early,
+            on_time: f.on_time,
+            late: f.late,
+            refused: f.refused,
+            withdrawn: f.withdrawn,
+            rated: f.rated,
+            very_satisfied: f.very_satisfied,
+            satisfied: f.satisfied,
+            not_satisfied: f.not_satisfied,
+            ..Default::default()
+        }
+    }
+
     fn add(&mut self, r: &Row) {
         self.received += r.received;
         self.received_online += r.received_online;

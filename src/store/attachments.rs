@@ -44,3 +44,21 @@ pub async fn files_of(conn: &impl ConnectionTrait, dossier_id: i64) -> Result<Fi
         result: has("result")?,
     })
 }
+
+/// The components a dossier has a file for (its applicant's files, not the
+/// result), each once.
+pub async fn filed_components(
+    conn: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> Result<Vec<String>, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    attachment::Entity::find()
+        .select_only()
+        .column(X::Component)
+        .distinct()
+        .filter(X::DossierId.eq(dossier_id))
+        .filter(X::Kind.eq(AttachmentKind::Component.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await
+}

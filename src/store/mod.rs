@@ -15,6 +15,9 @@ pub mod stats;
 /// Attempt counters (sign-in, tracking, registration) in Redis or memory.
 pub mod throttle;
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -29,21 +32,76 @@ use crate::error::AppError;
 /// Opens the pool. SQLite gets WAL, a busy timeout and foreign keys, so that
 /// concurrent requests queue for the single writer instead of failing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    open(url, false).await
+    open(url, false, DEFAULT_POOL).await
 }
+
+/// `connect` with a PostgreSQL pool of `pool_size` connections (the
+/// server's MOTCUA_DB_POOL_SIZE).
+pub async fn connect_pool(url: &str, pool_size: u32) -> Result<DatabaseConnection, DbErr> {
+    open(url, false, pool_size).await
+}
+
+/// A PostgreSQL pool's connections when nobody says otherwise.
+const DEFAULT_POOL: u32 = 20;
 
 /// Opens an existing database to read it (the command line's look-ups): a
 /// SQLite file is opened read-only and never created, whatever its URL's
 /// `mode`.
 pub async fn connect_existing(url: &str) -> Result<DatabaseConnection, DbErr> {
-    open(url, true).await
+    open(url, true, DEFAULT_POOL).await
 }
 
-async fn open(url: &str, read_only: bool) -> Result<DatabaseConnection, DbErr> {
+tokio::task_local! {
+    /// The statements run so far by the request this task serves.
+    static STATEMENTS: Arc<AtomicU32>;
+}
+
+/// Runs `f` counting the SQL statements it runs (through any pool opened
+/// here), readable inside with `statements_so_far`. The HTTP handlers count
+/// each GraphQL request; the loaders' batches count into their request's.
+pub async fn counting<F: Future>(count: Arc<AtomicU32>, f: F) -> F::Output {
+    STATEMENTS.scope(count, f).await
+}
+
+/// Runs `f` counting its statements, into the counter already in scope if
+/// any (a test's probe), else into a new one.
+pub async fn counted<F: Future>(f: F) -> F::Output {
+    match statement_counter() {
+        Some(_) => f.await,
+        None => counting(Arc::default(), f).await,
+    }
+}
+
+/// The counter of the request this task serves, to hand to a task it spawns.
+pub fn statement_counter() -> Option<Arc<AtomicU32>> {
+    STATEMENTS.try_with(Arc::clone).ok()
+}
+
+/// The statements this task's request has run so far (None outside
+/// `counting`).
+pub fn statements_so_far() -> Option<u32> {
+    STATEMENTS.try_with(|c| c.load(Ordering::Relaxed)).ok()
+}
+
+/// Connections idle longer than this are pinged before use (a server,
+/// proxy or firewall may have dropped them); busy ones are not: a ping
+/// before every statement was a round trip per statement (issue 15).
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
+async fn open(url: &str, read_only: bool, pool: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut db = open_pool(url, read_only, pool).await?;
+    db.set_metric_callback(|_| {
+        let _ = STATEMENTS.try_with(|c| c.fetch_add(1, Ordering::Relaxed));
+    });
+    Ok(db)
+}
+
+async fn open_pool(url: &str, read_only: bool, pool: u32) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     if url.starts_with("sqlite:") {
         opts.max_connections(8).map_sqlx_sqlite_opts(move |o| {
             let o = o
@@ -58,7 +116,7 @@ async fn open(url: &str, read_only: bool) -> Result<DatabaseConnection, DbErr> {
             }
         });
     } else {
-        opts.max_connections(20);
+        opts.max_connections(pool);
         return Database::connect(opts).await;
     }
     // A new SQLite file is switched to WAL by its first connection, which

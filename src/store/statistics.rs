@@ -23,9 +23,12 @@ pub struct Scope {
 }
 
 /// What rows are grouped by; `All` gives at most one row, keyed "ALL".
+/// `Month` ("2026-11") groups the rollup's flows only (`flows`): the
+/// dossiers have no month column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     All,
+    Month,
     Agency,
     Procedure,
     Field,
@@ -98,6 +101,7 @@ fn keyed(q: &mut SelectStatement, key: Key) {
         Key::Procedure => text(d(dossier::Column::ProcedureId)),
         Key::Field => text(Expr::col((Alias::new("p"), procedure::Column::FieldId))),
         Key::Channel => d(dossier::Column::Channel),
+        Key::Month => s(dossier_stat::Column::Month),
     };
     q.expr_as(k, Alias::new("k")).group_by_col(Alias::new("k"));
 }
@@ -255,6 +259,38 @@ pub async fn open_at(
             })
         })
         .collect()
+}
+
+/// Per settling agency (`overdue`): the dossiers still open at `end` past
+/// their legal due instant, which Decision 766 counts as late (otherwise
+/// leaving a late dossier open would raise the score): received before
+/// `end`, either open now and not paused (a supplement stops the clock)
+/// or settled at or after `end`, and due before `cutoff` (the period's
+/// end, or now when that is earlier).
+pub async fn overdue_at_end(
+    conn: &impl ConnectionTrait,
+    end: DateTime<Utc>,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<AgencyCounts>, DbErr> {
+    use dossier::Column as D;
+    let running = [
+        DossierStatus::Received,
+        DossierStatus::Processing,
+        DossierStatus::AwaitingApproval,
+    ];
+    let mut q = Query::select();
+    q.from_as(dossier::Entity, Alias::new("d"))
+        .expr_as(d(D::SettlingAgencyId), Alias::new("a"))
+        .expr_as(Expr::val(1).count(), Alias::new("overdue"))
+        .and_where(d(D::ReceivedAt).lt(end))
+        .and_where(d(D::LegalDueAt).lt(cutoff))
+        .and_where(
+            d(D::Status)
+                .is_in(running.map(|s| s.as_str()))
+                .or(d(D::SettledAt).gte(end)),
+        )
+        .add_group_by([d(D::SettlingAgencyId)]);
+    per_agency(conn, &q, &["overdue"]).await
 }
 
 /// Named counts of one agency.

@@ -273,13 +273,23 @@ fn branches(handover_limit_seconds: i64) -> Vec<Branch> {
                 .to_owned(),
             measures: vec![
                 (M::Received, Expr::val(1)),
+                // Online dossiers only (Thanh Hóa Art. 11.1.a), as
+                // `domain::rollup::deltas`.
                 (
                     M::ReceptionChecked,
-                    one_if(dd(D::ReceptionSeconds).is_not_null()),
+                    one_if(
+                        dd(D::Channel)
+                            .eq(Channel::Online.as_str())
+                            .and(dd(D::ReceptionSeconds).is_not_null()),
+                    ),
                 ),
                 (
                     M::ReceptionWithin,
-                    one_if(dd(D::ReceptionSeconds).lte(handover_limit_seconds)),
+                    one_if(
+                        dd(D::Channel)
+                            .eq(Channel::Online.as_str())
+                            .and(dd(D::ReceptionSeconds).lte(handover_limit_seconds)),
+                    ),
                 ),
                 (
                     M::WithComponentFile,

@@ -20,8 +20,18 @@ use crate::error::{AppError, AppResult};
 /// the instance counts in memory.
 const REDIS_RETRY_AFTER: Duration = Duration::from_secs(5);
 const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
-/// The memory map is swept of past windows when it grows past this.
+/// The memory map is swept of past windows when it grows past this, and
+/// afterwards past twice what a sweep left: a sweep is O(keys), so it runs
+/// once per doubling, not on every attempt while the live keys stay many
+/// (issue 15: 10,000 live keys made every public lookup scan them all, a
+/// third of the server's time at 64 clients).
 const SWEEP_ABOVE: usize = 10_000;
+/// The most live keys the memory map holds (about 150 MB): past it, after a
+/// sweep, an attempt on a key not yet counted is refused (RATE_LIMITED) until
+/// windows pass. Without it an address-rotating client (an IPv6 prefix, a
+/// botnet) grows the map for as long as the windows last (an hour for the
+/// per-code and per-identifier budgets).
+const MAX_KEYS: usize = 1_000_000;
 
 #[derive(Clone)]
 pub struct Throttle {
@@ -29,9 +39,39 @@ pub struct Throttle {
 }
 
 struct Inner {
-    /// key → (expires at, unix seconds; count).
-    memory: Mutex<HashMap<String, (i64, i64)>>,
+    memory: Mutex<Memory>,
     redis: Option<RedisCounters>,
+}
+
+/// The counters of an instance without Redis.
+struct Memory {
+    /// key → (expires at, unix seconds; count).
+    counts: HashMap<String, (i64, i64)>,
+    /// The next sweep when `counts` grows past this.
+    sweep_above: usize,
+    sweeps: u64,
+    /// When the last sweep ran (unix seconds).
+    swept_at: i64,
+}
+
+impl Memory {
+    fn add(&mut self, key: String, expires_at: i64, now: i64, by: i64) -> i64 {
+        let full = self.counts.len() >= MAX_KEYS && !self.counts.contains_key(&key);
+        // Full, a sweep at most once a second: not one per refused attempt.
+        if self.counts.len() > self.sweep_above || (full && now > self.swept_at) {
+            self.counts.retain(|_, (until, _)| *until > now);
+            self.sweep_above = (2 * self.counts.len()).clamp(SWEEP_ABOVE, MAX_KEYS);
+            self.sweeps += 1;
+            self.swept_at = now;
+        }
+        if self.counts.len() >= MAX_KEYS && !self.counts.contains_key(&key) {
+            // Full of live keys: refused, not remembered.
+            return i64::MAX / 2;
+        }
+        let entry = self.counts.entry(key).or_insert((expires_at, 0));
+        entry.1 += by;
+        entry.1
+    }
 }
 
 struct RedisCounters {
@@ -39,6 +79,23 @@ struct RedisCounters {
     prefix: String,
     conn: tokio::sync::Mutex<Option<redis::aio::ConnectionManager>>,
     down_until: Mutex<Option<Instant>>,
+}
+
+/// The part of a client address a budget is kept for: an IPv4 address, or
+/// an IPv6 address's /64 (one subscriber's prefix: rotating addresses within
+/// it must not give a client new budgets).
+pub fn address_key(addr: &str) -> String {
+    match addr.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(v6) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Err(_) => addr.to_owned(),
+    }
 }
 
 /// A key from an identifier a client typed (ID number, phone, code): its
@@ -54,7 +111,12 @@ impl Throttle {
     pub fn new(redis: Option<redis::Client>, prefix: &str) -> Throttle {
         Throttle {
             inner: Arc::new(Inner {
-                memory: Mutex::new(HashMap::new()),
+                memory: Mutex::new(Memory {
+                    counts: HashMap::new(),
+                    sweep_above: SWEEP_ABOVE,
+                    sweeps: 0,
+                    swept_at: 0,
+                }),
                 redis: redis.map(|client| RedisCounters {
                     client,
                     prefix: format!("{prefix}:throttle"),
@@ -92,6 +154,7 @@ impl Throttle {
             .memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .counts
             .remove(&key);
     }
 
@@ -107,13 +170,11 @@ impl Throttle {
     }
 
     fn add_in_memory(&self, key: String, expires_at: i64, now: i64, by: i64) -> i64 {
-        let mut map = self.inner.memory.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > SWEEP_ABOVE {
-            map.retain(|_, (until, _)| *until > now);
-        }
-        let entry = map.entry(key).or_insert((expires_at, 0));
-        entry.1 += by;
-        entry.1
+        self.inner
+            .memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(key, expires_at, now, by)
     }
 }
 
@@ -203,6 +264,55 @@ mod tests {
         assert_eq!(refused, 15);
         t.clear("k", &PER_ACCOUNT_AND_ADDRESS, now).await;
         assert!(t.hit("k", &PER_ACCOUNT_AND_ADDRESS, now).await.is_ok());
+    }
+
+    #[test]
+    fn many_live_keys_are_swept_once_per_doubling() {
+        let t = Throttle::new(None, "test");
+        let now = 1_800_000_000;
+        // 50,000 keys, none expired: sweeping on every attempt past 10,000
+        // would be 40,000 sweeps.
+        for i in 0..50_000 {
+            t.add_in_memory(format!("k{i}"), now + 600, now, 1);
+        }
+        let memory = t.inner.memory.lock().unwrap();
+        assert_eq!(memory.counts.len(), 50_000);
+        assert!(memory.sweeps <= 3, "{} sweeps", memory.sweeps);
+        drop(memory);
+        // Once the windows pass, a sweep empties the map of them.
+        for i in 0..50_000 {
+            t.add_in_memory(format!("later{i}"), now + 1_200, now + 601, 1);
+        }
+        let memory = t.inner.memory.lock().unwrap();
+        assert!(memory.counts.len() < 60_000, "{}", memory.counts.len());
+    }
+
+    #[test]
+    fn the_memory_map_holds_at_most_max_keys_and_refuses_new_ones_past_it() {
+        let t = Throttle::new(None, "test");
+        let now = 1_800_000_000;
+        for i in 0..MAX_KEYS {
+            t.add_in_memory(format!("k{i}"), now + 3_600, now, 1);
+        }
+        // Full of live keys: a new one is refused and not remembered; a
+        // key already counted goes on counting.
+        assert!(t.add_in_memory("new".into(), now + 3_600, now + 1, 1) > 1_000);
+        assert_eq!(t.add_in_memory("k7".into(), now + 3_600, now + 1, 1), 2);
+        assert_eq!(t.inner.memory.lock().unwrap().counts.len(), MAX_KEYS);
+        // Once the windows pass, new keys are counted again.
+        assert_eq!(
+            t.add_in_memory("new".into(), now + 7_200, now + 3_601, 1),
+            1
+        );
+        assert_eq!(t.inner.memory.lock().unwrap().counts.len(), 1);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_budgeted_by_its_64_prefix() {
+        assert_eq!(address_key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
     }
 
     #[test]

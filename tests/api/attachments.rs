@@ -12,7 +12,7 @@ use tower::ServiceExt;
 use crate::fixtures::{flow, flow_with, register_other_citizen};
 use crate::helpers::{self, error_code, error_field, pdf, Options, OwnS3, ServerProcess};
 
-const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id filename contentType sizeBytes sha256 downloadUrl } }";
+const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id filename contentType sizeBytes sha256 downloadUrl } }";
 
 fn multipart(token: &str, dossier_id: &Value, filename: &str, bytes: &[u8]) -> Request<Body> {
     helpers::multipart(
@@ -96,7 +96,7 @@ async fn an_applicant_attaches_a_pdf_stored_by_its_digest() {
         .await;
     assert_eq!(
         listed["dossier"]["attachments"][0]["component"],
-        "Đơn đề nghị"
+        "Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP"
     );
 }
 

@@ -197,3 +197,121 @@ async fn only_admins_read_or_verify_the_log() {
         "UNAUTHENTICATED"
     );
 }
+
+/// Officials' reads are written without the chain's head (issue 15) and
+/// sealed into the chain by the background sealer, with no admin call: a
+/// sealed read record altered or deleted afterwards is caught.
+#[tokio::test]
+async fn a_read_record_is_sealed_in_the_background_and_tampering_with_it_is_caught() {
+    use entity::{audit_log, audit_pending};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let f = crate::fixtures::flow().await;
+    f.submitted().await;
+    let t = &f.t;
+    let listed = t
+        .data(
+            Some(&f.reception),
+            "{ dossiers(first: 5) { edges { node { applicant { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!listed["dossiers"]["edges"].as_array().unwrap().is_empty());
+
+    let db = &t.app.state.db;
+    let read = async {
+        for _ in 0..100 {
+            let pending = audit_pending::Entity::find().count(db).await.unwrap();
+            let sealed = audit_log::Entity::find()
+                .filter(audit_log::Column::Operation.eq("listDossiers"))
+                .one(db)
+                .await
+                .unwrap();
+            if let (0, Some(r)) = (pending, sealed) {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the read was not sealed within 10 s");
+    }
+    .await;
+    assert_eq!(read.actor_role.as_deref(), Some("RECEPTION_OFFICER"));
+
+    let admin = t.login_demo("quantri@demo.motcua.vn").await;
+    let ok = t.data(Some(&admin), VERIFY, json!({})).await;
+    assert_eq!(ok["verifyAuditChain"]["ok"], true, "{ok}");
+    db.execute_unprepared(&format!(
+        "UPDATE audit_log SET summary = '{{\"dossierIds\":[]}}' WHERE id = {}",
+        read.id
+    ))
+    .await
+    .unwrap();
+    let broken = t.data(Some(&admin), VERIFY, json!({})).await;
+    assert_eq!(
+        broken["verifyAuditChain"]["firstBrokenId"],
+        read.id.to_string(),
+        "an altered read record"
+    );
+    db.execute_unprepared(&format!("DELETE FROM audit_log WHERE id = {}", read.id))
+        .await
+        .unwrap();
+    let broken = t.data(Some(&admin), VERIFY, json!({})).await;
+    assert_eq!(
+        broken["verifyAuditChain"]["ok"], false,
+        "a deleted read record"
+    );
+    assert_eq!(
+        broken["verifyAuditChain"]["firstBrokenId"],
+        (read.id + 1).to_string()
+    );
+}
+
+/// Writes one audit record the way an operation does, outside any request.
+async fn write_record(db: &sea_orm::DatabaseConnection, i: u64) {
+    use motcua::services::audit::{self, Entry};
+    audit::record(
+        db,
+        &motcua::services::Caller::new(None, "t", "local"),
+        chrono::Utc::now(),
+        Entry::new("testWrite", "test", i, json!({ "i": i })),
+    )
+    .await
+    .unwrap();
+}
+
+/// Found by the adversarial review of issue 15: `verify_chain` read the
+/// records, then the head in another statement; a seal committed in
+/// between (every instance seals every 0.5 s) moved the head past the last
+/// record read, and an intact chain was reported broken (136 of 150 answers
+/// under a sealing loop).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifying_while_records_are_sealed_never_reports_an_intact_chain_broken() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let t = TestApp::spawn().await;
+    let admin = t.login_demo("quantri@demo.motcua.vn").await;
+    let db = t.app.state.db.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sealer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                write_record(&db, i).await;
+                motcua::services::audit::seal(&db).await.unwrap();
+                i += 1;
+            }
+        })
+    };
+    let q = "{ verifyAuditChain { ok checked firstBrokenId } }";
+    let mut broken = Vec::new();
+    for _ in 0..60 {
+        let v = t.data(Some(&admin), q, json!({})).await;
+        if v["verifyAuditChain"]["ok"] != true {
+            broken.push(v["verifyAuditChain"].clone());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    sealer.await.unwrap();
+    assert_eq!(broken, Vec::<Value>::new());
+}

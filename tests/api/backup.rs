@@ -21,7 +21,7 @@ use crate::cli::motcua;
 use crate::fixtures::form_for;
 use crate::helpers::{self, eventually, multipart, pdf, ServerProcess, TestApp, DEMO_PASSWORD};
 
-const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id } }";
+const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id } }";
 const UPLOAD_DOC: &str =
     "mutation($f: Upload!, $i: DocumentInput!) { uploadDocument(input: $i, file: $f) { id } }";
 const MINE: &str = "{ myDossiers { totalCount } }";

@@ -200,15 +200,40 @@ async fn a_stored_document_satisfies_a_component_and_outlives_its_deletion() {
 async fn an_expired_document_is_refused() {
     let f = flow().await;
     let yesterday = today(&f) - Duration::days(1);
-    let doc = upload(
+    // Already expired: refused at upload, naming the day it ended, and
+    // nothing stored.
+    let v = upload(
         &f,
         &f.citizen,
         json!({ "docType": "GCN_QSDD", "issuedOn": "2015-01-01", "validUntil": yesterday.to_string() }),
         &pdf(1_500),
     )
+    .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "validUntil"),
+        "{v}"
+    );
+    let mine =
+        f.t.data(
+            Some(&f.citizen),
+            "{ myDocuments { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["myDocuments"]["totalCount"], 0);
+    // Valid through today when stored, expired once the day is over.
+    let doc = upload(
+        &f,
+        &f.citizen,
+        json!({ "docType": "GCN_QSDD", "issuedOn": "2015-01-01", "validUntil": today(&f).to_string() }),
+        &pdf(1_500),
+    )
     .await["data"]["uploadDocument"]
     .clone();
-    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["valid"], true);
+    f.t.app.state.clock.advance(Duration::days(1));
+    let f = f.relogin().await;
     let d = f.draft().await;
     let component = land_component(&f).await;
     let v =
@@ -258,6 +283,7 @@ async fn the_result_of_a_returned_dossier_goes_into_the_applicants_store() {
     // Without an electronic result, nothing can be returned online.
     let plain = f.processing().await;
     let plain = f.approved(&plain).await;
+    f.paid(&plain).await;
     let v = f
         .act(&f.reception, "returnResult", &plain, ", method: ONLINE")
         .await;
@@ -282,6 +308,7 @@ async fn the_result_of_a_returned_dossier_goes_into_the_applicants_store() {
     let r = v["data"]["uploadResult"].clone();
     assert_eq!(r["kind"], "RESULT");
     let d = f.approved(&d).await;
+    f.paid(&d).await;
     let d = f
         .ok(&f.reception, "returnResult", &d, ", method: ONLINE")
         .await;
@@ -299,13 +326,17 @@ async fn the_result_of_a_returned_dossier_goes_into_the_applicants_store() {
         ),
         (Some("RESULT"), d["id"].as_str(), r["sha256"].as_str())
     );
-    assert_eq!(saved["docType"], r["component"]);
+    // It carries the procedure's result type code (issue 16): a component
+    // requiring GIAY_PHEP_XAY_DUNG takes it.
+    assert_eq!(saved["docType"], "GIAY_PHEP_XAY_DUNG");
+    assert_ne!(r["component"], "GIAY_PHEP_XAY_DUNG");
     assert_eq!(saved["number"], d["code"]);
     assert!(
         saved["issuer"].as_str().unwrap().starts_with("Sở"),
         "{saved}"
     );
     // Nothing else was saved for the dossier returned without a file.
+    f.paid(&plain).await;
     f.ok(&f.reception, "returnResult", &plain, ", method: COUNTER")
         .await;
     let mine = f.t.data(Some(&f.citizen), MINE, json!({})).await;

@@ -75,6 +75,7 @@ async fn an_online_dossier_goes_from_draft_to_returned() {
         (d["status"].as_str(), d["timeliness"].as_str()),
         (Some("RESULT_READY"), Some("EARLY"))
     );
+    f.paid(&d).await;
     let d = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
@@ -635,6 +636,7 @@ async fn the_applicant_withdraws_before_the_result_only() {
         error_code(&f.act(&f.citizen, "withdrawDossier", &d, "").await),
         "INVALID_TRANSITION"
     );
+    f.paid(&d).await;
     let v = f
         .act(&f.reception, "returnResult", &d, ", method: POST")
         .await;
@@ -985,31 +987,68 @@ async fn an_immediate_procedure_is_returned_at_the_counter_in_one_operation() {
     let f = flow().await;
     // Within working hours: received and returned on the due instant's day.
     f.t.to_working_hours().await;
+    let w = ward(&f).await;
     let Ward {
         ward,
         desk,
         immediate,
         timed,
-    } = ward(&f).await;
-    let q = format!("mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i, returnImmediately: true) {{ {FIELDS} }} }}");
-    let input = |p: &Value| json!({ "i": { "procedureId": p["id"], "agencyId": ward, "formData": form_for(p), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } } });
+    } = &w;
+    let q = format!("mutation($i: IntakeInput!, $p: CounterPaymentInput) {{ registerCounterDossier(input: $i, returnImmediately: true, feePayment: $p) {{ {FIELDS} }} }}");
+    let input = |p: &Value, fee: Value| json!({ "i": { "procedureId": p["id"], "agencyId": ward, "formData": form_for(p), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } }, "p": fee });
+    let count = || async {
+        f.t.data(
+            Some(desk),
+            "{ dossiers(first: 100) { totalCount } }",
+            json!({}),
+        )
+        .await["dossiers"]["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
 
-    let v = f.t.gql(Some(&desk), &q, input(&timed)).await;
+    let v = f.t.gql(Some(desk), &q, input(timed, Value::Null)).await;
     assert_eq!(
         (error_code(&v), error_field(&v)),
         ("BAD_USER_INPUT", "returnImmediately")
     );
-    let r = f.t.data(Some(&desk), &q, input(&immediate)).await["registerCounterDossier"].clone();
+    // The copy's fee (8,000 đ) is due before the return: unpaid, or the
+    // wrong amount, nothing is registered.
+    assert_eq!(immediate["current"]["totalFeeVnd"], 8000);
+    let v = f.t.gql(Some(desk), &q, input(immediate, Value::Null)).await;
+    assert_eq!(error_code(&v), "INVALID_TRANSITION", "{v}");
+    assert!(
+        v["errors"][0]["message"].as_str().unwrap().contains("8000"),
+        "{v}"
+    );
+    let short = json!({ "method": "COUNTER", "amountVnd": 2000 });
+    let v = f.t.gql(Some(desk), &q, input(immediate, short)).await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "feePayment.amountVnd")
+    );
+    assert_eq!(count().await, 0, "a refused registration registers nothing");
+    let r =
+        f.t.data(Some(desk), &q, input(immediate, w.fee_at_counter()))
+            .await["registerCounterDossier"]
+            .clone();
     assert_eq!(
         (r["status"].as_str(), r["timeliness"].as_str()),
         (Some("RETURNED"), Some("ON_TIME"))
     );
-    let h = f.history(&desk, &r, 0).await;
+    let h = f.history(desk, &r, 0).await;
     let actions: Vec<&str> = h.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
         ["SUBMIT", "RECEIVE", "TRANSFER", "APPROVE", "RETURN_RESULT"]
     );
+    let fees = f.t.data(Some(desk), "query($id: ID!) { dossier(id: $id) { fees { paidVnd outstandingVnd status } payments { method amountVnd status } } }", json!({ "id": r["id"] })).await;
+    assert_eq!(
+        fees["dossier"],
+        json!({ "fees": { "paidVnd": 8000, "outstandingVnd": 0, "status": "PAID" },
+                "payments": [{ "method": "COUNTER", "amountVnd": 8000, "status": "PAID" }] })
+    );
+    assert_eq!(count().await, 1);
 }
 
 #[tokio::test]
@@ -1081,6 +1120,7 @@ async fn counter_and_postal_dossiers_reach_the_returned_result_too() {
         let d = f.ok(&f.reception, "transferDossier", &d, "").await;
         let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
         let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+        f.paid(&d).await;
         let d = f.ok(&f.reception, "returnResult", &d, method).await;
         assert_eq!(d["status"], "RETURNED");
         // Found by its code, by whoever may see it.
@@ -1327,6 +1367,7 @@ async fn analysts_never_see_personal_data_in_any_field_of_a_dossier() {
     let d = f.ok(&f.citizen, "supplementDossier", &d, "").await;
     let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
     let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    f.paid(&d).await;
     let d = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;

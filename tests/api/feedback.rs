@@ -148,7 +148,7 @@ async fn offline_feedback_is_due_thirteen_working_days_after_arrival_and_late_en
         &record(&f, &f.reception, input.clone()).await,
         "recordFeedback",
     );
-    assert_eq!(fb["dueAt"], "2026-12-03T02:00:00+00:00");
+    assert_eq!(fb["dueAt"], "2026-12-03T09:00:00+07:00");
     assert_eq!(fb["lateEntry"], true);
     assert!(fb["entryWorkingHours"].as_f64().unwrap() > 8.0);
     assert_eq!(fb["sender"]["phone"], "0905123456");

@@ -86,7 +86,7 @@ pub async fn ward(f: &Flow) -> Ward {
     let desk = f.t.login_demo("motcua.phuong@demo.motcua.vn").await;
     let d = f
         .t
-        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { components { name required } } } } } }", json!({ "a": ward }))
+        .data(None, "query($a: ID) { procedures(filter: { agencyId: $a }, first: 100) { edges { node { id processingHours current { totalFeeVnd components { name required } } } } } }", json!({ "a": ward }))
         .await;
     let nodes: Vec<Value> = d["procedures"]["edges"]
         .as_array()
@@ -100,6 +100,14 @@ pub async fn ward(f: &Flow) -> Ward {
         timed: nodes.iter().find(|n| hours(n) > 0).unwrap().clone(),
         ward,
         desk,
+    }
+}
+
+impl Ward {
+    /// The immediate procedure's fee taken at the counter with the dossier
+    /// (a `feePayment` of registerCounterDossier).
+    pub fn fee_at_counter(&self) -> Value {
+        json!({ "method": "COUNTER", "amountVnd": self.immediate["current"]["totalFeeVnd"] })
     }
 }
 
@@ -159,6 +167,31 @@ impl Flow {
     pub async fn approved(&self, d: &Value) -> Value {
         let d = self.ok(&self.specialist, "submitForApproval", d, "").await;
         self.ok(&self.leader, "approveDossier", &d, "").await
+    }
+
+    /// The reception officer takes what `d` owes at the counter (fees are
+    /// due before the return unless the procedure says otherwise). The
+    /// dossier's version is unchanged.
+    pub async fn paid(&self, d: &Value) {
+        let owed = self
+            .t
+            .data(
+                Some(&self.reception),
+                "query($id: ID!) { dossier(id: $id) { fees { outstandingVnd } } }",
+                json!({ "id": d["id"] }),
+            )
+            .await["dossier"]["fees"]["outstandingVnd"]
+            .as_i64()
+            .unwrap();
+        if owed > 0 {
+            self.t
+                .data(
+                    Some(&self.reception),
+                    "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { status } }",
+                    json!({ "i": { "dossierId": d["id"], "method": "COUNTER", "amountVnd": owed } }),
+                )
+                .await;
+        }
     }
 
     pub async fn history(&self, token: &str, d: &Value, after: i64) -> Vec<Value> {

@@ -535,3 +535,79 @@ async fn bodies_refused_by_size_and_uploads_by_count_answer_in_the_error_shape()
     assert_eq!(status.as_u16(), 413, "{body}");
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 }
+
+/// Found by the adversarial review of issue 15: the phone is matched after
+/// `Phone::parse` (spaces, dots, dashes, +84 dropped) but was counted by
+/// its raw text, so each spelling of one phone had a budget of its own (40
+/// guesses from 40 addresses, then the real code answered).
+#[tokio::test]
+async fn every_spelling_of_one_phone_shares_one_lookup_budget() {
+    let f = crate::fixtures::flow().await;
+    let d = f.submitted().await;
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    let digits = "0905123456";
+    let spellings: Vec<String> = (1..10)
+        .flat_map(|p| [" ", ".", "-"].map(|sep| format!("{}{sep}{}", &digits[..p], &digits[p..])))
+        .collect();
+    assert_eq!(spellings.len(), 27);
+    // 20 guessed codes (the per-identifier budget), each with a new
+    // spelling from its own address; then the real code, spelled anew.
+    for (i, k) in spellings.iter().take(20).enumerate() {
+        f.t.gql_with(
+            None,
+            TRACK,
+            json!({ "c": format!("000.00.12.H56-260101-{:04}", 5000 + i), "k": k }),
+            &[("x-forwarded-for", &format!("198.51.100.{i}"))],
+        )
+        .await;
+    }
+    let v =
+        f.t.gql_with(
+            None,
+            TRACK,
+            json!({ "c": d["code"], "k": spellings[20] }),
+            &[("x-forwarded-for", "198.51.100.200")],
+        )
+        .await;
+    assert_eq!(error_code(&v), "RATE_LIMITED", "{v}");
+}
+
+/// One IPv6 subscriber holds a /64: rotating addresses within it gives no
+/// new per-address budget (30 lookups in 10 minutes).
+#[tokio::test]
+async fn one_ipv6_prefix_shares_the_address_budget() {
+    let t = TestApp::spawn().await;
+    let mut answers = Vec::new();
+    for i in 0..31 {
+        let v = t
+            .gql_with(
+                None,
+                TRACK,
+                json!({ "c": format!("000.00.12.H56-260101-{:04}", 7000 + i), "k": format!("0{:09}", 700_000 + i) }),
+                &[("x-forwarded-for", &format!("2001:db8:1:2::{i:x}"))],
+            )
+            .await;
+        answers.push(error_code(&v).to_owned());
+    }
+    assert_eq!(answers[29], "NOT_FOUND");
+    assert_eq!(answers[30], "RATE_LIMITED");
+}
+
+/// A client's X-Request-Id is stored with every audit record (64
+/// characters): a longer or odd one is replaced by a drawn id, never an
+/// INTERNAL error for the operation (sign-in included, on PostgreSQL).
+#[tokio::test]
+async fn a_long_or_odd_request_id_is_replaced_not_fatal() {
+    let t = TestApp::spawn().await;
+    for id in ["r".repeat(100), "a b/c".to_owned()] {
+        let v = t
+            .gql_with(
+                None,
+                "mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }",
+                json!({ "i": "quantri@demo.motcua.vn", "p": DEMO_PASSWORD }),
+                &[("x-request-id", &id)],
+            )
+            .await;
+        assert!(v["data"]["login"]["token"].is_string(), "{v}");
+    }
+}

@@ -225,6 +225,7 @@ async fn once_assigned_only_the_handler_and_the_leaders_process_a_dossier() {
 async fn returned_by_post(f: &Flow) -> Value {
     let d = f.processing().await;
     let d = f.approved(&d).await;
+    f.paid(&d).await;
     f.ok(
         &f.reception,
         "returnResult",
@@ -275,7 +276,7 @@ async fn postal_staff_see_what_they_registered_with_only_what_delivery_needs() {
     let (_, up) =
         f.t.send(multipart(
             &f.reception,
-            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn\", file: $f) { id downloadUrl } }",
+            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id downloadUrl } }",
             json!({ "d": mine["id"] }),
             "f",
             "don.pdf",
@@ -492,6 +493,7 @@ async fn a_delivery_is_recorded_only_for_a_result_sent_by_post() {
     // Returned at the counter: not theirs to see at all.
     let d = f.processing().await;
     let d = f.approved(&d).await;
+    f.paid(&d).await;
     let d = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
@@ -511,6 +513,7 @@ async fn a_delivery_is_recorded_only_for_a_result_sent_by_post() {
     let mine = f.ok(&f.reception, "receiveDossier", &mine, "").await;
     let mine = f.ok(&f.reception, "transferDossier", &mine, "").await;
     let mine = f.approved(&mine).await;
+    f.paid(&mine).await;
     let mine = f
         .ok(&f.reception, "returnResult", &mine, ", method: COUNTER")
         .await;
@@ -582,7 +585,7 @@ async fn a_dossier_one_may_not_read_answers_like_a_missing_one() {
         }
     }
     // Uploads too.
-    let upload = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn\", file: $f) { id } }";
+    let upload = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id } }";
     for id in [&d["id"], &json!("999999")] {
         let (_, v) =
             f.t.send(multipart(
@@ -728,7 +731,7 @@ async fn files_and_payments_of_a_dossier_one_may_not_read_answer_like_missing_on
     let (_, up) =
         f.t.send(multipart(
             &f.citizen,
-            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn\", file: $f) { id downloadUrl } }",
+            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id downloadUrl } }",
             json!({ "d": d["id"] }),
             "f",
             "don.pdf",

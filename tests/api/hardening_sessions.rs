@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::fixtures::{create_official, flow, Flow, CHANGE_PASSWORD};
 use crate::helpers::{self, pdf, TestApp};
 
-const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id downloadUrl sha256 } }";
+const UPLOAD: &str = "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id downloadUrl sha256 } }";
 
 /// A GET through the router: status, headers and body (JSON when it is).
 async fn get(t: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, HeaderMap, Value) {

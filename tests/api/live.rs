@@ -168,19 +168,21 @@ async fn redis_listeners(redis: &str, channel: &str, n: i64) {
     .await;
 }
 
-/// Waits until the outbox relay has published every committed event.
+/// Waits until the outbox relay has published every committed event and
+/// `t`'s bus has handed each on: a subscription started after this without
+/// a cursor hears only what commits later.
 pub async fn relayed(t: &TestApp) {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let db = t.app.state.db.clone();
-    eventually("the relay to publish every event", WAIT, || {
-        let db = db.clone();
+    let (db, bus) = (t.app.state.db.clone(), t.app.state.bus.clone());
+    eventually("the relay to publish and hand on every event", WAIT, || {
+        let (db, bus) = (db.clone(), bus.clone());
         async move {
-            entity::outbox::Entity::find()
+            let unpublished = entity::outbox::Entity::find()
                 .filter(entity::outbox::Column::PublishedAt.is_null())
                 .count(&db)
                 .await
-                .unwrap()
-                == 0
+                .unwrap();
+            unpublished == 0 && bus.handed_on() >= motcua::events::relay::head(&db).await.unwrap()
         }
     })
     .await;
@@ -200,6 +202,7 @@ async fn a_subscriber_sees_a_whole_lifecycle_in_order_on_both_protocols() {
         let d = f.ok(&f.reception, "transferDossier", &d, "").await;
         let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
         let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+        f.paid(&d).await;
         f.ok(&f.reception, "returnResult", &d, ", method: COUNTER")
             .await;
         let mut seen = Vec::new();
@@ -214,6 +217,9 @@ async fn a_subscriber_sees_a_whole_lifecycle_in_order_on_both_protocols() {
                 assert_eq!(e["nationalStatusCode"], 2);
                 assert_eq!(e["actorRole"], "RECEPTION_OFFICER");
                 assert!(e["code"].is_string() && e["dueAt"].is_string());
+                // Written as queries write it: +07:00, whole seconds.
+                let due = e["dueAt"].as_str().unwrap();
+                assert!(due.len() == 25 && due.ends_with("+07:00"), "{due}");
                 assert_eq!(e["toStatusLabel"], "Đã tiếp nhận");
             }
         }
@@ -289,6 +295,9 @@ async fn handing_on_events_looks_up_nothing_in_the_database() {
     let addr = serve(&f.t).await;
     let centre = f.t.agency_id(motcua::services::demo::CENTRE_CODE).await;
     let d = f.submitted().await;
+    // The submission is handed on before anyone listens: without a cursor
+    // a subscription hears what the bus hands on after it starts.
+    relayed(&f.t).await;
     let mut mine = Client::connect(addr, false, &f.citizen).await;
     mine.subscribe("m", MINE, json!({})).await;
     let mut desk = Client::connect(addr, false, &f.reception).await;
@@ -779,7 +788,8 @@ async fn a_second_server_process_hears_the_first_through_redis_outages_and_hangs
     .await;
     redis_listeners(&redis.url(), &config.redis_channel, 2).await;
     for c in [&mut far, &mut near] {
-        assert!(c.next(QUIET).await.is_none(), "nothing twice");
+        let e = c.next(QUIET).await;
+        assert!(e.is_none(), "nothing twice: {e:?}");
     }
 }
 

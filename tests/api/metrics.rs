@@ -224,8 +224,16 @@ async fn logs_written_to_a_file_carry_no_colour_codes() {
         log.reopen().unwrap(),
     )
     .await;
+    // Read once the server says it serves (it logs after it listens).
+    let read = || std::fs::read_to_string(log.path()).unwrap();
+    crate::helpers::eventually(
+        "the server to log that it serves",
+        std::time::Duration::from_secs(20),
+        || async { read().contains("serving") },
+    )
+    .await;
     drop(server);
-    let text = std::fs::read_to_string(log.path()).unwrap();
+    let text = read();
     assert!(text.contains("serving"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }

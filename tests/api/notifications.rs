@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::fixtures::{flow, register_other_citizen};
+use crate::helpers::{error_code, error_field};
 use crate::payments::{callback, secret, success};
 
 const MINE: &str = "{ myNotifications(first: 50) { totalCount edges { node { template subject body dossierId deliveries { channel recipient status attempts } } } } }";
@@ -97,11 +98,13 @@ fn senders(s: Arc<dyn Sender>) -> Senders {
     }
 }
 
+/// The templates in the order they were sent (the list is newest first).
 fn templates(v: &Value) -> Vec<String> {
     v["myNotifications"]["edges"]
         .as_array()
         .unwrap()
         .iter()
+        .rev()
         .map(|e| e["node"]["template"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -120,6 +123,7 @@ async fn the_applicant_is_told_of_each_step_in_vietnamese() {
         .await;
     let d = f.ok(&f.specialist, "resumeDossier", &d, "").await;
     let d = f.approved(&d).await;
+    f.paid(&d).await;
     let d = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
@@ -139,12 +143,20 @@ async fn the_applicant_is_told_of_each_step_in_vietnamese() {
             "RECEIVED",
             "PAUSED",
             "RESULT_READY",
+            // The fee taken at the counter before the return.
+            "PAYMENT_RECEIVED",
             "RETURNED",
             "SUBMITTED",
             "REFUSED"
         ]
     );
-    let nodes = mine["myNotifications"]["edges"].as_array().unwrap();
+    // Newest first: reversed into the order they were sent.
+    let nodes: Vec<&Value> = mine["myNotifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .collect();
     let received = &nodes[1]["node"];
     let code = d["code"].as_str().unwrap();
     assert_eq!(
@@ -166,7 +178,7 @@ async fn the_applicant_is_told_of_each_step_in_vietnamese() {
         .as_str()
         .unwrap()
         .contains("Lý do: Thiếu bản vẽ mặt bằng."));
-    assert!(nodes[6]["node"]["body"]
+    assert!(nodes[7]["node"]["body"]
         .as_str()
         .unwrap()
         .contains("Sai thẩm quyền giải quyết"));
@@ -200,12 +212,8 @@ async fn the_applicant_is_told_of_each_step_in_vietnamese() {
     )
     .await;
     let mine = f.t.data(Some(&f.citizen), MINE, json!({})).await;
-    let last = mine["myNotifications"]["edges"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()["node"]
-        .clone();
+    // Newest first.
+    let last = mine["myNotifications"]["edges"][0]["node"].clone();
     assert_eq!(last["template"], "PAYMENT_RECEIVED");
     assert!(
         last["body"].as_str().unwrap().contains("150.000 đồng"),
@@ -371,4 +379,98 @@ async fn a_stopping_worker_finishes_the_delivery_in_hand_and_leaves_the_rest() {
         "the one in hand is sent; the other waits for the next start"
     );
     assert_eq!(gate.sent.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_app_lists_newest_first_counts_the_unread_and_marks_them_read() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let d = f.ok(&f.reception, "receiveDossier", &d, "").await;
+    f.ok(&f.reception, "transferDossier", &d, "").await;
+    let q = "query($u: Boolean) { unreadNotificationCount myNotifications(first: 10, unreadOnly: $u) { totalCount edges { cursor node { id template read readAt } } } }";
+    let list = |v: &Value| -> Vec<(String, bool)> {
+        v["myNotifications"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["template"].as_str().unwrap().to_owned(),
+                    e["node"]["read"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let v = f.t.data(Some(&f.citizen), q, json!({})).await;
+    // Submitted, then received: newest first, both unread.
+    assert_eq!(
+        list(&v),
+        [
+            ("RECEIVED".to_owned(), false),
+            ("SUBMITTED".to_owned(), false)
+        ]
+    );
+    assert_eq!(v["unreadNotificationCount"], 2);
+    // The next page after the newest is the older one.
+    let newest = v["myNotifications"]["edges"][0].clone();
+    let page = f
+        .t
+        .data(
+            Some(&f.citizen),
+            "query($a: String) { myNotifications(first: 1, after: $a) { edges { node { template } } pageInfo { hasNextPage } } }",
+            json!({ "a": newest["cursor"] }),
+        )
+        .await;
+    assert_eq!(
+        page["myNotifications"]["edges"][0]["node"]["template"],
+        "SUBMITTED"
+    );
+    assert_eq!(page["myNotifications"]["pageInfo"]["hasNextPage"], false);
+
+    // Another account cannot mark them; a malformed id is refused.
+    let other = register_other_citizen(&f.t).await;
+    let mark = "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }";
+    let theirs =
+        f.t.data(Some(&other), mark, json!({ "ids": [newest["node"]["id"]] }))
+            .await;
+    assert_eq!(theirs["markNotificationsRead"], 0);
+    let v =
+        f.t.gql(Some(&f.citizen), mark, json!({ "ids": ["x"] }))
+            .await;
+    assert_eq!((error_code(&v), error_field(&v)), ("BAD_USER_INPUT", "ids"));
+    let v = f.t.gql(None, mark, json!({})).await;
+    assert_eq!(error_code(&v), "UNAUTHENTICATED");
+
+    let mark_newest = || {
+        f.t.data(
+            Some(&f.citizen),
+            mark,
+            json!({ "ids": [newest["node"]["id"]] }),
+        )
+    };
+    // One marked: one unread left, listed alone with unreadOnly.
+    let m = mark_newest().await;
+    assert_eq!(m["markNotificationsRead"], 1);
+    let v = f.t.data(Some(&f.citizen), q, json!({ "u": true })).await;
+    assert_eq!(list(&v), [("SUBMITTED".to_owned(), false)]);
+    assert_eq!(v["unreadNotificationCount"], 1);
+    // Marked again: nothing changes, its first reading time stays.
+    let v = f.t.data(Some(&f.citizen), q, json!({})).await;
+    let read_at = v["myNotifications"]["edges"][0]["node"]["readAt"].clone();
+    assert!(read_at.is_string(), "{v}");
+    let m = mark_newest().await;
+    assert_eq!(m["markNotificationsRead"], 0);
+    // All at once.
+    let m = f.t.data(Some(&f.citizen), mark, json!({})).await;
+    assert_eq!(m["markNotificationsRead"], 1);
+    let v = f.t.data(Some(&f.citizen), q, json!({})).await;
+    assert_eq!(v["unreadNotificationCount"], 0);
+    assert_eq!(v["myNotifications"]["edges"][0]["node"]["readAt"], read_at);
+    assert_eq!(
+        list(&v),
+        [
+            ("RECEIVED".to_owned(), true),
+            ("SUBMITTED".to_owned(), true)
+        ]
+    );
 }

@@ -50,7 +50,7 @@ async fn an_online_payment_is_credited_once_by_a_signed_callback() {
     // The demo procedure's one fee line: 150.000 đồng.
     assert_eq!(
         before["fees"],
-        json!({ "totalVnd": 150000, "paidVnd": 0, "refundedVnd": 0, "outstandingVnd": 150000, "status": "UNPAID", "paymentDue": null,
+        json!({ "totalVnd": 150000, "paidVnd": 0, "refundedVnd": 0, "outstandingVnd": 150000, "status": "UNPAID", "paymentDue": "BEFORE_RETURN",
                 "lines": [{ "name": "Lệ phí cấp giấy phép xây dựng công trình (theo Nghị quyết của HĐND tỉnh)", "amountVnd": 150000 }] })
     );
     let p =
@@ -334,6 +334,7 @@ async fn fees_due_before_return_are_taken_at_the_counter() {
         )
         .await;
     assert_eq!(error_code(&v), "INVALID_TRANSITION");
+    f.paid(&d).await;
     let returned = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
@@ -447,6 +448,7 @@ async fn refunds_only_when_the_agency_cannot_deliver() {
         )
         .await;
     assert_eq!(error_code(&v), "INVALID_TRANSITION");
+    f.paid(&d).await;
     f.ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
     let v =
@@ -545,4 +547,107 @@ async fn the_key_an_older_version_kept_on_disk_seeds_the_database_once() {
         start(empty.path().into(), Some("configured")).await,
         b"configured"
     );
+}
+
+/// Fees due AFTER_RETURN: the result goes out unpaid, and the fee is
+/// collected on notice afterwards, at the counter or online.
+#[tokio::test]
+async fn fees_due_after_the_return_are_collected_after_it() {
+    let f = flow_paying("AFTER_RETURN").await;
+    let d = f.processing().await;
+    let d = f.approved(&d).await;
+    let d = f
+        .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
+        .await;
+    assert_eq!(d["status"], "RETURNED");
+    assert_eq!(fees(&f, &d).await["fees"]["outstandingVnd"], 1_500_000);
+    let p =
+        f.t.data(Some(&f.citizen), CREATE_PAYMENT, json!({ "d": d["id"] }))
+            .await["createPayment"]
+            .clone();
+    assert_eq!(p["amountVnd"], 1_500_000);
+    let input =
+        json!({ "i": { "dossierId": d["id"], "method": "COUNTER", "amountVnd": 1_500_000 } });
+    let paid = f.t.data(Some(&f.reception), RECORD, input).await["recordPayment"].clone();
+    assert_eq!(paid["status"], "PAID");
+    // The online payment started before now finds nothing owed: the
+    // gateway is told so (409) and the dossier is not paid twice.
+    let (status, body) = callback(
+        &f.t,
+        &secret(&f.t),
+        &success(&p["reference"], "GW-LATE", 1_500_000),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("NOTHING_OWED"))
+    );
+    let after = fees(&f, &d).await;
+    assert_eq!(
+        (
+            after["fees"]["paidVnd"].as_i64(),
+            after["fees"]["status"].as_str()
+        ),
+        (Some(1_500_000), Some("PAID"))
+    );
+}
+
+/// A gateway callback for a dossier withdrawn meanwhile is not credited.
+#[tokio::test]
+async fn a_callback_for_a_withdrawn_dossier_is_not_credited() {
+    let f = flow().await;
+    let d = f.submitted().await;
+    let p =
+        f.t.data(Some(&f.citizen), CREATE_PAYMENT, json!({ "d": d["id"] }))
+            .await["createPayment"]
+            .clone();
+    f.ok(&f.citizen, "withdrawDossier", &d, "").await;
+    let (status, body) = callback(
+        &f.t,
+        &secret(&f.t),
+        &success(&p["reference"], "GW-W1", 150_000),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("NOTHING_OWED"))
+    );
+    assert_eq!(fees(&f, &d).await["fees"]["paidVnd"], 0);
+}
+
+/// At the counter, fees due BEFORE_RECEPTION are taken in the
+/// registration's operation: without them nothing is registered.
+#[tokio::test]
+async fn a_counter_dossier_due_before_reception_is_registered_only_paid() {
+    let f = flow_paying("BEFORE_RECEPTION").await;
+    let q = "mutation($i: IntakeInput!, $p: CounterPaymentInput) { registerCounterDossier(input: $i, feePayment: $p) { id status } }";
+    let input = |fee: Value| json!({ "i": { "procedureId": f.procedure["id"], "agencyId": f.department, "formData": f.form, "applicant": { "name": "Lê Văn Quầy" } }, "p": fee });
+    let count = || async {
+        f.t.data(
+            Some(&f.reception),
+            "{ dossiers(first: 100) { totalCount } }",
+            json!({}),
+        )
+        .await["dossiers"]["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = count().await;
+    let v = f.t.gql(Some(&f.reception), q, input(Value::Null)).await;
+    assert_eq!(error_code(&v), "INVALID_TRANSITION", "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1500000"),
+        "{v}"
+    );
+    assert_eq!(count().await, before, "nothing registered");
+    let fee = json!({ "method": "COUNTER", "amountVnd": 1_500_000 });
+    let d = f.t.data(Some(&f.reception), q, input(fee)).await["registerCounterDossier"].clone();
+    assert_eq!(d["status"], "RECEIVED");
+    let paid =
+        f.t.data(Some(&f.reception), FEES, json!({ "id": d["id"] }))
+            .await;
+    assert_eq!(paid["dossier"]["fees"]["status"], "PAID");
 }

@@ -17,6 +17,7 @@ async fn returned(f: &Flow) -> Value {
     let d = f.processing().await;
     let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
     let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    f.paid(&d).await;
     f.ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await
 }

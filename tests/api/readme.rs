@@ -118,6 +118,7 @@ async fn the_journey_runs_as_pasted() {
         "\"uploadAttachment\"",
         "\"result\":\"CREDITED\"",
         "\"status\":\"RECEIVED\"",
+        "%PDF-",
         "\"status\":\"RETURNED\"",
         "\"statusLabel\": \"Đã trả kết quả\"",
         "\"applicantName\": \"Nguyễn V** A*\"",

@@ -54,6 +54,7 @@ async fn statistics_count_what_happened_in_the_period() {
         let d = f.processing().await;
         let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
         let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+        f.paid(&d).await;
         let d = f
             .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
             .await;
@@ -213,7 +214,7 @@ async fn bad_periods_are_refused() {
 
 const EVALUATION: &str = "query($p: EvaluationPeriod, $a: ID) { agencyEvaluation(period: $p, agencyId: $a) {
   from to weights { group points }
-  agencies { rank agency { code } points availablePoints percent
+  agencies { rank measured agency { code } points availablePoints percent
     groups { group maxPoints availablePoints points }
     indicators { indicator group computable reason numerator denominator ratio fullAt maxPoints points } } } }";
 
@@ -244,6 +245,7 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
     let d = f.processing().await;
     let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
     let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    f.paid(&d).await;
     let first = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
@@ -257,6 +259,7 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
     let d = f.ok(&f.reception, "transferDossier", &d, "").await;
     let d = f.ok(&f.specialist, "submitForApproval", &d, "").await;
     let d = f.ok(&f.leader, "approveDossier", &d, "").await;
+    f.paid(&d).await;
     let second = f
         .ok(&f.reception, "returnResult", &d, ", method: COUNTER")
         .await;
@@ -272,7 +275,7 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         )
         .await["registerCounterDossier"]
             .clone();
-    // Two fees paid: one online, one at the counter.
+    // Two more fees paid: one online, one at the counter.
     let p =
         f.t.data(
             Some(&f.citizen),
@@ -299,7 +302,7 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         .t
         .send(crate::helpers::multipart(
             &f.reception,
-            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị\", file: $f) { id } }",
+            "mutation($f: Upload!, $d: ID!) { uploadAttachment(dossierId: $d, component: \"Đơn đề nghị cấp giấy phép xây dựng theo Mẫu số 01 Phụ lục II Nghị định số 175/2024/NĐ-CP\", file: $f) { id } }",
             json!({ "d": counter["id"] }),
             "f",
             "don.pdf",
@@ -335,10 +338,12 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         .find(|a| a["agency"]["code"] == DEMO_DEPARTMENT_CODE)
         .unwrap();
 
-    // Progress: 1 of 2 settled on time → 20 × 0.6 × 1/2 = 6; all 4 received
-    // within 8 working hours → 20 × 0.4 = 8.
+    // Progress: 1 of 2 settled on time → 20 × 0.6 × 1/2 = 6; the 3 online
+    // dossiers received within 8 working hours → 20 × 0.4 = 8 (the counter
+    // dossier, received as it was registered, is not judged: Thanh Hóa
+    // Art. 11.1.a).
     counted(dept, "ON_TIME_SETTLEMENT", 1, 2, 6.0);
-    counted(dept, "RECEPTION_WITHIN_8_HOURS", 4, 4, 8.0);
+    counted(dept, "RECEPTION_WITHIN_8_HOURS", 3, 3, 8.0);
     // Satisfaction: 2 of 3 answers satisfied, full at 90 % →
     // 18 × 0.6 × (2/3) / 0.9 = 8.0.
     counted(dept, "SATISFIED_RATINGS", 2, 3, 8.0);
@@ -402,8 +407,10 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
         (&offered["numerator"], &offered["denominator"]),
         (&json!(online), &json!(nodes.len()))
     );
-    // Payments: 1 of 2 online, full at 80 % → 10 × 1.0 × 0.5 / 0.8 = 6.25.
-    counted(dept, "ONLINE_PAYMENTS", 1, 2, 6.25);
+    // Payments: 1 of 4 online (the two returned dossiers' fees were taken
+    // at the counter before their return), full at 80 %
+    // → 10 × 0.25 / 0.8 = 3.125, rounded 3.13.
+    counted(dept, "ONLINE_PAYMENTS", 1, 4, 3.13);
     // Two results returned, neither as a file; three dossiers came online,
     // none reusing a stored document.
     counted(dept, "DIGITISED_RESULTS", 0, 2, 0.0);
@@ -431,15 +438,26 @@ async fn the_agency_evaluation_scores_what_the_data_supports_and_ranks() {
     assert!((dept["availablePoints"].as_f64().unwrap() - available).abs() < 0.01);
     let percent = dept["percent"].as_f64().unwrap();
     assert!((percent - 100.0 * points / available).abs() < 0.01);
-    // Ranked best first; agencies with nothing computable come last.
-    let percents: Vec<f64> = agencies
+    // The only agency with dossiers ranks first, above every idle agency
+    // at 100 % of its catalogue alone (issue 16); then best first among
+    // the unmeasured; nothing computable last.
+    assert_eq!(
+        (&dept["rank"], &dept["measured"]),
+        (&json!(1), &json!(true))
+    );
+    let rest = &agencies[1..];
+    assert!(rest.iter().all(|a| a["measured"] == false), "{rest:?}");
+    assert!(rest.iter().any(|a| a["percent"].as_f64() > Some(percent)));
+    let percents: Vec<f64> = rest
         .iter()
         .map(|a| a["percent"].as_f64().unwrap_or(-1.0))
         .collect();
     assert!(percents.windows(2).all(|w| w[0] >= w[1]), "{percents:?}");
-    assert_eq!(agencies[0]["rank"], 1);
-    let better = percents.iter().filter(|p| **p > percent).count();
-    assert_eq!(dept["rank"], better + 1);
+    let idle = rest
+        .iter()
+        .find(|a| a["percent"].is_number())
+        .expect("an idle agency scored on its catalogue");
+    assert_eq!(indicator(idle, "ON_TIME_SETTLEMENT")["computable"], false);
 
     // The rollup rebuilt from the dossiers scores the same.
     motcua::services::rollup::rebuild(&f.t.app.state)
@@ -492,5 +510,37 @@ async fn evaluation_weights_are_configuration() {
     assert_eq!(
         indicator(some, "RECEPTION_WITHIN_8_HOURS")["maxPoints"],
         16.0
+    );
+}
+
+#[tokio::test]
+async fn a_period_with_nothing_to_count_has_no_rate() {
+    let f = flow().await;
+    // One dossier settled this year, so the province is not empty.
+    let d = f.processing().await;
+    f.approved(&d).await;
+    // December of next year: nothing received, settled or rated.
+    let next = chrono::Datelike::year(&f.t.app.now()) + 1;
+    let q = "query($f: StatisticsFilter) { statistics(filter: $f) { total { received settled onlineShare onTimeRate rated verySatisfiedShare satisfiedShare notSatisfiedShare satisfactionRate } } }";
+    let s =
+        f.t.data(None, q, json!({ "f": { "year": next, "month": 12 } }))
+            .await;
+    assert_eq!(
+        s["statistics"]["total"],
+        json!({
+            "received": 0, "settled": 0, "onlineShare": null, "onTimeRate": null, "rated": 0,
+            "verySatisfiedShare": null, "satisfiedShare": null, "notSatisfiedShare": null, "satisfactionRate": null
+        })
+    );
+    let r = f.t.data(
+        None,
+        "query($f: RatingSummaryFilter) { ratingSummary(filter: $f) { total criteria { levels { count share } } } }",
+        json!({ "f": { "from": format!("{next}-12-01T00:00:00+07:00") } }),
+    )
+    .await;
+    assert_eq!(r["ratingSummary"]["total"], 0);
+    assert_eq!(
+        r["ratingSummary"]["criteria"][0]["levels"][0],
+        json!({ "count": 0, "share": null })
     );
 }

@@ -136,21 +136,22 @@ async fn a_key_used_for_another_dossier_is_refused() {
 async fn an_immediate_return_retried_answers_the_returned_dossier() {
     let f = flow().await;
     f.t.to_working_hours().await;
+    let w = ward(&f).await;
     let Ward {
         ward,
         desk,
         immediate,
         ..
-    } = ward(&f).await;
-    let q = format!("mutation($i: IntakeInput!) {{ registerCounterDossier(input: $i, returnImmediately: true, idempotencyKey: \"now-1\") {{ {FIELDS} }} }}");
-    let input = json!({ "i": { "procedureId": immediate["id"], "agencyId": ward, "formData": form_for(&immediate), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } } });
-    let first = f.t.data(Some(&desk), &q, input.clone()).await;
-    let again = f.t.data(Some(&desk), &q, input).await;
+    } = &w;
+    let q = format!("mutation($i: IntakeInput!, $p: CounterPaymentInput) {{ registerCounterDossier(input: $i, returnImmediately: true, feePayment: $p, idempotencyKey: \"now-1\") {{ {FIELDS} }} }}");
+    let input = json!({ "i": { "procedureId": immediate["id"], "agencyId": ward, "formData": form_for(immediate), "applicant": { "name": "Đỗ Văn Chứng", "phone": "0905777888" } }, "p": w.fee_at_counter() });
+    let first = f.t.data(Some(desk), &q, input.clone()).await;
+    let again = f.t.data(Some(desk), &q, input).await;
     assert_eq!(first["registerCounterDossier"]["status"], "RETURNED");
     assert_eq!(first, again);
     let q = "{ dossiers(first: 100) { totalCount } }";
     assert_eq!(
-        f.t.data(Some(&desk), q, json!({})).await["dossiers"]["totalCount"],
+        f.t.data(Some(desk), q, json!({})).await["dossiers"]["totalCount"],
         1
     );
 }

@@ -154,6 +154,11 @@ async fn dossier_in(f: &Flow, status: &str) -> Value {
     for step in path {
         let (name, args, who) = TRANSITIONS.iter().find(|t| t.0 == *step).unwrap();
         d = f.ok(token(f, *who), name, &d, args).await;
+        if *step == "receiveDossier" {
+            // The fee is taken once received: paying changes no status,
+            // and the result can then be returned (fees are due first).
+            f.paid(&d).await;
+        }
     }
     assert_eq!(d["status"], status);
     d

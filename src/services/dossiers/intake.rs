@@ -17,9 +17,11 @@ use crate::domain::authz::{AccountKind, Grant, Role};
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
 use crate::domain::identity::{is_applicants_account, optional_text, required_text};
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMethod};
+use crate::domain::payment::{PaymentDue, PaymentMethod};
+use crate::domain::text::dossier_search_text;
 use crate::domain::transition::{Command, IDEMPOTENCY_KEY_MAX};
 use crate::domain::Problem;
-use crate::error::{AppError, AppResult, AtField};
+use crate::error::{AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -71,7 +73,7 @@ pub async fn create_draft(
         return Ok(d);
     }
     let (p, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
-    content.check_form(&input.form_data, false)?;
+    content.check_form(&input.form_data, &[], false)?;
     let me = account::Entity::find_by_id(actor.account_id)
         .one(&*txn)
         .await?
@@ -99,6 +101,7 @@ pub async fn create_draft(
             form_data: input.form_data,
             acting_as: None,
             creation_key: key.value,
+            at: st.clock.now(),
             action: DossierAction::Create,
             operation: DossierAction::Create.operation(),
         },
@@ -122,13 +125,18 @@ fn grant_of(caller: &Caller<'_>, role: Role) -> AppResult<Grant> {
 /// A reception officer registers a dossier handed in at the counter: it is
 /// received at once, at the officer's one-stop unit (Decree 118/2025: any of
 /// the province's units receives, whatever the boundary). Registration,
-/// reception (code, due date, receipt) and, with `return_immediately`, the
-/// immediate return are one transaction.
+/// reception (code, due date, receipt), the fee taken with it (`payment`)
+/// and, with `return_immediately`, the immediate return are one
+/// transaction. Fees due before the reception, or an immediate return with
+/// fees due before it (the default), unpaid: INVALID_TRANSITION, and
+/// nothing is registered; the payment's errors are `payments::record`'s,
+/// on `feePayment.*`.
 pub async fn register_counter(
     st: &AppState,
     caller: &Caller<'_>,
     input: IntakeInput,
     return_immediately: bool,
+    payment: Option<CounterPayment>,
 ) -> AppResult<dossier::Model> {
     let grant = grant_of(caller, Role::ReceptionOfficer)?;
     let unit = grant.agency_id.ok_or(AppError::Forbidden)?;
@@ -138,33 +146,70 @@ pub async fn register_counter(
     if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
-    if return_immediately {
-        let (_, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
-        if content.processing_time.working_hours() != 0 {
-            return Err(AppError::bad_input(
-                "returnImmediately",
-                Problem::Invalid {
-                    vi: "Chỉ thủ tục trả ngay (thời hạn 0) mới trả kết quả ngay tại quầy".into(),
-                    en: "Only procedures with no processing time are returned at once".into(),
-                },
-            ));
-        }
+    let (_, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
+    if return_immediately && content.processing_time.working_hours() != 0 {
+        return Err(AppError::bad_input(
+            "returnImmediately",
+            Problem::Invalid {
+                vi: "Chỉ thủ tục trả ngay (thời hạn 0) mới trả kết quả ngay tại quầy".into(),
+                en: "Only procedures with no processing time are returned at once".into(),
+            },
+        ));
     }
+    // One operation, one instant: registration, reception and the return
+    // share it, so a 0-hour procedure is never late by the seconds the
+    // operation itself took.
+    let now = st.clock.now();
     let intake = Intake {
         channel: Channel::Direct,
         receiving: unit,
         grant,
         creation_key: key.value,
+        at: now,
     };
     let d = intake.insert(&*txn, st, caller, input).await?;
-    let received = apply_in(&*txn, st, caller, d.id, d.version, &Command::Receive).await?;
+    // The fee is taken with the dossier, before its reception: a procedure
+    // whose fees are due BEFORE_RECEPTION is not received unpaid.
+    if let Some(p) = &payment {
+        let reference = p.reference.as_deref();
+        super::super::payments::record_in(
+            &*txn,
+            st,
+            caller,
+            &d,
+            p.method,
+            p.amount_vnd,
+            reference,
+            now,
+        )
+        .await
+        .map_err(|e| e.under("feePayment"))?;
+    }
+    let received = apply_in(&*txn, st, caller, d.id, d.version, &Command::Receive, now).await?;
     let done = if return_immediately {
-        settle_at_counter(&*txn, st, caller, grant, received).await?
+        let owed = super::super::payments::fees_of(&*txn, &received)
+            .await?
+            .outstanding_vnd;
+        if let Some((vi, en)) = PaymentDue::unpaid(content.payment_due, false, owed) {
+            return Err(AppError::InvalidTransition { vi, en });
+        }
+        settle_at_counter(&*txn, st, caller, grant, received, now).await?
     } else {
         received
     };
     txn.commit().await?;
     Ok(done)
+}
+
+/// A fee an officer takes at the counter with the dossier.
+#[derive(Debug, Clone)]
+pub struct CounterPayment {
+    /// COUNTER, BANK_TRANSFER or POSTAL.
+    pub method: PaymentMethod,
+    /// Exactly what is owed, in VND.
+    pub amount_vnd: i64,
+    /// The slip or transfer reference (required for a bank transfer).
+    pub reference: Option<String>,
 }
 
 /// Postal staff register a dossier sent by post; it waits for reception at
@@ -186,6 +231,7 @@ pub async fn register_postal(
         receiving: receiving_unit_for(&*txn, input.agency_id).await?,
         grant,
         creation_key: key.value,
+        at: st.clock.now(),
     };
     let d = intake.insert(&*txn, st, caller, input).await?;
     txn.commit().await?;
@@ -258,6 +304,8 @@ struct Intake {
     receiving: i64,
     grant: Grant,
     creation_key: Option<String>,
+    /// The operation's instant.
+    at: DateTime<Utc>,
 }
 
 impl Intake {
@@ -271,8 +319,10 @@ impl Intake {
         input: IntakeInput,
     ) -> AppResult<dossier::Model> {
         let (p, content) = procedure_for(txn, input.procedure_id, input.agency_id).await?;
-        content.check_form(&input.form_data, true)?;
-        let year = chrono::Datelike::year(&st.clock.now());
+        // Handed in at the counter: no file is filed yet, the e-form names
+        // what the officer took.
+        content.check_form(&input.form_data, &[], true)?;
+        let year = chrono::Datelike::year(&self.at);
         let applicant = input.applicant.clean(year)?;
         if let Some(a) = input.applicant_account_id {
             check_applicant_account(txn, a, applicant.id_number.as_deref()).await?;
@@ -292,6 +342,7 @@ impl Intake {
                 form_data: input.form_data,
                 acting_as: Some(self.grant),
                 creation_key: self.creation_key,
+                at: self.at,
                 action: DossierAction::Submit,
                 operation: match self.channel {
                     Channel::Postal => "registerPostalDossier",
@@ -312,9 +363,9 @@ async fn settle_at_counter(
     caller: &Caller<'_>,
     grant: Grant,
     d: dossier::Model,
+    now: DateTime<Utc>,
 ) -> AppResult<dossier::Model> {
     use DossierStatus as S;
-    let now = st.clock.now();
     let due = d.legal_due_at.unwrap_or(now);
     let timeliness =
         calendar::with_calendar(st, txn, due.min(now), |c| c.classify(due, now)).await?;
@@ -414,7 +465,7 @@ async fn receiving_unit_for(db: &impl ConnectionTrait, agency_id: i64) -> AppRes
         let own = agency::Entity::find_by_id(*own)
             .one(db)
             .await?
-            .ok_or(AppError::NotFound("agency"))?;
+            .ok_or(AppError::NotFound(Missing::Agency))?;
         if own.kind == AgencyKind::OneStopUnit.as_str() {
             return Ok(own.id);
         }
@@ -483,6 +534,8 @@ struct NewDossier<'a> {
     form_data: Value,
     acting_as: Option<Grant>,
     creation_key: Option<String>,
+    /// The operation's instant.
+    at: DateTime<Utc>,
     action: DossierAction,
     /// The API operation, for the audit log.
     operation: &'static str,
@@ -495,10 +548,17 @@ async fn insert(
     caller: &Caller<'_>,
     n: NewDossier<'_>,
 ) -> AppResult<dossier::Model> {
-    let now: DateTime<Utc> = st.clock.now();
+    let now = n.at;
     // Who entered it for the applicant: the acting official, if any.
     let registrar = n.acting_as.and(caller.actor.map(|a| a.account_id));
+    let search_text = dossier_search_text(
+        None,
+        &n.applicant.name,
+        n.applicant.phone.as_deref(),
+        n.applicant.email.as_deref(),
+    );
     let d = dossier::ActiveModel {
+        search_text: Set(search_text),
         registered_by_account_id: Set(registrar),
         code: Set(None),
         procedure_id: Set(n.procedure.id),

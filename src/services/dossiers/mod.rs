@@ -8,13 +8,15 @@
 //!   message, rollup and notifications — together or not at all;
 //! - `tasks`: consultations, verifications, inter-agency tasks;
 //! - `queries`: one dossier, lists, the work queue, history, control sheet;
-//! - `tracking`: the public lookup by code and ID number or phone.
+//! - `tracking`: the public lookup by code and ID number or phone;
+//! - `search`: officers' search by name, phone, code or e-mail phrases.
 //!
 //! Every operation that takes a dossier id starts at `visible`: a dossier
 //! the caller may not read answers exactly like one that does not exist.
 
 mod intake;
 mod queries;
+pub mod search;
 mod tasks;
 mod tracking;
 mod transitions;
@@ -25,17 +27,19 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use super::Caller;
 use crate::domain::authz::{Actor, AgencyScope};
 use crate::domain::lifecycle::{may_read, DossierStatus, Parties, PauseKind, ReturnMethod};
-use crate::error::{stored_enum, AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult, Missing};
 use crate::state::AppState;
 use crate::store;
 
 pub use crate::domain::applicant::Applicant as ApplicantInput;
 pub use crate::domain::transition::{Command, InterAgencyTask, PostalDelivery, SupplementItem};
-pub use intake::{create_draft, register_counter, register_postal, DraftInput, IntakeInput};
+pub use intake::{
+    create_draft, register_counter, register_postal, CounterPayment, DraftInput, IntakeInput,
+};
 pub(crate) use queries::audit_read;
 pub use queries::{
-    control_sheet, events, events_of, events_of_many, get, get_by_code, list, may_follow,
-    work_queue, DossierFilter,
+    control_sheet, events, events_of, events_of_many, get, get_by_code, handed_in, list,
+    may_follow, work_queue, DossierFilter,
 };
 pub use tasks::{tasks_of, tasks_of_many};
 pub use tracking::{track, Tracking};
@@ -112,10 +116,10 @@ async fn visible_with_lineages(
     let d = dossier::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("dossier"))?;
+        .ok_or(AppError::NotFound(Missing::Dossier))?;
     let l = lineages(db, &d).await?;
     if !readable(actor, &d, &l) {
-        return Err(AppError::NotFound("dossier"));
+        return Err(AppError::NotFound(Missing::Dossier));
     }
     Ok((d, l))
 }

@@ -11,11 +11,12 @@ use serde_json::{json, Value};
 use super::super::audit::{self, Entry};
 use super::super::{calendar, catalogue, page, Caller, Page, PageRequest};
 use super::tasks::TASK_OPEN;
-use super::{lineages, readable, visible};
+use super::{lineages, readable, search, visible};
 use crate::domain::authz::{AccountKind, Action, Grant, Role};
 use crate::domain::identity::optional_text;
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMethod};
-use crate::error::{AppError, AppResult, AtField};
+use crate::domain::text::dossier_search_phrase;
+use crate::error::{AppError, AppResult, AtField, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -37,6 +38,7 @@ pub async fn control_sheet(
     let proposed = last_of(DossierAction::SubmitForApproval);
     let approved = last_of(DossierAction::Approve);
     let not_eligible = last_of(DossierAction::DeclareNotEligible);
+    let returned = last_of(DossierAction::ReturnResult);
     let now = st.clock.now();
     let start = d.received_at.unwrap_or(now);
     calendar::with_calendar(st, &st.db, start.min(now), |cal| {
@@ -61,10 +63,37 @@ pub async fn control_sheet(
                 finished: approved.or(not_eligible.filter(|n| proposed.is_some_and(|p| *n > p))),
                 paused_seconds: 0,
             },
+            returning: Phase {
+                started: d.settled_at,
+                finished: returned,
+                paused_seconds: 0,
+            },
         };
         rows(&content.internal_process, &timeline, cal)
     })
     .await
+}
+
+/// The names of the components a receipt (form 01, Circular 03/2025/TT-VPCP)
+/// lists: those the e-form names and those with a file among
+/// `attachments` (the dossier's), in the procedure's order. INTERNAL when
+/// the stored e-form is not JSON.
+pub fn handed_in(
+    content: &crate::domain::catalogue::ProcedureContent,
+    d: &dossier::Model,
+    attachments: &[entity::attachment::Model],
+) -> AppResult<Vec<String>> {
+    let filed: Vec<String> = attachments
+        .iter()
+        .filter(|a| a.kind == crate::domain::documents::AttachmentKind::Component.as_str())
+        .map(|a| a.component.clone())
+        .collect();
+    let form: Value = serde_json::from_str(&d.form_data).map_err(AppError::internal)?;
+    Ok(content
+        .handed_in(&form, &filed)
+        .into_iter()
+        .map(|c| c.name.clone())
+        .collect())
 }
 
 /// A dossier the caller may read. Officials' reads of personal data are
@@ -109,7 +138,7 @@ pub async fn get_by_code(
         .filter(dossier::Column::Code.eq(code.trim()))
         .one(&st.db)
         .await?
-        .ok_or(AppError::NotFound("dossier"))?;
+        .ok_or(AppError::NotFound(Missing::Dossier))?;
     get(st, caller, d.id).await
 }
 
@@ -124,12 +153,11 @@ async fn audit_official_read(
         .actor
         .is_some_and(|a| a.kind == AccountKind::Official)
     {
-        let now = st.clock.now();
-        let txn = store::write_txn(&st.db).await?;
-        audit::commit(
-            txn,
+        // One INSERT, committed alone: the read happened.
+        audit::record(
+            &st.db,
             caller,
-            now,
+            st.clock.now(),
             Entry::new(operation, "dossier", target, summary),
         )
         .await?;
@@ -188,6 +216,10 @@ pub struct DossierFilter {
     pub due_to: Option<DateTime<Utc>>,
     pub overdue: Option<bool>,
     pub applicant_id_number: Option<String>,
+    /// A phrase of the code, applicant's name, phone or e-mail, any case,
+    /// with or without diacritics (`search::contains`); audited, not for
+    /// analysts.
+    pub search: Option<String>,
     pub mine_only: bool,
     pub handler_account_id: Option<i64>,
 }
@@ -243,7 +275,7 @@ pub async fn list(
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.signed_in()?;
-    if f.applicant_id_number.is_some() {
+    if f.applicant_id_number.is_some() || f.search.is_some() {
         // Analysts may not single a person out.
         caller.authorize(Action::SearchPersonalData)?;
     }
@@ -330,6 +362,19 @@ pub async fn list(
         )
         .await?;
     }
+    if let Some(t) = f.search.as_deref() {
+        let phrase = dossier_search_phrase(t).at("filter.search")?;
+        let backend = st.db.get_database_backend();
+        q = search::order_for_search(backend, q.filter(search::contains(backend, &phrase)));
+        audit_official_read(
+            st,
+            caller,
+            "searchDossiers",
+            "-",
+            json!({ "search": phrase }),
+        )
+        .await?;
+    }
     let found = page(&st.db, q, dossier::Column::Id, req).await?;
     audit_listed(st, caller, personal, &found).await?;
     Ok(found)
@@ -355,6 +400,32 @@ async fn audit_listed(
         .await?;
     }
     Ok(())
+}
+
+/// The dossiers with a consultation or inter-agency task open at one of
+/// `agencies`. On PostgreSQL the ids are read once into an array
+/// (`id = ANY(ARRAY(…))`, an init plan), so that the queue's OR of this and
+/// the agency filters is served by the primary key and the agency indexes
+/// (a BitmapOr); `id IN (subquery)` made every page and count a scan of the
+/// whole table (issue 15). SQLite's OR optimisation already uses both.
+fn asked_of(st: &AppState, agencies: Vec<i64>) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, Query, SubQueryStatement};
+    let open_tasks = Query::select()
+        .column(dossier_task::Column::DossierId)
+        .from(dossier_task::Entity)
+        .and_where(dossier_task::Column::Status.eq(TASK_OPEN))
+        .and_where(dossier_task::Column::AgencyId.is_in(agencies))
+        .to_owned();
+    match st.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => Expr::cust_with_exprs(
+            "$1 = ANY(ARRAY($2))",
+            [
+                Expr::col((dossier::Entity, dossier::Column::Id)),
+                Expr::SubQuery(None, Box::new(SubQueryStatement::from(open_tasks))),
+            ],
+        ),
+        _ => dossier::Column::Id.in_subquery(open_tasks),
+    }
 }
 
 /// What waits for the caller: receptions, transfers and returns at their
@@ -405,16 +476,7 @@ pub async fn work_queue(
             .add(dossier::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
         if matches!(g.role, Role::Specialist | Role::AgencyLeader) {
             // Consultations and inter-agency tasks asked of this agency.
-            any = any.add(
-                dossier::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(dossier_task::Column::DossierId)
-                        .from(dossier_task::Entity)
-                        .and_where(dossier_task::Column::Status.eq(TASK_OPEN))
-                        .and_where(dossier_task::Column::AgencyId.is_in(ids))
-                        .to_owned(),
-                ),
-            );
+            any = any.add(asked_of(st, ids.clone()));
         }
         if g.role == Role::Specialist {
             c = c.add(

@@ -15,8 +15,9 @@ use super::{pause_of, status_of, tasks, visible_with_lineages, Lineages};
 use crate::domain::authz::Grant;
 use crate::domain::catalogue::ProcedureContent;
 use crate::domain::lifecycle::{may, Channel, DossierAction, DossierStatus, ReturnMethod};
+use crate::domain::text::dossier_search_text;
 use crate::domain::transition::{plan, Changes, Command, Facts, OpenTask, Plan};
-use crate::error::{stored_enum, AppError, AppResult};
+use crate::error::{stored_enum, AppError, AppResult, Missing};
 use crate::state::AppState;
 use crate::store;
 
@@ -36,12 +37,22 @@ pub async fn apply(
     cmd: Command,
 ) -> AppResult<dossier::Model> {
     let txn = WriteTxn::begin(st).await?;
-    let d = apply_in(&*txn, st, caller, id, expected_version, &cmd).await?;
+    let d = apply_in(
+        &*txn,
+        st,
+        caller,
+        id,
+        expected_version,
+        &cmd,
+        st.clock.now(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(d)
 }
 
-/// `apply` inside the caller's transaction.
+/// `apply` inside the caller's transaction, at the operation's instant
+/// `now` (every step of one operation is taken at the same instant).
 pub async fn apply_in(
     txn: &impl ConnectionTrait,
     st: &AppState,
@@ -49,6 +60,7 @@ pub async fn apply_in(
     id: i64,
     expected_version: i32,
     cmd: &Command,
+    now: DateTime<Utc>,
 ) -> AppResult<dossier::Model> {
     let (d, mut l) = visible_with_lineages(txn, caller, id).await?;
     let action = cmd.action();
@@ -66,7 +78,6 @@ pub async fn apply_in(
         };
         grant = may(caller.actor, action, &super::parties(&d, &l))?;
     }
-    let now = st.clock.now();
     // The version the dossier was submitted under, not today's.
     let content = catalogue::version_content(txn, d.procedure_id, d.procedure_version).await?;
     let loaded = Loaded::load(txn, &d, cmd, &content).await?;
@@ -102,6 +113,7 @@ pub async fn apply_in(
 /// What `Facts` borrow, loaded for the command at hand only.
 struct Loaded {
     form: Value,
+    filed: Vec<String>,
     status: DossierStatus,
     fees_owed_vnd: i64,
     has_electronic_result: bool,
@@ -121,6 +133,13 @@ impl Loaded {
                 serde_json::from_str(&d.form_data).map_err(AppError::internal)?
             }
             _ => Value::Null,
+        };
+        // The files are the truth of what was handed in.
+        let filed = match cmd {
+            Command::Submit { .. } | Command::Supplement { .. } => {
+                store::attachments::filed_components(txn, d.id).await?
+            }
+            _ => Vec::new(),
         };
         let fees_owed_vnd = match cmd {
             Command::Receive | Command::ReturnResult { .. } => {
@@ -151,6 +170,7 @@ impl Loaded {
         };
         Ok(Loaded {
             form,
+            filed,
             status: status_of(d)?,
             fees_owed_vnd,
             has_electronic_result,
@@ -176,6 +196,7 @@ impl Loaded {
             applicant_account_id: d.applicant_account_id,
             idempotency_key: d.idempotency_key.as_deref(),
             form: &self.form,
+            filed: &self.filed,
             submitted_at: d.submitted_at,
             received_at: d.received_at,
             paused_at: d.paused_at,
@@ -231,20 +252,27 @@ impl Written<'_> {
         if p.assigns_code {
             let code = next_code(txn, st, self.before.receiving_agency_id, now).await?;
             data["receipt"]["code"] = json!(code);
+            let b = &self.before;
+            row.search_text = Set(dossier_search_text(
+                Some(&code),
+                &b.applicant_name,
+                b.applicant_phone.as_deref(),
+                b.applicant_email.as_deref(),
+            ));
             row.code = Set(Some(code));
         }
-        let res = dossier::Entity::update_many()
+        // The row as written comes back with the update (RETURNING).
+        let updated = dossier::Entity::update_many()
             .set(row)
             .filter(dossier::Column::Id.eq(id))
             .filter(dossier::Column::Version.eq(self.expected_version))
-            .exec(txn)
+            .exec_with_returning(txn)
             .await
             .map_err(|e| {
                 store::unique_violation(e, &[(store::DOSSIER_SUBMISSION_KEY, "idempotencyKey")])
-            })?;
-        if res.rows_affected != 1 {
-            return Err(AppError::VersionConflict);
-        }
+            })?
+            .pop()
+            .ok_or(AppError::VersionConflict)?;
         let by = caller.actor.map(|a| a.account_id);
         if !p.tasks.is_empty() {
             data["taskIds"] = json!(tasks::insert(txn, id, p.tasks, by, now).await?);
@@ -252,7 +280,6 @@ impl Written<'_> {
         if let (Some(task_id), Some(text)) = (self.task_id, p.answer) {
             tasks::answer(txn, task_id, text, by, now).await?;
         }
-        let updated = find(txn, id).await?;
         if p.saves_result {
             // The result goes into the applicant's data store.
             let issuer = agency_named(txn, self.before.settling_agency_id).await?;
@@ -260,7 +287,10 @@ impl Written<'_> {
             let saved = documents::save_results(
                 txn,
                 &updated,
-                &self.content.result_document,
+                self.content
+                    .result_document_type
+                    .as_deref()
+                    .unwrap_or(&self.content.result_document),
                 &issuer.name,
                 now,
                 today,
@@ -336,7 +366,7 @@ async fn agency_named(txn: &impl ConnectionTrait, id: i64) -> AppResult<agency::
     agency::Entity::find_by_id(id)
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound("agency"))
+        .ok_or(AppError::NotFound(Missing::Agency))
 }
 
 /// A history event about to be written.
@@ -409,13 +439,19 @@ pub(super) async fn record(
         at: now,
     };
     crate::events::record(txn, &live).await?;
-    rollup::on_transition(txn, st, d, e.action, e.from, e.to, now).await?;
-    notifications::on_transition(txn, st, now, d, e.action, e.note.as_deref()).await
+    notifications::on_transition(txn, st, now, d, e.action, e.note.as_deref()).await?;
+    // Last: the rollup's row is shared by every dossier of its month,
+    // agency, procedure and channel, and stays locked until the commit.
+    rollup::on_transition(txn, st, d, e.action, e.from, e.to, now).await
 }
 
 /// The next code of the day at a receiving unit: an upsert that increments
 /// the counter under the transaction's lock, so concurrent receptions get
-/// distinct numbers and a number is never reused.
+/// distinct numbers and a number is never reused. Receptions at one unit
+/// queue on its counter row from here to their commit. It is taken on the
+/// transaction's own connection: a transaction that waited for a second
+/// pooled connection could wait for ever once every connection is held by
+/// a transaction doing the same (issue 15's bench found it at 32 clients).
 async fn next_code(
     txn: &impl ConnectionTrait,
     st: &AppState,
