@@ -546,6 +546,34 @@ impl ServerProcess {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// Waits until `n` subscriptions listen on this process's event bus, as
+    /// its `/metrics` says (`motcua_subscriptions_open`): an event published
+    /// after this reaches them. A subscription sent over a WebSocket starts
+    /// when the other process gets to it, which on a loaded machine can be
+    /// seconds later.
+    #[allow(dead_code)] // for the tests with subscribers on another process
+    pub async fn subscribed(&self, n: usize) {
+        let (client, url) = (http_client(), self.url("/metrics"));
+        eventually(
+            &format!("{n} subscriptions on {}", self.addr),
+            std::time::Duration::from_secs(15),
+            || {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    let Ok(answer) = client.get(&url).send().await else {
+                        return false;
+                    };
+                    let text = answer.text().await.unwrap_or_default();
+                    text.lines()
+                        .find_map(|l| l.strip_prefix("motcua_subscriptions_open "))
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                        .is_some_and(|open| open >= n as f64)
+                }
+            },
+        )
+        .await;
+    }
 }
 
 /// An HTTP client for servers in other processes.

@@ -718,11 +718,8 @@ async fn a_second_server_process_hears_the_first_through_redis_outages_and_hangs
     let mut far = Client::connect(there.addr, true, &f.citizen).await;
     far.subscribe("1", FOLLOW, json!({ "id": d["id"] })).await;
     subscribed(&f.t, 1).await;
+    there.subscribed(1).await;
     redis_listeners(&redis.url(), &config.redis_channel, 2).await;
-    // The other process's own subscription cannot be watched from here
-    // (no shared memory, no acknowledgement in either protocol); it was
-    // sent before this instance's subscription and both listeners were
-    // confirmed, which takes several round trips.
 
     // A change on this instance reaches a subscriber on the other process.
     let d = f.ok(&f.citizen, "submitDossier", &d, "").await;
