@@ -36,8 +36,20 @@ pub fn connection<M, T>(
 where
     T: async_graphql::OutputType,
 {
+    connection_by(page, |m| encode_cursor(id(m)), wrap)
+}
+
+/// Like `connection`, each edge's cursor written by `cursor`.
+pub fn connection_by<M, T>(
+    page: Page<M>,
+    cursor: impl Fn(&M) -> String,
+    wrap: impl Fn(M) -> T,
+) -> CountedConnection<T>
+where
+    T: async_graphql::OutputType,
+{
     let mut c = Connection::with_additional_fields(
-        false,
+        page.has_previous,
         page.has_next,
         Counted {
             total_count: page.total,
@@ -46,7 +58,7 @@ where
     c.edges.extend(
         page.items
             .into_iter()
-            .map(|m| Edge::new(encode_cursor(id(&m)), wrap(m))),
+            .map(|m| Edge::new(cursor(&m), wrap(m))),
     );
     c
 }

@@ -3,12 +3,14 @@
 
 use async_graphql::{Context, ID};
 use base64::Engine;
+use chrono::DateTime;
 
 use super::loaders::Loaders;
 use crate::config::GraphqlLimits;
 use crate::domain::authz::Actor;
 use crate::domain::Problem;
 use crate::error::{AppError, AppResult, Lang};
+use crate::services::dossiers::{ListRequest, Position, SortKey};
 use crate::services::{Caller, PageRequest};
 use crate::state::AppState;
 
@@ -132,20 +134,63 @@ pub fn page_request(
     first: Option<i32>,
     after: Option<&str>,
 ) -> AppResult<PageRequest> {
-    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-    if first < 0 || first as usize > limits.max_page_size {
+    Ok(PageRequest {
+        first: page_size(limits, "first", first)?,
+        after: after.map(|s| decode_cursor("after", s)).transpose()?,
+    })
+}
+
+/// A page's size, `field` (`first` or `last`): 0 to the configured most,
+/// DEFAULT_PAGE_SIZE when not given.
+fn page_size(limits: &GraphqlLimits, field: &str, n: Option<i32>) -> AppResult<u64> {
+    let n = n.unwrap_or(DEFAULT_PAGE_SIZE);
+    if n < 0 || n as usize > limits.max_page_size {
         return Err(AppError::bad_input(
-            "first",
+            field,
             Problem::OutOfRange {
                 min: 0,
                 max: limits.max_page_size as i64,
             },
         ));
     }
-    let after = after.map(decode_cursor).transpose()?;
-    Ok(PageRequest {
-        first: first as u64,
-        after,
+    Ok(n as u64)
+}
+
+/// A dossier list's page arguments turned into a `ListRequest`: forward
+/// (`first`, `after`) or backward (`last`, `before`), never both
+/// (BAD_USER_INPUT on `last` or `before`); a cursor from a list in another
+/// order is BAD_USER_INPUT on `after`/`before`.
+pub fn list_request(
+    limits: &GraphqlLimits,
+    key: SortKey,
+    descending: bool,
+    (first, after): (Option<i32>, Option<&str>),
+    (last, before): (Option<i32>, Option<&str>),
+) -> AppResult<ListRequest> {
+    let backward = last.is_some() || before.is_some();
+    if backward && (first.is_some() || after.is_some()) {
+        let field = if last.is_some() { "last" } else { "before" };
+        return Err(AppError::bad_input(
+            field,
+            Problem::Invalid {
+                vi: "Chỉ lật trang theo một chiều: first/after hoặc last/before".into(),
+                en: "Page one way: first/after or last/before".into(),
+            },
+        ));
+    }
+    let (field, size, cursor) = match backward {
+        false => ("first", first, after),
+        true => ("last", last, before),
+    };
+    let cursor_field = if backward { "before" } else { "after" };
+    Ok(ListRequest {
+        size: page_size(limits, field, size)?,
+        key,
+        descending,
+        from: cursor
+            .map(|s| decode_position(cursor_field, key, s))
+            .transpose()?,
+        backward,
     })
 }
 
@@ -153,13 +198,65 @@ pub fn encode_cursor(id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c:{id}"))
 }
 
-fn decode_cursor(s: &str) -> AppResult<i64> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
+/// The cursor of a dossier at `p` in a list sorted by `key`: `c:{id}` in
+/// creation order (the cursor every list uses), else
+/// `c:{key}:{nanoseconds since 1970, or - without the time}:{id}`.
+pub fn encode_position(key: SortKey, p: Position) -> String {
+    let Some(tag) = sort_tag(key) else {
+        return encode_cursor(p.id);
+    };
+    let at =
+        p.at.and_then(|t| t.timestamp_nanos_opt())
+            .map_or_else(|| "-".to_string(), |n| n.to_string());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c:{tag}:{at}:{}", p.id))
+}
+
+fn sort_tag(key: SortKey) -> Option<&'static str> {
+    match key {
+        SortKey::Created => None,
+        SortKey::Received => Some("r"),
+        SortKey::Due => Some("d"),
+        SortKey::Updated => Some("u"),
+    }
+}
+
+fn decode_position(field: &str, key: SortKey, s: &str) -> AppResult<Position> {
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("c:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| AppError::bad_input("after", Problem::UnknownValue))
+        .ok_or_else(|| AppError::bad_input(field, Problem::UnknownValue))?;
+    let parts: Vec<&str> = text.splitn(4, ':').collect();
+    let (tag, at, id) = match parts[..] {
+        ["c", id] => (None, None, id),
+        ["c", tag, at, id] => (Some(tag), Some(at), id),
+        _ => return Err(AppError::bad_input(field, Problem::UnknownValue)),
+    };
+    if tag != sort_tag(key) {
+        return Err(AppError::bad_input(
+            field,
+            Problem::Invalid {
+                vi: "Con trỏ này thuộc danh sách sắp xếp theo cách khác".into(),
+                en: "This cursor belongs to a list in another order".into(),
+            },
+        ));
+    }
+    let id = id
+        .parse()
+        .map_err(|_| AppError::bad_input(field, Problem::UnknownValue))?;
+    let at = match at {
+        None | Some("-") => None,
+        Some(n) => {
+            Some(DateTime::from_timestamp_nanos(n.parse().map_err(|_| {
+                AppError::bad_input(field, Problem::UnknownValue)
+            })?))
+        }
+    };
+    Ok(Position { at, id })
+}
+
+fn decode_cursor(field: &str, s: &str) -> AppResult<i64> {
+    decode_position(field, SortKey::Created, s).map(|p| p.id)
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID
 use entity::{dossier, dossier_event};
 use serde_json::Value;
 
-use super::catalogue::{connection, Agency, CountedConnection, Procedure};
-use super::context::{page_request, parse_id, parse_opt_id, ContextExt};
+use super::catalogue::{connection_by, Agency, CountedConnection, Procedure};
+use super::context::{encode_position, list_request, parse_id, parse_opt_id, ContextExt};
 use super::enums::{
     Channel, DossierAction, DossierStatus, PauseKind, ReturnMethod, Role, TaskKind, Timeliness,
 };
@@ -351,6 +351,8 @@ impl Dossier {
     async fn created_at(&self) -> Time {
         self.0.created_at.into()
     }
+    /// Its last change: its creation or the last step of its history (what
+    /// `orderBy: {field: UPDATED_AT}` sorts by).
     async fn updated_at(&self) -> Time {
         self.0.updated_at.into()
     }
@@ -547,6 +549,77 @@ pub struct TrackedDossier {
     pub returned_at: Option<Time>,
 }
 
+/// What a dossier list is sorted by; ties go by creation order, in the
+/// same direction.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum DossierOrderField {
+    /// When the dossier was created (the default).
+    #[default]
+    CreatedAt,
+    /// Ngày tiếp nhận; dossiers not yet received sort after every time.
+    ReceivedAt,
+    /// Ngày hẹn trả kết quả; dossiers without one sort after every time.
+    DueAt,
+    /// Its last change.
+    UpdatedAt,
+}
+
+impl From<DossierOrderField> for svc::SortKey {
+    fn from(f: DossierOrderField) -> Self {
+        match f {
+            DossierOrderField::CreatedAt => svc::SortKey::Created,
+            DossierOrderField::ReceivedAt => svc::SortKey::Received,
+            DossierOrderField::DueAt => svc::SortKey::Due,
+            DossierOrderField::UpdatedAt => svc::SortKey::Updated,
+        }
+    }
+}
+
+/// Oldest (`ASC`) or newest (`DESC`) first.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum OrderDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// The order of a dossier list. A page's cursors belong to its order: a
+/// cursor used with another field is BAD_USER_INPUT (`after`/`before`).
+#[derive(InputObject, Default, Clone, Copy)]
+pub struct DossierOrder {
+    #[graphql(default)]
+    pub field: DossierOrderField,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Page arguments of a dossier list, with its order, as the service takes
+/// them.
+fn dossier_page(
+    ctx: &Context<'_>,
+    order: Option<DossierOrder>,
+    forward: (Option<i32>, Option<&str>),
+    backward: (Option<i32>, Option<&str>),
+) -> Result<svc::ListRequest> {
+    let order = order.unwrap_or_default();
+    Ok(list_request(
+        &ctx.state()?.config.graphql,
+        order.field.into(),
+        order.direction == OrderDirection::Desc,
+        forward,
+        backward,
+    )?)
+}
+
+/// A dossier page as a connection, each cursor its dossier's position in
+/// the list's order.
+fn dossier_connection(
+    page: crate::services::Page<dossier::Model>,
+    key: svc::SortKey,
+) -> CountedConnection<Dossier> {
+    connection_by(page, |d| encode_position(key, key.position_of(d)), Dossier)
+}
+
 #[derive(InputObject, Default)]
 pub struct DossierFilter {
     /// At most 100 items.
@@ -659,59 +732,121 @@ impl DossierQuery {
     }
 
     /// Dossiers the caller may see: their own (citizens), their agencies'
-    /// (officials), all (province-wide roles).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    /// (officials), all (province-wide roles); paged forward or backward in
+    /// `orderBy`'s order.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
     async fn dossiers(
         &self,
         ctx: &Context<'_>,
         filter: Option<DossierFilter>,
+        #[graphql(desc = "The list's order; by creation, oldest first, when not given.")]
+        order_by: Option<DossierOrder>,
+        #[graphql(
+            desc = "At most this many dossiers after `after` (20 when neither `last` nor `before` is given)."
+        )]
         first: Option<i32>,
         #[graphql(
             desc = "At most 100 characters.",
             validator(custom = "Chars::new(\"after\", 100)")
         )]
         after: Option<String>,
+        #[graphql(
+            desc = "At most this many dossiers just before `before` (the list's last ones without it); not with `first`/`after`."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"before\", 100)")
+        )]
+        before: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let req = dossier_page(
+            ctx,
+            order_by,
+            (first, after.as_deref()),
+            (last, before.as_deref()),
+        )?;
         let f = filter.unwrap_or_default().into_service(false)?;
         let page = svc::list(ctx.state()?, &ctx.caller()?, f, req, shows_applicant(ctx)).await?;
-        Ok(connection(page, |d| d.id, Dossier))
+        Ok(dossier_connection(page, req.key))
     }
 
-    /// The signed-in applicant's own dossiers.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    /// The signed-in applicant's own dossiers, paged like `dossiers`.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
     async fn my_dossiers(
         &self,
         ctx: &Context<'_>,
         filter: Option<DossierFilter>,
+        #[graphql(desc = "The list's order; by creation, oldest first, when not given.")]
+        order_by: Option<DossierOrder>,
+        #[graphql(
+            desc = "At most this many dossiers after `after` (20 when neither `last` nor `before` is given)."
+        )]
         first: Option<i32>,
         #[graphql(
             desc = "At most 100 characters.",
             validator(custom = "Chars::new(\"after\", 100)")
         )]
         after: Option<String>,
+        #[graphql(
+            desc = "At most this many dossiers just before `before` (the list's last ones without it); not with `first`/`after`."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"before\", 100)")
+        )]
+        before: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let req = dossier_page(
+            ctx,
+            order_by,
+            (first, after.as_deref()),
+            (last, before.as_deref()),
+        )?;
         let f = filter.unwrap_or_default().into_service(true)?;
         let page = svc::list(ctx.state()?, &ctx.caller()?, f, req, shows_applicant(ctx)).await?;
-        Ok(connection(page, |d| d.id, Dossier))
+        Ok(dossier_connection(page, req.key))
     }
 
-    /// What waits for the caller's roles at the caller's agencies.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    /// What waits for the caller's roles at the caller's agencies, paged
+    /// like `dossiers` (`orderBy: {field: DUE_AT}` puts the most urgent
+    /// first).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
     async fn work_queue(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The list's order; by creation, oldest first, when not given.")]
+        order_by: Option<DossierOrder>,
+        #[graphql(
+            desc = "At most this many dossiers after `after` (20 when neither `last` nor `before` is given)."
+        )]
         first: Option<i32>,
         #[graphql(
             desc = "At most 100 characters.",
             validator(custom = "Chars::new(\"after\", 100)")
         )]
         after: Option<String>,
+        #[graphql(
+            desc = "At most this many dossiers just before `before` (the list's last ones without it); not with `first`/`after`."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "At most 100 characters.",
+            validator(custom = "Chars::new(\"before\", 100)")
+        )]
+        before: Option<String>,
     ) -> Result<CountedConnection<Dossier>> {
-        let req = page_request(&ctx.state()?.config.graphql, first, after.as_deref())?;
+        let req = dossier_page(
+            ctx,
+            order_by,
+            (first, after.as_deref()),
+            (last, before.as_deref()),
+        )?;
         let page = svc::work_queue(ctx.state()?, &ctx.caller()?, req, shows_applicant(ctx)).await?;
-        Ok(connection(page, |d| d.id, Dossier))
+        Ok(dossier_connection(page, req.key))
     }
 
     /// The history after a sequence number: how a subscriber catches up

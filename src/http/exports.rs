@@ -11,7 +11,7 @@
 //! | --- | --- | --- |
 //! | `statistics` | `filter` (JSON StatisticsFilter), `groupBy` | `statistics` (its rows, then the total) |
 //! | `evaluation` | `period` (JSON EvaluationPeriod), `agencyId`, `level` | `agencyEvaluation` |
-//! | `dossiers` | `filter` (JSON DossierFilter) | `dossiers`, page by page |
+//! | `dossiers` | `filter` (JSON DossierFilter), `orderBy` (JSON DossierOrder) | `dossiers`, page by page |
 //!
 //! CSV is UTF-8 with a byte-order mark (Excel then reads Vietnamese right);
 //! the dossier list is streamed a page (100 dossiers) at a time, so a long
@@ -145,13 +145,13 @@ const EVALUATION: Report = Report {
 
 const DOSSIERS: Report = Report {
     name: "dossiers",
-    query: "query($filter: DossierFilter, $after: String) {
-      dossiers(filter: $filter, first: 100, after: $after) {
+    query: "query($filter: DossierFilter, $orderBy: DossierOrder, $after: String) {
+      dossiers(filter: $filter, orderBy: $orderBy, first: 100, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
         edges { node { code statusLabel channel procedure { code name } applicant { name }
           receivingAgency { name } settlingAgency { name } submittedAt receivedAt dueAt
           settledAt timeliness returnedAt } } } }",
-    variables: &["filter"],
+    variables: &["filter", "orderBy"],
     columns: &[
         col("Mã hồ sơ", "Code", "/code"),
         col("Mã thủ tục", "Procedure code", "/procedure/code"),

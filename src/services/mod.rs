@@ -120,11 +120,14 @@ pub struct PageRequest {
     pub after: Option<i64>,
 }
 
-/// One page of a keyset-paginated list ordered by id.
+/// One page of a keyset-paginated list.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub has_next: bool,
+    /// Whether items lie before the page; only dossier lists, which page
+    /// both ways, tell (others answer false, as Relay allows).
+    pub has_previous: bool,
     pub total: u64,
 }
 
@@ -175,6 +178,7 @@ where
     Ok(Page {
         items,
         has_next,
+        has_previous: false,
         total,
     })
 }

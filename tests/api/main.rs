@@ -32,6 +32,7 @@ mod live;
 mod logs;
 mod metrics;
 mod notifications;
+mod ordering;
 mod outages;
 mod over_http;
 mod payments;

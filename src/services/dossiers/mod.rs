@@ -15,6 +15,7 @@
 //! the caller may not read answers exactly like one that does not exist.
 
 mod intake;
+mod order;
 mod queries;
 pub mod search;
 mod tasks;
@@ -36,6 +37,7 @@ pub use crate::domain::transition::{Command, InterAgencyTask, PostalDelivery, Su
 pub use intake::{
     create_draft, register_counter, register_postal, CounterPayment, DraftInput, IntakeInput,
 };
+pub use order::{ListRequest, Position, SortKey};
 pub(crate) use queries::audit_read;
 pub use queries::{
     control_sheet, events, events_of, events_of_many, get, get_by_code, handed_in, list,

@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::{json, Value};
 
 use super::super::audit::{self, Entry};
-use super::super::{calendar, catalogue, page, Caller, Page, PageRequest};
+use super::super::{calendar, catalogue, Caller, Page};
+use super::order::{sorted_page, ListRequest, SortKey};
 use super::tasks::TASK_OPEN;
 use super::{lineages, readable, search, visible};
 use crate::domain::authz::{AccountKind, Action, Grant, Role};
@@ -265,13 +266,13 @@ async fn postal_reach(
     )))
 }
 
-/// Dossiers the caller may see, filtered, in id order.
+/// Dossiers the caller may see, filtered, one page in `req`'s order.
 /// `personal`: whether the response shows the applicants' personal data.
 pub async fn list(
     st: &AppState,
     caller: &Caller<'_>,
     f: DossierFilter,
-    req: PageRequest,
+    req: ListRequest,
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.signed_in()?;
@@ -365,7 +366,10 @@ pub async fn list(
     if let Some(t) = f.search.as_deref() {
         let phrase = dossier_search_phrase(t).at("filter.search")?;
         let backend = st.db.get_database_backend();
-        q = search::order_for_search(backend, q.filter(search::contains(backend, &phrase)));
+        q = q.filter(search::contains(backend, &phrase));
+        if req.key == SortKey::Created {
+            q = search::order_for_search(backend, q, req.descending != req.backward);
+        }
         audit_official_read(
             st,
             caller,
@@ -375,7 +379,7 @@ pub async fn list(
         )
         .await?;
     }
-    let found = page(&st.db, q, dossier::Column::Id, req).await?;
+    let found = sorted_page(&st.db, q, req).await?;
     audit_listed(st, caller, personal, &found).await?;
     Ok(found)
 }
@@ -434,7 +438,7 @@ fn asked_of(st: &AppState, agencies: Vec<i64>) -> sea_orm::sea_query::SimpleExpr
 pub async fn work_queue(
     st: &AppState,
     caller: &Caller<'_>,
-    req: PageRequest,
+    req: ListRequest,
     personal: bool,
 ) -> AppResult<Page<dossier::Model>> {
     let actor = caller.signed_in()?;
@@ -491,16 +495,11 @@ pub async fn work_queue(
         return Ok(Page {
             items: vec![],
             has_next: false,
+            has_previous: false,
             total: 0,
         });
     }
-    let found = page(
-        &st.db,
-        dossier::Entity::find().filter(any),
-        dossier::Column::Id,
-        req,
-    )
-    .await?;
+    let found = sorted_page(&st.db, dossier::Entity::find().filter(any), req).await?;
     audit_listed(st, caller, personal, &found).await?;
     Ok(found)
 }

@@ -33,17 +33,22 @@ pub fn contains(backend: DatabaseBackend, phrase: &str) -> SimpleExpr {
 }
 
 /// Orders a search's page on PostgreSQL by `id + 0` first (then by `id`,
-/// the page's key, in the same order): the planner cannot then walk the
-/// primary key in order, testing every row until the page fills, which on
-/// a common phrase with few matches in the caller's scope read the whole
-/// table (0.9–1.7 s at 1,000,000 dossiers); it intersects the trigram
-/// index with the scope's indexes and sorts the matches instead (about
-/// 0.1 s). Ascending only: `page` orders searches oldest first.
-pub fn order_for_search<Q: QueryOrder>(backend: DatabaseBackend, q: Q) -> Q {
+/// the page's key, in the same order — `descending` for newest first or a
+/// backward page): the planner cannot then walk the primary key in order,
+/// testing every row until the page fills, which on a common phrase with
+/// few matches in the caller's scope read the whole table (0.9–1.7 s at
+/// 1,000,000 dossiers); it intersects the trigram index with the scope's
+/// indexes and sorts the matches instead (about 0.1 s). Only for lists in
+/// creation order.
+pub fn order_for_search<Q: QueryOrder>(backend: DatabaseBackend, q: Q, descending: bool) -> Q {
+    let order = match descending {
+        false => Order::Asc,
+        true => Order::Desc,
+    };
     match backend {
         DatabaseBackend::Postgres => q.order_by(
             Expr::col((dossier::Entity, dossier::Column::Id)).add(0),
-            Order::Asc,
+            order,
         ),
         _ => q,
     }
