@@ -102,13 +102,13 @@ fn year_problem() -> Problem {
     }
 }
 
-/// An instant between `YEAR_MIN` and `YEAR_MAX`.
+/// An instant between `YEAR_MIN` and `YEAR_MAX`, years counted in the
+/// province's zone.
 pub struct Moment(pub &'static str);
 
 impl async_graphql::CustomValidator<super::time::Time> for Moment {
     fn check(&self, value: &super::time::Time) -> Result<(), InputValueError<super::time::Time>> {
-        let value = &value.0;
-        if (YEAR_MIN..=YEAR_MAX).contains(&value.year()) {
+        if (YEAR_MIN..=YEAR_MAX).contains(&value.local_year()) {
             Ok(())
         } else {
             Err(refuse(self.0, year_problem()))

@@ -37,6 +37,13 @@ impl Time {
             .with_timezone(&zone())
             .to_rfc3339_opts(SecondsFormat::Secs, false)
     }
+
+    /// The year of this instant in the province's zone (what a person
+    /// typing `1900-01-01T00:00:00+07:00` means by 1900).
+    pub fn local_year(&self) -> i32 {
+        use chrono::Datelike;
+        self.0.with_timezone(&zone()).year()
+    }
 }
 
 /// Writes the instants inside a JSON record the server made (a history

@@ -281,6 +281,34 @@ async fn every_instant_the_api_writes_is_local_to_the_whole_second() {
     }
 }
 
+/// Times are bounded to the years 1900–2200 as the province counts them
+/// (issue 16, item 8): midnight of 1 January 1900 at +07:00 is 1899 in UTC
+/// and is taken; 06:00 on 1 January 2201 at +07:00 is 2200 in UTC and is
+/// refused.
+#[tokio::test]
+async fn the_year_bounds_are_the_provinces_years() {
+    let f = flow().await;
+    let q = "query($t: DateTime) { dossiers(filter: { submittedFrom: $t }) { totalCount } }";
+    for (t, taken) in [
+        ("1900-01-01T00:00:00+07:00", true),
+        ("1899-12-31T17:00:00Z", true),
+        // (Not the last second of 1899: Saigon's offset was +07:06:40 then.)
+        ("1899-12-31T23:00:00+07:00", false),
+        ("2200-12-31T23:59:59+07:00", true),
+        ("2201-01-01T06:00:00+07:00", false),
+        ("2200-12-31T23:00:00Z", false),
+    ] {
+        let v = f.t.gql(Some(&f.reception), q, json!({ "t": t })).await;
+        if taken {
+            assert!(v.get("errors").is_none(), "{t}: {v}");
+        } else {
+            assert!(v.get("errors").is_some(), "{t}: {v}");
+            assert_eq!(error_code(&v), "BAD_USER_INPUT", "{t}: {v}");
+            assert_eq!(error_field(&v), "submittedFrom", "{t}: {v}");
+        }
+    }
+}
+
 /// A query that does not validate is refused in the caller's language, as
 /// specifically in Vietnamese as in English (issue 16, item 9): the same
 /// names, types and suggestion.

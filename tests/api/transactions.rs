@@ -73,6 +73,75 @@ async fn a_retried_creation_answers_the_dossier_it_created() {
     );
 }
 
+/// A key reused by mistake for someone else's dossier is refused, not
+/// answered with the first dossier as if it were the retry (adversary
+/// finding, issue 16): a retry is the same procedure, agency and applicant.
+#[tokio::test]
+async fn a_key_reused_for_another_applicant_or_procedure_is_refused() {
+    let f = flow().await;
+    let q = format!(
+        "mutation($i: IntakeInput!, $k: String) {{ registerCounterDossier(input: $i, idempotencyKey: $k) {{ {FIELDS} }} }}"
+    );
+    let first =
+        f.t.gql(
+            Some(&f.reception),
+            &q,
+            json!({ "i": intake(&f), "k": "desk-9" }),
+        )
+        .await;
+    assert!(first.get("errors").is_none(), "{first}");
+    // The same applicant typed with spaces around: the same dossier.
+    let mut same = intake(&f);
+    same["applicant"]["name"] = json!("  Phạm Thị Hoa ");
+    let again =
+        f.t.gql(Some(&f.reception), &q, json!({ "i": same, "k": "desk-9" }))
+            .await;
+    assert_eq!(first["data"], again["data"], "{again}");
+    for (path, value) in [
+        ("name", json!("Lê Văn Nam")),
+        ("idNumber", json!("051185000888")),
+    ] {
+        let mut other = intake(&f);
+        other["applicant"][path] = value;
+        let v =
+            f.t.gql(Some(&f.reception), &q, json!({ "i": other, "k": "desk-9" }))
+                .await;
+        assert_eq!(
+            (error_code(&v), error_field(&v)),
+            ("BAD_USER_INPUT", "idempotencyKey"),
+            "{path}: {v}"
+        );
+    }
+    // A citizen's draft key reused for a dossier at another agency (the key
+    // is checked first: the agency need not exist).
+    assert!(create(&f, &f.citizen, "draft-9")
+        .await
+        .get("errors")
+        .is_none());
+    let input =
+        json!({ "procedureId": f.procedure["id"], "agencyId": "999999", "formData": f.form });
+    let v = f
+        .t
+        .gql(
+            Some(&f.citizen),
+            &format!("mutation($i: CreateDossierInput!, $k: String) {{ createDossier(input: $i, idempotencyKey: $k) {{ {FIELDS} }} }}"),
+            json!({ "i": input, "k": "draft-9" }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&v), error_field(&v)),
+        ("BAD_USER_INPUT", "idempotencyKey"),
+        "{v}"
+    );
+    let all =
+        f.t.data(Some(&f.reception), "{ dossiers { totalCount } }", json!({}))
+            .await;
+    assert_eq!(
+        all["dossiers"]["totalCount"], 1,
+        "only the first counter dossier"
+    );
+}
+
 #[tokio::test]
 async fn a_key_used_for_another_dossier_is_refused() {
     let f = flow().await;

@@ -69,7 +69,12 @@ pub async fn create_draft(
         Channel::Online,
         actor.account_id,
     )?;
-    if let Some(d) = key.retried(&*txn, caller).await? {
+    let asked = Asked {
+        procedure_id: input.procedure_id,
+        agency_id: input.agency_id,
+        applicant: None,
+    };
+    if let Some(d) = key.retried(&*txn, caller, &asked).await? {
         return Ok(d);
     }
     let (p, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
@@ -143,7 +148,7 @@ pub async fn register_counter(
     let txn = WriteTxn::begin(st).await?;
     let officer = caller.signed_in()?.account_id;
     let key = Key::parse(input.idempotency_key.as_deref(), Channel::Direct, officer)?;
-    if let Some(d) = key.retried(&*txn, caller).await? {
+    if let Some(d) = key.retried(&*txn, caller, &Asked::of(&input)).await? {
         return Ok(d);
     }
     let (_, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
@@ -223,7 +228,7 @@ pub async fn register_postal(
     let txn = WriteTxn::begin(st).await?;
     let staff = caller.signed_in()?.account_id;
     let key = Key::parse(input.idempotency_key.as_deref(), Channel::Postal, staff)?;
-    if let Some(d) = key.retried(&*txn, caller).await? {
+    if let Some(d) = key.retried(&*txn, caller, &Asked::of(&input)).await? {
         return Ok(d);
     }
     let intake = Intake {
@@ -260,12 +265,15 @@ impl Key {
     }
 
     /// The dossier this key already created, when the same creator retries
-    /// the same operation; BAD_USER_INPUT on `idempotencyKey` when the key
-    /// belongs to another dossier.
+    /// the same operation for the same dossier (`asked`); BAD_USER_INPUT on
+    /// `idempotencyKey` when the key belongs to another dossier, or was used
+    /// for another procedure, agency or applicant (a key reused by mistake
+    /// must not answer someone else's dossier as if it were this one).
     async fn retried(
         &self,
         db: &impl ConnectionTrait,
         caller: &Caller<'_>,
+        asked: &Asked<'_>,
     ) -> AppResult<Option<dossier::Model>> {
         let Some(key) = &self.value else {
             return Ok(None);
@@ -288,6 +296,15 @@ impl Key {
         if creator != Some(self.creator) || d.channel != self.channel.as_str() {
             return Err(taken());
         }
+        if !asked.is(&d) {
+            return Err(AppError::bad_input(
+                "idempotencyKey",
+                Problem::Invalid {
+                    vi: "Khóa này đã dùng cho một hồ sơ khác (thủ tục, cơ quan hoặc người nộp khác): dùng khóa mới cho hồ sơ mới".into(),
+                    en: "This key was used for another dossier (another procedure, agency or applicant): use a new key for a new dossier".into(),
+                },
+            ));
+        }
         // A retry never shows what the caller may no longer read (an
         // officer moved to another unit since).
         match super::visible_with_lineages(db, caller, d.id).await {
@@ -295,6 +312,38 @@ impl Key {
             Err(AppError::NotFound(_)) => Err(taken()),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// What a creation asks for, as far as a retry must match it: the
+/// procedure, the settling agency and, for an official's intake, the
+/// applicant (name and ID number, trimmed as stored).
+struct Asked<'a> {
+    procedure_id: i64,
+    agency_id: i64,
+    applicant: Option<&'a Applicant>,
+}
+
+impl<'a> Asked<'a> {
+    fn of(input: &'a IntakeInput) -> Self {
+        Asked {
+            procedure_id: input.procedure_id,
+            agency_id: input.agency_id,
+            applicant: Some(&input.applicant),
+        }
+    }
+
+    /// Whether `d` is the dossier this asks for (the applicant compared as
+    /// stored: cleaned as at `d`'s creation).
+    fn is(&self, d: &dossier::Model) -> bool {
+        let year = chrono::Datelike::year(&d.created_at);
+        d.procedure_id == self.procedure_id
+            && d.settling_agency_id == self.agency_id
+            && self.applicant.is_none_or(|a| {
+                a.clean(year).is_ok_and(|a| {
+                    a.name == d.applicant_name && a.id_number == d.applicant_id_number
+                })
+            })
     }
 }
 
