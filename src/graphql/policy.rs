@@ -405,10 +405,28 @@ pub fn shape_response(
     request_id: &str,
     query: Option<&str>,
 ) -> Response {
+    // A field priced by its arguments (`first`) parses them again to
+    // compute its complexity, and repeats validation's wrong-type error at
+    // the field, naming no argument: validation's error names it.
+    if response.errors.len() > 1 {
+        response.errors.retain(|e| !repeats_validation(e, query));
+    }
     for e in &mut response.errors {
         shape_error(e, lang, request_id, query);
     }
     response
+}
+
+/// Whether `e` is the complexity visitor's copy of a wrong-typed argument
+/// (`Expected input type "Int", found "x".` at the field, not at a value).
+fn repeats_validation(e: &ServerError, query: Option<&str>) -> bool {
+    e.message.starts_with("Expected input type")
+        && named_in(&e.message).is_none()
+        && e.locations.first().is_some_and(|pos| {
+            query
+                .and_then(|q| argument_at(q, pos.line, pos.column))
+                .is_none()
+        })
 }
 
 /// Gives `e` the envelope of `app` (`AppError::envelope`, which logs an

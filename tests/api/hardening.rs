@@ -101,6 +101,17 @@ async fn values_of_the_wrong_type_are_the_clients_mistake() {
         assert_eq!(error_code(&v), "BAD_USER_INPUT", "{query}: {v}");
         assert_eq!(error_field(&v), field, "{query}");
     }
+    // A page size of the wrong type is one error naming it (the
+    // complexity, priced by `first`, repeated it without a name).
+    let v = t
+        .gql(
+            Some(&admin),
+            "{ dossiers(first: \"x\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(error_field(&v), "first", "{v}");
     // The same through a variable, in English.
     let v = t
         .gql_with(
