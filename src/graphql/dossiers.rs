@@ -90,6 +90,11 @@ impl Dossier {
     async fn channel(&self) -> Result<Channel> {
         Ok(stored_enum::<dl::Channel>(&self.0.channel)?.into())
     }
+    /// `channel` in the caller's language ("Trực tuyến").
+    async fn channel_label(&self, ctx: &Context<'_>) -> Result<&'static str> {
+        let c = stored_enum::<dl::Channel>(&self.0.channel)?;
+        Ok(ctx.label(c.label_vi(), c.label_en()))
+    }
     async fn procedure(&self, ctx: &Context<'_>) -> Result<Option<Procedure>> {
         Ok(ctx
             .loaders()?
@@ -207,6 +212,11 @@ impl Dossier {
             .as_deref()
             .and_then(dcal::Timeliness::parse)
             .map(Into::into)
+    }
+    /// `timeliness` in the caller's language ("Trước hạn").
+    async fn timeliness_label(&self, ctx: &Context<'_>) -> Option<&'static str> {
+        let t = dcal::Timeliness::parse(self.0.timeliness.as_deref()?)?;
+        Some(ctx.label(t.label_vi(), t.label_en()))
     }
     async fn returned_at(&self) -> Option<Time> {
         self.0.returned_at.map(Time)

@@ -150,7 +150,7 @@ const DOSSIERS: Report = Report {
         totalCount pageInfo { hasNextPage endCursor }
         edges { node { code statusLabel channel procedure { code name } applicant { name }
           receivingAgency { name } settlingAgency { name } submittedAt receivedAt dueAt
-          settledAt timeliness returnedAt } } } }",
+          settledAt timelinessLabel returnedAt channelLabel } } } }",
     variables: &["filter", "orderBy"],
     columns: &[
         col("Mã hồ sơ", "Code", "/code"),
@@ -158,7 +158,7 @@ const DOSSIERS: Report = Report {
         col("Thủ tục", "Procedure", "/procedure/name"),
         col("Người nộp", "Applicant", "/applicant/name"),
         col("Trạng thái", "Status", "/statusLabel"),
-        col("Kênh nộp", "Channel", "/channel"),
+        col("Kênh nộp", "Channel", "/channelLabel"),
         col("Nơi tiếp nhận", "Received at", "/receivingAgency/name"),
         col(
             "Cơ quan giải quyết",
@@ -169,7 +169,7 @@ const DOSSIERS: Report = Report {
         col("Ngày tiếp nhận", "Received", "/receivedAt"),
         col("Hạn trả kết quả", "Due", "/dueAt"),
         col("Ngày giải quyết", "Settled", "/settledAt"),
-        col("Kết quả xử lý", "Timeliness", "/timeliness"),
+        col("Kết quả xử lý", "Timeliness", "/timelinessLabel"),
         col("Ngày trả kết quả", "Returned", "/returnedAt"),
     ],
     rows: dossier_rows,
@@ -353,8 +353,19 @@ fn text(v: &Value, lang: Lang) -> String {
             if *b { "Có" } else { "Không" },
             if *b { "Yes" } else { "No" },
         ),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(x)) => rounded(x).to_string(),
+            _ => n.to_string(),
+        },
         other => other.to_string(),
     }
+}
+
+/// A fraction as a report shows it: four decimals (a rate of 0.7582 is
+/// 75.82 %; the query answers the exact quotient).
+fn rounded(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
 }
 
 fn headers(report: &Report, lang: Lang) -> Vec<&'static str> {
@@ -526,7 +537,7 @@ async fn xlsx_answer(run: Run, vars: Value, first: Page, lang: Lang) -> Response
                     let v = r.pointer(column.at).unwrap_or(&Value::Null);
                     let c = c as u16;
                     match v.as_f64() {
-                        Some(n) => sheet.write_number(row, c, n).map(|_| ()),
+                        Some(n) => sheet.write_number(row, c, rounded(n)).map(|_| ()),
                         None => sheet.write_string(row, c, text(v, lang)).map(|_| ()),
                     }
                     .map_err(AppError::internal)?;
@@ -557,6 +568,15 @@ async fn xlsx_answer(run: Run, vars: Value, first: Page, lang: Lang) -> Response
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_written_to_four_decimals_and_counts_as_integers() {
+        // Sở Xây dựng's score in the issue: 69 of 91 points.
+        assert_eq!(text(&serde_json::json!(69.0 / 91.0), Lang::Vi), "0.7582");
+        assert_eq!(text(&serde_json::json!(2.0 / 3.0), Lang::Vi), "0.6667");
+        assert_eq!(text(&serde_json::json!(1.0), Lang::Vi), "1");
+        assert_eq!(text(&serde_json::json!(12345), Lang::Vi), "12345");
+    }
 
     #[test]
     fn a_file_name_names_a_report_and_a_format() {

@@ -137,7 +137,10 @@ async fn the_statistics_export_says_what_the_query_says_in_both_formats() {
     assert!(row[at("Tên")].starts_with("Sở Xây dựng"), "{row:?}");
     assert_eq!(row[at("Tiếp nhận")], "2");
     assert_eq!(row[at("Đã giải quyết")], "1");
-    assert_eq!(row[at("Tỷ lệ đúng hạn")], rows[0]["onTimeRate"].to_string());
+    // The one settled dossier was on time: 100 %, written 1 (rates are
+    // rounded to four decimals, not "1.0" or 0.7582417582417582).
+    assert_eq!(rows[0]["onTimeRate"], 1.0);
+    assert_eq!(row[at("Tỷ lệ đúng hạn")], "1");
     assert_eq!(
         lines[1][at("Tiếp nhận")],
         stats["total"]["received"].to_string()
@@ -224,6 +227,12 @@ async fn an_officials_dossier_list_is_streamed_whole_with_the_same_filters() {
     );
     let name_at = header.iter().position(|h| h == "Người nộp").unwrap();
     assert_eq!(lines[0][name_at], "Nguyễn Văn An");
+    // Enumerations as their labels, in the caller's language.
+    let channel_at = header.iter().position(|h| h == "Kênh nộp").unwrap();
+    assert!(
+        lines.iter().all(|l| l[channel_at] == "Trực tuyến"),
+        "{lines:?}"
+    );
 
     // Everything the reception officer sees, in Excel: 105, received
     // first (the others are not yet received: after every time).
