@@ -22,7 +22,7 @@ mod m20261201_000017_open_dossier_index;
 mod m20261201_000018_recount_online_receptions;
 mod m20261201_000019_notification_read;
 mod m20261201_000020_dossier_search;
-mod m20261201_000021_dossier_updated_index;
+mod m20261201_000021_dossier_list_indexes;
 
 pub struct Migrator;
 
@@ -50,7 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_recount_online_receptions::Migration),
             Box::new(m20261201_000019_notification_read::Migration),
             Box::new(m20261201_000020_dossier_search::Migration),
-            Box::new(m20261201_000021_dossier_updated_index::Migration),
+            Box::new(m20261201_000021_dossier_list_indexes::Migration),
         ]
     }
 }

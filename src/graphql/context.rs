@@ -156,14 +156,14 @@ fn page_size(limits: &GraphqlLimits, field: &str, n: Option<i32>) -> AppResult<u
     Ok(n as u64)
 }
 
-/// A dossier list's page arguments turned into a `ListRequest`: forward
-/// (`first`, `after`) or backward (`last`, `before`), never both
-/// (BAD_USER_INPUT on `last` or `before`); a cursor from a list in another
-/// order is BAD_USER_INPUT on `after`/`before`.
+/// A dossier list's page arguments turned into a `ListRequest` (`count`:
+/// whether the total is asked for): forward (`first`, `after`) or backward
+/// (`last`, `before`), never both (BAD_USER_INPUT on `last` or `before`); a
+/// cursor from a list in another order is BAD_USER_INPUT on
+/// `after`/`before`.
 pub fn list_request(
     limits: &GraphqlLimits,
-    key: SortKey,
-    descending: bool,
+    (key, descending, count): (SortKey, bool, bool),
     (first, after): (Option<i32>, Option<&str>),
     (last, before): (Option<i32>, Option<&str>),
 ) -> AppResult<ListRequest> {
@@ -191,6 +191,7 @@ pub fn list_request(
             .map(|s| decode_position(cursor_field, key, s))
             .transpose()?,
         backward,
+        count,
     })
 }
 

@@ -612,10 +612,15 @@ fn dossier_page(
     backward: (Option<i32>, Option<&str>),
 ) -> Result<svc::ListRequest> {
     let order = order.unwrap_or_default();
+    // The total costs a second statement: counted only when selected.
+    let count = ctx.look_ahead().field("totalCount").exists();
     Ok(list_request(
         &ctx.state()?.config.graphql,
-        order.field.into(),
-        order.direction == OrderDirection::Desc,
+        (
+            order.field.into(),
+            order.direction == OrderDirection::Desc,
+            count,
+        ),
         forward,
         backward,
     )?)

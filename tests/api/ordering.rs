@@ -239,3 +239,60 @@ async fn a_cursor_belongs_to_its_order_and_a_page_goes_one_way() {
     assert_eq!(info["hasPreviousPage"], false);
     assert_eq!(after.len(), 3);
 }
+
+/// The total is counted only when asked for, however it is asked: by name,
+/// under an alias, in an inline or a named fragment.
+#[tokio::test]
+async fn the_total_is_counted_whenever_it_is_asked_for() {
+    let (f, _) = five(flow().await).await;
+    for q in [
+        "{ dossiers(first: 1) { totalCount } }",
+        "{ dossiers(first: 1) { n: totalCount } }",
+        "{ dossiers(first: 1) { ... on DossierConnection { totalCount } } }",
+        "{ dossiers(first: 1) { ...Counted } } fragment Counted on DossierConnection { totalCount }",
+    ] {
+        let v = f.t.data(Some(&f.reception), q, json!({})).await;
+        let total = v["dossiers"]["totalCount"].as_u64().or(v["dossiers"]["n"].as_u64());
+        assert_eq!(total, Some(5), "{q}: {v}");
+    }
+    let v =
+        f.t.data(
+            Some(&f.citizen),
+            "{ workQueue { totalCount } myDossiers(last: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["myDossiers"]["totalCount"], 5, "{v}");
+    assert_eq!(v["workQueue"]["totalCount"], 0, "{v}");
+}
+
+/// A search counts its matches in the page's own statement: the total is
+/// the list's on every page, past a cursor, backward, and on an empty page.
+#[tokio::test]
+async fn a_searchs_total_is_the_lists_on_every_page() {
+    let (f, d) = five(flow().await).await;
+    let q = "query($a: String, $b: String, $first: Int, $last: Int) {
+      dossiers(filter: { search: \"nguyen van an\" }, first: $first, after: $a, last: $last, before: $b) {
+        totalCount pageInfo { endCursor } edges { node { id } } } }";
+    let ask = |vars: Value| async {
+        let v = f.t.data(Some(&f.reception), q, vars).await;
+        v["dossiers"].clone()
+    };
+    let first = ask(json!({ "first": 2 })).await;
+    assert_eq!(first["totalCount"], 5, "{first}");
+    let second = ask(json!({ "first": 2, "a": first["pageInfo"]["endCursor"] })).await;
+    assert_eq!(second["totalCount"], 5, "{second}");
+    assert_eq!(second["edges"][0]["node"]["id"], d[2].as_str());
+    let last = ask(json!({ "last": 1, "b": first["pageInfo"]["endCursor"] })).await;
+    assert_eq!(last["totalCount"], 5, "{last}");
+    assert_eq!(last["edges"][0]["node"]["id"], d[0].as_str());
+    let end = ask(json!({ "first": 2, "a": encoded_cursor_past_the_end() })).await;
+    assert_eq!(end["edges"], json!([]), "{end}");
+    assert_eq!(end["totalCount"], 5, "{end}");
+}
+
+/// The cursor of an id beyond every dossier, in creation order.
+fn encoded_cursor_past_the_end() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("c:999999999")
+}

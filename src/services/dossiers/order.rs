@@ -12,10 +12,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::dossier;
-use sea_orm::sea_query::{Condition, NullOrdering};
+use sea_orm::sea_query::{Alias, Condition, Expr, NullOrdering};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, ConnectionTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 
 use super::super::Page;
@@ -66,7 +66,9 @@ pub struct Position {
 /// A page of a dossier list: `size` dossiers in `key` order (`descending`:
 /// newest first) strictly after `from` — or, `backward`, the `size`
 /// dossiers just before `from` (the list's last ones without `from`),
-/// still written in the list's order.
+/// still written in the list's order. `count`: whether the list's total
+/// is wanted (a second statement, as costly as a search; the page's
+/// `total` is 0 without it).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ListRequest {
     pub size: u64,
@@ -74,6 +76,7 @@ pub struct ListRequest {
     pub descending: bool,
     pub from: Option<Position>,
     pub backward: bool,
+    pub count: bool,
 }
 
 /// The dossiers of `query` beyond `p` in the order walked (`descending`),
@@ -104,6 +107,40 @@ fn beyond(key: SortKey, p: Position, descending: bool, inclusive: bool) -> Condi
     }
 }
 
+/// The name of the total's column in `page_with_total`.
+const TOTAL: &str = "motcua_total";
+
+/// Runs `page` (`query` ordered, past its cursor, limited) over `query`'s
+/// rows each carrying their count, in one statement:
+/// `SELECT … FROM (SELECT dossier.*, COUNT(*) OVER () AS motcua_total FROM
+/// dossier WHERE …) AS dossier WHERE <cursor> ORDER BY … LIMIT n`. The
+/// window is computed over every row of `query` before the cursor's
+/// condition applies (neither database moves a condition into a subquery
+/// with a window function), so the total is the list's, not the page's.
+/// The total is none when the page is empty.
+async fn page_with_total(
+    db: &impl ConnectionTrait,
+    query: &Select<dossier::Entity>,
+    page: Select<dossier::Entity>,
+) -> AppResult<(Vec<dossier::Model>, Option<u64>)> {
+    let mut rows = query.clone().into_query();
+    rows.clear_order_by()
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new(TOTAL));
+    let mut outer = page.into_query();
+    outer
+        .expr(Expr::col(Alias::new(TOTAL)))
+        .from_clear()
+        .from_subquery(rows, Alias::new("dossier"));
+    let found = db.query_all(&outer).await?;
+    let mut total = None;
+    let mut items = Vec::with_capacity(found.len());
+    for row in found {
+        total = Some(row.try_get::<i64>("", TOTAL)?.max(0) as u64);
+        items.push(dossier::Model::from_query_result(&row, "")?);
+    }
+    Ok((items, total))
+}
+
 /// `query` in `key` order, `descending` or not, ties by id.
 fn ordered(
     query: Select<dossier::Entity>,
@@ -121,22 +158,35 @@ fn ordered(
     query.order_by(dossier::Column::Id, order)
 }
 
-/// Runs one page of `query` as `req` asks, with the list's total count and
-/// whether dossiers lie before and after the page. `query` may already be
-/// ordered (a search's order comes first); this adds the list's order.
+/// Runs one page of `query` as `req` asks, with the list's total count
+/// (when `req.count`) and whether dossiers lie before and after the page.
+/// `query` may already be ordered (a search's order comes first); this
+/// adds the list's order. `reads_all`: the page reads every row of
+/// `query` anyway (a search sorts all its matches), so the total is
+/// counted in the same statement rather than by a second one that would
+/// find them all again.
 pub async fn sorted_page(
     db: &impl ConnectionTrait,
     query: Select<dossier::Entity>,
     req: ListRequest,
+    reads_all: bool,
 ) -> AppResult<Page<dossier::Model>> {
-    let total = query.clone().count(db).await?;
     // The order walked: the list's, reversed to read a page backward.
     let walk_desc = req.descending != req.backward;
     let mut q = ordered(query.clone(), req.key, walk_desc);
     if let Some(from) = req.from {
         q = q.filter(beyond(req.key, from, walk_desc, false));
     }
-    let mut items = q.limit(req.size + 1).all(db).await?;
+    let q = q.limit(req.size + 1);
+    let (mut items, counted) = match req.count && reads_all {
+        true => page_with_total(db, &query, q).await?,
+        false => (q.all(db).await?, None),
+    };
+    let total = match (req.count, counted) {
+        (_, Some(n)) => n,
+        (true, None) => query.clone().count(db).await?,
+        (false, None) => 0,
+    };
     let more = items.len() as u64 > req.size;
     items.truncate(req.size as usize);
     // Whether anything lies on the cursor's other side (the cursor's own

@@ -363,24 +363,33 @@ pub async fn list(
         )
         .await?;
     }
-    if let Some(t) = f.search.as_deref() {
-        let phrase = dossier_search_phrase(t).at("filter.search")?;
+    let phrase = match f.search.as_deref() {
+        Some(t) => Some(dossier_search_phrase(t).at("filter.search")?),
+        None => None,
+    };
+    if let Some(phrase) = &phrase {
         let backend = st.db.get_database_backend();
-        q = q.filter(search::contains(backend, &phrase));
+        q = q.filter(search::contains(backend, phrase));
         if req.key == SortKey::Created {
             q = search::order_for_search(backend, q, req.descending != req.backward);
         }
-        audit_official_read(
-            st,
-            caller,
-            "searchDossiers",
-            "-",
-            json!({ "search": phrase }),
-        )
-        .await?;
     }
-    let found = sorted_page(&st.db, q, req).await?;
-    audit_listed(st, caller, personal, &found).await?;
+    // A search reads all its matches to sort them: it counts them in the
+    // same statement.
+    let found = sorted_page(&st.db, q, req, phrase.is_some()).await?;
+    match phrase {
+        // One record of the search: its phrase, and the dossiers shown
+        // when the answer shows applicants.
+        Some(phrase) => {
+            let mut summary = json!({ "search": phrase });
+            if personal && !found.items.is_empty() {
+                let ids: Vec<i64> = found.items.iter().map(|d| d.id).collect();
+                summary["dossierIds"] = json!(ids);
+            }
+            audit_official_read(st, caller, "searchDossiers", "-", summary).await?;
+        }
+        None => audit_listed(st, caller, personal, &found).await?,
+    }
     Ok(found)
 }
 
@@ -499,7 +508,7 @@ pub async fn work_queue(
             total: 0,
         });
     }
-    let found = sorted_page(&st.db, dossier::Entity::find().filter(any), req).await?;
+    let found = sorted_page(&st.db, dossier::Entity::find().filter(any), req, false).await?;
     audit_listed(st, caller, personal, &found).await?;
     Ok(found)
 }

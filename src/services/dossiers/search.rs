@@ -59,6 +59,8 @@ const BACKFILL_BATCH: u64 = 500;
 
 /// At start: gives dossiers without a search text (those that existed
 /// before m20261201_000020) theirs, a batch at a time. Returns how many.
+/// The partial index `idx_dossier_search_pending` (m20261201_000021) holds
+/// exactly those, so a start with none left reads nothing of the table.
 pub async fn backfill(db: &impl ConnectionTrait) -> AppResult<u64> {
     let mut done = 0;
     let mut after = 0i64;
