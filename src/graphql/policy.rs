@@ -14,18 +14,21 @@
 //! - whether the operation reached execution ([`Executed`]), which tells a
 //!   GraphQL request error from a response.
 
+use std::any::TypeId;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextResolve, NextSubscribe, NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextRequest, NextResolve, NextSubscribe, NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::Name;
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use async_graphql::{
+    Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -51,14 +54,21 @@ const ONCE_PER_REQUEST: &[&str] = &[
 const MAX_SCHEMA_INTROSPECTIONS: usize = 1;
 /// How many `__type` fields one request may ask for, for the same reason.
 const MAX_TYPE_INTROSPECTIONS: usize = 10;
-/// How many fields one document may select, every fragment spread counted
-/// as the fields it brings: checked right after parsing, before the
-/// validation, whose overlapping-fields rule compares fields pairwise (a
-/// 1 MB document of 100,000 aliases took 22 s to validate into 100,000
-/// errors). graphql-js's standard introspection query selects about 250.
+/// How many fields one document may select: each operation and each
+/// fragment definition (used or not) counted with its fragment spreads
+/// expanded. Checked before async-graphql's checks and validation, whose
+/// overlapping-fields rule compares fields pairwise (a 1 MB document of
+/// 100,000 aliases took 22 s to validate into 100,000 errors).
+/// graphql-js's standard introspection query counts about 350.
 pub const MAX_FIELDS: usize = 2_000;
-/// How deep fragments may be spread inside one another.
-const MAX_FRAGMENT_NESTING: usize = 32;
+/// How long a document may be, in bytes: parsing is linear but not free
+/// (1.7 MB of aliases took 3.5 s in a debug build); every client query of
+/// the README is under 2,000.
+pub const MAX_QUERY_BYTES: usize = 100_000;
+/// How deep selections and fragment spreads may nest while counting: a
+/// document nested deeper counts as too many fields (async-graphql
+/// refuses past 32 anyway; the count must not recurse unbounded first).
+const MAX_NESTING: usize = 64;
 
 /// Whether a request's operation started executing, for a transport that
 /// puts it in the request's data: set by the policy. A request that never
@@ -166,6 +176,49 @@ impl Extension for PolicyExtension {
             .boxed()
     }
 
+    /// Before async-graphql sees the document: at most `MAX_QUERY_BYTES`,
+    /// parsed here (the parse is kept for the request), at most
+    /// `MAX_FIELDS` fields. async-graphql's own checks after parsing walk
+    /// every fragment spread again wherever it appears (exponential in a
+    /// "fragment bomb") and its validation recurses down chains of
+    /// fragments, used or not (a stack overflow): neither gets a document
+    /// this refuses.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let rc = request
+            .data
+            .get(&TypeId::of::<RequestContext>())
+            .and_then(|d| d.downcast_ref::<RequestContext>())
+            .or_else(|| ctx.data_opt::<RequestContext>());
+        if let Some(rc) = rc {
+            let mut s = self.seen();
+            s.lang = rc.lang;
+            s.request_id = Some(rc.request_id.clone());
+        }
+        self.seen().query = Some(Arc::from(request.query.as_str()));
+        let bytes = request.query.len();
+        if bytes > MAX_QUERY_BYTES {
+            return Err(refusal(AppError::QueryTooExpensive {
+                limit: "bytes",
+                actual: bytes,
+                max: MAX_QUERY_BYTES,
+            }));
+        }
+        let fields = count_fields(request.parsed_query()?);
+        if fields > MAX_FIELDS {
+            return Err(refusal(AppError::QueryTooExpensive {
+                limit: "fields",
+                actual: fields,
+                max: MAX_FIELDS,
+            }));
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -180,14 +233,6 @@ impl Extension for PolicyExtension {
         }
         self.seen().query = Some(Arc::from(query));
         let doc = next.run(ctx, query, variables).await?;
-        let fields = count_fields(&doc);
-        if fields > MAX_FIELDS {
-            return Err(refusal(AppError::QueryTooExpensive {
-                limit: "fields",
-                actual: fields,
-                max: MAX_FIELDS,
-            }));
-        }
         self.seen().introspection_only = self.limits.introspection
             && doc
                 .operations
@@ -314,51 +359,56 @@ fn only_introspection(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
     total > 0 && total == count_root_fields(doc, set, "")
 }
 
-/// How many fields a document selects, in all its operations, each
-/// fragment spread counted as its fragment's fields (saturating; a cycle of
-/// fragments, which validation refuses, counts nothing more; fragments
-/// spread inside one another more than `MAX_FRAGMENT_NESTING` deep count
-/// as too many, so that the count's recursion stays shallow: the parser
-/// bounds the nesting of selections, not of fragments).
+/// How many fields a document selects: each operation and each fragment
+/// definition, with fragment spreads expanded (saturating; a cycle of
+/// fragments, which validation refuses, counts nothing more; nesting past
+/// `MAX_NESTING` counts as too many).
 fn count_fields(doc: &ExecutableDocument) -> usize {
     let mut memo: HashMap<Name, usize> = HashMap::new();
-    doc.operations
+    let mut open = HashSet::new();
+    let operations = doc
+        .operations
         .iter()
-        .map(|(_, op)| {
-            fields_in(
-                doc,
-                &op.node.selection_set.node,
-                &mut memo,
-                &mut HashSet::new(),
-            )
-        })
+        .map(|(_, op)| &op.node.selection_set.node);
+    let fragments = doc.fragments.values().map(|f| &f.node.selection_set.node);
+    operations
+        .chain(fragments)
+        .map(|set| fields_in(doc, set, 0, &mut memo, &mut open))
         .fold(0, usize::saturating_add)
 }
 
 fn fields_in(
     doc: &ExecutableDocument,
     set: &SelectionSet,
+    depth: usize,
     memo: &mut HashMap<Name, usize>,
     open: &mut HashSet<Name>,
 ) -> usize {
+    if depth > MAX_NESTING {
+        return usize::MAX;
+    }
     let mut count = 0usize;
     for item in &set.items {
         let n = match &item.node {
-            Selection::Field(f) => {
-                1usize.saturating_add(fields_in(doc, &f.node.selection_set.node, memo, open))
+            Selection::Field(f) => 1usize.saturating_add(fields_in(
+                doc,
+                &f.node.selection_set.node,
+                depth + 1,
+                memo,
+                open,
+            )),
+            Selection::InlineFragment(f) => {
+                fields_in(doc, &f.node.selection_set.node, depth + 1, memo, open)
             }
-            Selection::InlineFragment(f) => fields_in(doc, &f.node.selection_set.node, memo, open),
             Selection::FragmentSpread(s) => {
                 let name = &s.node.fragment_name.node;
                 if let Some(&n) = memo.get(name) {
                     n
-                } else if open.len() >= MAX_FRAGMENT_NESTING {
-                    usize::MAX
                 } else if !open.insert(name.clone()) {
                     0
                 } else {
                     let n = doc.fragments.get(name).map_or(0, |def| {
-                        fields_in(doc, &def.node.selection_set.node, memo, open)
+                        fields_in(doc, &def.node.selection_set.node, depth + 1, memo, open)
                     });
                     open.remove(name);
                     memo.insert(name.clone(), n);

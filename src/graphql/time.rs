@@ -4,25 +4,35 @@
 //! receipts and forms print. What a client sends may carry any offset
 //! (`Z`, `+07:00`…) and a fraction of a second.
 //!
-//! The zone is `MOTCUA_TIMEZONE` (Asia/Ho_Chi_Minh by default), set once
-//! per process when the first application is built ([`set_zone`]).
+//! The offset is `MOTCUA_TIMEZONE`'s (Asia/Ho_Chi_Minh by default) as it
+//! is today, fixed, set once per process when the first application is
+//! built ([`set_zone`]): +07:00 for every instant. Vietnam keeps no
+//! daylight saving; the tz database's historical offsets (+07:06:40 local
+//! mean time before 1906, +08:00 in 1943–45 and 1959–75) would write old
+//! instants with other offsets and, not being whole minutes, misstate them
+//! by seconds (adversary finding).
 
 use std::sync::OnceLock;
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, SubsecRound, TimeZone, Utc};
 use chrono_tz::Tz;
 
-static ZONE: OnceLock<Tz> = OnceLock::new();
+static OFFSET: OnceLock<FixedOffset> = OnceLock::new();
 
-/// The zone instants are written in, for this process: the first call
-/// wins (one province per process); later calls change nothing.
+/// The zone instants are written in, for this process, at its offset of
+/// today: the first call wins (one province per process); later calls
+/// change nothing.
 pub fn set_zone(tz: Tz) {
-    let _ = ZONE.get_or_init(|| tz);
+    let _ = OFFSET.get_or_init(|| offset_today(tz));
 }
 
-fn zone() -> Tz {
-    *ZONE.get_or_init(|| chrono_tz::Asia::Ho_Chi_Minh)
+fn offset_today(tz: Tz) -> FixedOffset {
+    tz.offset_from_utc_datetime(&Utc::now().naive_utc()).fix()
+}
+
+fn zone() -> FixedOffset {
+    *OFFSET.get_or_init(|| offset_today(chrono_tz::Asia::Ho_Chi_Minh))
 }
 
 /// An instant: stored and compared in UTC, written in the province's zone
@@ -38,7 +48,7 @@ impl Time {
             .to_rfc3339_opts(SecondsFormat::Secs, false)
     }
 
-    /// The year of this instant in the province's zone (what a person
+    /// The year of this instant at the province's offset (what a person
     /// typing `1900-01-01T00:00:00+07:00` means by 1900).
     pub fn local_year(&self) -> i32 {
         use chrono::Datelike;

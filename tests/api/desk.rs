@@ -292,8 +292,8 @@ async fn the_year_bounds_are_the_provinces_years() {
     for (t, taken) in [
         ("1900-01-01T00:00:00+07:00", true),
         ("1899-12-31T17:00:00Z", true),
-        // (Not the last second of 1899: Saigon's offset was +07:06:40 then.)
-        ("1899-12-31T23:00:00+07:00", false),
+        ("1899-12-31T23:59:59+07:00", false),
+        ("1899-12-31T16:59:59Z", false),
         ("2200-12-31T23:59:59+07:00", true),
         ("2201-01-01T06:00:00+07:00", false),
         ("2200-12-31T23:00:00Z", false),
@@ -306,6 +306,23 @@ async fn the_year_bounds_are_the_provinces_years() {
             assert_eq!(error_code(&v), "BAD_USER_INPUT", "{t}: {v}");
             assert_eq!(error_field(&v), "submittedFrom", "{t}: {v}");
         }
+    }
+    // Old instants are written at +07:00 too, not at the tz database's
+    // historical offsets (+07:06:40 in 1906, +08:00 in 1960), which
+    // misstated them by seconds.
+    for from in ["1906-06-01T08:00:00+07:00", "1960-06-01T08:00:00+07:00"] {
+        let v =
+            f.t.data(
+                None,
+                "query($f: DateTime!) { addWorkingTime(from: $f, workingHours: 1) }",
+                json!({ "f": from }),
+            )
+            .await;
+        let written = v["addWorkingTime"].as_str().unwrap();
+        assert!(
+            written.len() == 25 && written.ends_with("+07:00"),
+            "{written}"
+        );
     }
 }
 
