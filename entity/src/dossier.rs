@@ -35,6 +35,10 @@ pub struct Model {
     /// The key the dossier was created with (createDossier,
     /// registerCounterDossier, registerPostalDossier), unique.
     pub creation_key: Option<String>,
+    /// What the creation asked for, as a retry with `creation_key` must ask
+    /// again: SHA-256 (hex) of the operation and its arguments; none for
+    /// dossiers created before m20261201_000022.
+    pub creation_request: Option<String>,
     pub submitted_at: Option<DateTimeUtc>,
     pub received_at: Option<DateTimeUtc>,
     pub transferred_at: Option<DateTimeUtc>,

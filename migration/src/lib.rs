@@ -23,6 +23,7 @@ mod m20261201_000018_recount_online_receptions;
 mod m20261201_000019_notification_read;
 mod m20261201_000020_dossier_search;
 mod m20261201_000021_dossier_list_indexes;
+mod m20261201_000022_dossier_creation_request;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000019_notification_read::Migration),
             Box::new(m20261201_000020_dossier_search::Migration),
             Box::new(m20261201_000021_dossier_list_indexes::Migration),
+            Box::new(m20261201_000022_dossier_creation_request::Migration),
         ]
     }
 }

@@ -75,7 +75,8 @@ async fn a_retried_creation_answers_the_dossier_it_created() {
 
 /// A key reused by mistake for someone else's dossier is refused, not
 /// answered with the first dossier as if it were the retry (adversary
-/// finding, issue 16): a retry is the same procedure, agency and applicant.
+/// findings, issue 16): a retry asks the same (procedure, agency,
+/// applicant, fee, immediate return), whatever the spacing of its texts.
 #[tokio::test]
 async fn a_key_reused_for_another_applicant_or_procedure_is_refused() {
     let f = flow().await;
@@ -110,6 +111,19 @@ async fn a_key_reused_for_another_applicant_or_procedure_is_refused() {
             (error_code(&v), error_field(&v)),
             ("BAD_USER_INPUT", "idempotencyKey"),
             "{path}: {v}"
+        );
+    }
+    // A retry that adds a fee or an immediate return is another request:
+    // answering the first dossier would tell the officer the fee was taken.
+    for extra in [
+        ", feePayment: { method: COUNTER, amountVnd: 150000 }",
+        ", returnImmediately: true",
+    ] {
+        let v = register(&f, &f.reception, "registerCounterDossier", extra, "desk-9").await;
+        assert_eq!(
+            (error_code(&v), error_field(&v)),
+            ("BAD_USER_INPUT", "idempotencyKey"),
+            "{extra}: {v}"
         );
     }
     // A citizen's draft key reused for a dossier at another agency (the key

@@ -9,6 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use super::super::{calendar, catalogue, Caller, WriteTxn};
 use super::transitions::{apply_in, find, record, EventRecord};
@@ -64,17 +65,19 @@ pub async fn create_draft(
         return Err(AppError::Forbidden);
     }
     let txn = WriteTxn::begin(st).await?;
+    let asked = json!({
+        "procedureId": input.procedure_id,
+        "agencyId": input.agency_id,
+        "formData": input.form_data,
+        "address": tidy(input.address.as_deref()),
+    });
     let key = Key::parse(
         input.idempotency_key.as_deref(),
         Channel::Online,
         actor.account_id,
+        &asked,
     )?;
-    let asked = Asked {
-        procedure_id: input.procedure_id,
-        agency_id: input.agency_id,
-        applicant: None,
-    };
-    if let Some(d) = key.retried(&*txn, caller, &asked).await? {
+    if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
     let (p, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
@@ -105,7 +108,7 @@ pub async fn create_draft(
             settling_agency_id: input.agency_id,
             form_data: input.form_data,
             acting_as: None,
-            creation_key: key.value,
+            creation: key.kept(),
             at: st.clock.now(),
             action: DossierAction::Create,
             operation: DossierAction::Create.operation(),
@@ -147,8 +150,22 @@ pub async fn register_counter(
     let unit = grant.agency_id.ok_or(AppError::Forbidden)?;
     let txn = WriteTxn::begin(st).await?;
     let officer = caller.signed_in()?.account_id;
-    let key = Key::parse(input.idempotency_key.as_deref(), Channel::Direct, officer)?;
-    if let Some(d) = key.retried(&*txn, caller, &Asked::of(&input)).await? {
+    let asked = json!({
+        "input": asked_of(&input),
+        "returnImmediately": return_immediately,
+        "feePayment": payment.as_ref().map(|p| json!({
+            "method": p.method.as_str(),
+            "amountVnd": p.amount_vnd,
+            "reference": tidy(p.reference.as_deref()),
+        })),
+    });
+    let key = Key::parse(
+        input.idempotency_key.as_deref(),
+        Channel::Direct,
+        officer,
+        &asked,
+    )?;
+    if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
     let (_, content) = procedure_for(&*txn, input.procedure_id, input.agency_id).await?;
@@ -169,7 +186,7 @@ pub async fn register_counter(
         channel: Channel::Direct,
         receiving: unit,
         grant,
-        creation_key: key.value,
+        creation: key.kept(),
         at: now,
     };
     let d = intake.insert(&*txn, st, caller, input).await?;
@@ -227,15 +244,20 @@ pub async fn register_postal(
     let grant = grant_of(caller, Role::PostalStaff)?;
     let txn = WriteTxn::begin(st).await?;
     let staff = caller.signed_in()?.account_id;
-    let key = Key::parse(input.idempotency_key.as_deref(), Channel::Postal, staff)?;
-    if let Some(d) = key.retried(&*txn, caller, &Asked::of(&input)).await? {
+    let key = Key::parse(
+        input.idempotency_key.as_deref(),
+        Channel::Postal,
+        staff,
+        &json!({ "input": asked_of(&input) }),
+    )?;
+    if let Some(d) = key.retried(&*txn, caller).await? {
         return Ok(d);
     }
     let intake = Intake {
         channel: Channel::Postal,
         receiving: receiving_unit_for(&*txn, input.agency_id).await?,
         grant,
-        creation_key: key.value,
+        creation: key.kept(),
         at: st.clock.now(),
     };
     let d = intake.insert(&*txn, st, caller, input).await?;
@@ -243,16 +265,18 @@ pub async fn register_postal(
     Ok(d)
 }
 
-/// A creation's idempotency key, and whose it is.
+/// A creation's idempotency key, whose it is, and what the creation asks
+/// for (`request`: see `fingerprint`).
 struct Key {
     value: Option<String>,
     channel: Channel,
     /// The applicant (online) or the registering official.
     creator: i64,
+    request: String,
 }
 
 impl Key {
-    fn parse(key: Option<&str>, channel: Channel, creator: i64) -> AppResult<Key> {
+    fn parse(key: Option<&str>, channel: Channel, creator: i64, asked: &Value) -> AppResult<Key> {
         let value = match key {
             Some(k) => Some(required_text(k, IDEMPOTENCY_KEY_MAX).at("idempotencyKey")?),
             None => None,
@@ -261,19 +285,26 @@ impl Key {
             value,
             channel,
             creator,
+            request: fingerprint(channel, asked),
         })
     }
 
+    /// The key and the request's fingerprint, as the new dossier keeps
+    /// them (none without a key).
+    fn kept(&self) -> Option<(String, String)> {
+        self.value.clone().map(|k| (k, self.request.clone()))
+    }
+
     /// The dossier this key already created, when the same creator retries
-    /// the same operation for the same dossier (`asked`); BAD_USER_INPUT on
-    /// `idempotencyKey` when the key belongs to another dossier, or was used
-    /// for another procedure, agency or applicant (a key reused by mistake
-    /// must not answer someone else's dossier as if it were this one).
+    /// the same operation with the same arguments; BAD_USER_INPUT on
+    /// `idempotencyKey` when the key belongs to another dossier, or was
+    /// used with other arguments (another applicant, procedure, fee or
+    /// immediate return: a key reused by mistake must not answer another
+    /// dossier as if it were this one's).
     async fn retried(
         &self,
         db: &impl ConnectionTrait,
         caller: &Caller<'_>,
-        asked: &Asked<'_>,
     ) -> AppResult<Option<dossier::Model>> {
         let Some(key) = &self.value else {
             return Ok(None);
@@ -296,12 +327,15 @@ impl Key {
         if creator != Some(self.creator) || d.channel != self.channel.as_str() {
             return Err(taken());
         }
-        if !asked.is(&d) {
+        if d.creation_request
+            .as_ref()
+            .is_some_and(|r| *r != self.request)
+        {
             return Err(AppError::bad_input(
                 "idempotencyKey",
                 Problem::Invalid {
-                    vi: "Khóa này đã dùng cho một hồ sơ khác (thủ tục, cơ quan hoặc người nộp khác): dùng khóa mới cho hồ sơ mới".into(),
-                    en: "This key was used for another dossier (another procedure, agency or applicant): use a new key for a new dossier".into(),
+                    vi: "Khóa này đã dùng cho một yêu cầu khác (thủ tục, người nộp, lệ phí hoặc cách trả khác): dùng khóa mới cho hồ sơ mới".into(),
+                    en: "This key was used with other arguments (another procedure, applicant, fee or return): use a new key for a new dossier".into(),
                 },
             ));
         }
@@ -315,36 +349,51 @@ impl Key {
     }
 }
 
-/// What a creation asks for, as far as a retry must match it: the
-/// procedure, the settling agency and, for an official's intake, the
-/// applicant (name and ID number, trimmed as stored).
-struct Asked<'a> {
-    procedure_id: i64,
-    agency_id: i64,
-    applicant: Option<&'a Applicant>,
-}
-
-impl<'a> Asked<'a> {
-    fn of(input: &'a IntakeInput) -> Self {
-        Asked {
-            procedure_id: input.procedure_id,
-            agency_id: input.agency_id,
-            applicant: Some(&input.applicant),
+/// The fingerprint of a creation: SHA-256 (hex) of the channel and the
+/// arguments, as JSON with every object's keys sorted (a client may send
+/// them in any order).
+fn fingerprint(channel: Channel, asked: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
         }
     }
+    let text = format!("{}\n{}", channel.as_str(), sorted(asked));
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
 
-    /// Whether `d` is the dossier this asks for (the applicant compared as
-    /// stored: cleaned as at `d`'s creation).
-    fn is(&self, d: &dossier::Model) -> bool {
-        let year = chrono::Datelike::year(&d.created_at);
-        d.procedure_id == self.procedure_id
-            && d.settling_agency_id == self.agency_id
-            && self.applicant.is_none_or(|a| {
-                a.clean(year).is_ok_and(|a| {
-                    a.name == d.applicant_name && a.id_number == d.applicant_id_number
-                })
-            })
-    }
+/// An official's intake as its fingerprint takes it: the applicant's
+/// texts trimmed (blank ones none), as they are stored.
+fn asked_of(input: &IntakeInput) -> Value {
+    let a = &input.applicant;
+    json!({
+        "procedureId": input.procedure_id,
+        "agencyId": input.agency_id,
+        "applicant": {
+            "name": a.name.trim(),
+            "idNumber": tidy(a.id_number.as_deref()),
+            "phone": tidy(a.phone.as_deref()),
+            "email": tidy(a.email.as_deref()),
+            "address": tidy(a.address.as_deref()),
+        },
+        "applicantAccountId": input.applicant_account_id,
+        "formData": input.form_data,
+    })
+}
+
+/// A text as stored: trimmed, none when blank.
+fn tidy(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Where an official's intake goes, and under which grant.
@@ -352,7 +401,8 @@ struct Intake {
     channel: Channel,
     receiving: i64,
     grant: Grant,
-    creation_key: Option<String>,
+    /// The creation's key and the fingerprint of its request.
+    creation: Option<(String, String)>,
     /// The operation's instant.
     at: DateTime<Utc>,
 }
@@ -390,7 +440,7 @@ impl Intake {
                 settling_agency_id: input.agency_id,
                 form_data: input.form_data,
                 acting_as: Some(self.grant),
-                creation_key: self.creation_key,
+                creation: self.creation,
                 at: self.at,
                 action: DossierAction::Submit,
                 operation: match self.channel {
@@ -582,7 +632,8 @@ struct NewDossier<'a> {
     settling_agency_id: i64,
     form_data: Value,
     acting_as: Option<Grant>,
-    creation_key: Option<String>,
+    /// The creation's key and the fingerprint of its request.
+    creation: Option<(String, String)>,
     /// The operation's instant.
     at: DateTime<Utc>,
     action: DossierAction,
@@ -627,7 +678,8 @@ async fn insert(
         handler_account_id: Set(None),
         form_data: Set(n.form_data.to_string()),
         idempotency_key: Set(None),
-        creation_key: Set(n.creation_key),
+        creation_key: Set(n.creation.as_ref().map(|(k, _)| k.clone())),
+        creation_request: Set(n.creation.map(|(_, r)| r)),
         submitted_at: Set((n.status == DossierStatus::Submitted).then_some(now)),
         paused_seconds: Set(0),
         supplement_requests: Set(0),
