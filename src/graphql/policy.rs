@@ -470,7 +470,7 @@ pub fn shape_response(
 /// Whether `e` is the complexity visitor's copy of a wrong-typed argument
 /// (`Expected input type "Int", found "x".` at the field, not at a value).
 fn repeats_validation(e: &ServerError, query: Option<&str>) -> bool {
-    e.message.starts_with("Expected input type")
+    (e.message.starts_with("Expected input type") || e.message.starts_with("Failed to parse"))
         && named_in(&e.message).is_none()
         && e.locations.first().is_some_and(|pos| {
             query
@@ -549,7 +549,11 @@ fn shape_error(e: &mut ServerError, lang: Lang, request_id: &str, query: Option<
         let field = e
             .locations
             .first()
-            .and_then(|pos| query.and_then(|q| argument_at(q, pos.line, pos.column)))
+            .and_then(|pos| {
+                let q = query?;
+                argument_at(q, pos.line, pos.column)
+                    .or_else(|| page_size_at(q, pos.line, pos.column))
+            })
             .or_else(|| named_in(&e.message))
             .unwrap_or_else(|| "argument".into());
         let detail = e.message.clone();
@@ -614,9 +618,9 @@ fn named_in(message: &str) -> Option<String> {
         })
 }
 
-/// The argument whose value starts at (line, column) of the query: the name
-/// before the colon that precedes it.
-fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
+/// The byte offset of (line, column) in the query, both counted from 1
+/// (columns in characters).
+fn offset_of(query: &str, line: usize, column: usize) -> Option<usize> {
     let line_start: usize = query
         .split_inclusive('\n')
         .take(line.checked_sub(1)?)
@@ -627,7 +631,47 @@ fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
         .char_indices()
         .nth(column.checked_sub(1)?)
         .map(|(i, _)| i)?;
-    let before = query.get(..line_start + offset)?.trim_end();
+    Some(line_start + offset)
+}
+
+/// The page size (`first` or `last`) of the field at (line, column) whose
+/// value is not an Int literal (a variable, `1.5`, `2147483648`): what a
+/// paged field's complexity parsed and failed on, reported at the field.
+fn page_size_at(query: &str, line: usize, column: usize) -> Option<String> {
+    let rest = query.get(offset_of(query, line, column)?..)?;
+    let open = rest.find('(')?;
+    if rest[..open].contains(['{', '}']) {
+        return None;
+    }
+    let args = &rest[open + 1..];
+    let args = &args[..args.find(')')?];
+    ["first", "last"]
+        .into_iter()
+        .find(|name| {
+            args.match_indices(name).any(|(at, _)| {
+                let whole = !args[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+                let Some(value) = args[at + name.len()..].trim_start().strip_prefix(':') else {
+                    return false;
+                };
+                let value = value
+                    .trim_start()
+                    .split(|c: char| c.is_whitespace() || c == ',')
+                    .next()
+                    .unwrap_or("");
+                whole && value.parse::<i32>().is_err()
+            })
+        })
+        .map(str::to_owned)
+}
+
+/// The argument whose value starts at (line, column) of the query: the name
+/// before the colon that precedes it.
+fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
+    let at = offset_of(query, line, column)?;
+    let before = query.get(..at)?.trim_end();
     let before = before.strip_suffix(':')?.trim_end();
     let name: String = before
         .chars()
@@ -660,5 +704,14 @@ mod tests {
         assert_eq!(argument_at(q, 1, 24).as_deref(), Some("procedureId"));
         assert_eq!(argument_at(q, 1, 1), None);
         assert_eq!(argument_at(q, 9, 1), None);
+        let paged = "{\n  dossiers(filter: {}, last: 2147483648) { totalCount }\n}";
+        assert_eq!(page_size_at(paged, 2, 3).as_deref(), Some("last"));
+        let paged = "query($f: Int) { workQueue(first: $f) { totalCount } }";
+        assert_eq!(page_size_at(paged, 1, 18).as_deref(), Some("first"));
+        assert_eq!(
+            page_size_at("{ dossiers(first: 5) { totalCount } }", 1, 3),
+            None
+        );
+        assert_eq!(page_size_at("{ me { id } }", 1, 3), None);
     }
 }

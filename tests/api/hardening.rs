@@ -103,15 +103,16 @@ async fn values_of_the_wrong_type_are_the_clients_mistake() {
     }
     // A page size of the wrong type is one error naming it (the
     // complexity, priced by `first`, repeated it without a name).
-    let v = t
-        .gql(
-            Some(&admin),
-            "{ dossiers(first: \"x\") { totalCount } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
-    assert_eq!(error_field(&v), "first", "{v}");
+    for (q, field) in [
+        ("{ dossiers(first: \"x\") { totalCount } }", "first"),
+        ("{ dossiers(first: 1.5) { totalCount } }", "first"),
+        ("{ dossiers(last: 2147483648) { totalCount } }", "last"),
+        ("{ agencies(first: 1e3) { totalCount } }", "first"),
+    ] {
+        let v = t.gql(Some(&admin), q, json!({})).await;
+        assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{q}: {v}");
+        assert_eq!(error_field(&v), field, "{q}: {v}");
+    }
     // The same through a variable, in English.
     let v = t
         .gql_with(
