@@ -159,7 +159,7 @@ const DOSSIERS: Report = Report {
         col("Người nộp", "Applicant", "/applicant/name"),
         col("Trạng thái", "Status", "/statusLabel"),
         col("Kênh nộp", "Channel", "/channelLabel"),
-        col("Nơi tiếp nhận", "Received at", "/receivingAgency/name"),
+        col("Nơi tiếp nhận", "Receiving unit", "/receivingAgency/name"),
         col(
             "Cơ quan giải quyết",
             "Settling agency",
