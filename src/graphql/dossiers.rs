@@ -638,36 +638,36 @@ fn dossier_connection(
 #[derive(InputObject, Default)]
 pub struct DossierFilter {
     /// At most 100 items.
-    #[graphql(validator(custom = "Items(\"statuses\", 100)"))]
+    #[graphql(validator(custom = "Items(\"filter.statuses\", 100)"))]
     pub statuses: Option<Vec<DossierStatus>>,
     /// Received or settled at this agency.
     pub agency_id: Option<ID>,
     pub procedure_id: Option<ID>,
     pub channel: Option<Channel>,
     /// Between the years 1900 and 2200.
-    #[graphql(validator(custom = "Moment(\"submittedFrom\")"))]
+    #[graphql(validator(custom = "Moment(\"filter.submittedFrom\")"))]
     pub submitted_from: Option<Time>,
     /// Between the years 1900 and 2200.
-    #[graphql(validator(custom = "Moment(\"submittedTo\")"))]
+    #[graphql(validator(custom = "Moment(\"filter.submittedTo\")"))]
     pub submitted_to: Option<Time>,
     /// Between the years 1900 and 2200.
-    #[graphql(validator(custom = "Moment(\"receivedFrom\")"))]
+    #[graphql(validator(custom = "Moment(\"filter.receivedFrom\")"))]
     pub received_from: Option<Time>,
     /// Between the years 1900 and 2200.
-    #[graphql(validator(custom = "Moment(\"receivedTo\")"))]
+    #[graphql(validator(custom = "Moment(\"filter.receivedTo\")"))]
     pub received_to: Option<Time>,
     /// Between the years 1900 and 2200.
-    #[graphql(validator(custom = "Moment(\"dueFrom\")"))]
+    #[graphql(validator(custom = "Moment(\"filter.dueFrom\")"))]
     pub due_from: Option<Time>,
     /// Between the years 1900 and 2200.
-    #[graphql(validator(custom = "Moment(\"dueTo\")"))]
+    #[graphql(validator(custom = "Moment(\"filter.dueTo\")"))]
     pub due_to: Option<Time>,
     /// Open dossiers past (true) or not yet past (false) their due date.
     pub overdue: Option<bool>,
     /// The applicant's ID number or tax code (the search is audited). Not
     /// for analysts, who may not single a person out: FORBIDDEN.
     /// At most 16 characters.
-    #[graphql(validator(custom = "Chars::new(\"applicantIdNumber\", 16)"))]
+    #[graphql(validator(custom = "Chars::new(\"filter.applicantIdNumber\", 16)"))]
     pub applicant_id_number: Option<String>,
     /// A phrase found anywhere, in order, in the dossier's code, the
     /// applicant's name, phone or e-mail; any case, with or without
@@ -676,7 +676,7 @@ pub struct DossierFilter {
     /// characters (BAD_USER_INPUT, field `filter.search`). The search is
     /// audited; not for analysts: FORBIDDEN.
     /// At most 200 characters and 10 words.
-    #[graphql(validator(custom = "SearchText(\"search\")"))]
+    #[graphql(validator(custom = "SearchText(\"filter.search\")"))]
     pub search: Option<String>,
     pub handler_account_id: Option<ID>,
 }

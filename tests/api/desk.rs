@@ -304,7 +304,7 @@ async fn the_year_bounds_are_the_provinces_years() {
         } else {
             assert!(v.get("errors").is_some(), "{t}: {v}");
             assert_eq!(error_code(&v), "BAD_USER_INPUT", "{t}: {v}");
-            assert_eq!(error_field(&v), "submittedFrom", "{t}: {v}");
+            assert_eq!(error_field(&v), "filter.submittedFrom", "{t}: {v}");
         }
     }
     // Old instants are written at +07:00 too, not at the tz database's

@@ -160,7 +160,7 @@ async fn a_search_too_short_or_too_long_is_refused_naming_the_field() {
         f.t.gql(Some(&f.reception), SEARCH, json!({ "s": "a".repeat(201) }))
             .await;
     assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v}");
-    assert_eq!(error_field(&v), "search", "{v}");
+    assert_eq!(error_field(&v), "filter.search", "{v}");
 }
 
 #[tokio::test]
