@@ -288,7 +288,11 @@ fn take_list(v: &mut Value) -> Vec<Value> {
 fn statistics_rows(mut data: Value) -> Page {
     let s = &mut data["statistics"];
     let mut rows = take_list(&mut s["rows"]);
-    rows.push(s["total"].take());
+    // Without a grouping the one row is the total: written once.
+    let ungrouped = rows.len() == 1 && rows[0]["key"] == "ALL";
+    if !ungrouped {
+        rows.push(s["total"].take());
+    }
     Page {
         rows,
         next: None,

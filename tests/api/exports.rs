@@ -159,6 +159,12 @@ async fn the_statistics_export_says_what_the_query_says_in_both_formats() {
     assert_eq!(sheet[1][1], rows[0]["label"].as_str().unwrap());
     assert_eq!(sheet[1][2], "2");
     assert_eq!(sheet.len(), 3);
+
+    // Without a grouping the one row is the total, written once.
+    let (_, _, bytes) = export(&f.t, None, "statistics.csv", &[]).await;
+    let lines = csv_rows(&bytes);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0][2], "2");
 }
 
 #[tokio::test]
