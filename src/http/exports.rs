@@ -335,6 +335,17 @@ fn failed(errors: &[async_graphql::ServerError]) -> Response {
         .map(|c| c.to_string().trim_matches('"').to_owned())
         .unwrap_or_default();
     let status = status_of_code(&code);
+    // Positions and paths point into the report's own query, which the
+    // caller never wrote: left out.
+    let errors: Vec<async_graphql::ServerError> = errors
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e.locations.clear();
+            e.path.clear();
+            e
+        })
+        .collect();
     let body = serde_json::json!({ "errors": errors });
     (
         status,

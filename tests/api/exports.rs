@@ -324,6 +324,9 @@ async fn exports_refuse_as_the_queries_do() {
             "{v}"
         );
         assert_eq!(v["errors"][0]["extensions"]["field"], field, "{v}");
+        // Nothing points into the report's own query.
+        assert!(v["errors"][0].get("locations").is_none(), "{v}");
+        assert!(v["errors"][0].get("path").is_none(), "{v}");
     }
     // Told in Vietnamese with the same names as in English.
     let (_, _, bytes) = export(&f.t, None, "statistics.csv", &[("groupBy", "WEEKDAY")]).await;
