@@ -41,13 +41,27 @@ impl Applicant {
             .map(|e| e.map(|e| e.as_str().to_owned()))
             .map_err(at("email"))?;
         Ok(Applicant {
-            name: required_text(&self.name, NAME_MAX).map_err(at("name"))?,
+            name: one_line(required_text(&self.name, NAME_MAX)).map_err(at("name"))?,
             id_number,
             phone,
             email,
             address: optional_text(self.address.as_deref(), ADDRESS_MAX).map_err(at("address"))?,
         })
     }
+}
+
+/// A name is one line: a line break or another control character in it
+/// (`"A\r\n=2+2"`) would break the receipt, the forms and the exports'
+/// rows it is printed in.
+fn one_line(name: Result<String, Problem>) -> Result<String, Problem> {
+    let name = name?;
+    if name.chars().any(char::is_control) {
+        return Err(Problem::Invalid {
+            vi: "Họ tên không được chứa ký tự xuống dòng hay ký tự điều khiển".into(),
+            en: "A name may not contain line breaks or other control characters".into(),
+        });
+    }
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -84,6 +98,16 @@ mod tests {
             a.clean(2026),
             Err(("applicant.name".into(), Problem::Required))
         );
+    }
+
+    #[test]
+    fn a_name_is_one_line() {
+        let mut a = applicant();
+        a.id_number = None;
+        for name in ["A\r\n=2+2", "Nguyễn\tVăn An", "An\u{7}"] {
+            a.name = name.into();
+            assert_eq!(a.clean(2026).unwrap_err().0, "applicant.name", "{name:?}");
+        }
     }
 
     #[test]
