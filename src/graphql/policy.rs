@@ -54,20 +54,23 @@ const ONCE_PER_REQUEST: &[&str] = &[
 const MAX_SCHEMA_INTROSPECTIONS: usize = 1;
 /// How many `__type` fields one request may ask for, for the same reason.
 const MAX_TYPE_INTROSPECTIONS: usize = 10;
-/// How many fields one document may select: each operation and each
-/// fragment definition (used or not) counted with its fragment spreads
-/// expanded. Checked before async-graphql's checks and validation, whose
-/// overlapping-fields rule compares fields pairwise (a 1 MB document of
-/// 100,000 aliases took 22 s to validate into 100,000 errors).
-/// graphql-js's standard introspection query counts about 350.
-pub const MAX_FIELDS: usize = 2_000;
+/// How many selections (fields, fragment spreads and inline fragments)
+/// one document may have: each operation and each fragment definition
+/// (used or not) counted with its fragment spreads expanded. Checked
+/// before async-graphql's checks and validation, which walk every spread
+/// where it appears and compare fields pairwise (a 1 MB document of
+/// 100,000 aliases took 22 s to validate; a 1.4 KB "fragment bomb" of
+/// spreads alone kept a core busy without end). graphql-js's standard
+/// introspection query counts about 400.
+pub const MAX_SELECTIONS: usize = 2_000;
 /// How long a document may be, in bytes: parsing is linear but not free
 /// (1.7 MB of aliases took 3.5 s in a debug build); every client query of
 /// the README is under 2,000.
 pub const MAX_QUERY_BYTES: usize = 100_000;
-/// How deep selections and fragment spreads may nest while counting: a
-/// document nested deeper counts as too many fields (async-graphql
-/// refuses past 32 anyway; the count must not recurse unbounded first).
+/// How deep brackets (`{`, `[`, `(`) may nest in a document, and
+/// selections and fragment spreads while counting them (async-graphql
+/// refuses selections past 32 anyway, but its parser recursed into nested
+/// values until the stack overflowed).
 const MAX_NESTING: usize = 64;
 
 /// Whether a request's operation started executing, for a transport that
@@ -177,8 +180,10 @@ impl Extension for PolicyExtension {
     }
 
     /// Before async-graphql sees the document: at most `MAX_QUERY_BYTES`,
-    /// parsed here (the parse is kept for the request), at most
-    /// `MAX_FIELDS` fields. async-graphql's own checks after parsing walk
+    /// brackets nested at most `MAX_NESTING` deep, parsed here (the parse
+    /// is kept for the request), at most `MAX_SELECTIONS` selections.
+    /// async-graphql's parser recurses into nested values without a bound
+    /// (a stack overflow at 300 levels); its own checks after parsing walk
     /// every fragment spread again wherever it appears (exponential in a
     /// "fragment bomb") and its validation recurses down chains of
     /// fragments, used or not (a stack overflow): neither gets a document
@@ -202,19 +207,17 @@ impl Extension for PolicyExtension {
         self.seen().query = Some(Arc::from(request.query.as_str()));
         let bytes = request.query.len();
         if bytes > MAX_QUERY_BYTES {
-            return Err(refusal(AppError::QueryTooExpensive {
-                limit: "bytes",
-                actual: bytes,
-                max: MAX_QUERY_BYTES,
-            }));
+            return Err(too_much("bytes", bytes, MAX_QUERY_BYTES));
         }
-        let fields = count_fields(request.parsed_query()?);
-        if fields > MAX_FIELDS {
-            return Err(refusal(AppError::QueryTooExpensive {
-                limit: "fields",
-                actual: fields,
-                max: MAX_FIELDS,
-            }));
+        // The parser recurses into nested values (`[[[…]]]`) with no bound
+        // of its own: 300 levels overflowed the stack.
+        let nesting = nesting_of(&request.query);
+        if nesting > MAX_NESTING {
+            return Err(too_much("nesting", nesting, MAX_NESTING));
+        }
+        let selections = count_selections(request.parsed_query()?);
+        if selections > MAX_SELECTIONS {
+            return Err(too_much("selections", selections, MAX_SELECTIONS));
         }
         next.run(ctx, request).await
     }
@@ -359,11 +362,64 @@ fn only_introspection(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
     total > 0 && total == count_root_fields(doc, set, "")
 }
 
-/// How many fields a document selects: each operation and each fragment
-/// definition, with fragment spreads expanded (saturating; a cycle of
-/// fragments, which validation refuses, counts nothing more; nesting past
-/// `MAX_NESTING` counts as too many).
-fn count_fields(doc: &ExecutableDocument) -> usize {
+/// A document over a bound: `actual` is capped at a billion (a saturated
+/// count would not survive a JavaScript client's numbers).
+fn too_much(limit: &'static str, actual: usize, max: usize) -> ServerError {
+    refusal(AppError::QueryTooExpensive {
+        limit,
+        actual: actual.min(1_000_000_000),
+        max,
+    })
+}
+
+/// How deep `{`, `[` and `(` nest in a GraphQL document, strings, block
+/// strings and comments aside; one pass, no recursion.
+fn nesting_of(query: &str) -> usize {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // An escaped triple quote stays inside the block.
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// How many selections a document has: each operation and each fragment
+/// definition, with fragment spreads expanded, every field, spread and
+/// inline fragment counting one (saturating; a spread of a missing
+/// fragment or one closing a cycle, which validation refuses, counts one;
+/// nesting past `MAX_NESTING` counts as too many).
+fn count_selections(doc: &ExecutableDocument) -> usize {
     let mut memo: HashMap<Name, usize> = HashMap::new();
     let mut open = HashSet::new();
     let operations = doc
@@ -397,12 +453,16 @@ fn fields_in(
                 memo,
                 open,
             )),
-            Selection::InlineFragment(f) => {
-                fields_in(doc, &f.node.selection_set.node, depth + 1, memo, open)
-            }
+            Selection::InlineFragment(f) => 1usize.saturating_add(fields_in(
+                doc,
+                &f.node.selection_set.node,
+                depth + 1,
+                memo,
+                open,
+            )),
             Selection::FragmentSpread(s) => {
                 let name = &s.node.fragment_name.node;
-                if let Some(&n) = memo.get(name) {
+                let inside = if let Some(&n) = memo.get(name) {
                     n
                 } else if !open.insert(name.clone()) {
                     0
@@ -413,7 +473,8 @@ fn fields_in(
                     open.remove(name);
                     memo.insert(name.clone(), n);
                     n
-                }
+                };
+                1usize.saturating_add(inside)
             }
         };
         count = count.saturating_add(n);
@@ -687,6 +748,15 @@ fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings_and_comments() {
+        assert_eq!(nesting_of("{ a(x: [[1]]) { b } }"), 4);
+        assert_eq!(nesting_of("{ a(x: \"[[[[{{\\\"[[\") # [[[[[\n }"), 2);
+        assert_eq!(nesting_of("{ a(x: \"\"\" [[[ \\\"\"\" {{{ \"\"\") }"), 2);
+        assert_eq!(nesting_of(&"[".repeat(300)), 300);
+        assert_eq!(nesting_of("}}}{"), 1);
+    }
 
     #[test]
     fn a_message_names_its_argument_or_variable() {

@@ -100,18 +100,19 @@ async fn a_document_of_too_many_fields_is_refused_before_validation() {
         "{}",
         &v.to_string()[..300]
     );
-    assert_eq!(v["errors"][0]["extensions"]["limit"], "fields");
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "selections");
     assert_eq!(v["errors"][0]["extensions"]["max"], 2000);
     assert_eq!(v["errors"].as_array().unwrap().len(), 1);
 
-    // 1,000 spreads of a two-field fragment, and its definition: 2,002.
+    // 700 spreads of a two-field fragment, each the spread and its two
+    // fields, and the definition: 2,102.
     let fragment = "fragment F on QueryRoot { a: __typename b: __typename }";
-    let spreads = "...F ".repeat(1000);
+    let spreads = "...F ".repeat(700);
     let q = format!("{{ {spreads} }} {fragment}");
     let v = t.gql(None, &q, json!({})).await;
-    assert_eq!(v["errors"][0]["extensions"]["limit"], "fields", "{v}");
-    // 990 of them are within the bound (and merge into two fields).
-    let spreads = "...F ".repeat(990);
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "selections", "{v}");
+    // 660 of them are within the bound (1,982; they merge into two fields).
+    let spreads = "...F ".repeat(660);
     let q = format!("{{ {spreads} }} {fragment}");
     t.data(None, &q, json!({})).await;
 }
@@ -120,7 +121,10 @@ async fn a_document_of_too_many_fields_is_refused_before_validation() {
 /// recursive are refused before them (adversary findings, issue 16): a
 /// chain of unused fragments (its validation overflowed the stack and
 /// aborted the server), a "fragment bomb" each of whose fragments spreads
-/// the next twice (2^24 walks for 1 KB), unused fragments of many fields,
+/// the next twice (2^24 walks for 1 KB), the same of spreads alone ending
+/// at a missing fragment (it counted no field and ran without end), many
+/// operations spreading one wide fragment (quadratic), unused fragments of
+/// many fields, values nested 300 deep (the parser overflowed the stack)
 /// and a document over 100,000 bytes.
 #[tokio::test]
 async fn fragment_chains_bombs_and_huge_documents_are_refused_at_once() {
@@ -138,6 +142,26 @@ async fn fragment_chains_bombs_and_huge_documents_are_refused_at_once() {
         })
         .collect();
     let unused: String = (0..3_000).map(|i| format!("a{i}: __typename ")).collect();
+    let hollow: String = (0..30)
+        .map(|i| {
+            format!(
+                "fragment F{i} on QueryRoot {{ ...F{} ...F{} ...F{} }} ",
+                i + 1,
+                i + 1,
+                i + 1
+            )
+        })
+        .collect();
+    let operations: String = (0..1_200)
+        .map(|i| format!("query Q{i} {{ ...A }} "))
+        .collect();
+    let wide: String = (0..500).map(|i| format!("...B{i} ")).collect();
+    let narrow: String = (0..500)
+        .map(|i| format!("fragment B{i} on QueryRoot {{ ...M }} "))
+        .collect();
+    let deep = |open: &str, close: &str| (open.repeat(300), close.repeat(300));
+    let (lists, ends) = deep("[", "]");
+    let (objects, braces) = deep("{a:", "}");
     for (q, limit) in [
         (
             format!("{{ __typename }} {chain} fragment F12000 on QueryRoot {{ __typename }}"),
@@ -148,15 +172,32 @@ async fn fragment_chains_bombs_and_huge_documents_are_refused_at_once() {
                 "{{ __typename }} {}",
                 &chain[..90_000].rsplit_once("fragment").unwrap().0
             ),
-            "fields",
+            "selections",
         ),
         (
             format!("{{ ...F0 }} {bomb} fragment F30 on QueryRoot {{ __typename }}"),
-            "fields",
+            "selections",
         ),
         (
             format!("{{ __typename }} fragment U on QueryRoot {{ {unused} }}"),
-            "fields",
+            "selections",
+        ),
+        (
+            format!("{{ ...F0 }} {hollow} fragment F30 on QueryRoot {{ ...M }}"),
+            "selections",
+        ),
+        (
+            format!("{operations} fragment A on QueryRoot {{ {wide} }} {narrow}"),
+            "selections",
+        ),
+        (format!("{{ __typename(x: {lists}1{ends}) }}"), "nesting"),
+        (
+            format!("{{ __typename(x: {objects}1{braces}) }}"),
+            "nesting",
+        ),
+        (
+            format!("{{ dossiers(filter: {{ statuses: {lists}{ends} }}) {{ totalCount }} }}"),
+            "nesting",
         ),
     ] {
         let v = t.gql(None, &q, json!({})).await;
