@@ -2,7 +2,7 @@
 //! counter or by post), cleaned before it is stored.
 
 use super::catalogue::FieldProblem;
-use super::identity::{applicant_id_number, optional_text, required_text, Email, Phone};
+use super::identity::{applicant_id_number, one_line, optional_line, optional_text, Email, Phone};
 use super::Problem;
 
 /// The applicant's name, at most this many characters.
@@ -41,27 +41,13 @@ impl Applicant {
             .map(|e| e.map(|e| e.as_str().to_owned()))
             .map_err(at("email"))?;
         Ok(Applicant {
-            name: one_line(required_text(&self.name, NAME_MAX)).map_err(at("name"))?,
+            name: one_line(&self.name, NAME_MAX).map_err(at("name"))?,
             id_number,
             phone,
             email,
-            address: optional_text(self.address.as_deref(), ADDRESS_MAX).map_err(at("address"))?,
+            address: optional_line(self.address.as_deref(), ADDRESS_MAX).map_err(at("address"))?,
         })
     }
-}
-
-/// A name is one line: a line break or another control character in it
-/// (`"A\r\n=2+2"`) would break the receipt, the forms and the exports'
-/// rows it is printed in.
-fn one_line(name: Result<String, Problem>) -> Result<String, Problem> {
-    let name = name?;
-    if name.chars().any(char::is_control) {
-        return Err(Problem::Invalid {
-            vi: "Họ tên không được chứa ký tự xuống dòng hay ký tự điều khiển".into(),
-            en: "A name may not contain line breaks or other control characters".into(),
-        });
-    }
-    Ok(name)
 }
 
 #[cfg(test)]
@@ -101,13 +87,22 @@ mod tests {
     }
 
     #[test]
-    fn a_name_is_one_line() {
+    fn a_name_and_an_address_are_one_line() {
         let mut a = applicant();
         a.id_number = None;
-        for name in ["A\r\n=2+2", "Nguyễn\tVăn An", "An\u{7}"] {
+        for name in [
+            "A\r\n=2+2",
+            "Nguyễn\tVăn An",
+            "An\u{7}",
+            "An\u{2028}B",
+            "\u{202E}nA",
+        ] {
             a.name = name.into();
             assert_eq!(a.clean(2026).unwrap_err().0, "applicant.name", "{name:?}");
         }
+        a.name = "Nguyễn Văn An".into();
+        a.address = Some("1 Lê Lợi\r\n=2+2".into());
+        assert_eq!(a.clean(2026).unwrap_err().0, "applicant.address");
     }
 
     #[test]

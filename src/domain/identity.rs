@@ -373,6 +373,35 @@ pub fn required_text(s: &str, max: usize) -> Result<String, Problem> {
     }
 }
 
+/// A name or address: required text (`required_text`) on one line — no
+/// control character (line breaks, tabs), line or paragraph separator
+/// (U+2028, U+2029) or bidirectional control (U+202A–U+202E,
+/// U+2066–U+2069): it is printed on receipts, forms and export rows, which
+/// a line break would split and a direction override would make read
+/// otherwise than stored.
+pub fn one_line(s: &str, max: usize) -> Result<String, Problem> {
+    let t = required_text(s, max)?;
+    let breaks = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if t.chars().any(breaks) {
+        return Err(Problem::Invalid {
+            vi: "Không được chứa ký tự xuống dòng hay ký tự điều khiển".into(),
+            en: "May not contain line breaks or other control characters".into(),
+        });
+    }
+    Ok(t)
+}
+
+/// `one_line`, optional: blank becomes `None`.
+pub fn optional_line(s: Option<&str>, max: usize) -> Result<Option<String>, Problem> {
+    match s.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => one_line(t, max).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Optional text: blank becomes `None`.
 pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, Problem> {
     match s.map(str::trim) {

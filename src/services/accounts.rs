@@ -16,7 +16,7 @@ use super::audit::{self, Entry};
 use super::{password, Caller};
 use crate::domain::authz::{authorize, AccountKind, Action, Actor, AgencyScope, Grant, Role};
 use crate::domain::identity::{
-    required_text, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
+    one_line, AccountIdentifiers, CitizenId, Email, NewPassword, Phone, TaxCode,
 };
 use crate::domain::{throttle, Problem};
 use crate::error::{stored_enum, AppError, AppResult, AtField, Missing};
@@ -78,7 +78,7 @@ pub async fn register_citizen(
 ) -> AppResult<AccountView> {
     throttle_registration(st, caller).await?;
     let now = st.clock.now();
-    let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
+    let full_name = one_line(&input.full_name, NAME_MAX).at("fullName")?;
     let citizen_id = CitizenId::parse(&input.citizen_id, now.year()).at("citizenId")?;
     let phone = Phone::parse(&input.phone).at("phone")?;
     let email = Email::parse_optional(input.email.as_deref()).at("email")?;
@@ -120,7 +120,7 @@ pub async fn register_organisation(
     input: OrganisationRegistration,
 ) -> AppResult<AccountView> {
     throttle_registration(st, caller).await?;
-    let name = required_text(&input.name, NAME_MAX).at("name")?;
+    let name = one_line(&input.name, NAME_MAX).at("name")?;
     let tax_code = TaxCode::parse(&input.tax_code).at("taxCode")?;
     let phone = Phone::parse(&input.phone).at("phone")?;
     let email = Email::parse(&input.email).at("email")?;
@@ -182,7 +182,7 @@ pub async fn insert_official(
     starting: StartingPassword<'_>,
 ) -> AppResult<(AccountView, String)> {
     caller.authorize(Action::ManageAccounts)?;
-    let full_name = required_text(&input.full_name, NAME_MAX).at("fullName")?;
+    let full_name = one_line(&input.full_name, NAME_MAX).at("fullName")?;
     let email = Email::parse(&input.email).at("email")?;
     let phone = Phone::parse_optional(input.phone.as_deref()).at("phone")?;
     let own = AccountIdentifiers {

@@ -48,6 +48,15 @@ async fn bad_registrations_name_the_field_and_store_nothing() {
             citizen("051195004321", "not-an-email", "mat-khau-1"),
             "email",
         ),
+        // A name is one line: it is copied onto every dossier's applicant.
+        (
+            {
+                let mut v = citizen("051195004321", "a@x.vn", "mat-khau-1");
+                v["i"]["fullName"] = json!("Lê Văn\r\n=HYPERLINK(\"http://x\")");
+                v
+            },
+            "fullName",
+        ),
     ];
     for (vars, field) in cases {
         let v = t.gql(None, REGISTER, vars).await;

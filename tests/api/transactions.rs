@@ -91,9 +91,11 @@ async fn a_key_reused_for_another_applicant_or_procedure_is_refused() {
         )
         .await;
     assert!(first.get("errors").is_none(), "{first}");
-    // The same applicant typed with spaces around: the same dossier.
+    // The same applicant typed with spaces around, the phone written
+    // otherwise: the same dossier.
     let mut same = intake(&f);
     same["applicant"]["name"] = json!("  Phạm Thị Hoa ");
+    same["applicant"]["phone"] = json!("+84 912 000 777");
     let again =
         f.t.gql(Some(&f.reception), &q, json!({ "i": same, "k": "desk-9" }))
             .await;

@@ -16,7 +16,7 @@ use super::transitions::{apply_in, find, record, EventRecord};
 use crate::domain::applicant::{Applicant, ADDRESS_MAX};
 use crate::domain::authz::{AccountKind, Grant, Role};
 use crate::domain::catalogue::{AgencyKind, ProcedureContent, ProcedureStatus};
-use crate::domain::identity::{is_applicants_account, optional_text, required_text};
+use crate::domain::identity::{is_applicants_account, optional_line, required_text, Email, Phone};
 use crate::domain::lifecycle::{Channel, DossierAction, DossierStatus, ReturnMethod};
 use crate::domain::payment::{PaymentDue, PaymentMethod};
 use crate::domain::text::dossier_search_text;
@@ -92,7 +92,7 @@ pub async fn create_draft(
         id_number: me.citizen_id.clone().or(me.tax_code.clone()),
         phone: me.phone.clone(),
         email: me.email.clone(),
-        address: optional_text(input.address.as_deref(), ADDRESS_MAX).at("address")?,
+        address: optional_line(input.address.as_deref(), ADDRESS_MAX).at("address")?,
     };
     let d = insert(
         &*txn,
@@ -373,17 +373,29 @@ fn fingerprint(channel: Channel, asked: &Value) -> String {
 }
 
 /// An official's intake as its fingerprint takes it: the applicant's
-/// texts trimmed (blank ones none), as they are stored.
+/// texts as they are stored — trimmed (blank ones none), the phone and
+/// e-mail normalised when they are valid (`0905 123 456` and
+/// `+84905123456` are `0905123456`).
 fn asked_of(input: &IntakeInput) -> Value {
     let a = &input.applicant;
+    let phone = Phone::parse_optional(a.phone.as_deref())
+        .ok()
+        .flatten()
+        .map(|p| p.as_str().to_owned())
+        .or_else(|| tidy(a.phone.as_deref()).map(str::to_owned));
+    let email = Email::parse_optional(a.email.as_deref())
+        .ok()
+        .flatten()
+        .map(|e| e.as_str().to_owned())
+        .or_else(|| tidy(a.email.as_deref()).map(str::to_owned));
     json!({
         "procedureId": input.procedure_id,
         "agencyId": input.agency_id,
         "applicant": {
             "name": a.name.trim(),
             "idNumber": tidy(a.id_number.as_deref()),
-            "phone": tidy(a.phone.as_deref()),
-            "email": tidy(a.email.as_deref()),
+            "phone": phone,
+            "email": email,
             "address": tidy(a.address.as_deref()),
         },
         "applicantAccountId": input.applicant_account_id,
