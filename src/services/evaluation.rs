@@ -87,7 +87,8 @@ pub async fn evaluate(st: &AppState, f: EvaluationFilter) -> AppResult<Evaluatio
             quarter: f.quarter,
             month: None,
         },
-    )?;
+    )
+    .map_err(|e| e.under("period"))?;
     let now = st.clock.now();
     let weights = st.config.evaluation_weights;
 

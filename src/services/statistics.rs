@@ -82,24 +82,24 @@ pub fn bounds(st: &AppState, p: Period) -> AppResult<(DateTime<Utc>, DateTime<Ut
         (_, Some(m)) if (1..=12).contains(&m) => (m, 1),
         (_, Some(_)) => {
             return Err(AppError::bad_input(
-                "period.month",
+                "month",
                 Problem::OutOfRange { min: 1, max: 12 },
             ))
         }
         (Some(q), None) if (1..=4).contains(&q) => (3 * q - 2, 3),
         (Some(_), None) => {
             return Err(AppError::bad_input(
-                "period.quarter",
+                "quarter",
                 Problem::OutOfRange { min: 1, max: 4 },
             ))
         }
         (None, None) => (1, 12),
     };
     let first = NaiveDate::from_ymd_opt(year, start_month, 1)
-        .ok_or_else(|| AppError::bad_input("period.year", Problem::UnknownValue))?;
+        .ok_or_else(|| AppError::bad_input("year", Problem::UnknownValue))?;
     let end_month0 = start_month - 1 + months;
     let next = NaiveDate::from_ymd_opt(year + (end_month0 / 12) as i32, end_month0 % 12 + 1, 1)
-        .ok_or_else(|| AppError::bad_input("period.year", Problem::UnknownValue))?;
+        .ok_or_else(|| AppError::bad_input("year", Problem::UnknownValue))?;
     let at = |d: NaiveDate| {
         tz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
             .earliest()
@@ -209,7 +209,7 @@ fn sub_periods(p: Period, group: GroupBy, year: i32) -> Vec<(String, Period)> {
 }
 
 pub async fn compute(st: &AppState, f: StatsFilter, group: GroupBy) -> AppResult<Statistics> {
-    let (from, to) = bounds(st, f.period)?;
+    let (from, to) = bounds(st, f.period).map_err(|e| e.under("filter"))?;
     let scope = scope_of(st, &f).await?;
     let mut total = Row {
         key: "ALL".into(),

@@ -209,7 +209,7 @@ async fn bad_periods_are_refused() {
     let f = flow().await;
     let v = f.t.gql(None, STATS, json!({ "f": { "month": 13 } })).await;
     assert_eq!(crate::helpers::error_code(&v), "BAD_USER_INPUT", "{v}");
-    assert_eq!(crate::helpers::error_field(&v), "period.month");
+    assert_eq!(crate::helpers::error_field(&v), "filter.month");
 }
 
 const EVALUATION: &str = "query($p: EvaluationPeriod, $a: ID) { agencyEvaluation(period: $p, agencyId: $a) {
