@@ -147,6 +147,10 @@ pub fn router(state: AppState, schema: MotcuaSchema) -> Router {
         .with_state(app)
         // Inside the routing, where the route's template is known.
         .layer(axum::middleware::from_fn(crate::telemetry::record_http))
+        // A panic in a handler (ours or a library's) answers 500, which
+        // json_errors below shapes as INTERNAL, instead of dropping the
+        // connection; the process and the other requests go on.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         // Innermost first: each Router::layer call wraps everything above it.
         // The outer bound covers a full multipart upload; JSON bodies get
         // the tighter MOTCUA_BODY_LIMIT_BYTES in read_request.
@@ -643,7 +647,34 @@ async fn read_request(
     if request.uploads.len() > config.upload_max_files {
         return Err(async_graphql::ParseRequestError::PayloadTooLarge);
     }
+    files_are_sent(&request)?;
     Ok(request)
+}
+
+/// Every file a request's variables name was sent with it: async-graphql
+/// marks a variable holding the n-th uploaded file `#__graphql_file__:n`,
+/// and indexes its uploads by that n without a check (a client writing the
+/// marker itself into JSON variables made it panic).
+pub(super) fn files_are_sent(
+    request: &async_graphql::Request,
+) -> Result<(), async_graphql::ParseRequestError> {
+    fn check(v: &async_graphql::Value, files: usize) -> bool {
+        use async_graphql::Value as V;
+        match v {
+            V::String(s) => s
+                .strip_prefix("#__graphql_file__:")
+                .is_none_or(|n| n.parse::<usize>().is_ok_and(|n| n < files)),
+            V::List(items) => items.iter().all(|i| check(i, files)),
+            V::Object(map) => map.values().all(|i| check(i, files)),
+            _ => true,
+        }
+    }
+    let files = request.uploads.len();
+    if request.variables.values().all(|v| check(v, files)) {
+        Ok(())
+    } else {
+        Err(async_graphql::ParseRequestError::MissingFiles)
+    }
 }
 
 async fn execute(app: &Web, incoming: Incoming) -> Response {
@@ -674,14 +705,16 @@ async fn count_statements(req: Request, next: axum::middleware::Next) -> Respons
 /// `data`; 400 with graphql-response+json, 200 with json): it goes over
 /// the WebSocket.
 async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
-    let incoming = match incoming(&app, req).await {
+    let mut incoming = match incoming(&app, req).await {
         Ok(i) => i,
         Err(resp) => return resp,
     };
     // Parsed here only when the text could hold one (execution parses it
     // again).
     if incoming.request.query.contains("subscription")
-        && has_operation(&incoming.request, |ty| ty == OperationType::Subscription)
+        && has_operation(&mut incoming.request, |ty| {
+            ty == OperationType::Subscription
+        })
     {
         return incoming.media.refuse(
             &incoming.meta,
@@ -697,18 +730,29 @@ async fn graphql_post(State(app): State<Web>, req: Request) -> Response {
 /// Whether the request's document holds an operation of a kind `kind`
 /// accepts; a document that does not parse holds none (execution answers
 /// its error).
-fn has_operation(request: &async_graphql::Request, kind: impl Fn(OperationType) -> bool) -> bool {
-    async_graphql::parser::parse_query(&request.query)
+///
+/// A document over the policy's text bounds holds none here (the policy
+/// refuses it at execution) — parsing it first is what those bounds
+/// prevent. The parse is kept for the execution.
+fn has_operation(
+    request: &mut async_graphql::Request,
+    kind: impl Fn(OperationType) -> bool,
+) -> bool {
+    if !crate::graphql::policy::within_text_bounds(&request.query) {
+        return false;
+    }
+    request
+        .parsed_query()
         .is_ok_and(|doc| doc.operations.iter().any(|(_, op)| kind(op.node.ty)))
 }
 
 /// GET carries queries only (GraphQL over HTTP): a mutation must be POSTed.
 async fn graphql_get(State(app): State<Web>, req: Request) -> Response {
-    let incoming = match incoming(&app, req).await {
+    let mut incoming = match incoming(&app, req).await {
         Ok(i) => i,
         Err(resp) => return resp,
     };
-    if has_operation(&incoming.request, |ty| ty != OperationType::Query) {
+    if has_operation(&mut incoming.request, |ty| ty != OperationType::Query) {
         let mut refused = incoming.media.reject(
             StatusCode::METHOD_NOT_ALLOWED,
             &incoming.meta,

@@ -202,7 +202,9 @@ pub(super) async fn serve(
                 let Some(session) = &session else {
                     break Some((close::UNAUTHORIZED, "Unauthorized".into()));
                 };
-                if id.len() > MAX_ID_BYTES {
+                // A file marker in the variables names no file (none is
+                // sent over a WebSocket).
+                if id.len() > MAX_ID_BYTES || super::files_are_sent(&payload).is_err() {
                     break Some(invalid());
                 }
                 if operations.contains_key(&id) {

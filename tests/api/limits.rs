@@ -212,3 +212,68 @@ async fn fragment_chains_bombs_and_huge_documents_are_refused_at_once() {
     // The server is still there.
     t.data(None, "{ __typename }", json!({})).await;
 }
+
+/// What a transport parses before the policy is bounded the same way, and
+/// a response's errors are capped (adversary findings, issue 16): a GET
+/// (parsed to refuse mutations) or a POST naming "subscription" (parsed to
+/// refuse subscriptions) of values nested 400 deep overflowed the stack; a
+/// 1.9 MB POST naming "subscription" was parsed whole before its size was
+/// refused; 14,000 repeated wrong arguments made 28,000 errors shaped in
+/// 24 s; a file marker written into JSON variables made async-graphql
+/// panic and drop the connection.
+#[tokio::test]
+async fn transports_parse_nothing_unbounded_and_errors_are_capped() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let t = TestApp::spawn_empty().await;
+    let deep = format!("{{a(x:{}1{})}}", "[".repeat(400), "]".repeat(400));
+    let uri = format!(
+        "/graphql?query={}",
+        deep.replace('[', "%5B")
+            .replace(']', "%5D")
+            .replace('{', "%7B")
+            .replace('}', "%7D")
+    );
+    let (status, body) = t
+        .send(
+            Request::get(uri)
+                .header("accept", "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["limit"], "nesting",
+        "{status} {body}"
+    );
+    let v = t
+        .gql(None, &format!("# subscription\n{deep}"), json!({}))
+        .await;
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "nesting", "{v}");
+    let big = format!("# subscription\n{{ {} }}", "a ".repeat(150_000));
+    let v = t.gql(None, &big, json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["limit"], "bytes");
+
+    let repeated = "name: 1, ".repeat(10_000);
+    let v = t
+        .gql(
+            None,
+            &format!("{{ __type({repeated}) {{ name }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 100);
+
+    for marker in ["#__graphql_file__:7", "#__graphql_file__:abc"] {
+        let v = t
+            .gql(
+                None,
+                "mutation($f: Upload!) { uploadDocument(input: { docType: \"x\" }, file: $f) { id } }",
+                json!({ "f": marker }),
+            )
+            .await;
+        assert_eq!(error_code(&v), "BAD_USER_INPUT", "{marker}: {v}");
+    }
+    t.data(None, "{ __typename }", json!({})).await;
+}
