@@ -67,9 +67,17 @@ pub const MAX_SELECTIONS: usize = 2_000;
 /// (1.7 MB of aliases took 3.5 s in a debug build); every client query of
 /// the README is under 2,000.
 pub const MAX_QUERY_BYTES: usize = 100_000;
-/// How many errors one response carries: the first ones (a client fixes
-/// those first; 28,000 errors of one document cost 24 s to shape and
-/// 5.6 MB to send).
+/// How much variable checking one request may cost (`variable_work`):
+/// an e-form of 100,000 characters is a few thousand values, named once.
+pub const MAX_VARIABLE_WORK: usize = 100_000;
+
+/// How long an error's message may be, in characters: a wrong value is
+/// quoted in it, and a 1 MB value quoted by 100 errors made 100 MB.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// How many errors of the document itself (parsing, validation, coercion)
+/// one response carries: the first ones (a client fixes those first;
+/// 28,000 errors of one document cost 24 s to shape and 5.6 MB to send).
 pub const MAX_ERRORS: usize = 100;
 
 /// How deep brackets (`{`, `[`, `(`) may nest in a document, and
@@ -219,6 +227,19 @@ impl Extension for PolicyExtension {
         let nesting = nesting_of(&request.query);
         if nesting > MAX_NESTING {
             return Err(too_much("nesting", nesting, MAX_NESTING));
+        }
+        if !files_are_sent(&request) {
+            return Err(refusal(AppError::bad_input(
+                "variables",
+                Problem::Invalid {
+                    vi: "Biến tham chiếu một tệp không được gửi kèm".into(),
+                    en: "A variable refers to a file that was not sent".into(),
+                },
+            )));
+        }
+        let work = variable_work(&request);
+        if work > MAX_VARIABLE_WORK {
+            return Err(too_much("variables", work, MAX_VARIABLE_WORK));
         }
         let selections = count_selections(request.parsed_query()?);
         if selections > MAX_SELECTIONS {
@@ -372,6 +393,66 @@ fn only_introspection(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
 /// by a transport that looks at the operation's type first.
 pub fn within_text_bounds(query: &str) -> bool {
     query.len() <= MAX_QUERY_BYTES && nesting_of(query) <= MAX_NESTING
+}
+
+/// async-graphql's marker of the n-th uploaded file in a request's
+/// variables; it indexes the uploads by n without a check.
+const FILE_MARKER: &str = "#__graphql_file__:";
+
+/// Whether every file marker of the request names a file sent with it, and
+/// the document itself writes none (a marker written into JSON or
+/// WebSocket variables, or as a literal, made async-graphql panic).
+fn files_are_sent(request: &Request) -> bool {
+    fn check(v: &Value, files: usize) -> bool {
+        match v {
+            Value::String(s) => s
+                .strip_prefix(FILE_MARKER)
+                .is_none_or(|n| n.parse::<usize>().is_ok_and(|n| n < files)),
+            Value::List(items) => items.iter().all(|i| check(i, files)),
+            Value::Object(map) => map.values().all(|i| check(i, files)),
+            _ => true,
+        }
+    }
+    let files = request.uploads.len();
+    !request.query.contains(FILE_MARKER) && request.variables.values().all(|v| check(v, files))
+}
+
+/// The work of checking a request's variables: each variable's values
+/// (every list item and object field counts one) times the times the
+/// document names it (`$f`, its declaration aside). async-graphql clones
+/// and checks a variable for every argument that uses it, before any
+/// bound of ours on its items: 250 aliases of a 100,000-item filter took
+/// 17.5 s.
+fn variable_work(request: &Request) -> usize {
+    fn values(v: &Value) -> usize {
+        match v {
+            Value::List(items) => items.iter().map(values).fold(1, usize::saturating_add),
+            Value::Object(map) => map.values().map(values).fold(1, usize::saturating_add),
+            _ => 1,
+        }
+    }
+    // `$name` as the document writes it, counted in one pass.
+    let mut named: HashMap<&str, usize> = HashMap::new();
+    let text = request.query.as_str();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        *named.entry(&after[..len]).or_default() += 1;
+        rest = &after[len..];
+    }
+    request
+        .variables
+        .iter()
+        .map(|(name, v)| {
+            let uses = named
+                .get(name.as_str())
+                .map_or(1, |n| n.saturating_sub(1).max(1));
+            values(v).saturating_mul(uses)
+        })
+        .fold(0, usize::saturating_add)
 }
 
 /// A document over a bound: `actual` is capped at a billion (a saturated
@@ -528,10 +609,16 @@ pub fn shape_response(
     request_id: &str,
     query: Option<&str>,
 ) -> Response {
-    // At most MAX_ERRORS errors are answered: shaping one may look through
-    // the query's text, and 14,000 repeated wrong arguments made 28,000
-    // errors shaped in 24 s.
-    response.errors.truncate(MAX_ERRORS);
+    // At most MAX_ERRORS errors of the document itself (no path: parsing,
+    // validation, coercion) are answered: shaping one may look through the
+    // query's text, and 14,000 repeated wrong arguments made 28,000 errors
+    // shaped in 24 s. Field errors, one a field at most, are bounded by
+    // the selections.
+    let mut of_document = 0;
+    response.errors.retain(|e| {
+        of_document += usize::from(e.path.is_empty());
+        !e.path.is_empty() || of_document <= MAX_ERRORS
+    });
     // A field priced by its arguments (`first`) parses them again to
     // compute its complexity, and repeats validation's wrong-type error at
     // the field, naming no argument: validation's error names it.
@@ -540,6 +627,10 @@ pub fn shape_response(
     }
     for e in &mut response.errors {
         shape_error(e, lang, request_id, query);
+        if let Some((cut, _)) = e.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            e.message.truncate(cut);
+            e.message.push('…');
+        }
     }
     response
 }

@@ -632,9 +632,24 @@ async fn read_request(
             config.body_limit_bytes,
         ))
     };
+    // async-graphql writes every file part to a temporary file as it reads
+    // and counts the files only at the end: 20,000 parts of a few bytes
+    // held 20,000 open files. The parts are counted as they stream by.
+    let mut parts = PartCount::new(if multipart {
+        config.upload_max_files + 2
+    } else {
+        usize::MAX
+    });
     let stream = body
         .into_data_stream()
-        .map_err(|e| std::io::Error::other(e.to_string()));
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(move |chunk| {
+            let counted = parts.read(&chunk);
+            async move {
+                counted?;
+                Ok(chunk)
+            }
+        });
     let reader = tokio_util::io::StreamReader::new(stream).compat();
     let options = async_graphql::http::MultipartOptions::default()
         .max_file_size(config.upload_max_bytes)
@@ -647,33 +662,47 @@ async fn read_request(
     if request.uploads.len() > config.upload_max_files {
         return Err(async_graphql::ParseRequestError::PayloadTooLarge);
     }
-    files_are_sent(&request)?;
     Ok(request)
 }
 
-/// Every file a request's variables name was sent with it: async-graphql
-/// marks a variable holding the n-th uploaded file `#__graphql_file__:n`,
-/// and indexes its uploads by that n without a check (a client writing the
-/// marker itself into JSON variables made it panic).
-pub(super) fn files_are_sent(
-    request: &async_graphql::Request,
-) -> Result<(), async_graphql::ParseRequestError> {
-    fn check(v: &async_graphql::Value, files: usize) -> bool {
-        use async_graphql::Value as V;
-        match v {
-            V::String(s) => s
-                .strip_prefix("#__graphql_file__:")
-                .is_none_or(|n| n.parse::<usize>().is_ok_and(|n| n < files)),
-            V::List(items) => items.iter().all(|i| check(i, files)),
-            V::Object(map) => map.values().all(|i| check(i, files)),
-            _ => true,
+/// The parts of a multipart body, counted by their `Content-Disposition`
+/// header lines as the body streams by (a line split between two chunks is
+/// seen through the tail kept from the last one). More than `max` parts
+/// (the files allowed, `operations` and `map`) is an error.
+struct PartCount {
+    max: usize,
+    seen: usize,
+    tail: Vec<u8>,
+}
+
+impl PartCount {
+    const HEADER: &'static [u8] = b"\r\ncontent-disposition:";
+
+    fn new(max: usize) -> Self {
+        PartCount {
+            max,
+            seen: 0,
+            tail: Vec::new(),
         }
     }
-    let files = request.uploads.len();
-    if request.variables.values().all(|v| check(v, files)) {
+
+    fn read(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        if self.max == usize::MAX {
+            return Ok(());
+        }
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(chunk);
+        let lower = window.to_ascii_lowercase();
+        self.seen += lower
+            .windows(Self::HEADER.len())
+            .filter(|w| *w == Self::HEADER)
+            .count();
+        let keep = Self::HEADER.len() - 1;
+        self.tail = window[window.len().saturating_sub(keep)..].to_vec();
+        if self.seen > self.max {
+            return Err(std::io::Error::other("too many multipart parts"));
+        }
         Ok(())
-    } else {
-        Err(async_graphql::ParseRequestError::MissingFiles)
     }
 }
 

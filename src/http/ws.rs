@@ -202,9 +202,7 @@ pub(super) async fn serve(
                 let Some(session) = &session else {
                     break Some((close::UNAUTHORIZED, "Unauthorized".into()));
                 };
-                // A file marker in the variables names no file (none is
-                // sent over a WebSocket).
-                if id.len() > MAX_ID_BYTES || super::files_are_sent(&payload).is_err() {
+                if id.len() > MAX_ID_BYTES {
                     break Some(invalid());
                 }
                 if operations.contains_key(&id) {

@@ -275,5 +275,84 @@ async fn transports_parse_nothing_unbounded_and_errors_are_capped() {
             .await;
         assert_eq!(error_code(&v), "BAD_USER_INPUT", "{marker}: {v}");
     }
+    // A marker written as a literal, which the variables' check cannot see.
+    let v = t
+        .gql(
+            None,
+            "mutation { uploadDocument(input: { docType: \"x\" }, file: \"#__graphql_file__:0\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v}");
+
+    // A variable of 100,000 items named by 250 aliases: 25,000,000 values
+    // for async-graphql to clone and check (17.5 s); refused first.
+    let aliases: String = (0..250)
+        .map(|i| format!("d{i}: dossiers(filter: $f, first: 1) {{ totalCount }} "))
+        .collect();
+    let statuses = vec!["SUBMITTED"; 100_000];
+    let v = t
+        .gql(
+            None,
+            &format!("query($f: DossierFilter) {{ {aliases} }}"),
+            json!({ "f": { "statuses": statuses } }),
+        )
+        .await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["limit"],
+        "variables",
+        "{}",
+        &v.to_string()[..300]
+    );
+    // A wrong value is quoted, not whole: a message stays under 1,001
+    // characters.
+    let v = t
+        .gql(
+            None,
+            "query($f: DossierFilter) { dossiers(filter: $f) { totalCount } }",
+            json!({ "f": { "statuses": ["N".repeat(50_000)] } }),
+        )
+        .await;
+    assert_eq!(error_code(&v), "BAD_USER_INPUT");
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(message.chars().count() <= 1_001, "{}", message.len());
     t.data(None, "{ __typename }", json!({})).await;
+}
+
+/// A multipart body is refused at its first part past the files allowed
+/// (adversary finding, issue 16: 20,000 tiny file parts each became an open
+/// temporary file before the files were counted, until the process ran out
+/// of descriptors); one file still uploads.
+#[tokio::test]
+async fn a_multipart_body_of_many_parts_is_refused_as_it_streams() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let t = TestApp::spawn().await;
+    let citizen = t.login_demo("congdan@demo.motcua.vn").await;
+    let q = "mutation($f: Upload!) { uploadDocument(input: { docType: \"CCCD\", number: \"1\" }, file: $f) { id } }";
+    let with_parts = |extra: usize| {
+        let (content_type, mut body) =
+            crate::helpers::multipart_body(q, json!({}), "f", "a.pdf", b"%PDF-1.4 x");
+        let boundary = "motcua-test-boundary";
+        let tail = format!("--{boundary}--\r\n");
+        body.truncate(body.len() - tail.len());
+        for i in 0..extra {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"x{i}\"; filename=\"a\"\r\n\r\nx\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(tail.as_bytes());
+        Request::post("/graphql")
+            .header("content-type", content_type)
+            .header("authorization", format!("Bearer {citizen}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Two parts more than the one file: within the five files allowed.
+    let (status, v) = t.send(with_parts(2)).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{v}");
+    assert!(v["data"]["uploadDocument"]["id"].is_string(), "{v}");
+    let (status, v) = t.send(with_parts(19_999)).await;
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(error_code(&v), "BAD_USER_INPUT", "{v}");
 }
