@@ -16,7 +16,7 @@
 
 use std::any::TypeId;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -187,8 +187,26 @@ impl Extension for PolicyExtension {
         // The stream outlives this call, and parsing happens while it is
         // polled: shape each response with what parsing learned by then.
         let seen = self.seen.clone();
+        // On a legacy graphql-ws socket, at most MAX_SOCKET_OPERATIONS at
+        // once (our graphql-transport-ws loop counts its own).
+        let open = match ctx.data_opt::<OpenOperations>().map(OpenOperations::enter) {
+            Some(Err(actual)) => {
+                let refused = Response::from_errors(vec![too_much(
+                    "operations",
+                    actual,
+                    MAX_SOCKET_OPERATIONS,
+                )]);
+                return futures_util::stream::once(async move { shape_with(&seen, refused) })
+                    .boxed();
+            }
+            Some(Ok(open)) => Some(open),
+            None => None,
+        };
         next.run(ctx, stream)
-            .map(move |r| shape_with(&seen, r))
+            .map(move |r| {
+                let _open = &open;
+                shape_with(&seen, r)
+            })
             .boxed()
     }
 
@@ -393,6 +411,37 @@ fn only_introspection(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
 /// by a transport that looks at the operation's type first.
 pub fn within_text_bounds(query: &str) -> bool {
     query.len() <= MAX_QUERY_BYTES && nesting_of(query) <= MAX_NESTING
+}
+
+/// How many operations one WebSocket may have open at once.
+pub const MAX_SOCKET_OPERATIONS: usize = 100;
+
+/// The operations open on one legacy graphql-ws socket, in its session
+/// data: async-graphql's loop for that protocol bounds neither their
+/// number nor their ids (10,000 subscriptions on one socket held 146 MB;
+/// 2,000 replaying from a cursor took 14 s of CPU).
+#[derive(Clone, Default)]
+pub struct OpenOperations(Arc<AtomicUsize>);
+
+/// One open operation of a socket, counted until dropped.
+pub struct OpenOperation(Arc<AtomicUsize>);
+
+impl OpenOperations {
+    /// Counts one more operation, or answers how many it would make.
+    fn enter(&self) -> Result<OpenOperation, usize> {
+        let now = self.0.fetch_add(1, Ordering::AcqRel) + 1;
+        if now > MAX_SOCKET_OPERATIONS {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+            return Err(now);
+        }
+        Ok(OpenOperation(self.0.clone()))
+    }
+}
+
+impl Drop for OpenOperation {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// async-graphql's marker of the n-th uploaded file in a request's

@@ -640,6 +640,7 @@ async fn read_request(
     } else {
         usize::MAX
     });
+    let too_many = parts.tripped.clone();
     let stream = body
         .into_data_stream()
         .map_err(|e| std::io::Error::other(e.to_string()))
@@ -655,7 +656,12 @@ async fn read_request(
         .max_file_size(config.upload_max_bytes)
         .max_num_files(config.upload_max_files);
     let request = async_graphql::http::receive_batch_body(content_type, reader, options)
-        .await?
+        .await
+        // More parts than files allowed: too large, as more files are.
+        .map_err(|e| match too_many.load(Ordering::Acquire) {
+            true => async_graphql::ParseRequestError::PayloadTooLarge,
+            false => e,
+        })?
         .into_single()?;
     // MultipartOptions bounds the parts it reads; the files a request maps
     // are counted here.
@@ -673,6 +679,8 @@ struct PartCount {
     max: usize,
     seen: usize,
     tail: Vec<u8>,
+    /// Set once the parts went past `max`.
+    tripped: Arc<AtomicBool>,
 }
 
 impl PartCount {
@@ -683,6 +691,7 @@ impl PartCount {
             max,
             seen: 0,
             tail: Vec::new(),
+            tripped: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -700,6 +709,7 @@ impl PartCount {
         let keep = Self::HEADER.len() - 1;
         self.tail = window[window.len().saturating_sub(keep)..].to_vec();
         if self.seen > self.max {
+            self.tripped.store(true, Ordering::Release);
             return Err(std::io::Error::other("too many multipart parts"));
         }
         Ok(())
@@ -939,6 +949,10 @@ async fn serve_legacy(
             flag.store(true, Ordering::SeqCst);
             ws::caller_data(&state, Some(&payload), &meta)
                 .await
+                .map(|mut data| {
+                    data.insert(crate::graphql::policy::OpenOperations::default());
+                    data
+                })
                 // Answered as connection_error with the message.
                 .map_err(|e| envelope_error(&e, meta.lang, &meta.request_id, "connection_init"))
         })

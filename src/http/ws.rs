@@ -87,7 +87,7 @@ type Ending = Option<(u16, String)>;
 /// its share of the fan-out, so one client must not open thousands. One
 /// more is refused with an `error` message for its id (BAD_USER_INPUT,
 /// `limit: "operations"`); the others go on.
-pub const MAX_OPERATIONS: usize = 100;
+pub const MAX_OPERATIONS: usize = crate::graphql::policy::MAX_SOCKET_OPERATIONS;
 /// The longest operation id, in bytes; a longer one is a message outside
 /// the protocol (4400).
 pub const MAX_ID_BYTES: usize = 128;

@@ -16,7 +16,7 @@ use crate::live::{relayed, serve, stream_as, subscribed, Client};
 const MINE: &str = "subscription($after: String) { myDossierEvents(after: $after) { resyncRequired cursor dossierId seq toStatus } }";
 const QUEUE: &str = "subscription($a: ID!, $after: String) { agencyQueue(agencyId: $a, after: $after) { cursor dossierId seq toStatus } }";
 const SINCE: &str = "query($after: String, $a: ID, $first: Int) { dossierEventsSince(after: $after, agencyId: $a, first: $first) { events { cursor dossierId seq toStatus } endCursor hasNextPage } }";
-const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(15);
 const QUIET: Duration = Duration::from_millis(800);
 
 /// The cursor of "now" for a caller.

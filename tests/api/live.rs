@@ -127,7 +127,7 @@ const FOLLOW: &str = "subscription($id: ID!) { dossierStatusChanged(dossierId: $
 const MINE: &str = "subscription { myDossierEvents { seq toStatus dossierId } }";
 const QUEUE: &str =
     "subscription($a: ID!) { agencyQueue(agencyId: $a) { seq toStatus dossierId } }";
-const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(15);
 const QUIET: Duration = Duration::from_millis(800);
 
 /// Waits until `n` subscriptions listen on `t`'s event bus: an event

@@ -323,3 +323,35 @@ async fn one_socket_runs_at_most_max_operations_and_short_ids() {
         closed(4400, "Invalid message received")
     );
 }
+
+/// A legacy graphql-ws socket runs at most as many operations at once as a
+/// graphql-transport-ws one (adversary finding, issue 16: async-graphql's
+/// loop for that protocol bounded none; 10,000 subscriptions on one socket
+/// held 146 MB).
+#[tokio::test]
+async fn a_legacy_socket_runs_at_most_max_operations() {
+    use motcua::http::ws::MAX_OPERATIONS;
+    let t = TestApp::spawn().await;
+    let token = t.login_demo("congdan@demo.motcua.vn").await;
+    let addr = serve(&t).await;
+    let mut ws = acknowledged(addr, "graphql-ws", Some(&token)).await;
+    let start = |id: &str| json!({ "id": id, "type": "start", "payload": { "query": "subscription { myDossierEvents { seq } }" } });
+    for i in 0..MAX_OPERATIONS {
+        send(&mut ws, start(&i.to_string())).await;
+    }
+    send(&mut ws, start("extra")).await;
+    let refused = loop {
+        let Reply::Json(m) = reply(&mut ws).await else {
+            panic!("the socket closed")
+        };
+        if m["id"] == "extra" {
+            break m;
+        }
+    };
+    let errors = refused["payload"]["errors"]
+        .as_array()
+        .or(refused["payload"].as_array())
+        .unwrap_or_else(|| panic!("{refused}"));
+    assert_eq!(errors[0]["extensions"]["limit"], "operations", "{refused}");
+    assert_eq!(errors[0]["extensions"]["max"], MAX_OPERATIONS);
+}
