@@ -236,15 +236,8 @@ impl Extension for PolicyExtension {
             s.request_id = Some(rc.request_id.clone());
         }
         self.seen().query = Some(Arc::from(request.query.as_str()));
-        let bytes = request.query.len();
-        if bytes > MAX_QUERY_BYTES {
-            return Err(too_much("bytes", bytes, MAX_QUERY_BYTES));
-        }
-        // The parser recurses into nested values (`[[[…]]]`) with no bound
-        // of its own: 300 levels overflowed the stack.
-        let nesting = nesting_of(&request.query);
-        if nesting > MAX_NESTING {
-            return Err(too_much("nesting", nesting, MAX_NESTING));
+        if let Some(refused) = over_text_bounds(&request.query) {
+            return Err(refused);
         }
         if !files_are_sent(&request) {
             return Err(refusal(AppError::bad_input(
@@ -410,7 +403,20 @@ fn only_introspection(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
 /// (`MAX_QUERY_BYTES`, `MAX_NESTING`): what may be parsed at all, here or
 /// by a transport that looks at the operation's type first.
 pub fn within_text_bounds(query: &str) -> bool {
-    query.len() <= MAX_QUERY_BYTES && nesting_of(query) <= MAX_NESTING
+    over_text_bounds(query).is_none()
+}
+
+/// The refusal of a document's text over the bounds checked before
+/// parsing, if it is: more than `MAX_QUERY_BYTES`, or brackets nested past
+/// `MAX_NESTING` (the parser recurses into nested values, `[[[…]]]`, with no
+/// bound of its own: 300 levels overflowed the stack).
+fn over_text_bounds(query: &str) -> Option<ServerError> {
+    let bytes = query.len();
+    if bytes > MAX_QUERY_BYTES {
+        return Some(too_much("bytes", bytes, MAX_QUERY_BYTES));
+    }
+    let nesting = nesting_of(query);
+    (nesting > MAX_NESTING).then(|| too_much("nesting", nesting, MAX_NESTING))
 }
 
 /// How many operations one WebSocket may have open at once.
@@ -571,11 +577,11 @@ fn count_selections(doc: &ExecutableDocument) -> usize {
     let fragments = doc.fragments.values().map(|f| &f.node.selection_set.node);
     operations
         .chain(fragments)
-        .map(|set| fields_in(doc, set, 0, &mut memo, &mut open))
+        .map(|set| selections_in(doc, set, 0, &mut memo, &mut open))
         .fold(0, usize::saturating_add)
 }
 
-fn fields_in(
+fn selections_in(
     doc: &ExecutableDocument,
     set: &SelectionSet,
     depth: usize,
@@ -588,14 +594,14 @@ fn fields_in(
     let mut count = 0usize;
     for item in &set.items {
         let n = match &item.node {
-            Selection::Field(f) => 1usize.saturating_add(fields_in(
+            Selection::Field(f) => 1usize.saturating_add(selections_in(
                 doc,
                 &f.node.selection_set.node,
                 depth + 1,
                 memo,
                 open,
             )),
-            Selection::InlineFragment(f) => 1usize.saturating_add(fields_in(
+            Selection::InlineFragment(f) => 1usize.saturating_add(selections_in(
                 doc,
                 &f.node.selection_set.node,
                 depth + 1,
@@ -610,7 +616,7 @@ fn fields_in(
                     0
                 } else {
                     let n = doc.fragments.get(name).map_or(0, |def| {
-                        fields_in(doc, &def.node.selection_set.node, depth + 1, memo, open)
+                        selections_in(doc, &def.node.selection_set.node, depth + 1, memo, open)
                     });
                     open.remove(name);
                     memo.insert(name.clone(), n);

@@ -148,7 +148,7 @@ const DOSSIERS: Report = Report {
     query: "query($filter: DossierFilter, $orderBy: DossierOrder, $after: String) {
       dossiers(filter: $filter, orderBy: $orderBy, first: 100, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
-        edges { node { code statusLabel channel procedure { code name } applicant { name }
+        edges { node { code statusLabel procedure { code name } applicant { name }
           receivingAgency { name } settlingAgency { name } submittedAt receivedAt dueAt
           settledAt timelinessLabel returnedAt channelLabel } } } }",
     variables: &["filter", "orderBy"],

@@ -9,6 +9,7 @@ use sea_orm::EntityTrait;
 use serde_json::Value;
 
 use super::{attachments, catalogue, dossiers, Caller};
+use crate::domain::catalogue::ProcedureContent;
 use crate::domain::forms::{compose, Details, Facts, Form, Page};
 use crate::domain::lifecycle::DossierAction;
 use crate::domain::transition::SupplementItem;
@@ -29,7 +30,10 @@ pub async fn page(st: &AppState, caller: &Caller<'_>, id: i64, form: Form) -> Ap
     if actor.is_analyst_only() || actor.is_postal_only() {
         return Err(AppError::Forbidden);
     }
-    let details = details(st, &d, form)
+    // The procedure as the dossier was filed under it, read once: its name
+    // heads every form, its components list the receipt.
+    let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+    let details = details(st, &d, form, &content)
         .await?
         .ok_or(AppError::NotFound(Missing::Form))?;
     let issuer = match form {
@@ -38,7 +42,7 @@ pub async fn page(st: &AppState, caller: &Caller<'_>, id: i64, form: Form) -> Ap
         Form::Apology | Form::StopNotice => d.settling_agency_id,
         _ => d.receiving_agency_id,
     };
-    let facts = facts(st, &d, issuer).await?;
+    let facts = facts(st, &d, issuer, content.name).await?;
     dossiers::audit_read(st, caller, &d).await?;
     Ok(compose(
         &facts,
@@ -48,8 +52,12 @@ pub async fn page(st: &AppState, caller: &Caller<'_>, id: i64, form: Form) -> Ap
     ))
 }
 
-async fn facts(st: &AppState, d: &dossier::Model, issuer: i64) -> AppResult<Facts> {
-    let content = catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
+async fn facts(
+    st: &AppState,
+    d: &dossier::Model,
+    issuer: i64,
+    procedure_name: String,
+) -> AppResult<Facts> {
     let agency = agency::Entity::find_by_id(issuer)
         .one(&st.db)
         .await?
@@ -61,7 +69,7 @@ async fn facts(st: &AppState, d: &dossier::Model, issuer: i64) -> AppResult<Fact
     Ok(Facts {
         code: d.code.clone(),
         public_url: st.config.public_url.clone(),
-        procedure_name: content.name,
+        procedure_name,
         applicant_name: d.applicant_name.clone(),
         applicant_address: d.applicant_address.clone(),
         applicant_phone: d.applicant_phone.clone(),
@@ -71,18 +79,21 @@ async fn facts(st: &AppState, d: &dossier::Model, issuer: i64) -> AppResult<Fact
 }
 
 /// The form's own facts, `None` when the dossier has not been issued it.
-async fn details(st: &AppState, d: &dossier::Model, form: Form) -> AppResult<Option<Details>> {
+async fn details(
+    st: &AppState,
+    d: &dossier::Model,
+    form: Form,
+    content: &ProcedureContent,
+) -> AppResult<Option<Details>> {
     if form == Form::Receipt {
         let (Some(received_at), Some(due_at)) = (d.received_at, d.due_at) else {
             return Ok(None);
         };
-        let content =
-            catalogue::version_content(&st.db, d.procedure_id, d.procedure_version).await?;
         let filed = attachments::of_dossiers(&st.db, &[d.id]).await?;
         return Ok(Some(Details::Receipt {
             received_at,
             due_at,
-            components: dossiers::handed_in(&content, d, &filed)?,
+            components: dossiers::handed_in(content, d, &filed)?,
         }));
     }
     if form == Form::ControlSheet {
